@@ -1,0 +1,95 @@
+// swift-tools-version:6.0
+//
+// PayTrack: an LND-compatible payment node. The layering (docs/ARCHITECTURE.md):
+//
+//   executables (paytrackd, paytrack)  ->  Node  ->  Services  ->  GRPC  ->  Transport
+//   domain: Payments, PaymentStore, Routing, Simnet, Invoices, BOLT11, Macaroons
+//   wire:   LightningRPC -> ProtoWire
+//   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, Transport (nghttp2, OpenSSL)
+//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CWslay, CHTTPParser
+//
+// The domain targets never import Transport or GRPC, and only the thin wrapper targets import C.
+import PackageDescription
+
+let package = Package(
+    name: "PayTrack",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "paytrackd", targets: ["paytrackd"]),
+        .executable(name: "paytrack", targets: ["paytrack"]),
+        .library(name: "ProtoWire", targets: ["ProtoWire"]),
+        .library(name: "LightningRPC", targets: ["LightningRPC", "JSON"]),
+        .library(name: "Crypto", targets: ["Crypto"]),
+        .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "GRPC", targets: ["GRPC"]),
+        .library(name: "Payments", targets: ["Payments", "PaymentStore"]),
+        .library(name: "Invoices", targets: ["Invoices", "BOLT11"]),
+        .library(name: "Macaroons", targets: ["Macaroons"]),
+        .library(name: "Routing", targets: ["Routing", "Simnet"]),
+        .library(name: "SQLite", targets: ["SQLite"]),
+        .library(name: "Node", targets: ["Node", "Services"]),
+    ],
+    targets: [
+        // MARK: C system libraries (module maps only)
+        .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2",
+                       providers: [.apt(["libnghttp2-dev"]), .brew(["nghttp2"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
+        .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1",
+                       providers: [.apt(["libsecp256k1-dev"]), .brew(["secp256k1"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        // Debian ships no .pc file for these two; the module map links them by name.
+        .systemLibrary(name: "CWslay", providers: [.apt(["libwslay-dev"]), .brew(["wslay"])]),
+        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"]), .brew(["http-parser"])]),
+
+        // MARK: Wire format
+        .target(name: "ProtoWire"),
+        .target(name: "JSON"),
+        .target(name: "LightningRPC", dependencies: ["ProtoWire", "JSON"]),
+
+        // MARK: Thin wrappers over C
+        .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1"]),
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CHTTPParser"]),
+
+        // MARK: gRPC over Transport
+        .target(name: "GRPC", dependencies: ["Transport", "ProtoWire"]),
+
+        // MARK: Domain
+        .target(name: "Payments", dependencies: []),
+        .target(name: "PaymentStore", dependencies: ["Payments", "SQLite"]),
+        .target(name: "BOLT11", dependencies: ["Crypto"]),
+        .target(name: "Invoices", dependencies: ["BOLT11", "Crypto", "SQLite"]),
+        .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire"]),
+        .target(name: "Routing", dependencies: []),
+        .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
+
+        // MARK: Services and composition
+        .target(name: "Services", dependencies: [
+            "LightningRPC", "GRPC", "Payments", "Invoices", "BOLT11", "Macaroons", "Routing", "Simnet",
+        ]),
+        .target(name: "Node", dependencies: [
+            "Services", "GRPC", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
+            "Routing", "Simnet", "Crypto", "LightningRPC",
+        ]),
+        .executableTarget(name: "paytrackd", dependencies: ["Node"]),
+        .executableTarget(name: "paytrack", dependencies: ["Node", "GRPC", "LightningRPC"]),
+
+        // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
+        .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "LightningRPCTests", dependencies: ["LightningRPC", "ProtoWire"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Transport"]),
+        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore"]),
+        .testTarget(name: "BOLT11Tests", dependencies: ["BOLT11", "Crypto"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InvoicesTests", dependencies: ["Invoices", "BOLT11", "Crypto"]),
+        .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
+        .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "Node", "LightningRPC"]),
+    ]
+)

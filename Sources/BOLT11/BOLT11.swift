@@ -1,0 +1,1 @@
+// BOLT11: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,0 +1,1 @@
+// GRPC: see docs/ARCHITECTURE.md. Filled by its issue.

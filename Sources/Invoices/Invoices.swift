@@ -1,0 +1,1 @@
+// Invoices: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,0 +1,1 @@
+// JSON: see docs/ARCHITECTURE.md. Filled by its issue.

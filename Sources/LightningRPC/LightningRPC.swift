@@ -1,0 +1,1 @@
+// LightningRPC: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,0 +1,1 @@
+// Macaroons: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,0 +1,1 @@
+// Node: see docs/ARCHITECTURE.md. Filled by its issue.

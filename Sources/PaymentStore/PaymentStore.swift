@@ -1,0 +1,1 @@
+// PaymentStore: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,0 +1,1 @@
+// Payments: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,0 +1,1 @@
+// Simnet: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,0 +1,1 @@
+// Transport: see docs/ARCHITECTURE.md. Filled by its issue.

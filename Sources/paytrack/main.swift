@@ -1,0 +1,1 @@
+print("paytrack: not yet wired")

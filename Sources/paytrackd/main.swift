@@ -1,0 +1,1 @@
+print("paytrackd: not yet wired")
