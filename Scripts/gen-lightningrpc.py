@@ -188,6 +188,106 @@ class Gen:
             return f"if let v = {name} {{ {self.write_stmt(field, 'v', n, False)} }}"
         return self.write_stmt(field, name, n)
 
+
+    # ---- gateway JSON ------------------------------------------------------------------------
+
+    JSON_ENC = {
+        F.TYPE_DOUBLE: "GatewayJSON.double({v})", F.TYPE_FLOAT: "GatewayJSON.double(Double({v}))",
+        F.TYPE_INT64: "GatewayJSON.int64({v})", F.TYPE_SINT64: "GatewayJSON.int64({v})",
+        F.TYPE_SFIXED64: "GatewayJSON.int64({v})", F.TYPE_UINT64: "GatewayJSON.uint64({v})",
+        F.TYPE_FIXED64: "GatewayJSON.uint64({v})", F.TYPE_INT32: "GatewayJSON.int32({v})",
+        F.TYPE_SINT32: "GatewayJSON.int32({v})", F.TYPE_SFIXED32: "GatewayJSON.int32({v})",
+        F.TYPE_UINT32: "GatewayJSON.uint32({v})", F.TYPE_FIXED32: "GatewayJSON.uint32({v})",
+        F.TYPE_BOOL: ".bool({v})", F.TYPE_STRING: ".string({v})", F.TYPE_BYTES: "GatewayJSON.bytes({v})",
+        F.TYPE_ENUM: "GatewayJSON.enumValue({v})", F.TYPE_MESSAGE: "{v}.gatewayJSON()",
+    }
+    JSON_DEC = {
+        F.TYPE_DOUBLE: "GatewayJSON.decodeDouble", F.TYPE_INT64: "GatewayJSON.decodeInt64",
+        F.TYPE_SINT64: "GatewayJSON.decodeInt64", F.TYPE_SFIXED64: "GatewayJSON.decodeInt64",
+        F.TYPE_UINT64: "GatewayJSON.decodeUInt64", F.TYPE_FIXED64: "GatewayJSON.decodeUInt64",
+        F.TYPE_INT32: "GatewayJSON.decodeInt32", F.TYPE_SINT32: "GatewayJSON.decodeInt32",
+        F.TYPE_SFIXED32: "GatewayJSON.decodeInt32", F.TYPE_UINT32: "GatewayJSON.decodeUInt32",
+        F.TYPE_FIXED32: "GatewayJSON.decodeUInt32", F.TYPE_BOOL: "GatewayJSON.decodeBool",
+        F.TYPE_STRING: "GatewayJSON.decodeString", F.TYPE_BYTES: "GatewayJSON.decodeBytes",
+        F.TYPE_ENUM: "GatewayJSON.decodeEnum",
+    }
+
+    def json_enc(self, field, v):
+        return self.JSON_ENC[field.type].format(v=v)
+
+    def json_dec(self, field, v):
+        if field.type == F.TYPE_MESSAGE:
+            return f"try {self.value_type(field)}(gatewayJSON: {v})"
+        if field.type == F.TYPE_FLOAT:
+            return f'Float(try GatewayJSON.decodeDouble({v}, "{field.name}"))'
+        if field.type == F.TYPE_ENUM:
+            return f'try GatewayJSON.decodeEnum({v}, "{field.name}") as {self.value_type(field)}'
+        return f'try {self.JSON_DEC[field.type]}({v}, "{field.name}")'
+
+    def json_field_enc(self, field):
+        name = "self." + ident(field.json_name)
+        entry = self.map_entry(field)
+        if entry:
+            k, v = entry.field
+            return f"GatewayJSON.map({name}) {{ {self.json_enc(v, '$0')} }}"
+        if field.label == F.LABEL_REPEATED:
+            return f".array({name}.map {{ {self.json_enc(field, '$0')} }})"
+        if field.type == F.TYPE_MESSAGE:
+            return f"GatewayJSON.message({name})"
+        return self.json_enc(field, name)
+
+    def json_field_dec(self, field):
+        entry = self.map_entry(field)
+        el = "(e: JSONValue) throws(GatewayJSONError)"
+        if entry:
+            k, v = entry.field
+            if k.type == F.TYPE_STRING:
+                key = "{ $0 }"
+            elif k.type == F.TYPE_BOOL:
+                key = "{ GatewayJSON.mapKeyBool($0) }"
+            else:
+                key = f"{{ GatewayJSON.mapKey($0, {self.value_type(k)}.self) }}"
+            return (f'try GatewayJSON.decodeMap(value, "{field.name}", key: {key}) '
+                    f'{{ {el} in {self.json_dec(v, "e")} }}')
+        if field.label == F.LABEL_REPEATED:
+            return f'try GatewayJSON.decodeArray(value, "{field.name}") {{ {el} in {self.json_dec(field, "e")} }}'
+        return self.json_dec(field, "value")
+
+    def emit_json(self, m, full, package):
+        ind = "    "
+        t = f"{namespace(package)}.{m.name}"
+        out = ["", f"extension {t}: GatewayJSONMessage {{"]
+        out.append(f"{ind}public func gatewayJSON() -> JSONValue {{")
+        out.append(f"{ind}    var o: [JSONMember] = []")
+        out.append(f"{ind}    o.reserveCapacity({len(m.field)})")
+        for f in m.field:
+            if self.is_optional(f):
+                out.append(f'{ind}    if let v = self.{ident(f.json_name)} {{ o.append(JSONMember("{f.name}", {self.json_enc(f, "v")})) }}')
+            else:
+                out.append(f'{ind}    o.append(JSONMember("{f.name}", {self.json_field_enc(f)}))')
+        out.append(f"{ind}    return .object(o)")
+        out.append(f"{ind}}}")
+        out.append("")
+        out.append(f"{ind}public init(gatewayJSON json: JSONValue) throws(GatewayJSONError) {{")
+        out.append(f"{ind}    self.init()")
+        out.append(f"{ind}    if json == .null {{ return }}")
+        out.append(f"{ind}    guard case .object(let members) = json else {{ throw .expectedObject(message: Self.protoMessageName) }}")
+        out.append(f"{ind}    for member in members {{")
+        out.append(f"{ind}        let value = member.value")
+        out.append(f"{ind}        switch member.key {{")
+        for f in m.field:
+            keys = [f'"{f.name}"'] + ([f'"{f.json_name}"'] if f.json_name != f.name else [])
+            out.append(f"{ind}        case {', '.join(keys)}:")
+            out.append(f"{ind}            if value == .null {{ self.{ident(f.json_name)} = {self.field_type(f)[1]}; continue }}")
+            out.append(f"{ind}            self.{ident(f.json_name)} = {self.json_field_dec(f)}")
+        out.append(f"{ind}        default:")
+        out.append(f"{ind}            throw .unknownField(message: Self.protoMessageName, field: member.key)")
+        out.append(f"{ind}        }}")
+        out.append(f"{ind}    }}")
+        out.append(f"{ind}}}")
+        out.append("}")
+        return "\n".join(out) + "\n"
+
     # ---- emitters ----------------------------------------------------------------------------
 
     def emit_enum(self, e, full, ind):
@@ -245,7 +345,7 @@ class Gen:
     def emit_message(self, m, full, package):
         ns = namespace(package)
         ind = "    "
-        out = [HEADER + "import ProtoWire\n", f"extension {ns} {{"]
+        out = [HEADER + "import JSON\nimport ProtoWire\n", f"extension {ns} {{"]
         out.append(f"{ind}/// `{full}`.")
         if m.options.deprecated:
             out.append(f"{ind}/// Deprecated in LND.")
@@ -298,7 +398,7 @@ class Gen:
         out.append(f"{ind}    }}")
         out.append(f"{ind}}}")
         out.append("}")
-        return "\n".join(out) + "\n"
+        return "\n".join(out) + "\n" + self.emit_json(m, full, package)
 
     def emit_top_enum(self, e, full, package):
         out = [HEADER + "import ProtoWire\n", f"extension {namespace(package)} {{"]
