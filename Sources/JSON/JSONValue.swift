@@ -23,13 +23,14 @@ public enum JSONValue: Equatable, Sendable {
     public static func integer<I: BinaryInteger>(_ value: I) -> JSONValue { .number(String(value)) }
 
     /// A number value for a finite double, in the shortest form that reads back to the same
-    /// double; integral values below 1e21 print without a fraction (`1`, not `1.0`), as Go and
+    /// double; integral values in Int64 range print without a fraction (`1`, not `1.0`), as Go and
     /// JavaScript do. Non-finite doubles have no JSON number form: callers must handle them.
     public static func double(_ value: Double) -> JSONValue {
         precondition(value.isFinite, "JSON numbers are finite")
-        if value == value.rounded(), abs(value) < 1e21 {
-            if value == 0 { return .number(value.sign == .minus ? "-0" : "0") }
-            return .number(String(Int64(value)))
+        if value == 0 { return .number(value.sign == .minus ? "-0" : "0") }
+        if value > -9.2e18 && value < 9.2e18 {
+            let integral = Int64(value)  // truncates; in range by the check above
+            if Double(integral) == value { return .number(String(integral)) }
         }
         return .number(value.description)
     }
