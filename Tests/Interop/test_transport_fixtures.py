@@ -45,6 +45,8 @@ def make_certs(directory):
 class TestServer:
     """One GRPCTestServer process."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, certdir, *extra):
         self.cert, self.key = make_certs(certdir)
         self.args = [str(SERVER_BIN), "--cert", str(self.cert), "--key", str(self.key), "--port", "0",

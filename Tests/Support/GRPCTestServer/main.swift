@@ -18,6 +18,10 @@ var sigs = sigset_t()
 sigemptyset(&sigs); sigaddset(&sigs, SIGTERM); sigaddset(&sigs, SIGINT)
 pthread_sigmask(SIG_BLOCK, &sigs, nil)
 
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "client" {
+    runClient(Array(CommandLine.arguments.dropFirst(2)))
+}
+
 var args = CommandLine.arguments.dropFirst()
 var opts: [String: String] = [:]
 var flags: Set<String> = []
@@ -28,11 +32,6 @@ while let a = args.popFirst() {
 }
 guard let cert = opts["--cert"], let key = opts["--key"] else {
     die("usage: GRPCTestServer --cert C --key K [--port P] ...", 2)
-}
-
-func say(_ s: String) { let b = Array((s + "\n").utf8); _ = b.withUnsafeBytes { write(1, $0.baseAddress, $0.count) } }
-func die(_ s: String, _ code: Int32) -> Never {
-    let b = Array((s + "\n").utf8); _ = b.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }; exit(code)
 }
 
 func readFile(_ path: String) -> [UInt8]? {
