@@ -75,6 +75,9 @@ let package = Package(
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
         .executableTarget(name: "paytrack", dependencies: ["Node", "GRPC", "LightningRPC"]),
+        // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
+        .executableTarget(name: "GRPCTestServer", dependencies: ["GRPC", "Transport", "ProtoWire"],
+                          path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
 
         // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
