@@ -25,7 +25,11 @@ final class PaymentReader {
 
     func inReadTransaction<R>(_ body: () throws -> R) throws -> R {
         try statement("BEGIN").run()
-        defer { _ = try? statement("COMMIT").run() }
+        defer {
+            // A statement left on a row would keep this read snapshot alive past COMMIT.
+            for st in statements.values { st.reset() }
+            _ = try? statement("COMMIT").run()
+        }
         return try body()
     }
 

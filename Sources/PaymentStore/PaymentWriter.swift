@@ -178,8 +178,9 @@ final class PaymentWriter: @unchecked Sendable {
             case .initPayment(let s):
                 let find = try st("SELECT id FROM payments WHERE hash = ?")
                 find.bind(1, s.paymentHash.bytes)
-                if try find.step() {
-                    let id = find.int64(0)
+                let existing: Int64? = try find.step() ? find.int64(0) : nil
+                find.reset()
+                if let id = existing {
                     let del = try st("DELETE FROM htlc_attempts WHERE payment_id = ?")
                     del.bind(1, id)
                     try del.run()
