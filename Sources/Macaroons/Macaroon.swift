@@ -9,7 +9,7 @@ import Crypto
 ///   and verify, ``MacaroonChecker`` to authenticate an RPC.
 /// - `description`/`debugDescription` never print the signature (it is a bearer credential:
 ///   anyone holding identifier, caveats and signature can use the macaroon).
-public struct Macaroon: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct Macaroon: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Serialization format version. LND only accepts ``v2``.
     public enum Version: Int, Sendable, Equatable {
         case v1 = 1
@@ -44,6 +44,12 @@ public struct Macaroon: Sendable, Equatable, CustomStringConvertible, CustomDebu
             + "identifier: \(identifier.count) bytes, caveats: \(caveats.count), signature: <redacted>)"
     }
     public var debugDescription: String { description }
+    /// `dump()` and debuggers see the fields but not the signature.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["version": version, "location": String(decoding: location, as: UTF8.self),
+                                "identifier": Hex.encode(identifier), "caveats": caveats,
+                                "signature": "<redacted>"])
+    }
 }
 
 /// One caveat. First-party caveats carry only an identifier (the condition text); third-party

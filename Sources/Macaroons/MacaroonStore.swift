@@ -7,7 +7,7 @@ import Crypto
 /// Contract: thread-safe; a key never changes once created; every change is written
 /// atomically (temp file, fsync, rename) before it is used, so a macaroon minted from a key
 /// survives a crash. Root keys appear in no description or error.
-public final class MacaroonStore: RootKeyStore, @unchecked Sendable, CustomStringConvertible {
+public final class MacaroonStore: RootKeyStore, @unchecked Sendable, CustomStringConvertible, CustomReflectable {
     public static let rootKeyFileName = "macaroons.rootkeys"
     /// PBKDF2 iterations for a sealed store (≈0.1–0.3 s on one core).
     public static let defaultKDFIterations = 200_000
@@ -25,6 +25,9 @@ public final class MacaroonStore: RootKeyStore, @unchecked Sendable, CustomStrin
     public var description: String {
         "MacaroonStore(\(rootKeyPath), \(lock.withLock { keys.count }) root keys, \(password == nil ? "plain" : "sealed"))"
     }
+
+    /// Reflection shows no key material.
+    public var customMirror: Mirror { Mirror(self, children: ["path": rootKeyPath], displayStyle: .class) }
 
     /// LND's network directory under `datadir`.
     public static func networkDirectory(datadir: String, network: String) -> String {

@@ -21,7 +21,9 @@ public enum RootKeyID {
 }
 
 /// A root key store in memory only (tests, stateless setups). New keys come from the CSPRNG.
-public final class InMemoryRootKeyStore: RootKeyStore, @unchecked Sendable {
+public final class InMemoryRootKeyStore: RootKeyStore, @unchecked Sendable, CustomStringConvertible, CustomReflectable {
+    public var description: String { "InMemoryRootKeyStore(<redacted>)" }
+    public var customMirror: Mirror { Mirror(self, children: [:], displayStyle: .class) }
     private let lock = Lock()
     private var keys: [[UInt8]: [UInt8]]
 

@@ -203,7 +203,7 @@ def test_no_macaroon_and_garbage(daemon):
         for _ in stub.TrackPaymentV2(router_pb2.TrackPaymentRequest(payment_hash=UNKNOWN_HASH), timeout=10):
             pass
     assert (e.value.code(), e.value.details()) == (grpc.StatusCode.UNKNOWN, "expected 1 macaroon, got 0")
-    assert _track(daemon, "zz") == (grpc.StatusCode.UNKNOWN, "encoding/hex: invalid byte: U+007A 'z'")
+    assert _track(daemon, "0g") == (grpc.StatusCode.UNKNOWN, "encoding/hex: invalid byte: U+0067 'g'")
 
 
 def test_admin_file_modes(daemon):

@@ -96,10 +96,23 @@ final class MacaroonFormatTests: XCTestCase {
             XCTAssertFalse(text.contains(Hex.encode(m.signature)), text)
             XCTAssertTrue(text.contains("<redacted>"), text)
         }
+        var dumped = ""
+        dump(m, to: &dumped)
+        XCTAssertFalse(dumped.contains(Hex.encode(m.signature)), dumped)
+        XCTAssertFalse(dumped.contains("\(m.signature)"), dumped)
         let store = try! MacaroonStoreTests.temporaryStore()
         let key = try! store.rootKey(id: RootKeyID.default)
-        XCTAssertFalse(store.description.contains(Hex.encode(key)))
-        XCTAssertFalse("\(store)".contains(Hex.encode(key)))
+        for text in [store.description, "\(store)", String(reflecting: store)] {
+            XCTAssertFalse(text.contains(Hex.encode(key)), text)
+        }
+        var dumpedStore = ""
+        dump(store, to: &dumpedStore)
+        XCTAssertFalse(dumpedStore.contains("\(key)"), dumpedStore)
+        XCTAssertFalse(dumpedStore.contains(Hex.encode(key)), dumpedStore)
+        let mem = Fixture.store()
+        var dumpedMem = ""
+        dump(mem, to: &dumpedMem)
+        XCTAssertFalse(dumpedMem.contains("\(Fixture.rootKey)"), dumpedMem)
     }
 
     func testGoTextHelpers() {
