@@ -78,3 +78,29 @@ public struct FeatureVector: Sendable, Equatable, Hashable {
         return out
     }
 }
+
+/// One entry of an LND `features` map (`lnrpc.Feature`): name, required (even bit), known.
+public struct FeatureInfo: Sendable, Equatable, Hashable {
+    public var name: String
+    public var isRequired: Bool
+    public var isKnown: Bool
+
+    public init(name: String, isRequired: Bool, isKnown: Bool) {
+        self.name = name
+        self.isRequired = isRequired
+        self.isKnown = isKnown
+    }
+}
+
+extension FeatureVector {
+    /// The `map<uint32, Feature>` LND returns for invoices and decoded payment requests: every set
+    /// bit, named as LND names it ("unknown" when it has no name).
+    public var lndFeatureMap: [UInt32: FeatureInfo] {
+        var map = [UInt32: FeatureInfo]()
+        for bit in bits {
+            let name = Self.lndName(bit: bit)
+            map[UInt32(bit)] = FeatureInfo(name: name ?? "unknown", isRequired: bit % 2 == 0, isKnown: name != nil)
+        }
+        return map
+    }
+}

@@ -18,9 +18,11 @@ public struct HopHint: Sendable, Equatable, Hashable {
         self.cltvExpiryDelta = cltvExpiryDelta
     }
 
-    static let encodedSize = 51
+    /// Size of one hop in an `r` field.
+    public static let encodedSize = 51
 
-    func append(to out: inout [UInt8]) {
+    /// Appends the 51-byte BOLT 11 `r` hop encoding.
+    public func append(to out: inout [UInt8]) {
         out += nodeID.compressed
         for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: shortChannelID >> UInt64(s))) }
         for s in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: feeBaseMsat >> UInt32(s))) }
@@ -29,7 +31,8 @@ public struct HopHint: Sendable, Equatable, Hashable {
     }
 
     /// Parses one 51-byte hop; the node id must be a valid point.
-    init(bytes b: ArraySlice<UInt8>) throws(Secp256k1.Error) {
+    public init(bytes b: ArraySlice<UInt8>) throws(Secp256k1.Error) {
+        guard b.count == Self.encodedSize else { throw .invalidPublicKey }
         let s = b.startIndex
         nodeID = try PublicKey(serialized: Array(b[s..<s + 33]))
         shortChannelID = b[(s + 33)..<(s + 41)].reduce(0) { $0 << 8 | UInt64($1) }
