@@ -16,7 +16,7 @@ extension Bolt11Invoice {
         guard data.count >= signatureValues else { throw .parse(.tooShortDataPart) }
 
         // Human-readable part: "ln" + currency + [amount [multiplier]].
-        let (currency, amountPico) = try parseHRP(hrp)
+        let (currency, amountMsat, imprecise) = try parseHRP(hrp)
 
         let body = data[0..<(data.count - signatureValues)]
         guard body.count >= timestampValues else { throw .parse(.tooShortDataPart) }
@@ -73,17 +73,15 @@ extension Bolt11Invoice {
             payee = key
         }
 
-        var amountMsat: UInt64?
-        if let pico = amountPico {
-            guard pico % 10 == 0 else { throw .semantic(.impreciseAmount) }
-            amountMsat = pico / 10
-        }
+        if imprecise { throw .semantic(.impreciseAmount) }
         return Bolt11Invoice(currency: currency, amountMsat: amountMsat, timestamp: timestamp, fields: fields,
                              signature: signature, recoveryID: recoveryID, payee: payee)
     }
 
-    /// Splits `ln` + currency letters + amount digits + multiplier; amount in pico-BTC.
-    static func parseHRP(_ hrp: [UInt8]) throws(Bolt11Error) -> (Currency, UInt64?) {
+    /// Splits `ln` + currency letters + amount digits + multiplier. The amount is computed in msat
+    /// (not pico-BTC, which would overflow 64 bits above ~18.4M BTC); `imprecise` flags a `p`
+    /// amount that is not a multiple of 10.
+    static func parseHRP(_ hrp: [UInt8]) throws(Bolt11Error) -> (Currency, UInt64?, imprecise: Bool) {
         guard hrp.count >= 2, hrp[0] == UInt8(ascii: "l"), hrp[1] == UInt8(ascii: "n") else { throw .parse(.badPrefix) }
         let isDigit = { (c: UInt8) in c >= 0x30 && c <= 0x39 }
         var i = 2
@@ -110,10 +108,11 @@ extension Bolt11Invoice {
             guard suffix.count == 1, let m = HRPAmount.picoMultiplier(suffix.first!) else { throw .parse(.unknownSiPrefix) }
             multiplier = m
         }
-        guard let amount else { return (currency, nil) }
-        let (pico, overflow) = amount.multipliedReportingOverflow(by: multiplier)
+        guard let amount else { return (currency, nil, false) }
+        if multiplier == 1 { return (currency, amount / 10, amount % 10 != 0) }
+        let (msat, overflow) = amount.multipliedReportingOverflow(by: multiplier / 10)
         if overflow { throw .parse(.integerOverflow) }
-        return (currency, pico)
+        return (currency, msat, false)
     }
 
     /// Parses the tagged fields (BOLT 11 "Tagged Fields"); fields to be skipped become `.unknown`.
