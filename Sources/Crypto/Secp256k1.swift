@@ -72,6 +72,30 @@ public struct PrivateKey: Sendable, Equatable {
     }
 }
 
+/// Helpers over 64-byte compact ECDSA signatures (`r || s`, big-endian).
+public enum ECDSASignature {
+    /// True when `signature` parses and its `s` is at most n/2 (BIP 62 low-S, what
+    /// `secp256k1_ecdsa_verify` demands). False for a high-S or malformed signature.
+    public static func isLowS(_ signature: [UInt8]) -> Bool {
+        guard signature.count == 64 else { return false }
+        var sig = secp256k1_ecdsa_signature()
+        guard secp256k1_ecdsa_signature_parse_compact(Secp256k1.context, &sig, signature) == 1 else { return false }
+        return secp256k1_ecdsa_signature_normalize(Secp256k1.context, nil, &sig) == 0
+    }
+
+    /// The low-S form of `signature` (`s` replaced by n - s when it was high); nil if it does not parse.
+    public static func normalized(_ signature: [UInt8]) -> [UInt8]? {
+        guard signature.count == 64 else { return nil }
+        var sig = secp256k1_ecdsa_signature()
+        guard secp256k1_ecdsa_signature_parse_compact(Secp256k1.context, &sig, signature) == 1 else { return nil }
+        var low = secp256k1_ecdsa_signature()
+        _ = secp256k1_ecdsa_signature_normalize(Secp256k1.context, &low, &sig)
+        var out = [UInt8](repeating: 0, count: 64)
+        _ = secp256k1_ecdsa_signature_serialize_compact(Secp256k1.context, &out, &low)
+        return out
+    }
+}
+
 /// A secp256k1 public key; serialized compressed (33 bytes) as Lightning node ids are.
 public struct PublicKey: Sendable, Equatable, Hashable {
     /// The 33-byte compressed SEC 1 encoding.
@@ -114,6 +138,11 @@ public struct PublicKey: Sendable, Equatable, Hashable {
         }
         var pk = parsed()
         return secp256k1_ecdsa_verify(Secp256k1.context, &sig, hash, &pk) == 1
+    }
+
+    /// True when `bytes` is a valid compressed (33-byte) or uncompressed (65-byte) SEC 1 point.
+    public static func isValid(serialized bytes: [UInt8]) -> Bool {
+        (try? PublicKey(serialized: bytes)) != nil
     }
 
     /// Recovers the signer's key from a compact recoverable signature over a 32-byte hash.
