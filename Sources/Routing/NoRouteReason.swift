@@ -34,9 +34,10 @@ public enum NoRouteReason: Sendable, Equatable, Error, CustomStringConvertible {
     /// Paths exist for small amounts but none (or no split within the part limits) carries this
     /// amount: channel capacities/max HTLC/local liquidity are too small.
     case insufficientLiquidity(amountMsat: UInt64)
-    /// Paths exist but the cheapest costs more than the fee limit.
+    /// Paths exist but the lowest-fee one costs `requiredFeeMsat`, more than the fee limit.
     case feeLimitExceeded(requiredFeeMsat: UInt64, feeLimitMsat: UInt64)
-    /// Paths exist but every one locks more blocks than `cltvLimit`.
+    /// Paths within the fee limit exist but the one locking the fewest blocks locks
+    /// `requiredBlocks` (total time lock − height), more than `cltvLimit`.
     case cltvLimitExceeded(requiredBlocks: UInt32, cltvLimit: UInt32)
 
     /// LDK's error text (lightning 0.0.113 `router.rs`; the fee limit text is LDK 0.2's).
@@ -74,7 +75,7 @@ public enum NoRouteReason: Sendable, Equatable, Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .insufficientLocalBalance(a, r): return "insufficient local balance: \(a) msat available, \(r) msat needed"
-        case let .feeLimitExceeded(f, l): return "cheapest route fee \(f) msat exceeds fee limit \(l) msat"
+        case let .feeLimitExceeded(f, l): return "lowest route fee \(f) msat exceeds fee limit \(l) msat"
         case let .cltvLimitExceeded(b, l): return "shortest route locks \(b) blocks, above cltv limit \(l)"
         case let .insufficientLiquidity(a): return "no route can carry \(a) msat"
         default: return ldkMessage

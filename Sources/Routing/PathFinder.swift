@@ -68,6 +68,9 @@ struct Search {
         var useMissionControl = true
         /// Diagnostics only: ignore capacity, HTLC bounds and bandwidth.
         var ignoreLiquidity = false
+        /// What the search minimizes: LND's cost, or (diagnostics) total fee or total CLTV.
+        var objective = Objective.cost
+        enum Objective { case cost, fee, cltv }
         init(_ r: RouteRequest) {
             amountMsat = r.amountMsat
             feeLimitMsat = r.feeLimitMsat
@@ -228,7 +231,12 @@ struct Search {
                 let probability = edgeProbability * lv.probability
                 if probability <= 0 || probability < minProbability { return }
                 let weight = lv.weight + Double(fee) + Double(amountToReceive) * Double(delta) * risk
-                let dist = weight + attemptCost / probability
+                let dist: Double
+                switch limits.objective {
+                case .cost: dist = weight + attemptCost / probability
+                case .fee: dist = Double(amountToReceive - amount) + Double(hops) * 1e-6
+                case .cltv: dist = Double(cltv) + Double(hops) * 1e-6
+                }
                 if dist < labels[Int(u)].dist {
                     labels[Int(u)] = Label(dist: dist, weight: weight, amount: amountToReceive, cltv: cltv,
                                            probability: probability, next: v, edge: edgeRef, hops: hops)
@@ -288,11 +296,14 @@ struct Search {
         let base = Limits(request)
         var noFee = base
         noFee.feeLimitMsat = .max
+        noFee.objective = .fee
+        noFee.useMissionControl = false
         if let route = run(noFee) {
             return .feeLimitExceeded(requiredFeeMsat: route.totalFeesMsat, feeLimitMsat: request.feeLimitMsat)
         }
         var noCLTV = noFee
         noCLTV.cltvLimit = .max
+        noCLTV.objective = .cltv
         if let route = run(noCLTV) {
             return .cltvLimitExceeded(requiredBlocks: route.totalTimeLock &- request.currentHeight,
                                       cltvLimit: request.cltvLimit)
