@@ -297,14 +297,14 @@ struct Search {
         var noFee = base
         noFee.feeLimitMsat = .max
         noFee.objective = .fee
-        noFee.useMissionControl = false
-        if let route = run(noFee) {
+        if let route = run(noFee), route.totalFeesMsat > request.feeLimitMsat {
             return .feeLimitExceeded(requiredFeeMsat: route.totalFeesMsat, feeLimitMsat: request.feeLimitMsat)
         }
         var noCLTV = noFee
         noCLTV.cltvLimit = .max
         noCLTV.objective = .cltv
-        if let route = run(noCLTV) {
+        noCLTV.feeLimitMsat = request.feeLimitMsat
+        if let route = run(noCLTV), route.totalTimeLock &- request.currentHeight > request.cltvLimit {
             return .cltvLimitExceeded(requiredBlocks: route.totalTimeLock &- request.currentHeight,
                                       cltvLimit: request.cltvLimit)
         }

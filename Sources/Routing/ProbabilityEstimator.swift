@@ -48,7 +48,6 @@ public struct ProbabilityEstimator: Sendable, Equatable {
     public func capacityFactor(amountMsat: UInt64, capacityMsat: UInt64) -> Double {
         guard capacityMsat > 0 && capacityMsat != .max else { return 1 }
         let amt = Double(amountMsat), cap = Double(capacityMsat)
-        if amt < cap * (capacityCutoffFraction - 8 * capacitySmearingFraction) { return 1 }
         if amountMsat > capacityMsat { return 0 }
         let exponent = -(amt - cap * capacityCutoffFraction) / (cap * capacitySmearingFraction)
         return 1 - 1 / (1 + exp(exponent))
