@@ -52,7 +52,8 @@ public enum TopologyFile {
                              timeLockDelta: try p.uint32("time_lock_delta", default: d.timeLockDelta),
                              minHTLCMsat: try p.uint64("min_htlc_msat", default: d.minHTLCMsat),
                              maxHTLCMsat: try p.uint64("max_htlc_msat", default: d.maxHTLCMsat),
-                             disabled: try p.bool("disabled", default: false))
+                             disabled: try p.bool("disabled", default: false),
+                             lastUpdate: try p.uint32("last_update", default: 0))
     }
 
     /// Writes a topology as a file (pretty, keys sorted; integers as JSON numbers).
@@ -63,6 +64,7 @@ public enum TopologyFile {
                                     "time_lock_delta": p.timeLockDelta, "min_htlc_msat": p.minHTLCMsat,
                                     "disabled": p.disabled]
             if p.maxHTLCMsat != .max { o["max_htlc_msat"] = p.maxHTLCMsat }
+            if p.lastUpdate != 0 { o["last_update"] = p.lastUpdate }
             return o
         }
         let nodes: [[String: Any]] = topology.nodes.map { n in
