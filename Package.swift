@@ -13,7 +13,7 @@ import PackageDescription
 
 let package = Package(
     name: "PayTrack",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "paytrackd", targets: ["paytrackd"]),
         .executable(name: "paytrack", targets: ["paytrack"]),
@@ -67,7 +67,7 @@ let package = Package(
 
         // MARK: Services and composition
         .target(name: "Services", dependencies: [
-            "LightningRPC", "GRPC", "Payments", "Invoices", "BOLT11", "Macaroons", "Routing", "Simnet",
+            "LightningRPC", "GRPC", "Payments", "Invoices", "BOLT11", "Macaroons", "Routing", "Simnet", "Crypto",
         ]),
         .target(name: "Node", dependencies: [
             "Services", "GRPC", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
