@@ -64,14 +64,16 @@ let package = Package(
         .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire"]),
         .target(name: "Routing", dependencies: []),
         .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
+        .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite"]),
 
         // MARK: Services and composition
         .target(name: "Services", dependencies: [
             "LightningRPC", "GRPC", "Payments", "Invoices", "BOLT11", "Macaroons", "Routing", "Simnet", "Crypto",
+            "PaymentLifecycle",
         ]),
         .target(name: "Node", dependencies: [
             "Services", "GRPC", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
-            "Routing", "Simnet", "Crypto", "LightningRPC",
+            "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
         .executableTarget(name: "paytrack", dependencies: ["Node", "GRPC", "LightningRPC"]),
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
+        .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Node", "LightningRPC"]),
     ]
 )
