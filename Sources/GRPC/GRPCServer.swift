@@ -59,9 +59,9 @@ public final class GRPCServer: @unchecked Sendable {
 /// Per-connection gRPC state: creates a `ServerCall` per stream and tracks server streams so a
 /// graceful shutdown can end them with UNAVAILABLE. Loop thread only.
 final class ServerConnectionHandler: HTTP2SessionDelegate {
-    unowned let server: GRPCServer
-    unowned let session: HTTP2Session
-    private var streaming: [ObjectIdentifier: ServerCall] = [:]
+    unowned(unsafe) let server: GRPCServer      // outlives its connections (shutdown closes them)
+    unowned(unsafe) let session: HTTP2Session   // owns this handler
+    private var streamingHead: ServerCallContext?   // intrusive list of open streaming calls
     private var draining = false
     let loop: EventLoop
 
@@ -74,25 +74,33 @@ final class ServerConnectionHandler: HTTP2SessionDelegate {
 
     func session(_ session: HTTP2Session, streamOpened stream: HTTP2Stream) {
         let call = ServerCall(stream: stream, loop: loop, connection: self)
-        stream.context = call
         stream.delegate = call
     }
 
     func sessionWillDrain(_ session: HTTP2Session) {
         draining = true
-        for c in Array(streaming.values) {
+        while let c = streamingHead as? ServerCall {
+            streamingEnded(c)
             c.finish(GRPCStatus(.unavailable, "server shutting down"))
-            c.context?.cancel()
+            c.cancel()
         }
-        streaming.removeAll()
     }
 
     func streamingStarted(_ c: ServerCall) {
         if draining {
             c.finish(GRPCStatus(.unavailable, "server shutting down")); return
         }
-        streaming[ObjectIdentifier(c)] = c
+        c.inStreamingList = true
+        c.nextStreaming = streamingHead
+        streamingHead?.prevStreaming = c
+        streamingHead = c
     }
 
-    func streamingEnded(_ c: ServerCall) { streaming[ObjectIdentifier(c)] = nil }
+    func streamingEnded(_ c: ServerCall) {
+        guard c.inStreamingList else { return }
+        c.inStreamingList = false
+        if let p = c.prevStreaming { p.nextStreaming = c.nextStreaming } else { streamingHead = c.nextStreaming }
+        c.nextStreaming?.prevStreaming = c.prevStreaming
+        c.prevStreaming = nil; c.nextStreaming = nil
+    }
 }
