@@ -12,6 +12,8 @@ public struct Router: Sendable {
         let path: String
         let bytes: [UInt8]
         let handler: RPCHandler
+        let service: Substring
+        let method: Substring
     }
 
     private(set) var routes: [Route] = []
@@ -24,7 +26,10 @@ public struct Router: Sendable {
         for (m, h) in service.methods.sorted(by: { $0.key < $1.key }) {
             let p = "/\(service.serviceName)/\(m)"
             routes.removeAll { $0.path == p }
-            routes.append(Route(path: p, bytes: Array(p.utf8), handler: h))
+            let sIdx = p.index(after: p.startIndex)
+            let slash = p.lastIndex(of: "/")!
+            routes.append(Route(path: p, bytes: Array(p.utf8), handler: h, service: p[sIdx..<slash],
+                                method: p[p.index(after: slash)...]))
         }
     }
 

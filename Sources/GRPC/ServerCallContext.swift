@@ -23,6 +23,7 @@ public class ServerCallContext: @unchecked Sendable {
 
     /// Service part of `path` ("routerrpc.Router").
     public var serviceName: Substring {
+        if let i = routeIndex { return connection.server.router.routes[i].service }
         let p = path
         let u = p.utf8
         guard u.first == UInt8(ascii: "/") else { return "" }
@@ -33,6 +34,7 @@ public class ServerCallContext: @unchecked Sendable {
 
     /// Method part of `path` ("TrackPaymentV2").
     public var methodName: Substring {
+        if let i = routeIndex { return connection.server.router.routes[i].method }
         let p = path
         let u = p.utf8
         guard let i = u.lastIndex(of: UInt8(ascii: "/")) else { return "" }
