@@ -23,12 +23,27 @@ final class PaymentReader {
         return st
     }
 
+    private lazy var beginStatement = try? db.prepare("BEGIN")
+    private lazy var commitStatement = try? db.prepare("COMMIT")
+    private lazy var fetchStatement = try? db.prepare("SELECT \(Self.paymentColumns) FROM payments WHERE hash = ?")
+    private lazy var attemptsStatement = try? db.prepare("""
+        SELECT attempt_id, session_key, attempt_ns, attempt_hash, route, settle_preimage, settle_ns, fail_ns, failure
+        FROM htlc_attempts WHERE payment_id = ? ORDER BY attempt_id
+        """)
+
+    private static func prepared(_ st: Statement?) throws -> Statement {
+        guard let st else { throw SQLiteError(code: 1, message: "cannot prepare payments read statement") }
+        return st.reset()
+    }
+
     func inReadTransaction<R>(_ body: () throws -> R) throws -> R {
-        try statement("BEGIN").run()
+        try Self.prepared(beginStatement).run()
         defer {
             // A statement left on a row would keep this read snapshot alive past COMMIT.
             for st in statements.values { st.reset() }
-            _ = try? statement("COMMIT").run()
+            fetchStatement?.reset()
+            attemptsStatement?.reset()
+            _ = try? commitStatement?.reset().run()
         }
         return try body()
     }
@@ -55,10 +70,7 @@ final class PaymentReader {
     }
 
     func attempts(paymentID: Int64, omitHops: Bool) throws -> [HTLCAttempt] {
-        let st = try statement("""
-            SELECT attempt_id, session_key, attempt_ns, attempt_hash, route, settle_preimage, settle_ns, fail_ns, failure
-            FROM htlc_attempts WHERE payment_id = ? ORDER BY attempt_id
-            """)
+        let st = try Self.prepared(attemptsStatement)
         st.bind(1, paymentID)
         var out: [HTLCAttempt] = []
         while try st.step() {
@@ -81,7 +93,7 @@ final class PaymentReader {
 
     func fetch(_ hash: PaymentHash) throws -> PaymentSnapshot? {
         try inReadTransaction {
-            let st = try statement("SELECT \(Self.paymentColumns) FROM payments WHERE hash = ?")
+            let st = try Self.prepared(fetchStatement)
             st.bind(1, hash.bytes)
             guard try st.step() else { return nil }
             return try snapshot(row: st)

@@ -25,10 +25,14 @@ final class PaymentWriter: @unchecked Sendable {
     private let condition = PaymentCondition()
     private var queue: [Item] = []
     private var stopping = false
+    private var writerIdle = false
+    private var flushWaiters = 0
     private var submitted: UInt64 = 0
     private var completed: UInt64 = 0
     private var thread: pthread_t?
     private var statements: [String: Statement] = [:]
+    /// Statements with constant SQL, keyed by the address of their literal (no string hashing).
+    private var staticStatements: [UnsafeRawPointer: Statement] = [:]
     /// Batches committed and items written (statistics for benchmarks).
     private(set) var batches: UInt64 = 0
 
@@ -71,7 +75,7 @@ final class PaymentWriter: @unchecked Sendable {
         }
         queue.append(Item(writes: writes, completion: completion))
         submitted += 1
-        condition.broadcast()
+        if writerIdle { condition.broadcast() }
         condition.lock.unlock()
     }
 
@@ -79,7 +83,9 @@ final class PaymentWriter: @unchecked Sendable {
     func flush() {
         condition.lock.lock()
         let target = submitted
+        flushWaiters += 1
         while completed < target { condition.wait() }
+        flushWaiters -= 1
         condition.lock.unlock()
     }
 
@@ -98,7 +104,11 @@ final class PaymentWriter: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            while queue.isEmpty && !stopping {
+                writerIdle = true
+                condition.wait()
+                writerIdle = false
+            }
             if queue.isEmpty && stopping {
                 condition.lock.unlock()
                 return
@@ -143,14 +153,22 @@ final class PaymentWriter: @unchecked Sendable {
             for (item, r) in zip(batch, results) { item.completion(r.0, r.1) }
             condition.lock.lock()
             completed += UInt64(batch.count)
-            condition.broadcast()
+            if flushWaiters > 0 { condition.broadcast() }
             condition.lock.unlock()
         }
     }
 
     // MARK: Applying changes (writer thread, inside a transaction)
 
-    private func st(_ sql: String) throws(SQLiteError) -> Statement {
+    private func st(_ sql: StaticString) throws(SQLiteError) -> Statement {
+        let key = UnsafeRawPointer(sql.utf8Start)
+        if let s = staticStatements[key] { return s.reset() }
+        let s = try db.prepare(sql.description)
+        staticStatements[key] = s
+        return s
+    }
+
+    private func st(dynamic sql: String) throws(SQLiteError) -> Statement {
         if let s = statements[sql] { return s.reset() }
         let s = try db.prepare(sql)
         statements[sql] = s
@@ -260,19 +278,19 @@ final class PaymentWriter: @unchecked Sendable {
                     ? "(\(PaymentStatus.failed.rawValue))"
                     : "(\(PaymentStatus.initiated.rawValue), \(PaymentStatus.succeeded.rawValue), \(PaymentStatus.failed.rawValue))"
                 if failedHtlcsOnly {
-                    let up = try st("""
+                    let up = try st(dynamic: """
                         UPDATE payments SET last_update_ns = ?1 WHERE status IN \(statuses)
                         AND id IN (SELECT payment_id FROM htlc_attempts WHERE fail_ns IS NOT NULL)
                         """)
                     up.bind(1, stamp)
                     try up.run()
-                    try st("""
+                    try st(dynamic: """
                         DELETE FROM htlc_attempts WHERE fail_ns IS NOT NULL
                         AND payment_id IN (SELECT id FROM payments WHERE status IN \(statuses))
                         """).run()
                 } else {
-                    try st("DELETE FROM htlc_attempts WHERE payment_id IN (SELECT id FROM payments WHERE status IN \(statuses))").run()
-                    try st("DELETE FROM payments WHERE status IN \(statuses)").run()
+                    try st(dynamic: "DELETE FROM htlc_attempts WHERE payment_id IN (SELECT id FROM payments WHERE status IN \(statuses))").run()
+                    try st(dynamic: "DELETE FROM payments WHERE status IN \(statuses)").run()
                     let n = db.changes
                     meta.2 -= Int64(n)
                     deleted += n

@@ -48,6 +48,7 @@ public final class PaymentControl: @unchecked Sendable {
     private let progress = PaymentCondition()
     private var committedSeq: UInt64 = 0
     private var queued = 0
+    private var admissionWaiters = 0
     private var poisoned: Set<PaymentHash> = []
 
     public init(store: PaymentPersistence, tower: ControlTower, options: Options = Options()) {
@@ -350,8 +351,10 @@ public final class PaymentControl: @unchecked Sendable {
 
     private func admit() {
         progress.lock.lock()
-        if !store.isWriterThread {
+        if queued >= options.maxQueuedWrites && !store.isWriterThread {
+            admissionWaiters += 1
             while queued >= options.maxQueuedWrites { progress.wait() }
+            admissionWaiters -= 1
         }
         queued += 1
         progress.lock.unlock()
@@ -365,7 +368,7 @@ public final class PaymentControl: @unchecked Sendable {
     private func release() {
         progress.lock.lock()
         queued -= 1
-        progress.broadcast()
+        if admissionWaiters > 0 { progress.broadcast() }
         progress.lock.unlock()
     }
 
@@ -373,7 +376,8 @@ public final class PaymentControl: @unchecked Sendable {
         progress.lock.lock()
         if seq > committedSeq { committedSeq = seq }
         queued -= 1
-        progress.broadcast()
+        // Wake producers only when enough room is free, to avoid a context switch per change.
+        if admissionWaiters > 0 && (queued <= options.maxQueuedWrites / 2 || queued == 0) { progress.broadcast() }
         progress.lock.unlock()
     }
 }
