@@ -97,10 +97,20 @@ public final class ControlTower: @unchecked Sendable {
         lock.withLock { allSubscribers[id] = mailbox }
         do {
             var seed = try store.fetchInFlightPayments()
+            var truncated = false
             if let since = replaySince {
-                seed += try store.fetchPaymentsUpdated(since: since, limit: options.maxReplay)
+                let replay = try store.fetchPaymentsUpdated(since: since, limit: options.maxReplay)
+                if replay.count >= options.maxReplay {
+                    // Too much to replay at once: deliver the oldest part in stamp order and end;
+                    // live events would jump past the rest. The client resumes from what it saw.
+                    truncated = true
+                    seed = replay
+                    lock.withLock { allSubscribers[id] = nil }
+                } else {
+                    seed += replay
+                }
             }
-            _ = mailbox.seed(seed)
+            _ = mailbox.seed(seed, truncated: truncated)
         } catch {
             lock.withLock { allSubscribers[id] = nil }
             throw error

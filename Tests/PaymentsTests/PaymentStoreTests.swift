@@ -229,3 +229,22 @@ final class PaymentStoreTests: XCTestCase {
         XCTAssertThrowsError(try PaymentCodec.decodeRecords([1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]))
     }
 }
+
+extension PaymentStoreTests {
+    func testEngineOpenCloseAndClosedErrors() throws {
+        let dir = Fixture.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/data/graph/regtest", withIntermediateDirectories: true)
+        let path = SQLitePaymentStore.defaultPath(dataDirectory: dir, network: "regtest")
+        let engine = try PaymentEngine(path: path, keepFailedAttempts: false)
+        XCTAssertFalse(engine.control.options.keepFailedAttempts)
+        try engine.control.initPayment(Fixture.info(1))
+        engine.close()
+        XCTAssertPaymentError(try engine.control.initPayment(Fixture.info(2)), "payment store is closed")
+        XCTAssertPaymentError(try engine.store.fetchPayment(Fixture.hash(1)), "payment store is closed")
+        let again = try PaymentEngine(path: path)
+        XCTAssertEqual(try again.control.fetchPayment(Fixture.hash(1))?.status, .initiated)
+        XCTAssertEqual(try again.control.inFlightPayments().count, 1)
+        again.close()
+    }
+}

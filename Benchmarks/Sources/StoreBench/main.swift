@@ -166,6 +166,23 @@ for w in which {
         let runs = try (0..<5).map { _ in try fanOutRun(subscribers: 10_000) }
         print(String(format: "(c) 1 update -> 10,000 subscribers, call-to-wakeup latency incl. durable commit: median p50 %.2f ms, median p99 %.2f ms, median max %.2f ms",
                      median(runs.map(\.p50)), median(runs.map(\.p99)), median(runs.map(\.max))))
+    case "d":
+        // Sequential synchronous mutations (one caller, no batching): commit latency.
+        for durability in [SQLitePaymentStore.Durability.full, .normal] {
+            let dir = tempDir()
+            let (store, _, control) = try openStore(dir, durability: durability)
+            var lat: [Double] = []
+            for n in 0..<UInt64(300) {
+                let h = hash(n, 0xd1)
+                let t0 = unixNanosNow()
+                try control.initPayment(PaymentCreationInfo(paymentIdentifier: h, valueMsat: 10_000, creationTimeNs: unixNanosNow()))
+                lat.append(Double(unixNanosNow() - t0) / 1e3)
+            }
+            print(String(format: "(d) synchronous InitPayment latency (%@): p50 %.0f us, p99 %.0f us",
+                         durability == .full ? "FULL" : "NORMAL", percentile(lat, 0.5), percentile(lat, 0.99)))
+            store.close()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
     default:
         print("unknown benchmark \(w) (a, b, c)")
     }
