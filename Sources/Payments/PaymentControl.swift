@@ -210,6 +210,19 @@ public final class PaymentControl: @unchecked Sendable {
         if let e = promise.wait() { throw e }
     }
 
+    /// `lnrpc.DeletePaymentResponse.status` on success (LND rpcserver).
+    public static let deletePaymentStatus = "payment deleted"
+
+    /// The DeleteAllPayments RPC (LND rpcserver + `DeletePayments`): validates the option
+    /// combination with LND's messages, deletes, and returns LND's status line
+    /// `"<n> payments deleted, failed_htlcs_only=<bool>"`.
+    public func deleteAllPayments(allPayments: Bool, failedPaymentsOnly: Bool, failedHtlcsOnly: Bool) throws(PaymentError) -> String {
+        if !allPayments && !failedPaymentsOnly && !failedHtlcsOnly { throw .deleteOptionsMissing }
+        if allPayments && (failedPaymentsOnly || failedHtlcsOnly) { throw .deleteOptionsContradictory }
+        let n = try deletePayments(failedOnly: failedPaymentsOnly, failedHtlcsOnly: failedHtlcsOnly)
+        return "\(n) payments deleted, failed_htlcs_only=\(failedHtlcsOnly)"
+    }
+
     /// DeleteAllPayments (LND `DeletePayments`): every removable payment (Initiated, Succeeded,
     /// Failed; InFlight ones are skipped), or only Failed ones with `failedOnly`; with
     /// `failedHtlcsOnly` only their failed attempts are removed and 0 is returned. Runs over the
