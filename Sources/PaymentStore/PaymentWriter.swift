@@ -128,6 +128,7 @@ final class PaymentWriter: @unchecked Sendable {
                 }
                 results = deleted.map { (nil, $0) }
             } catch {
+                ids.removeAll()   // may hold ids of rolled-back inserts
                 // Isolate the failing item(s): retry one per transaction.
                 meta = (maxPaymentIndex, maxUpdateNs, paymentCount)
                 results = []
@@ -142,6 +143,7 @@ final class PaymentWriter: @unchecked Sendable {
                         meta = m
                         results.append((nil, d))
                     } catch {
+                        ids.removeAll()
                         results.append((.storage(String(describing: error)), 0))
                     }
                 }
@@ -194,39 +196,36 @@ final class PaymentWriter: @unchecked Sendable {
         for w in writes {
             switch w {
             case .initPayment(let s):
-                let find = try st("SELECT id FROM payments WHERE hash = ?")
-                find.bind(1, s.paymentHash.bytes)
-                let existing: Int64? = try find.step() ? find.int64(0) : nil
-                find.reset()
-                if let id = existing {
-                    let del = try st("DELETE FROM htlc_attempts WHERE payment_id = ?")
-                    del.bind(1, id)
-                    try del.run()
-                    let up = try st("""
-                        UPDATE payments SET payment_index = ?2, value_msat = ?3, creation_ns = ?4, payment_request = ?5,
-                        first_hop_records = ?6, failure_reason = NULL, status = ?7, last_update_ns = ?8 WHERE id = ?1
-                        """)
-                    up.bind(1, id)
-                    bindInfo(up, s)
-                    try up.run()
-                } else {
-                    let ins = try st("""
-                        INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
-                        failure_reason, status, last_update_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8)
-                        """)
-                    ins.bind(1, s.paymentHash.bytes)
-                    bindInfo(ins, s)
-                    try ins.run()
-                    meta.2 += 1
-                }
+                let ins = try st("""
+                    INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
+                    failure_reason, status, last_update_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8)
+                    """)
+                ins.bind(1, s.paymentHash.bytes)
+                bindInfo(ins, s)
+                try ins.run()
+                rememberID(s.paymentHash, db.lastInsertRowID)
+                meta.2 += 1
+                meta.0 = max(meta.0, s.paymentIndex)
+            case .reinitPayment(let s):
+                let id = try rowID(s.paymentHash)
+                let del = try st("DELETE FROM htlc_attempts WHERE payment_id = ?")
+                del.bind(1, id)
+                try del.run()
+                let up = try st("""
+                    UPDATE payments SET payment_index = ?2, value_msat = ?3, creation_ns = ?4, payment_request = ?5,
+                    first_hop_records = ?6, failure_reason = NULL, status = ?7, last_update_ns = ?8 WHERE id = ?1
+                    """)
+                up.bind(1, id)
+                bindInfo(up, s)
+                try up.run()
                 meta.0 = max(meta.0, s.paymentIndex)
             case .registerAttempt(let s, let id):
                 guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
                 let ins = try st("""
                     INSERT INTO htlc_attempts (payment_id, attempt_id, session_key, attempt_ns, attempt_hash, route)
-                    VALUES ((SELECT id FROM payments WHERE hash = ?1), ?2, ?3, ?4, ?5, ?6)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                     """)
-                ins.bind(1, s.paymentHash.bytes)
+                ins.bind(1, try rowID(s.paymentHash))
                 ins.bind(2, Int64(bitPattern: a.attemptID))
                 ins.bind(3, a.info.sessionKey)
                 ins.bind(4, a.attemptTimeNs)
@@ -238,9 +237,9 @@ final class PaymentWriter: @unchecked Sendable {
                 guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
                 let up = try st("""
                     UPDATE htlc_attempts SET settle_preimage = ?3, settle_ns = ?4, fail_ns = ?5, failure = ?6
-                    WHERE payment_id = (SELECT id FROM payments WHERE hash = ?1) AND attempt_id = ?2
+                    WHERE payment_id = ?1 AND attempt_id = ?2
                     """)
-                up.bind(1, s.paymentHash.bytes)
+                up.bind(1, try rowID(s.paymentHash))
                 up.bind(2, Int64(bitPattern: id))
                 up.bind(3, a.settle?.preimage.bytes)
                 if let t = a.settle?.settleTimeNs { up.bind(4, t) } else { up.bindNull(4) }
@@ -257,19 +256,19 @@ final class PaymentWriter: @unchecked Sendable {
             case .failPayment(let s):
                 try updateRow(s)
             case .removeFailedAttempts(let s):
-                let del = try st("""
-                    DELETE FROM htlc_attempts WHERE payment_id = (SELECT id FROM payments WHERE hash = ?1) AND fail_ns IS NOT NULL
-                    """)
-                del.bind(1, s.paymentHash.bytes)
+                let del = try st("DELETE FROM htlc_attempts WHERE payment_id = ?1 AND fail_ns IS NOT NULL")
+                del.bind(1, try rowID(s.paymentHash))
                 try del.run()
                 try updateRow(s)
             case .deletePayment(let h):
-                let del = try st("DELETE FROM htlc_attempts WHERE payment_id = (SELECT id FROM payments WHERE hash = ?1)")
-                del.bind(1, h.bytes)
+                let id = try rowID(h)
+                let del = try st("DELETE FROM htlc_attempts WHERE payment_id = ?1")
+                del.bind(1, id)
                 try del.run()
-                let delP = try st("DELETE FROM payments WHERE hash = ?1")
-                delP.bind(1, h.bytes)
+                let delP = try st("DELETE FROM payments WHERE id = ?1")
+                delP.bind(1, id)
                 try delP.run()
+                ids[h] = nil
                 let n = db.changes
                 meta.2 -= Int64(n)
                 deleted += n
@@ -289,6 +288,7 @@ final class PaymentWriter: @unchecked Sendable {
                         AND payment_id IN (SELECT id FROM payments WHERE status IN \(statuses))
                         """).run()
                 } else {
+                    ids.removeAll()
                     try st(dynamic: "DELETE FROM htlc_attempts WHERE payment_id IN (SELECT id FROM payments WHERE status IN \(statuses))").run()
                     try st(dynamic: "DELETE FROM payments WHERE status IN \(statuses)").run()
                     let n = db.changes
@@ -300,6 +300,26 @@ final class PaymentWriter: @unchecked Sendable {
             if case let .some(s) = w.snapshot { meta.1 = max(meta.1, s.lastUpdateNs) }
         }
         return deleted
+    }
+
+    // MARK: Row ids (hash → payments.id), cached to skip the hash index on every change
+
+    private var ids: [PaymentHash: Int64] = [:]
+
+    private func rememberID(_ h: PaymentHash, _ id: Int64) {
+        if ids.count >= 65_536 { ids.removeAll(keepingCapacity: true) }
+        ids[h] = id
+    }
+
+    private func rowID(_ h: PaymentHash) throws -> Int64 {
+        if let id = ids[h] { return id }
+        let find = try st("SELECT id FROM payments WHERE hash = ?")
+        find.bind(1, h.bytes)
+        let id: Int64? = try find.step() ? find.int64(0) : nil
+        find.reset()
+        guard let id else { throw MissingRow(what: "payment \(h)") }
+        rememberID(h, id)
+        return id
     }
 
     private func bindInfo(_ s: Statement, _ p: PaymentSnapshot) {
@@ -314,8 +334,8 @@ final class PaymentWriter: @unchecked Sendable {
 
     /// Rewrites the derived status index key, failure reason and update stamp of a payment row.
     private func updateRow(_ p: PaymentSnapshot) throws {
-        let up = try st("UPDATE payments SET status = ?2, failure_reason = ?3, last_update_ns = ?4 WHERE hash = ?1")
-        up.bind(1, p.paymentHash.bytes)
+        let up = try st("UPDATE payments SET status = ?2, failure_reason = ?3, last_update_ns = ?4 WHERE id = ?1")
+        up.bind(1, try rowID(p.paymentHash))
         up.bind(2, Int64(p.status.rawValue))
         if let r = p.failureReason { up.bind(3, Int64(r.dbValue)) } else { up.bindNull(3) }
         up.bind(4, p.lastUpdateNs)
@@ -327,8 +347,8 @@ final class PaymentWriter: @unchecked Sendable {
 extension PaymentWrite {
     var snapshot: PaymentSnapshot? {
         switch self {
-        case .initPayment(let s), .registerAttempt(let s, _), .resolveAttempt(let s, _), .failPayment(let s),
-             .removeFailedAttempts(let s): return s
+        case .initPayment(let s), .reinitPayment(let s), .registerAttempt(let s, _), .resolveAttempt(let s, _),
+             .failPayment(let s), .removeFailedAttempts(let s): return s
         case .deletePayment, .deletePayments: return nil
         }
     }

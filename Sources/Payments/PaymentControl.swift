@@ -70,7 +70,7 @@ public final class PaymentControl: @unchecked Sendable {
             var s = try PaymentStateMachine.initPayment(existing: existing, info: info, paymentIndex: index, stamp: 0)
             control.nextPaymentIndex += 1
             s.lastUpdateNs = control.clock.stamp(atLeast: s.maxShownTimeNs)
-            return (s, .initPayment(s))
+            return (s, existing == nil ? .initPayment(s) : .reinitPayment(s))
         }
     }
 
@@ -327,7 +327,7 @@ public final class PaymentControl: @unchecked Sendable {
     /// The working snapshot: the in-memory one (possibly ahead of the store), else the store's.
     /// Caller holds `lock`.
     private func loadWorking(_ hash: PaymentHash) throws(PaymentError) -> PaymentSnapshot? {
-        let wasPoisoned = progress.lock.withLock { poisoned.remove(hash) != nil }
+        let wasPoisoned = progress.lock.withLock { !poisoned.isEmpty && poisoned.remove(hash) != nil }
         if wasPoisoned {
             working[hash] = nil
             tower.forget(hash)
