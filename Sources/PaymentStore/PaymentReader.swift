@@ -13,7 +13,7 @@ final class PaymentReader {
 
     init(path: String) throws {
         db = try Database(path: path)
-        try db.execute("PRAGMA query_only = 1")
+        try db.execute("PRAGMA query_only = 1; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16384")
     }
 
     func statement(_ sql: String) throws(SQLiteError) -> Statement {

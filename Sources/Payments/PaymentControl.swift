@@ -173,6 +173,7 @@ public final class PaymentControl: @unchecked Sendable {
     /// `payment '<hash>' has inflight HTLCsand therefore cannot be deleted: payment is in transition`.
     /// With `failedHtlcsOnly` only its failed attempts are removed. No notification (as LND).
     public func deletePayment(_ hash: PaymentHash, failedHtlcsOnly: Bool) throws(PaymentError) {
+        precondition(!store.isWriterThread, "synchronous PaymentControl call from a store completion would deadlock")
         let promise = PaymentPromise<PaymentError?>()
         admit()
         var pruned: PaymentSnapshot?
@@ -228,6 +229,7 @@ public final class PaymentControl: @unchecked Sendable {
     /// `failedHtlcsOnly` only their failed attempts are removed and 0 is returned. Runs over the
     /// status index. Returns the number of payments deleted.
     public func deletePayments(failedOnly: Bool, failedHtlcsOnly: Bool) throws(PaymentError) -> Int {
+        precondition(!store.isWriterThread, "synchronous PaymentControl call from a store completion would deadlock")
         let promise = PaymentPromise<(PaymentError?, Int)>()
         admit()
         lock.withLock {
