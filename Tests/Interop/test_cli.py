@@ -381,3 +381,34 @@ def test_no_macaroons_node(tmp_path):
         assert json.loads(out)["alias"] == "alice"
     finally:
         d.stop()
+
+
+def test_failed_payment_exits_nonzero_with_reason(net):
+    _, alice, bob = net
+    invoice = bob.json("addinvoice", "--amt", "2000")
+    # bob is two hops away and the middle hop charges a fee: a zero fee limit leaves no route.
+    rc, out, err = alice.cli("payinvoice", "--fee_limit", "0", invoice["payment_request"], check=False)
+    assert rc != 0
+    payment = json.loads(out)
+    assert payment["status"] == "FAILED" and payment["failure_reason"] == "FAILURE_REASON_NO_ROUTE"
+    assert err == "[paytrack] payment failed: FAILURE_REASON_NO_ROUTE\n"
+
+
+def test_trackpayments_streams_live_updates(net):
+    _, alice, bob = net
+    invoice = bob.json("addinvoice", "--amt", "77")
+    watcher = subprocess.Popen([harness.PAYTRACK_CLI] + alice.flags + ["trackpayments", "--count", "3"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)  # let the subscription start before the payment does
+        paid = json.loads(alice.cli("payinvoice", invoice["payment_request"])[1])
+        out, err = watcher.communicate(timeout=30)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 0, err
+    updates = json_objects(out)
+    assert len(updates) == 3
+    assert all(u["payment_hash"] == paid["payment_hash"] for u in updates)
+    assert updates[0]["htlcs"] == []  # the INITIATED/IN_FLIGHT snapshot comes first
+    assert updates[-1]["status"] in ("IN_FLIGHT", "SUCCEEDED")
