@@ -3,6 +3,7 @@ import Foundation
 // paytrack: the command-line client for paytrackd (what lncli is to lnd). Flag parsing and
 // wiring only: the framework lives in Framework/, one file per command family in Commands/.
 signal(SIGPIPE, SIG_DFL)
+Interrupt.install()
 
 let application = Application(commands: [
     InfoCommands.getInfo,

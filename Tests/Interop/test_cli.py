@@ -412,3 +412,51 @@ def test_trackpayments_streams_live_updates(net):
     assert all(u["payment_hash"] == paid["payment_hash"] for u in updates)
     assert updates[0]["htlcs"] == []  # the INITIATED/IN_FLIGHT snapshot comes first
     assert updates[-1]["status"] in ("IN_FLIGHT", "SUCCEEDED")
+
+
+def test_output_is_pretty_printed_like_lncli(net):
+    """Four-space indented, `"key": value`, empty containers inline: byte-identical to
+    json.dumps(indent=4) of the same document, including string escaping."""
+    _, alice, bob = net
+    memo = 'naïve "quoted" \\ back\nslash\ttab ✓'
+    _, out, _ = bob.cli("addinvoice", "--amt", "5", "--memo", memo)
+    r_hash = b64hex(json.loads(out)["r_hash"])
+    _, out, _ = bob.cli("lookupinvoice", r_hash)
+    doc = json.loads(out)
+    assert doc["memo"] == memo
+    assert out == json.dumps(doc, indent=4, ensure_ascii=False) + "\n"
+    _, out, _ = alice.cli("getinfo")
+    assert out == json.dumps(json.loads(out), indent=4, ensure_ascii=False) + "\n"
+
+
+def test_global_timeout_durations():
+    rc, _, err = run(["--timeout", "soon", "getinfo"], check=False)
+    assert rc != 0 and err == '[paytrack] invalid duration "soon" for --timeout\n'
+    rc, _, err = run(["--rpcserver", "nocolon", "getinfo"], check=False)
+    assert rc != 0 and "HOST:PORT" in err
+    rc, _, err = run(["--network", "moon", "getinfo"], check=False)
+    assert rc != 0 and 'unknown network "moon"' in err
+
+
+def test_timeout_duration_forms_are_accepted(net):
+    _, alice, _ = net
+    for t in ["1m30s", "2500ms", "10", "1.5"]:
+        assert alice.json("--timeout", t, "getinfo")["alias"] == "alice"
+
+
+def test_ctrl_c_cancels_a_stream_quietly(net):
+    import signal
+    _, alice, _ = net
+    watcher = subprocess.Popen([harness.PAYTRACK_CLI] + alice.flags + ["trackpayments"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        assert watcher.poll() is None  # TrackPayments stays open
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=10)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 130 and err == ""
+    # The daemon is unaffected and still answers on the same listener.
+    assert alice.json("getinfo")["alias"] == "alice"

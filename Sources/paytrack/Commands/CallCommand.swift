@@ -55,16 +55,32 @@ enum CallCommand {
         } catch is PaymentStream.StopStream {}
     }
 
+    /// Largest request text read from stdin or a file (the daemon's own receive limit is 200 MiB;
+    /// a JSON request for these methods is a few KiB).
+    static let maxRequestBytes = 16 * 1024 * 1024
+
+    /// The request JSON: the argument itself, `@FILE`, or `-` for stdin (at most
+    /// `maxRequestBytes`).
     static func requestText(_ arg: String) throws(CLIError) -> String {
+        let handle: FileHandle
+        let source: String
         if arg == "-" {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
-            return String(decoding: data, as: UTF8.self)
+            handle = FileHandle.standardInput
+            source = "stdin"
+        } else if arg.hasPrefix("@") {
+            source = String(arg.dropFirst())
+            guard let h = FileHandle(forReadingAtPath: source) else { throw .failure("unable to read request file \(source)") }
+            handle = h
+        } else {
+            return arg
         }
-        if arg.hasPrefix("@") {
-            let path = String(arg.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path) else { throw .failure("unable to read request file \(path)") }
-            return String(decoding: data, as: UTF8.self)
+        var data = Data()
+        while data.count <= maxRequestBytes {
+            let chunk = handle.readData(ofLength: 64 * 1024)
+            if chunk.isEmpty { break }
+            data.append(chunk)
         }
-        return arg
+        guard data.count <= maxRequestBytes else { throw .usage("request from \(source) is larger than \(maxRequestBytes) bytes") }
+        return String(decoding: data, as: UTF8.self)
     }
 }

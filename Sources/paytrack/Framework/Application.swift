@@ -52,6 +52,8 @@ struct Application {
         do {
             try cmd.run(invocation)
             return 0
+        } catch is Interrupt.Interrupted {
+            return 130
         } catch {
             Output.printError(error)
             return 1

@@ -76,7 +76,10 @@ final class Connection: @unchecked Sendable {
         })
         callBox.value = call
         if failure.value != nil { call.cancel() }
+        Interrupt.setActive(call)
         latch.wait()
+        Interrupt.setActive(nil)
+        if Interrupt.wasInterrupted { throw Interrupt.Interrupted() }
         if let e = failure.value { throw e }
         let s = status.value
         if s.code != .ok { throw CLIError.rpc(s) }
