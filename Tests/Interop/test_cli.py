@@ -361,6 +361,12 @@ def test_call_generic_unary_and_stream(net, paid):
     assert rc != 0 and "unknown method" in err
     _, out, _ = alice.cli("call", "--list")
     assert "/routerrpc.Router/SendPaymentV2 (routerrpc.SendPaymentRequest) returns (stream lnrpc.Payment)" in out
+    skeleton = json.loads(alice.cli("call", "--describe", "/routerrpc.Router/TrackPaymentV2")[1])
+    assert skeleton == {"payment_hash": "", "no_inflight_updates": False}
+    # The skeleton, filled in, is a valid request.
+    skeleton.update(payment_hash=invoice["r_hash"], no_inflight_updates=True)
+    updates = json_objects(alice.cli("call", "/routerrpc.Router/TrackPaymentV2", json.dumps(skeleton))[1])
+    assert [u["status"] for u in updates] == ["SUCCEEDED"]
 
 
 def test_call_send_payment_v2_stream(net):

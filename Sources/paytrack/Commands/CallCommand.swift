@@ -10,6 +10,7 @@ enum CallCommand {
         details: "The request is LND REST-gateway JSON for the method's request message ({} when omitted;\n@FILE reads it from a file, - from stdin). Responses print as gateway JSON; a stream prints\none object per message. --list shows every method with its request and response types.",
         flags: [
             Flag("list", help: "list the methods call knows, with request and response types"),
+            Flag("describe", help: "print the method's request message with every field at its zero value (a JSON skeleton to fill in)"),
             Flag("count", value: "N", help: "streams: exit after N messages"),
             Flag("header", aliases: ["H"], value: "KEY: VALUE", help: "extra request metadata; repeatable", repeatable: true),
         ]) { inv in
@@ -23,6 +24,11 @@ enum CallCommand {
         }
         try inv.expectAtMost(2)
         let method = try MethodTable.lookup(try inv.argument(0, "method"))
+        if inv.flags.bool("describe") {
+            try inv.expectAtMost(1)
+            Output.printJSON(method.request.template())
+            return
+        }
         let json = try requestText(inv.positionals.count > 1 ? inv.positionals[1] : "{}")
         let request = try method.request.encodeJSON(json)
         var count: Int?

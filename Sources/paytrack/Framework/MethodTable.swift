@@ -7,6 +7,8 @@ struct MessageType: Sendable {
     let name: String
     let encodeJSON: @Sendable (String) throws(CLIError) -> [UInt8]
     let decodeToJSON: @Sendable ([UInt8]) throws(CLIError) -> JSONValue
+    /// The empty message as gateway JSON: every field with its zero value (a request skeleton).
+    let template: @Sendable () -> JSONValue
 
     static func of<M: GatewayJSONMessage>(_: M.Type) -> MessageType {
         MessageType(name: M.protoMessageName, encodeJSON: { (text: String) throws(CLIError) -> [UInt8] in
@@ -15,7 +17,7 @@ struct MessageType: Sendable {
             }
         }, decodeToJSON: { (bytes: [UInt8]) throws(CLIError) -> JSONValue in
             try Connection.decode(M.self, bytes).gatewayJSON()
-        })
+        }, template: { M().gatewayJSON() })
     }
 }
 
