@@ -466,3 +466,19 @@ def test_ctrl_c_cancels_a_stream_quietly(net):
     assert watcher.returncode == 130 and err == ""
     # The daemon is unaffected and still answers on the same listener.
     assert alice.json("getinfo")["alias"] == "alice"
+
+
+def test_deletepayments_all_removes_only_failed(net):
+    _, alice, bob = net
+    failed_invoice = bob.json("addinvoice", "--amt", "3000")
+    rc, out, _ = alice.cli("payinvoice", "--fee_limit", "0", failed_invoice["payment_request"], check=False)
+    failed = json.loads(out)
+    assert rc != 0 and failed["status"] == "FAILED"
+    ok_invoice = bob.json("addinvoice", "--amt", "30")
+    succeeded = json.loads(alice.cli("payinvoice", ok_invoice["payment_request"])[1])
+    alice.cli("deletepayments", "--all")
+    hashes = [p["payment_hash"] for p in alice.json("listpayments", "--include_incomplete", "--max_payments", "1000")["payments"]]
+    assert failed["payment_hash"] not in hashes
+    assert succeeded["payment_hash"] in hashes
+    rc, _, err = alice.cli("deletepayments", "--all", succeeded["payment_hash"], check=False)
+    assert rc != 0 and "cannot use --all and a payment hash together" in err

@@ -94,6 +94,7 @@ enum ArgumentParser {
             let arg = arguments[i]
             i += 1
             if arg == "--" {
+                if stopAtFirstPositional { return (parsed, Array(arguments[i...])) }
                 for p in arguments[i...] { parsed.addPositional(p) }
                 return (parsed, [])
             }
