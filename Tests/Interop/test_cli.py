@@ -250,9 +250,15 @@ def test_keysend_via_sendpayment(net):
     assert b64hex(last_hop["custom_records"][str(KEYSEND_TYPE)]) == payment["payment_preimage"]
     keysends = [i for i in bob.json("listinvoices")["invoices"] if i["is_keysend"]]
     assert payment["payment_hash"] in [b64hex(i["r_hash"]) for i in keysends]
-    # Two keysends never share a hash (fresh random preimage each time).
-    _, out2, _ = alice.cli("sendpayment", "--dest", bob_pubkey, "--amt", "500", "--keysend")
-    assert json.loads(out2)["payment_hash"] != payment["payment_hash"]
+    # Positional dest and amt (as lncli); two keysends never share a hash (fresh preimages).
+    _, out2, _ = alice.cli("sendpayment", bob_pubkey, "300", "--keysend")
+    second = json.loads(out2)
+    assert second["status"] == "SUCCEEDED" and second["value_sat"] == "300"
+    assert second["payment_hash"] != payment["payment_hash"]
+    rc, _, err = alice.cli("sendpayment", bob_pubkey, "300", check=False)
+    assert rc != 0 and err == "[paytrack] payment hash argument missing\n"
+    rc, _, err = alice.cli("sendpayment", "--dest", "02ab", "--amt", "1", "--keysend", check=False)
+    assert rc != 0 and err == "[paytrack] dest must be exactly 33 bytes, is instead 2\n"
 
 
 def test_trackpayments_replay_and_deadline(net, paid):

@@ -72,11 +72,15 @@ enum PayCommands {
             try send(req, inv: inv)
             return
         }
-        try inv.expectAtMost(4)
+        // As lncli: each of dest, amt, payment_hash, final_cltv_delta comes from its flag or,
+        // when the flag is absent, from the next positional argument, in that order.
+        var rest = inv.positionals[...]
+        func value(_ flag: String) -> String? { f.string(flag) ?? rest.popFirst() }
         var req = Routerrpc.SendPaymentRequest()
-        req.dest = try Parse.hex(try inv.argument(0, orFlag: "dest", "dest"), what: "dest", length: 33)
+        guard let dest = value("dest") else { throw CLIError.usage("dest argument missing") }
+        req.dest = try Parse.hex(dest, what: "dest", length: 33)
         if let msat = try f.int64("amt_msat") { req.amtMsat = msat } else {
-            let text = try inv.argument(f.isSet("dest") ? 0 : 1, orFlag: "amt", "amount")
+            guard let text = value("amt") else { throw CLIError.usage("amount argument missing") }
             guard let amt = Int64(text) else { throw CLIError.usage("unable to decode payment amount: \"\(text)\"") }
             req.amt = amt
         }
@@ -87,17 +91,14 @@ enum PayCommands {
             req.destCustomRecords[keysendRecordType] = preimage
             req.paymentHash = SHA256.hash(preimage)
         } else {
-            let hashText: String
-            if let h = f.string("payment_hash") { hashText = h }
-            else if inv.positionals.count > 2 { hashText = inv.positionals[2] }
-            else { throw CLIError.usage("payment hash argument missing") }
+            guard let hashText = value("payment_hash") else { throw CLIError.usage("payment hash argument missing") }
             req.paymentHash = try Parse.paymentHash(hashText)
         }
-        if let c = try f.int32("final_cltv_delta") { req.finalCltvDelta = c }
-        else if inv.positionals.count > 3 {
-            guard let c = Int32(inv.positionals[3]) else { throw CLIError.usage("unable to decode final_cltv_delta: \"\(inv.positionals[3])\"") }
+        if let text = value("final_cltv_delta") {
+            guard let c = Int32(text) else { throw CLIError.usage("unable to decode final_cltv_delta: \"\(text)\"") }
             req.finalCltvDelta = c
         }
+        if let extra = rest.first { throw CLIError.usage("unexpected argument \"\(extra)\" (see --help)") }
         try applyCommon(f, to: &req, amountMsat: req.amtMsat != 0 ? req.amtMsat : req.amt * 1000)
         try send(req, inv: inv)
     }
