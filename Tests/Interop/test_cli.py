@@ -101,7 +101,7 @@ def paid(net):
 # --- help and usage ------------------------------------------------------------------------------
 
 GLOBAL_FLAGS = ["--rpcserver", "--datadir", "--tlscertpath", "--macaroonpath", "--network", "--no-macaroons",
-                "--timeout", "--macaroontimeout"]
+                "--timeout", "--macaroontimeout", "--macaroonip", "--hexbytes", "--version"]
 COMMAND_FLAGS = {
     "getinfo": [],
     "addinvoice": ["--amt", "--amt_msat", "--memo", "--expiry", "--private", "--preimage"],
@@ -488,3 +488,33 @@ def test_deletepayments_all_removes_only_failed(net):
     assert succeeded["payment_hash"] in hashes
     rc, _, err = alice.cli("deletepayments", "--all", succeeded["payment_hash"], check=False)
     assert rc != 0 and "cannot use --all and a payment hash together" in err
+
+
+def test_hexbytes_shows_bytes_fields_as_hex_like_lncli(net):
+    _, alice, bob = net
+    bob_pubkey = bob.json("getinfo")["identity_pubkey"]
+    payment = json.loads(alice.cli("--hexbytes", "sendpayment", "--dest", bob_pubkey, "--amt", "21", "--keysend")[1])
+    hop = payment["htlcs"][-1]["route"]["hops"][-1]
+    assert hop["custom_records"][str(KEYSEND_TYPE)] == payment["payment_preimage"]  # map value: hex
+    assert payment["htlcs"][-1]["preimage"] == payment["payment_preimage"]          # nested bytes: hex
+    # The same document without --hexbytes differs exactly in those values (base64 there).
+    req = json.dumps({"payment_hash": base64.b64encode(bytes.fromhex(payment["payment_hash"])).decode(),
+                      "no_inflight_updates": True})
+    plain = json_objects(alice.cli("call", "/routerrpc.Router/TrackPaymentV2", req)[1])[-1]
+    hexed = json_objects(alice.cli("--hexbytes", "call", "/routerrpc.Router/TrackPaymentV2", req)[1])[-1]
+    assert b64hex(plain["htlcs"][-1]["preimage"]) == hexed["htlcs"][-1]["preimage"]
+    assert plain["payment_hash"] == hexed["payment_hash"]  # a string field in the proto: untouched
+
+    def strip_bytes(doc):
+        d = json.loads(json.dumps(doc))
+        for h in d["htlcs"]:
+            h["preimage"] = None
+            for hop in h["route"]["hops"]:
+                hop["custom_records"] = None
+                if hop["mpp_record"]:
+                    hop["mpp_record"]["payment_addr"] = None
+        return d
+    assert strip_bytes(plain) == strip_bytes(hexed)
+    invoice = json.loads(bob.cli("--hexbytes", "addinvoice", "--amt", "1")[1])
+    assert len(invoice["r_hash"]) == 64 and len(invoice["payment_addr"]) == 64
+    int(invoice["r_hash"], 16)

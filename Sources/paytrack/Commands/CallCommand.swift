@@ -47,14 +47,14 @@ enum CallCommand {
         }
         if !method.descriptor.serverStreaming {
             let bytes = try connection.unaryBytes(path: method.descriptor.path, request: request)
-            Output.printJSON(try method.response.decodeToJSON(bytes))
+            Output.printJSON(try method.response.decodeToJSON(bytes), messageName: method.response.name)
             return
         }
         let seen = LockedBox(0)
         let limit = count
         do {
             try connection.serverStreamingBytes(path: method.descriptor.path, request: request) { bytes in
-                Output.printJSON(try method.response.decodeToJSON(bytes))
+                Output.printJSON(try method.response.decodeToJSON(bytes), messageName: method.response.name)
                 seen.value += 1
                 if let c = limit, seen.value >= c { throw PaymentStream.StopStream() }
             }

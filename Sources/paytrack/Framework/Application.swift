@@ -43,6 +43,7 @@ struct Application {
         do {
             let (flags, _) = try ArgumentParser.parse(Array(rest.dropFirst()), flags: cmd.flags)
             invocation = Invocation(flags: flags, global: try GlobalOptions(global))
+            Output.hexBytes.value = invocation.global.hexBytes
         } catch is ArgumentParser.HelpRequested {
             Output.writeStdout(Array(cmd.help(program: Output.program).utf8)); return 0
         } catch {

@@ -19,6 +19,8 @@ struct GlobalOptions: Sendable {
     var macaroonIP: String?
     /// Deadline for each RPC (nil: none, as lncli).
     var timeout: Duration?
+    /// Show bytes fields as hex (lncli's display) instead of base64.
+    var hexBytes = false
 
     static let flags: [Flag] = [
         Flag("rpcserver", value: "HOST:PORT", help: "host:port of the PayTrack node's gRPC interface", default: Config.defaultRPCListen),
@@ -29,6 +31,7 @@ struct GlobalOptions: Sendable {
         Flag("no-macaroons", help: "send no macaroon (for a node started with --no-macaroons)"),
         Flag("macaroontimeout", value: "SECONDS", help: "lifetime of the macaroon sent with each call (adds a time-before caveat; 0 for none)", default: "60"),
         Flag("macaroonip", value: "IP", help: "lock the macaroon sent with each call to this IP address (adds an ipaddr caveat)"),
+        Flag("hexbytes", help: "print bytes fields as hex, as lncli does (default: base64, as LND's REST gateway)"),
         Flag("timeout", value: "DURATION", help: "deadline for each RPC, e.g. 30s, 500ms, 2m, or plain seconds (default: none)"),
     ]
 
@@ -56,6 +59,7 @@ struct GlobalOptions: Sendable {
             macaroonTimeoutSeconds = v
         }
         macaroonIP = p.string("macaroonip")
+        hexBytes = p.bool("hexbytes")
         if let v = p.string("timeout") { timeout = try Self.parseDuration(v, flag: "timeout") }
     }
 

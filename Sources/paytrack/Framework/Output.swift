@@ -3,20 +3,27 @@ import JSON
 import LightningRPC
 
 /// Everything `paytrack` writes. Responses go to stdout as LND REST-gateway JSON (proto names,
-/// every field present, int64 as strings, enums by name, bytes base64), pretty-printed as lncli
-/// prints (`protojson` multiline, four-space indent). Each message is flushed at once, so a
+/// every field present, int64 as strings, enums by name, bytes base64 — or hex with
+/// `--hexbytes`, as lncli shows them), pretty-printed as lncli prints (`protojson` multiline,
+/// four-space indent). Each message is flushed at once, so a
 /// stream's updates appear as they arrive. Errors go to stderr as `[paytrack] <error>`.
 enum Output {
     static let program = "paytrack"
 
+    /// `--hexbytes`: show bytes fields as hex, as lncli does (set once, before any call).
+    static let hexBytes = LockedBox(false)
+
     /// Pretty-prints `message` as gateway JSON, one JSON document followed by a newline.
-    static func printMessage(_ message: some GatewayJSONMessage) {
-        printJSON(message.gatewayJSON())
+    static func printMessage<M: GatewayJSONMessage>(_ message: M) {
+        printJSON(message.gatewayJSON(), messageName: M.protoMessageName)
     }
 
-    static func printJSON(_ value: JSONValue) {
+    /// Prints `value`; when it is a message (`messageName`) and `--hexbytes` is on, its bytes
+    /// fields are shown as hex (``HexBytes``).
+    static func printJSON(_ value: JSONValue, messageName: String? = nil) {
         var out = PrettyJSON()
-        out.write(value, depth: 0)
+        let shown = hexBytes.value && messageName != nil ? HexBytes.convert(value, messageName: messageName!) : value
+        out.write(shown, depth: 0)
         out.bytes.append(0x0A)
         writeStdout(out.bytes)
     }
