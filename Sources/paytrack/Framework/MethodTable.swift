@@ -27,24 +27,10 @@ struct MessageType: Sendable {
 /// Contract: `lookup` accepts `/pkg.Service/Method`, `pkg.Service/Method` and
 /// `pkg.Service.Method` (grpcurl's spellings); client-streaming methods are refused.
 enum MethodTable {
+    /// Every generated message type, by protobuf name (`LightningDescriptors.messageTypes`).
     static let messageTypes: [String: MessageType] = {
-        let all: [MessageType] = [
-            .of(Lnrpc.GetInfoRequest.self), .of(Lnrpc.GetInfoResponse.self),
-            .of(Lnrpc.Invoice.self), .of(Lnrpc.AddInvoiceResponse.self),
-            .of(Lnrpc.ListInvoiceRequest.self), .of(Lnrpc.ListInvoiceResponse.self),
-            .of(Lnrpc.PaymentHash.self), .of(Lnrpc.InvoiceSubscription.self),
-            .of(Lnrpc.PayReqString.self), .of(Lnrpc.PayReq.self),
-            .of(Lnrpc.ListPaymentsRequest.self), .of(Lnrpc.ListPaymentsResponse.self),
-            .of(Lnrpc.DeletePaymentRequest.self), .of(Lnrpc.DeletePaymentResponse.self),
-            .of(Lnrpc.DeleteAllPaymentsRequest.self), .of(Lnrpc.DeleteAllPaymentsResponse.self),
-            .of(Lnrpc.BakeMacaroonRequest.self), .of(Lnrpc.BakeMacaroonResponse.self),
-            .of(Lnrpc.ListPermissionsRequest.self), .of(Lnrpc.ListPermissionsResponse.self),
-            .of(Lnrpc.CheckMacPermRequest.self), .of(Lnrpc.CheckMacPermResponse.self),
-            .of(Lnrpc.Payment.self), .of(Lnrpc.HTLCAttempt.self), .of(Lnrpc.Route.self),
-            .of(Routerrpc.SendPaymentRequest.self), .of(Routerrpc.TrackPaymentRequest.self),
-            .of(Routerrpc.TrackPaymentsRequest.self),
-        ]
-        return Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+        let all = LightningDescriptors.messageTypes.map { MessageType.of($0) }
+        return Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }()
 
     struct Method: Sendable {
