@@ -119,7 +119,6 @@ public struct PaymentMarshaller: Sendable {
         switch code {
         case .incorrectOrUnknownPaymentDetails:
             out.height = m.height
-            out.htlcMsat = m.htlcMsat
         case .finalIncorrectCltvExpiry:
             out.cltvExpiry = m.cltvExpiry
         case .incorrectCltvExpiry:
