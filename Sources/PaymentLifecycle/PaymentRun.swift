@@ -10,7 +10,9 @@ import Simnet
 final class PaymentRun: @unchecked Sendable {
     let intent: PaymentIntent
     let hash: PaymentHash
-    unowned let owner: ChannelRouter
+    /// Strong: a run may outlive the caller's reference to its router (a pending timeout);
+    /// the router drops the run when it finishes, which breaks the cycle.
+    let owner: ChannelRouter
     private let queue: DispatchQueue
     private var session: PaymentSession
     private var attemptIDs: [UInt64: UInt64] = [:]   // shard id → attempt id
