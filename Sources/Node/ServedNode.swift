@@ -52,6 +52,13 @@ public final class ServedNode: @unchecked Sendable {
         }
         self.currency = currency
         try directory.create()
+        // The node's identity key lives in the datadir (0600) like LND's; the simulated network
+        // decides it (from --sim.seed), so a datadir stays bound to the node it was made for.
+        let identity = try NodeIdentity.loadOrAdopt(path: directory.nodeKeyPath, key: key)
+        guard identity.publicKey.compressed == id.bytes else {
+            throw ConfigError(description: "\(directory.nodeKeyPath) holds node \(Hex.encode(identity.publicKey.compressed)), "
+                + "but simulated node \(name) is \(id.hex) (was --sim.seed or the topology changed?)")
+        }
         tls = try TLSCredentials.loadOrCreate(certPath: certPath ?? directory.tlsCertPath,
                                               keyPath: keyPath ?? directory.tlsKeyPath,
                                               extraDomains: config.tlsExtraDomains, extraIPs: config.tlsExtraIPs)
