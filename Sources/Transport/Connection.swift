@@ -120,6 +120,9 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     func flushPending() {
         dirtyMarked = false
         if closed { return }
+        // Socket backpressure: while the kernel has not taken the backlog, leave frames in nghttp2
+        // and the streams' bounded buffers (writers then see "full"); EPOLLOUT resumes us.
+        if pending.count - pendingOffset > Connection.maxPending { return }
         if let s = session {
             let out = loop.outBuffer
             var used = 0
