@@ -100,8 +100,8 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
             if let refused = i.intercept(self) { failEarly(refused); return }
         }
         if let t = timeoutNanos {
-            deadlineTimer = loop.scheduleTimer(afterNanos: t) { [weak self] in
-                guard let self, !self.finished else { return }
+            deadlineTimer = loop.scheduleTimer(afterNanos: t) { [self] in   // cancelled when the call ends
+                guard !self.finished else { return }
                 self.deadlineTimer = nil
                 self.finish(GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
                 self.cancel()
