@@ -7,7 +7,7 @@ import PackageDescription
 let package = Package(
     name: "PayTrackBenchmarks",
     dependencies: [
-        .package(path: ".."),
+        .package(name: "PayTrack", path: ".."),
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
