@@ -25,6 +25,7 @@ let package = Package(
         ]),
         .executableTarget(name: "RoutingBench", dependencies: [
             .product(name: "Routing", package: "PayTrack"),
+            .product(name: "Crypto", package: "PayTrack"),
         ]),
     ]
 )
