@@ -87,6 +87,8 @@ struct Search {
 
     struct Label {
         var dist = Double.infinity
+        /// Heap key: `dist` plus an admissible estimate of the cost still to come (A*).
+        var key = Double.infinity
         var weight: Double = 0
         var amount: UInt64 = 0
         var cltv: UInt32 = 0
@@ -173,6 +175,37 @@ struct Search {
             settled.deinitialize(count: nodeCount); settled.deallocate()
         }
         var heap = MinHeap(capacity: 1024)
+        // A* on LND's cost: a node h hops (at least) from the source still has h − 1 forwarding
+        // edges to cross, each succeeding with probability ≤ pMax, so its final cost is at least
+        // weight + attemptCost / (probability · pMax^(h−1)). Hop counts come from a BFS from the
+        // source over all channels (a lower bound), which also rules out nodes that cannot reach
+        // the source at all. Hint-only nodes get no estimate.
+        let useHeuristic = config.useAStar && limits.objective == .cost && limits.useMissionControl
+        let hopsToSource = UnsafeMutablePointer<UInt8>.allocate(capacity: nodeCount)
+        defer { hopsToSource.deallocate() }
+        hopsToSource.initialize(repeating: useHeuristic ? 255 : 0, count: nodeCount)
+        if useHeuristic {
+            for i in graph.nodeCount..<nodeCount { hopsToSource[i] = 0 }
+            var frontier: [Int32] = [sourceIndex]
+            hopsToSource[Int(sourceIndex)] = 0
+            var next: [Int32] = []
+            var depth: UInt8 = 0
+            while !frontier.isEmpty && depth < 254 {
+                depth += 1
+                next.removeAll(keepingCapacity: true)
+                for v in frontier {
+                    for packed in graph.adjacency[Int(v)] {
+                        let u = Int(packed & 0x7FFF_FFFF)
+                        if hopsToSource[u] == 255 { hopsToSource[u] = depth; next.append(Int32(u)) }
+                    }
+                }
+                swap(&frontier, &next)
+            }
+        }
+        let pMax = mc.pairs.isEmpty ? mc.estimator.aprioriHopProbability
+            : max(mc.estimator.aprioriHopProbability, mc.estimator.prevSuccessProbability)
+        var pMaxPower = [Double](repeating: 1, count: 256)
+        for h in 2..<256 { pMaxPower[h] = pMaxPower[h - 1] * pMax }
         let amount = limits.amountMsat
         let attemptCost = Double(config.attemptCostMsat) + Double(amount) * Double(config.attemptCostPPM) / 1e6
         let risk = Double(config.riskFactorBillionths) / 1e9
@@ -183,13 +216,14 @@ struct Search {
         let excluded = request.excludedChannels
         let bandwidthHints = request.localBandwidthMsat
         let maxHops = Int32(request.maxHops)
-        labels[Int(target)] = Label(dist: 0, weight: 0, amount: amount, cltv: request.finalCLTVDelta,
+        labels[Int(target)] = Label(dist: 0, key: 0, weight: 0, amount: amount, cltv: request.finalCLTVDelta,
                                     probability: 1, next: -1, edge: 0, hops: 0)
         heap.push(0, target)
 
         graph.densePolicies.withUnsafeBufferPointer { policies in
         graph.capacitiesMsat.withUnsafeBufferPointer { capacities in
         graph.usable.withUnsafeBufferPointer { usable in
+        pMaxPower.withUnsafeBufferPointer { pMaxPower in
             // Relaxes the edge u → v (u forwards over it with policy p).
             /// Relaxes u → v; returns the new distance of u if it improved.
             func relax(_ u: Int32, _ v: Int32, _ lv: Label, _ p: DensePolicy, capacity: UInt64, channel: Int32,
@@ -246,15 +280,21 @@ struct Search {
                 case .cltv: dist = Double(cltv) + Double(hops) * 1e-6
                 }
                 if dist < labels[Int(u)].dist {
-                    labels[Int(u)] = Label(dist: dist, weight: weight, amount: amountToReceive, cltv: cltv,
+                    var key = dist
+                    if useHeuristic {
+                        let h = Int(hopsToSource[Int(u)])
+                        if h == 255 { return nil }  // cannot reach the source
+                        if h > 1 { key = weight + attemptCost / (probability * pMaxPower[h]) }
+                    }
+                    labels[Int(u)] = Label(dist: dist, key: key, weight: weight, amount: amountToReceive, cltv: cltv,
                                            probability: probability, next: v, edge: edgeRef, hops: hops)
-                    return dist
+                    return key
                 }
                 return nil
             }
 
             while let (d, v) = heap.pop() {
-                if settled[Int(v)] || d > labels[Int(v)].dist { continue }
+                if settled[Int(v)] || d > labels[Int(v)].key { continue }
                 settled[Int(v)] = true
                 if v == source { break }
                 let lv = labels[Int(v)]
@@ -280,7 +320,7 @@ struct Search {
                     }
                 }
             }
-        }}}
+        }}}}
 
         guard settled[Int(source)] else { return nil }
         // Walk forward from the source along `next`.
