@@ -53,7 +53,7 @@ func scaleFreeGraph(nodes n: Int, perNode m: Int, minChannels: Int, rng: inout S
     for v in (m + 1)..<n {
         var chosen = Set<Int>()
         while chosen.count < m { chosen.insert(endpoints[Int.random(in: 0..<endpoints.count, using: &rng)]) }
-        for u in chosen { connect(v, u) }
+        for u in chosen.sorted() { connect(v, u) }
     }
     // Top up to the channel target with more preferential-attachment links.
     while g.channelCount < minChannels {
@@ -114,6 +114,26 @@ print(String(format: "  findRoute x%d: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, ma
              times.last! * 1e3))
 print(String(format: "  found %d routes (mean %.2f hops); no route: %@", found, Double(hops) / Double(max(found, 1)),
              reasons.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", ")))
+
+// Plain Dijkstra (no A* ordering) on a sample of the same queries: same routes, slower.
+var plainConfig = PathfindingConfig()
+plainConfig.useAStar = false
+var plainTimes: [Double] = []
+var mismatches = 0
+var cmpRng = SplitMix(state: 7)
+for _ in 0..<200 {
+    let s = nodes[Int.random(in: 0..<nodeCount, using: &cmpRng)], t = nodes[Int.random(in: 0..<nodeCount, using: &cmpRng)]
+    if s == t { continue }
+    let request = RouteRequest(source: s, target: t, amountMsat: 1_000_000, currentHeight: 800_000)
+    let astar = try? PathFinder.findRoute(in: graph, request: request)
+    let start = now()
+    let plain = try? PathFinder.findRoute(in: graph, request: request, config: plainConfig)
+    plainTimes.append(now() - start)
+    if astar != plain { mismatches += 1 }
+}
+plainTimes.sort()
+print(String(format: "  plain Dijkstra x%d: p50 %.3f ms, p99 %.3f ms; routes differing from A*: %d",
+             plainTimes.count, percentile(plainTimes, 0.5) * 1e3, percentile(plainTimes, 0.99) * 1e3, mismatches))
 
 // MARK: Simulated payments end to end (zero latency)
 
