@@ -146,7 +146,7 @@ final class PathFinderTests: XCTestCase {
         G.add(&lonely, 1, G.a, G.t, forward: G.policy(0, 0, 40))
         XCTAssertEqual(reason(lonely, G.request(1000))?.ldkMessage,
                        "Cannot route when there are no outbound routes away from us")
-        XCTAssertEqual(reason(lonely, G.request(1000))?.lndFailureReason, .noRoute)
+        XCTAssertEqual(reason(lonely, G.request(1000))?.lndFailureReason, .insufficientBalance)
     }
 
     func testInsufficientLocalBalanceVersusNoRoute() {
