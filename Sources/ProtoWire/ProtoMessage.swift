@@ -45,7 +45,7 @@ extension ProtoMessage {
     public func serializedBytes() -> [UInt8] {
         var writer = ProtoWriter(capacity: 128)
         encode(to: &writer)
-        return writer.bytes
+        return writer.finish()
     }
 }
 

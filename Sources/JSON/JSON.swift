@@ -1,1 +1,0 @@
-// JSON: see docs/ARCHITECTURE.md. Filled by its issue.
