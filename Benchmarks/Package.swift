@@ -30,6 +30,7 @@ let package = Package(
         ]),
         .executableTarget(name: "RoutingBench", dependencies: [
             .product(name: "Routing", package: root),
+            .product(name: "Crypto", package: root),
         ]),
     ]
 )
