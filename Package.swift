@@ -13,7 +13,7 @@ import PackageDescription
 
 let package = Package(
     name: "PayTrack",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "paytrackd", targets: ["paytrackd"]),
         .executable(name: "paytrack", targets: ["paytrack"]),
@@ -64,17 +64,22 @@ let package = Package(
         .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire"]),
         .target(name: "Routing", dependencies: []),
         .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
+        .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite"]),
 
         // MARK: Services and composition
         .target(name: "Services", dependencies: [
-            "LightningRPC", "GRPC", "Payments", "Invoices", "BOLT11", "Macaroons", "Routing", "Simnet",
+            "LightningRPC", "GRPC", "Payments", "Invoices", "BOLT11", "Macaroons", "Routing", "Simnet", "Crypto",
+            "PaymentLifecycle",
         ]),
         .target(name: "Node", dependencies: [
             "Services", "GRPC", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
-            "Routing", "Simnet", "Crypto", "LightningRPC",
+            "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
-        .executableTarget(name: "paytrack", dependencies: ["Node", "GRPC", "LightningRPC"]),
+        .executableTarget(name: "paytrack", dependencies: ["Node", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons"]),
+        // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
+        .executableTarget(name: "GRPCTestServer", dependencies: ["GRPC", "Transport", "ProtoWire"],
+                          path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
 
         // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
@@ -90,6 +95,7 @@ let package = Package(
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
+        .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Node", "LightningRPC"]),
     ]
 )

@@ -10,3 +10,34 @@
 #include <openssl/ec.h>
 #include <openssl/bio.h>
 #include <openssl/sha.h>
+
+/* Wrappers for OpenSSL macros (Swift cannot call function-like macros). */
+static inline int pt_SSL_CTX_set_min_tls12(SSL_CTX *ctx) { return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
+static inline long pt_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
+static inline long pt_SSL_CTX_set_options(SSL_CTX *ctx, long o) { return (long)SSL_CTX_set_options(ctx, o); }
+static inline long pt_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long m) { return SSL_CTX_set_session_cache_mode(ctx, m); }
+static inline int pt_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *l) { return (int)SSL_CTX_set1_groups_list(ctx, l); }
+static inline size_t pt_BIO_pending(BIO *b) { return (size_t)BIO_pending(b); }
+static inline long pt_BIO_set_mem_eof_return(BIO *b, int v) { return BIO_set_mem_eof_return(b, v); }
+static inline int pt_SSL_set_tlsext_host_name(SSL *s, const char *name) { return (int)SSL_set_tlsext_host_name(s, name); }
+static inline EVP_PKEY *pt_EVP_EC_gen_p256(void) { return EVP_EC_gen("P-256"); }
+static const long PT_SSL_MODE_RELEASE_BUFFERS = SSL_MODE_RELEASE_BUFFERS;
+static const long PT_SSL_OP_NO_RENEGOTIATION = SSL_OP_NO_RENEGOTIATION;
+static const long PT_SSL_OP_NO_COMPRESSION = SSL_OP_NO_COMPRESSION;
+static const long PT_SSL_OP_CIPHER_SERVER_PREFERENCE = SSL_OP_CIPHER_SERVER_PREFERENCE;
+/* ALPN selection callback for servers: accept only "h2". */
+static inline int pt_alpn_select_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                                    const unsigned char *in, unsigned int inlen, void *arg) {
+    (void)ssl; (void)arg;
+    static const unsigned char h2[] = { 2, 'h', '2' };
+    unsigned char *o = NULL;
+    if (SSL_select_next_proto(&o, outlen, h2, sizeof h2, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    *out = o;
+    return SSL_TLSEXT_ERR_OK;
+}
+static inline void pt_SSL_CTX_use_alpn_h2_server(SSL_CTX *ctx) { SSL_CTX_set_alpn_select_cb(ctx, pt_alpn_select_h2, NULL); }
+static inline int pt_SSL_CTX_set_alpn_h2_client(SSL_CTX *ctx) {
+    static const unsigned char h2[] = { 2, 'h', '2' };
+    return SSL_CTX_set_alpn_protos(ctx, h2, sizeof h2);
+}

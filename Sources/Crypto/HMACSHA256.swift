@@ -11,12 +11,13 @@ public enum HMACSHA256 {
     public static func authenticate(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: macSize) { out, count in
             var len: UInt32 = 0
-            // A nil key pointer with length 0 is valid for OpenSSL only with a non-nil pointer.
-            var empty: UInt8 = 0
-            let keyPtr = key.baseAddress ?? UnsafeRawPointer(&empty)
-            _ = HMAC(EVP_sha256(), keyPtr, Int32(key.count),
-                     message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count,
-                     out.baseAddress, &len)
+            // OpenSSL wants a non-nil key pointer even for an empty key.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
+                let keyPtr = key.baseAddress ?? UnsafeRawPointer(empty.baseAddress!)
+                _ = HMAC(EVP_sha256(), keyPtr, Int32(key.count),
+                         message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count,
+                         out.baseAddress, &len)
+            }
             count = Int(len)
         }
     }

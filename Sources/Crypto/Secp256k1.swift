@@ -72,10 +72,44 @@ public struct PrivateKey: Sendable, Equatable {
     }
 }
 
+/// Helpers over 64-byte compact ECDSA signatures (`r || s`, big-endian).
+public enum ECDSASignature {
+    /// True when `signature` parses and its `s` is at most n/2 (BIP 62 low-S, what
+    /// `secp256k1_ecdsa_verify` demands). False for a high-S or malformed signature.
+    public static func isLowS(_ signature: [UInt8]) -> Bool {
+        guard signature.count == 64 else { return false }
+        var sig = secp256k1_ecdsa_signature()
+        guard secp256k1_ecdsa_signature_parse_compact(Secp256k1.context, &sig, signature) == 1 else { return false }
+        return secp256k1_ecdsa_signature_normalize(Secp256k1.context, nil, &sig) == 0
+    }
+
+    /// True when `signature` is a well-formed compact signature (r and s below the group order).
+    public static func isWellFormed(_ signature: [UInt8]) -> Bool {
+        guard signature.count == 64 else { return false }
+        var sig = secp256k1_ecdsa_signature()
+        return secp256k1_ecdsa_signature_parse_compact(Secp256k1.context, &sig, signature) == 1
+    }
+
+    /// The low-S form of `signature` (`s` replaced by n - s when it was high); nil if it does not parse.
+    public static func normalized(_ signature: [UInt8]) -> [UInt8]? {
+        guard signature.count == 64 else { return nil }
+        var sig = secp256k1_ecdsa_signature()
+        guard secp256k1_ecdsa_signature_parse_compact(Secp256k1.context, &sig, signature) == 1 else { return nil }
+        var low = secp256k1_ecdsa_signature()
+        _ = secp256k1_ecdsa_signature_normalize(Secp256k1.context, &low, &sig)
+        var out = [UInt8](repeating: 0, count: 64)
+        _ = secp256k1_ecdsa_signature_serialize_compact(Secp256k1.context, &out, &low)
+        return out
+    }
+}
+
 /// A secp256k1 public key; serialized compressed (33 bytes) as Lightning node ids are.
 public struct PublicKey: Sendable, Equatable, Hashable {
     /// The 33-byte compressed SEC 1 encoding.
     public let compressed: [UInt8]
+
+    /// The parsed point, kept so verification does not decompress the key again.
+    let raw: secp256k1_pubkey
 
     init(raw: secp256k1_pubkey) {
         var raw = raw
@@ -83,7 +117,11 @@ public struct PublicKey: Sendable, Equatable, Hashable {
         var len = 33
         _ = secp256k1_ec_pubkey_serialize(Secp256k1.context, &out, &len, &raw, UInt32(SECP256K1_EC_COMPRESSED))
         compressed = out
+        self.raw = raw
     }
+
+    public static func == (a: PublicKey, b: PublicKey) -> Bool { a.compressed == b.compressed }
+    public func hash(into hasher: inout Hasher) { hasher.combine(compressed) }
 
     /// Parses a compressed (33-byte) or uncompressed (65-byte) SEC 1 public key.
     public init(serialized bytes: [UInt8]) throws(Secp256k1.Error) {
@@ -92,14 +130,19 @@ public struct PublicKey: Sendable, Equatable, Hashable {
               secp256k1_ec_pubkey_parse(Secp256k1.context, &pk, bytes, bytes.count) == 1 else {
             throw .invalidPublicKey
         }
-        self.init(raw: pk)
+        if bytes.count == 33 {
+            // Already the canonical compressed form (libsecp256k1 accepted the 02/03 prefix and x).
+            self.init(raw: pk, compressed: bytes)
+        } else {
+            self.init(raw: pk)
+        }
     }
 
-    private func parsed() -> secp256k1_pubkey {
-        var pk = secp256k1_pubkey()
-        _ = secp256k1_ec_pubkey_parse(Secp256k1.context, &pk, compressed, compressed.count)
-        return pk
+    init(raw: secp256k1_pubkey, compressed: [UInt8]) {
+        self.raw = raw
+        self.compressed = compressed
     }
+
 
     /// Verifies a 64-byte compact signature over a 32-byte hash. High-S signatures are refused
     /// unless `allowHighS` (libsecp256k1 verifies only normalized signatures).
@@ -112,8 +155,13 @@ public struct PublicKey: Sendable, Equatable, Hashable {
             _ = secp256k1_ecdsa_signature_normalize(Secp256k1.context, &normalized, &sig)
             sig = normalized
         }
-        var pk = parsed()
+        var pk = raw
         return secp256k1_ecdsa_verify(Secp256k1.context, &sig, hash, &pk) == 1
+    }
+
+    /// True when `bytes` is a valid compressed (33-byte) or uncompressed (65-byte) SEC 1 point.
+    public static func isValid(serialized bytes: [UInt8]) -> Bool {
+        (try? PublicKey(serialized: bytes)) != nil
     }
 
     /// Recovers the signer's key from a compact recoverable signature over a 32-byte hash.

@@ -33,11 +33,13 @@ public final class Statement: @unchecked Sendable {
         sqlite3_bind_text(handle, index, value, -1, Self.transient)
     }
     public func bind(_ index: Int32, _ value: [UInt8]) {
+        // A zero-length blob must still be non-NULL to be stored as an empty blob.
+        if value.isEmpty {
+            sqlite3_bind_zeroblob(handle, index, 0)
+            return
+        }
         value.withUnsafeBytes { buf in
-            // A zero-length blob must still be non-NULL to be stored as an empty blob.
-            var empty: UInt8 = 0
-            let ptr = buf.baseAddress ?? UnsafeRawPointer(&empty)
-            _ = sqlite3_bind_blob(handle, index, ptr, Int32(buf.count), Self.transient)
+            _ = sqlite3_bind_blob(handle, index, buf.baseAddress, Int32(buf.count), Self.transient)
         }
     }
     public func bind(_ index: Int32, _ value: [UInt8]?) {

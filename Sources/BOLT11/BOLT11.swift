@@ -1,1 +1,0 @@
-// BOLT11: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,1 +1,0 @@
-// GRPC: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,0 +1,245 @@
+import Transport
+import Glibc
+import Synchronization
+
+/// Pre-encoded header blocks for the hot path (static: nghttp2 references them without copying).
+enum StaticHeaders {
+    static let responseHeaders = HTTP2HeaderBlock([(":status", "200"), ("content-type", "application/grpc"),
+                                                   ("grpc-accept-encoding", "identity")], isStatic: true)
+    static let okTrailers = HTTP2HeaderBlock([("grpc-status", "0")], isStatic: true)
+
+    static func trailers(_ status: GRPCStatus) -> HTTP2HeaderBlock {
+        if status.code == .ok && status.message.isEmpty { return okTrailers }
+        var f: [(name: [UInt8], value: [UInt8])] = [(Array("grpc-status".utf8), Array(String(status.code.rawValue).utf8))]
+        if !status.message.isEmpty { f.append((Array("grpc-message".utf8), PercentEncoding.encode(status.message))) }
+        return HTTP2HeaderBlock(bytes: f)
+    }
+
+    static func trailersOnly(_ status: GRPCStatus, httpStatus: Int = 200) -> HTTP2HeaderBlock {
+        var f: [(name: [UInt8], value: [UInt8])] = [
+            (Array(":status".utf8), Array(String(httpStatus).utf8)),
+            (Array("content-type".utf8), Array("application/grpc".utf8)),
+            (Array("grpc-status".utf8), Array(String(status.code.rawValue).utf8)),
+        ]
+        if !status.message.isEmpty { f.append((Array("grpc-message".utf8), PercentEncoding.encode(status.message))) }
+        return HTTP2HeaderBlock(bytes: f)
+    }
+}
+
+@inline(__always) func bytesEqual(_ b: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
+    b.count == s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, b.count) == 0
+}
+
+/// Server side of one gRPC call on one HTTP/2 stream: header validation, routing, interception,
+/// deframing, handler dispatch, responses, trailers, deadline and cancellation. Loop thread only
+/// (except the atomic `fullFlag`/`doneFlag` read by writers on other threads).
+final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Sendable {
+    var loop: EventLoop { eventLoop }
+
+    override init(stream: HTTP2Stream, loop: EventLoop, connection: ServerConnectionHandler) {
+        super.init(stream: stream, loop: loop, connection: connection)
+    }
+
+    // MARK: HTTP2StreamDelegate
+
+    func stream(_ stream: HTTP2Stream, header name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        if dispatched || failedEarly { return }   // client trailers: ignored
+        guard let first = name.first else { return }
+        if first == UInt8(ascii: ":") {
+            if bytesEqual(name, ":path") {
+                routeIndex = connection.server.router.match(value)
+                if routeIndex == nil { unmatchedPath = String(decoding: value, as: UTF8.self) }
+            }
+            else if bytesEqual(name, ":method") { isPOST = bytesEqual(value, "POST") }
+            return
+        }
+        if bytesEqual(name, "content-type") {
+            contentTypeSeen = true
+            // application/grpc, application/grpc+proto, application/grpc;... are gRPC.
+            let prefix: StaticString = "application/grpc"
+            contentTypeOK = value.count >= 16 && memcmp(value.baseAddress!, prefix.utf8Start, 16) == 0
+                && (value.count == 16 || value[16] == UInt8(ascii: "+") || value[16] == UInt8(ascii: ";"))
+            return
+        }
+        if bytesEqual(name, "te") || bytesEqual(name, "grpc-accept-encoding") { return }
+        if bytesEqual(name, "grpc-timeout") {
+            if let t = GRPCTimeout.parse(value) { timeoutNanos = t } else { badTimeout = true }
+            return
+        }
+        if bytesEqual(name, "grpc-encoding") { encoding = String(decoding: value, as: UTF8.self); return }
+        if name.count > 4 && bytesEqual(UnsafeRawBufferPointer(rebasing: name[(name.count - 4)...]), "-bin") {
+            // Binary metadata: base64 (padding optional). Undecodable values are dropped.
+            if let b = Base64.decode(value) { b.withUnsafeBytes { metadata.appendRaw(key: name, value: $0, binary: true) } }
+        } else {
+            metadata.appendRaw(key: name, value: value, binary: false)
+        }
+    }
+
+    func streamHeadersEnded(_ stream: HTTP2Stream, endStream: Bool) {
+        if dispatched || failedEarly || accepted { return }
+        if !isPOST { failEarly(GRPCStatus(.unimplemented, "grpc: method must be POST"), httpStatus: 405); return }
+        if !contentTypeOK {
+            failEarly(GRPCStatus(.invalidArgument, contentTypeSeen ? "invalid gRPC request content-type" : "missing content-type"),
+                      httpStatus: 415)
+            return
+        }
+        if badTimeout { failEarly(GRPCStatus(.internalError, "malformed grpc-timeout")); return }
+        if let i = routeIndex { handler = connection.server.router.routes[i].handler }
+        else { switch connection.server.router.classify(unmatchedPath) {
+        case .found: return
+        case .unknownService(let s): failEarly(GRPCStatus(.unimplemented, "unknown service \(s)")); return
+        case .unknownMethod(let m, let s): failEarly(GRPCStatus(.unimplemented, "unknown method \(m) for service \(s)")); return
+        case .malformed: failEarly(GRPCStatus(.unimplemented, "malformed method name: \"\(unmatchedPath)\"")); return
+        } }
+        if let e = encoding, e != "identity" {
+            failEarly(GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"\(e)\"")); return
+        }
+        if let t = timeoutNanos { deadline = monotonicNanos() &+ t }
+        accepted = true
+        for i in connection.server.interceptors {
+            if let refused = i.intercept(self) { failEarly(refused); return }
+        }
+        if let t = timeoutNanos {
+            deadlineTimer = loop.scheduleTimer(afterNanos: t) { [weak self] in
+                guard let self, !self.finished else { return }
+                self.deadlineTimer = nil
+                self.finish(GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
+                self.cancel()
+            }
+        }
+        deframer = MessageDeframer(maxMessageSize: connection.server.maxReceiveMessageSize)
+        if case .bidiStreaming(let f)? = handler {
+            dispatched = true
+            isStreaming = true
+            connection.streamingStarted(self)
+            bidi = f(self, ServerStreamWriter(call: self))
+        }
+    }
+
+    func stream(_ stream: HTTP2Stream, data: UnsafeRawBufferPointer) {
+        guard !finished, deframer != nil, !dispatched || bidi != nil else { return }
+        do {
+            if let b = bidi {
+                try deframer!.consume(data) { msg in if !finished { b.onMessage(msg) } }
+                return
+            }
+            try deframer!.consume(data) { msg in
+                if request == nil { request = msg } else { extraMessages = true }
+            }
+        } catch {
+            switch error {
+            case .tooLarge(let n):
+                failEarly(GRPCStatus(.resourceExhausted,
+                    "grpc: received message larger than max (\(n) vs. \(connection.server.maxReceiveMessageSize))"))
+            case .compressed:
+                failEarly(GRPCStatus(.internalError, "grpc: compressed flag set with identity or empty encoding"))
+            case .badFlag(let f):
+                failEarly(GRPCStatus(.internalError, "grpc: invalid message flag \(f)"))
+            }
+        }
+    }
+
+    func streamRemoteEnded(_ stream: HTTP2Stream) {
+        if let b = bidi, !finished {
+            if deframer?.isEmpty == false { failEarly(GRPCStatus(.internalError, "grpc: incomplete message at end of stream")); return }
+            b.onEnd(); return
+        }
+        guard !finished, !dispatched, accepted, let handler, let d = deframer else { return }
+        if !d.isEmpty { failEarly(GRPCStatus(.internalError, "grpc: incomplete message at end of stream")); return }
+        guard let req = request else {
+            failEarly(GRPCStatus(.internalError, "grpc: no request message for unary/server-streaming method")); return
+        }
+        if extraMessages { failEarly(GRPCStatus(.internalError, "grpc: too many request messages")); return }
+        dispatched = true
+        request = nil
+        switch handler {
+        case .unary(let f):
+            f(self, req, UnaryResponder(call: self))
+        case .serverStreaming(let f):
+            isStreaming = true
+            connection.streamingStarted(self)
+            f(self, req, ServerStreamWriter(call: self))
+        case .bidiStreaming:
+            break
+        }
+    }
+
+    func streamWritable(_ stream: HTTP2Stream) {
+        fullFlag.store(false, ordering: .relaxed)
+        if !finished, let cb = readyCallback { cb() }
+    }
+
+    func streamClosed(_ stream: HTTP2Stream, errorCode: UInt32) {
+        let wasFinished = finished
+        markDone()
+        if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
+        if isStreaming { connection.streamingEnded(self) }
+        if !wasFinished || errorCode != 0 { cancel() }
+        readyCallback = nil
+        bidi = nil
+    }
+
+    // MARK: Responses (loop thread)
+
+    private func markDone() {
+        finished = true
+        doneFlag.store(true, ordering: .relaxed)
+    }
+
+    private func failEarly(_ status: GRPCStatus, httpStatus: Int = 200) {
+        failedEarly = true
+        request = nil
+        finish(status, httpStatus: httpStatus)
+    }
+
+    func respondUnary(_ message: [UInt8]) {
+        guard !finished else { return }
+        markDone()
+        if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
+        stream.sendHeaders(StaticHeaders.responseHeaders)
+        stream.reserveCapacity(message.count + 5)
+        writeFramed(message)
+        stream.finish(trailers: StaticHeaders.okTrailers)
+    }
+
+    @inline(__always) private func writeFramed(_ message: [UInt8]) {
+        let n = message.count
+        var prefix: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, UInt8(truncatingIfNeeded: n >> 24),
+            UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n))
+        withUnsafeBytes(of: &prefix) { stream.write($0) }
+        message.withUnsafeBytes { stream.write($0) }
+    }
+
+    func sendStreaming(_ message: [UInt8]) -> Bool {
+        guard !finished, !stream.isClosed else { return false }
+        let buffered = stream.bufferedBytes
+        if buffered > 0 && buffered + message.count + 5 > maxBuffered {
+            fullFlag.store(true, ordering: .relaxed)
+            stream.notifyWhenBuffered(atMost: min(maxBuffered / 2, buffered - 1))
+            return false
+        }
+        if !stream.headersSentPublic { stream.sendHeaders(StaticHeaders.responseHeaders) }
+        stream.reserveCapacity(message.count + 5)
+        writeFramed(message)
+        return true
+    }
+
+    func acceptingFromOtherThreads() -> Bool { !fullFlag.load(ordering: .relaxed) && !doneFlag.load(ordering: .relaxed) }
+
+    func finish(_ status: GRPCStatus, httpStatus: Int = 200) {
+        guard !finished else { return }
+        markDone()
+        if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
+        if isStreaming { connection.streamingEnded(self) }
+        readyCallback = nil
+        bidi = nil
+        if stream.headersSentPublic {
+            stream.finish(trailers: StaticHeaders.trailers(status))
+        } else if status.code == .ok {
+            stream.sendHeaders(StaticHeaders.responseHeaders)
+            stream.finish(trailers: StaticHeaders.okTrailers)
+        } else {
+            stream.respondTrailersOnly(StaticHeaders.trailersOnly(status, httpStatus: httpStatus))
+        }
+    }
+}

@@ -1,0 +1,297 @@
+import SQLite
+import BOLT11
+import Crypto
+
+/// SQLite persistence of one node's invoices and their HTLCs.
+///
+/// Contract: `add_index` is the rowid (AUTOINCREMENT: never reused); `settle_index` is assigned by
+/// the registry from `maxSettleIndex()+1` inside the same transaction as the settle. Used under
+/// the registry's lock only (one thread at a time, as `Database` requires).
+final class InvoiceStore {
+    let db: Database
+
+    static let schema = """
+    PRAGMA journal_mode=WAL;
+    PRAGMA synchronous=FULL;
+    CREATE TABLE IF NOT EXISTS invoices (
+      add_index INTEGER PRIMARY KEY AUTOINCREMENT,
+      payment_hash BLOB NOT NULL UNIQUE,
+      preimage BLOB,
+      memo TEXT NOT NULL,
+      value_msat INTEGER NOT NULL,
+      creation_date INTEGER NOT NULL,
+      settle_date INTEGER NOT NULL,
+      payment_request TEXT NOT NULL,
+      description_hash BLOB NOT NULL,
+      expiry INTEGER NOT NULL,
+      fallback_addr TEXT NOT NULL,
+      cltv_expiry INTEGER NOT NULL,
+      route_hints BLOB NOT NULL,
+      private INTEGER NOT NULL,
+      settle_index INTEGER NOT NULL,
+      amt_paid_msat INTEGER NOT NULL,
+      state INTEGER NOT NULL,
+      features TEXT NOT NULL,
+      is_keysend INTEGER NOT NULL,
+      payment_addr BLOB NOT NULL,
+      is_amp INTEGER NOT NULL,
+      is_hold INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS invoices_by_settle_index ON invoices(settle_index) WHERE settle_index > 0;
+    CREATE TABLE IF NOT EXISTS invoice_htlcs (
+      add_index INTEGER NOT NULL REFERENCES invoices(add_index),
+      chan_id INTEGER NOT NULL,
+      htlc_index INTEGER NOT NULL,
+      amt_msat INTEGER NOT NULL,
+      accept_height INTEGER NOT NULL,
+      accept_time INTEGER NOT NULL,
+      resolve_time INTEGER NOT NULL,
+      expiry_height INTEGER NOT NULL,
+      state INTEGER NOT NULL,
+      mpp_total_msat INTEGER NOT NULL,
+      custom_records BLOB NOT NULL,
+      PRIMARY KEY (add_index, chan_id, htlc_index)
+    );
+    """
+
+    static let insertColumns = """
+    payment_hash, preimage, memo, value_msat, creation_date, settle_date, payment_request,
+    description_hash, expiry, fallback_addr, cltv_expiry, route_hints, private, settle_index, amt_paid_msat,
+    state, features, is_keysend, payment_addr, is_amp, is_hold
+    """
+
+    static let columns = """
+    add_index, payment_hash, preimage, memo, value_msat, creation_date, settle_date, payment_request,
+    description_hash, expiry, fallback_addr, cltv_expiry, route_hints, private, settle_index, amt_paid_msat,
+    state, features, is_keysend, payment_addr, is_amp, is_hold
+    """
+
+    init(path: String) throws(SQLiteError) {
+        db = try Database(path: path)
+        try db.execute(Self.schema)
+    }
+
+    func transaction<R>(_ body: () throws -> R) throws -> R { try db.transaction(body) }
+
+    /// Inserts a new invoice; returns its add_index. Throws `InvoiceError.duplicateInvoice` when the
+    /// hash exists.
+    func insert(_ inv: Invoice) throws -> UInt64 {
+        if try exists(hash: inv.rHash) { throw InvoiceError.duplicateInvoice }
+        let st = try db.prepare("INSERT INTO invoices (\(Self.insertColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        st.bind(1, inv.rHash)
+        st.bind(2, inv.rPreimage)
+        st.bind(3, inv.memo)
+        st.bind(4, inv.valueMsat)
+        st.bind(5, inv.creationDate)
+        st.bind(6, inv.settleDate)
+        st.bind(7, inv.paymentRequest)
+        st.bind(8, inv.descriptionHash)
+        st.bind(9, inv.expiry)
+        st.bind(10, inv.fallbackAddr)
+        st.bind(11, Int64(bitPattern: inv.cltvExpiry))
+        st.bind(12, Self.encodeHints(inv.routeHints))
+        st.bind(13, inv.isPrivate ? 1 : 0)
+        st.bind(14, Int64(bitPattern: inv.settleIndex))
+        st.bind(15, inv.amtPaidMsat)
+        st.bind(16, Int64(inv.state.rawValue))
+        st.bind(17, inv.features.bits.map(String.init).joined(separator: ","))
+        st.bind(18, inv.isKeysend ? 1 : 0)
+        st.bind(19, inv.paymentAddr)
+        st.bind(20, inv.isAmp ? 1 : 0)
+        st.bind(21, inv.isHold ? 1 : 0)
+        try st.run()
+        let addIndex = UInt64(db.lastInsertRowID)
+        try replaceHTLCs(addIndex: addIndex, inv.htlcs)
+        return addIndex
+    }
+
+    /// Writes the mutable parts of an invoice (state, settlement, preimage, HTLCs).
+    func update(_ inv: Invoice) throws {
+        let st = try db.prepare("""
+            UPDATE invoices SET preimage = ?, settle_date = ?, settle_index = ?, amt_paid_msat = ?, state = ?,
+              value_msat = ? WHERE add_index = ?
+            """)
+        st.bind(1, inv.rPreimage)
+        st.bind(2, inv.settleDate)
+        st.bind(3, Int64(bitPattern: inv.settleIndex))
+        st.bind(4, inv.amtPaidMsat)
+        st.bind(5, Int64(inv.state.rawValue))
+        st.bind(6, inv.valueMsat)
+        st.bind(7, Int64(bitPattern: inv.addIndex))
+        try st.run()
+        try replaceHTLCs(addIndex: inv.addIndex, inv.htlcs)
+    }
+
+    private func replaceHTLCs(addIndex: UInt64, _ htlcs: [InvoiceHTLC]) throws {
+        let del = try db.prepare("DELETE FROM invoice_htlcs WHERE add_index = ?")
+        del.bind(1, Int64(bitPattern: addIndex))
+        try del.run()
+        guard !htlcs.isEmpty else { return }
+        let ins = try db.prepare("INSERT INTO invoice_htlcs VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+        for h in htlcs {
+            ins.reset()
+            ins.bind(1, Int64(bitPattern: addIndex))
+            ins.bind(2, Int64(bitPattern: h.chanID))
+            ins.bind(3, Int64(bitPattern: h.htlcIndex))
+            ins.bind(4, Int64(bitPattern: h.amtMsat))
+            ins.bind(5, Int64(h.acceptHeight))
+            ins.bind(6, h.acceptTime)
+            ins.bind(7, h.resolveTime)
+            ins.bind(8, Int64(h.expiryHeight))
+            ins.bind(9, Int64(h.state.rawValue))
+            ins.bind(10, Int64(bitPattern: h.mppTotalAmtMsat))
+            ins.bind(11, Self.encodeRecords(h.customRecords))
+            try ins.run()
+        }
+    }
+
+    func exists(hash: [UInt8]) throws -> Bool {
+        let st = try db.prepare("SELECT 1 FROM invoices WHERE payment_hash = ?")
+        st.bind(1, hash)
+        return try st.step()
+    }
+
+    func invoice(hash: [UInt8]) throws -> Invoice? {
+        try select("WHERE payment_hash = ?") { $0.bind(1, hash) }.first
+    }
+
+    func count() throws -> Int {
+        let st = try db.prepare("SELECT COUNT(*) FROM invoices")
+        _ = try st.step()
+        return st.int(0)
+    }
+
+    func maxSettleIndex() throws -> UInt64 {
+        let st = try db.prepare("SELECT COALESCE(MAX(settle_index), 0) FROM invoices")
+        _ = try st.step()
+        return UInt64(bitPattern: st.int64(0))
+    }
+
+    /// Invoices with add_index > `index`, ascending.
+    func added(after index: UInt64) throws -> [Invoice] {
+        try select("WHERE add_index > ? ORDER BY add_index") { $0.bind(1, Int64(bitPattern: index)) }
+    }
+
+    /// Settled invoices with settle_index > `index`, in settle order.
+    func settled(after index: UInt64) throws -> [Invoice] {
+        try select("WHERE settle_index > ? ORDER BY settle_index") { $0.bind(1, Int64(bitPattern: index)) }
+    }
+
+    /// Invoices holding ACCEPTED HTLCs (to resolve after a restart).
+    func withAcceptedHTLCs() throws -> [Invoice] {
+        try select("WHERE add_index IN (SELECT add_index FROM invoice_htlcs WHERE state = 0)") { _ in }
+    }
+
+    /// ListInvoices: one page per LND's invoice query rules.
+    func page(_ q: InvoiceQuery, limit: UInt64) throws -> [Invoice] {
+        var conds = [String]()
+        if q.reversed {
+            if q.indexOffset > 0 { conds.append("add_index < \(Int64(bitPattern: q.indexOffset))") }
+        } else {
+            conds.append("add_index > \(Int64(bitPattern: q.indexOffset))")
+        }
+        if q.pendingOnly { conds.append("state IN (0, 3)") }
+        if q.creationDateStart > 0 { conds.append("creation_date >= \(Int64(clamping: q.creationDateStart))") }
+        if q.creationDateEnd > 0 { conds.append("creation_date <= \(Int64(clamping: q.creationDateEnd))") }
+        let whereClause = conds.isEmpty ? "" : "WHERE " + conds.joined(separator: " AND ")
+        let rows = try select("\(whereClause) ORDER BY add_index \(q.reversed ? "DESC" : "ASC") LIMIT ?") {
+            $0.bind(1, Int64(clamping: limit))
+        }
+        return q.reversed ? rows.reversed() : rows
+    }
+
+    private func select(_ tail: String, bind: (Statement) -> Void) throws -> [Invoice] {
+        let st = try db.prepare("SELECT \(Self.columns) FROM invoices \(tail)")
+        bind(st)
+        var out = [Invoice]()
+        while try st.step() {
+            var inv = Invoice(
+                memo: st.text(3), rPreimage: st.isNull(2) ? nil : st.blob(2), rHash: st.blob(1),
+                valueMsat: st.int64(4), creationDate: st.int64(5), settleDate: st.int64(6),
+                paymentRequest: st.text(7), descriptionHash: st.blob(8), expiry: st.int64(9),
+                fallbackAddr: st.text(10), cltvExpiry: UInt64(bitPattern: st.int64(11)),
+                routeHints: Self.decodeHints(st.blob(12)), isPrivate: st.int64(13) != 0,
+                addIndex: UInt64(bitPattern: st.int64(0)), settleIndex: UInt64(bitPattern: st.int64(14)),
+                amtPaidMsat: st.int64(15), state: InvoiceState(rawValue: Int32(st.int64(16))) ?? .open, htlcs: [],
+                features: FeatureVector(bits: st.text(17).split(separator: ",").compactMap { Int($0) }),
+                isKeysend: st.int64(18) != 0, paymentAddr: st.blob(19), isAmp: st.int64(20) != 0,
+                isHold: st.int64(21) != 0)
+            inv.htlcs = try htlcs(addIndex: inv.addIndex)
+            out.append(inv)
+        }
+        return out
+    }
+
+    private func htlcs(addIndex: UInt64) throws -> [InvoiceHTLC] {
+        let st = try db.prepare("""
+            SELECT chan_id, htlc_index, amt_msat, accept_height, accept_time, resolve_time, expiry_height, state,
+              mpp_total_msat, custom_records FROM invoice_htlcs WHERE add_index = ? ORDER BY rowid
+            """)
+        st.bind(1, Int64(bitPattern: addIndex))
+        var out = [InvoiceHTLC]()
+        while try st.step() {
+            out.append(InvoiceHTLC(
+                chanID: UInt64(bitPattern: st.int64(0)), htlcIndex: UInt64(bitPattern: st.int64(1)),
+                amtMsat: UInt64(bitPattern: st.int64(2)), acceptHeight: Int32(truncatingIfNeeded: st.int64(3)),
+                acceptTime: st.int64(4), resolveTime: st.int64(5), expiryHeight: Int32(truncatingIfNeeded: st.int64(6)),
+                state: InvoiceHTLCState(rawValue: Int32(st.int64(7))) ?? .canceled,
+                customRecords: Self.decodeRecords(st.blob(9)), mppTotalAmtMsat: UInt64(bitPattern: st.int64(8))))
+        }
+        return out
+    }
+
+    // MARK: blob formats (big-endian): hints = per route u16 hop count + 51-byte BOLT 11 hops;
+    // records = per record u64 type + u32 length + value.
+
+    static func encodeHints(_ hints: [[HopHint]]) -> [UInt8] {
+        var out = [UInt8]()
+        for route in hints {
+            out.append(UInt8(route.count >> 8)); out.append(UInt8(route.count & 0xff))
+            for hop in route { hop.append(to: &out) }
+        }
+        return out
+    }
+
+    static func decodeHints(_ b: [UInt8]) -> [[HopHint]] {
+        var out = [[HopHint]]()
+        var i = 0
+        while i + 2 <= b.count {
+            let n = Int(b[i]) << 8 | Int(b[i + 1])
+            i += 2
+            var route = [HopHint]()
+            for _ in 0..<n {
+                guard i + 51 <= b.count, let hop = try? HopHint(bytes: b[i..<(i + 51)]) else { return out }
+                route.append(hop)
+                i += 51
+            }
+            out.append(route)
+        }
+        return out
+    }
+
+    static func encodeRecords(_ records: [UInt64: [UInt8]]) -> [UInt8] {
+        var out = [UInt8]()
+        for (k, v) in records.sorted(by: { $0.key < $1.key }) {
+            for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: k >> UInt64(s))) }
+            let n = UInt32(v.count)
+            for s in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: n >> UInt32(s))) }
+            out += v
+        }
+        return out
+    }
+
+    static func decodeRecords(_ b: [UInt8]) -> [UInt64: [UInt8]] {
+        var out = [UInt64: [UInt8]]()
+        var i = 0
+        while i + 12 <= b.count {
+            let k = b[i..<(i + 8)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let n = Int(b[(i + 8)..<(i + 12)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            i += 12
+            guard i + n <= b.count else { break }
+            out[k] = Array(b[i..<(i + n)])
+            i += n
+        }
+        return out
+    }
+}
+

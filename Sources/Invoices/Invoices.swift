@@ -1,1 +1,0 @@
-// Invoices: see docs/ARCHITECTURE.md. Filled by its issue.

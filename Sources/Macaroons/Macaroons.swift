@@ -1,1 +1,0 @@
-// Macaroons: see docs/ARCHITECTURE.md. Filled by its issue.

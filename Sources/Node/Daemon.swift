@@ -1,0 +1,63 @@
+import Foundation
+import Invoices
+import Services
+import Transport
+
+/// The composition root's entry point: builds every component for `config`, serves until SIGINT
+/// or SIGTERM, then shuts down gracefully (in-flight unary calls finish, streams end with
+/// UNAVAILABLE) and returns exit status 0.
+public enum Daemon {
+    public static func run(config: Config) throws -> Int32 {
+        // Block the stop signals before any thread starts, so only `sigwait` below sees them;
+        // a peer that disconnects mid-write must not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+
+        let sink = LogSink(levels: config.debugLevel)
+        let log = sink.logger("LTND")
+        log.info("paytrackd version \(PayTrackVersion.string), network \(config.network), datadir \(config.dataDirectory)")
+
+        let network = try EmbeddedNetwork.make(config: config)
+        log.info("simulated network: \(network.aliases.count) nodes, \(network.channelCount) channels, height \(network.blockHeight)")
+        let primary = try ServedNode(name: config.node,
+                                     directory: NodeDirectory(root: config.dataDirectory, network: config.network),
+                                     config: config, network: network, certPath: config.tlsCertPath,
+                                     keyPath: config.tlsKeyPath, sink: sink)
+        var nodes: [(ServedNode, [String])] = [(primary, config.primaryListeners)]
+        for (name, address) in config.serve {
+            guard name != config.node, !nodes.contains(where: { $0.0.name == name }) else {
+                throw ConfigError(description: "node \(name) is served twice")
+            }
+            let dir = NodeDirectory.secondary(name: name, datadir: config.dataDirectory, network: config.network)
+            nodes.append((try ServedNode(name: name, directory: dir, config: config, network: network, sink: sink), [address]))
+        }
+        // Nodes nobody serves still receive: keysend payments settle into in-memory registries.
+        var unserved: [InvoiceRegistry] = []
+        for alias in network.aliases where !nodes.contains(where: { $0.0.name == alias }) {
+            if let registry = try ServedNode.memoryRegistry(alias: alias, network: network, networkName: config.network) {
+                unserved.append(registry)
+            }
+        }
+        for (node, _) in nodes { try node.resume() }
+
+        let group = EventLoopGroup(loopCount: config.threads > 0 ? config.threads : nil)
+        let work = BlockingWork()
+        for (node, listeners) in nodes {
+            try node.start(listeners: listeners, config: config, work: work, group: group)
+        }
+        log.info("ready")
+
+        var received: Int32 = 0
+        sigwait(&stopSignals, &received)
+        log.info("received signal \(received), shutting down")
+        network.stopBlockClock()
+        for (node, _) in nodes { node.shutdown(gracePeriod: .seconds(5)) }
+        group.shutdown()
+        log.info("shutdown complete")
+        return 0
+    }
+}

@@ -1,1 +1,0 @@
-// Node: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,0 +1,180 @@
+import BOLT11
+import Crypto
+import Foundation
+import GRPC
+import Invoices
+import LightningRPC
+import Macaroons
+import PaymentLifecycle
+import PaymentStore
+import Payments
+import Routing
+import Services
+import Simnet
+import Transport
+
+/// One node PayTrack serves over gRPC: a node of the simulated network with its files (LND
+/// layout under `directory`), TLS credentials, macaroons, invoice registry, payment engine
+/// (store, control, tower) and the router that sends its payments.
+///
+/// Lifecycle: `init` prepares everything (creating certificates and default macaroons on first
+/// start); `resume` relaunches payments left in flight by a previous process; `start` binds the
+/// listeners; `shutdown` drains them and closes the stores.
+public final class ServedNode: @unchecked Sendable {
+    public let name: String
+    public let nodeID: NodeID
+    public let directory: NodeDirectory
+    public let tls: TLSCredentials
+    public let paymentStore: SQLitePaymentStore
+    public let control: PaymentControl
+    public let tower: ControlTower
+    public let macaroons: MacaroonService
+    public let invoices: InvoiceRegistry
+    public let router: ChannelRouter
+    public let health = HealthService()
+    let network: SimulatedNetwork
+    let currency: Currency
+    let log: Logger
+    var server: GRPCServer?
+
+    public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
+                certPath: String? = nil, keyPath: String? = nil, sink: LogSink) throws {
+        self.name = name
+        self.directory = directory
+        self.network = network
+        log = sink.logger("RPCS")
+        guard let id = network.nodeID(alias: name), let key = network.privateKey(of: id) else {
+            throw ConfigError(description: "no simulated node \"\(name)\" with a signing key; nodes: \(network.aliases.joined(separator: ", "))")
+        }
+        nodeID = id
+        guard let currency = Currency(network: config.network) else {
+            throw ConfigError(description: "no BOLT 11 currency for network \(config.network)")
+        }
+        self.currency = currency
+        try directory.create()
+        // The node's identity key lives in the datadir (0600) like LND's; the simulated network
+        // decides it (from --sim.seed), so a datadir stays bound to the node it was made for.
+        let identity = try NodeIdentity.loadOrAdopt(path: directory.nodeKeyPath, key: key)
+        guard identity.publicKey.compressed == id.bytes else {
+            throw ConfigError(description: "\(directory.nodeKeyPath) holds node \(Hex.encode(identity.publicKey.compressed)), "
+                + "but simulated node \(name) is \(id.hex) (was --sim.seed or the topology changed?)")
+        }
+        tls = try TLSCredentials.loadOrCreate(certPath: certPath ?? directory.tlsCertPath,
+                                              keyPath: keyPath ?? directory.tlsKeyPath,
+                                              extraDomains: config.tlsExtraDomains, extraIPs: config.tlsExtraIPs)
+        if tls.generated { log.info("\(name): generated TLS certificate \(tls.certPath)") }
+
+        paymentStore = try SQLitePaymentStore(path: directory.paymentsDatabasePath)
+        tower = ControlTower(store: paymentStore)
+        var options = PaymentControl.Options()
+        options.keepFailedAttempts = config.keepFailedPaymentAttempts
+        control = PaymentControl(store: paymentStore, tower: tower, options: options)
+
+        var invoiceConfig = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
+        invoiceConfig.acceptKeysend = true
+        invoices = try InvoiceRegistry(path: directory.invoicesDatabasePath, configuration: invoiceConfig)
+        network.setPayeeHandler(InvoicePayee(registry: invoices), for: id)
+
+        let paymentLog = sink.logger("PAYM")
+        router = ChannelRouter(source: id, network: network, control: control,
+                               intents: try IntentStore(path: directory.graphDirectory + "/intents.sqlite"),
+                               maxCLTVExpiry: config.maxCLTVExpiry, log: { paymentLog.info("\(name): \($0)") })
+
+        if config.noMacaroons {
+            macaroons = MacaroonService(checker: .disabled(), store: nil)
+            log.warn("\(name): macaroon authentication is OFF (--no-macaroons)")
+        } else {
+            var password: [UInt8]?
+            if let file = config.macaroonPasswordFile {
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                password = Array(text.trimmingCharacters(in: .newlines).utf8)
+            }
+            let store = try MacaroonStore.openOrCreate(datadir: directory.root, network: directory.network, password: password)
+            let written = try DefaultMacaroons.writeDefaultMacaroons(store: store, directory: directory.chainDirectory)
+            for path in written { log.info("\(name): wrote \(path)") }
+            macaroons = MacaroonService(checker: MacaroonChecker(rootKeys: store), store: store)
+        }
+    }
+
+    /// An in-memory invoice registry accepting keysend for a simulated node nobody serves.
+    static func memoryRegistry(alias: String, network: SimulatedNetwork, networkName: String) throws -> InvoiceRegistry? {
+        guard let id = network.nodeID(alias: alias), let key = network.privateKey(of: id),
+              let currency = Currency(network: networkName) else { return nil }
+        var c = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
+        c.acceptKeysend = true
+        let registry = try InvoiceRegistry(path: ":memory:", configuration: c)
+        network.setPayeeHandler(InvoicePayee(registry: registry), for: id)
+        return registry
+    }
+
+    /// Resumes payments a previous process left in flight (their HTLCs died with it).
+    public func resume() throws {
+        try router.resumePayments()
+    }
+
+    /// GetInfo's view of this node now.
+    func nodeInfo() -> NodeInfo {
+        let channels = network.channels(of: nodeID)
+        let active = channels.filter { $0.localPolicy?.disabled != true }.count
+        let peers = Set(channels.map(\.remoteNode)).count
+        return NodeInfo(identityPubkey: nodeID.hex, alias: name, color: "#3399ff",
+                        numActiveChannels: UInt32(active), numInactiveChannels: UInt32(channels.count - active),
+                        numPeers: UInt32(peers), blockHeight: network.blockHeight, blockHash: "",
+                        bestHeaderTimestamp: Int64(Date().timeIntervalSince1970), network: directory.network,
+                        features: FeatureVector(bits: [FeatureVector.varOnionOptinRequired, FeatureVector.paymentSecretRequired,
+                                                       FeatureVector.basicMPPOptional]))
+    }
+
+    /// The services this node answers.
+    func services(config: Config, work: BlockingWork) -> [GRPCService] {
+        let marshaller = PaymentMarshaller(useStatusInitiated: config.useStatusInitiated)
+        let parser = SendPaymentRequestParser(selfNode: nodeID, currency: currency, maxCLTVExpiry: config.maxCLTVExpiry)
+        let sender = NodePaymentSender(parser: parser, router: router)
+        let reflection = ReflectionService(descriptors: LightningDescriptors.files,
+                                           serviceNames: LightningDescriptors.serviceNames + ["grpc.health.v1.Health"])
+        return [
+            RouterService(tower: tower, marshaller: marshaller, work: work, sender: sender),
+            LightningService(control: control, marshaller: marshaller, macaroons: macaroons, invoices: invoices,
+                             currency: currency, version: PayTrackVersion.string,
+                             nodeInfo: { [unowned self] in nodeInfo() }, work: work),
+            health,
+        ] + reflection.services
+    }
+
+    /// Binds `listeners` ("host:port") on `group` and starts answering; returns the bound ports.
+    @discardableResult
+    public func start(listeners: [String], config: Config, work: BlockingWork, group: EventLoopGroup) throws -> [Int] {
+        var configuration = GRPCServerConfiguration()
+        configuration.maxReceiveMessageSize = config.maxReceiveMessageSize
+        let server = GRPCServer(services: services(config: config, work: work),
+                                interceptors: [MacaroonInterceptor(checker: macaroons.checker)],
+                                tls: try tls.makeServerContext(), configuration: configuration, group: group)
+        var ports: [Int] = []
+        for listener in listeners {
+            let (host, port) = try Self.split(listener)
+            let bound = try server.start(host: host, port: port)
+            ports.append(bound)
+            log.info("\(name) (\(nodeID.hex.prefix(16))…): gRPC listening on \(host):\(bound)")
+        }
+        health.setStatus(.serving, service: "")
+        for s in LightningDescriptors.serviceNames { health.setStatus(.serving, service: s) }
+        self.server = server
+        return ports
+    }
+
+    /// Graceful stop: NOT_SERVING, GOAWAY, unary calls finish, streams end UNAVAILABLE.
+    public func shutdown(gracePeriod: Duration) {
+        health.shutdown()
+        server?.shutdown(gracePeriod: gracePeriod)
+        paymentStore.close()
+    }
+
+    static func split(_ listener: String) throws -> (String, Int) {
+        guard let colon = listener.lastIndex(of: ":"), let port = Int(listener[listener.index(after: colon)...]) else {
+            throw ConfigError(description: "bad listen address \"\(listener)\"")
+        }
+        var host = String(listener[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}

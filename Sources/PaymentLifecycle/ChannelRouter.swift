@@ -1,0 +1,118 @@
+import Dispatch
+import Foundation
+import Payments
+import Routing
+import Simnet
+
+/// Sends payments from one node over the simulated network (LND `ChannelRouter` +
+/// `paymentLifecycle`): every step is first committed through `PaymentControl` (which notifies
+/// the control tower), then carried out on the network.
+///
+/// Contract:
+/// - `initiate` commits the Initiated state (or throws LND's AlreadyExists errors) and records the
+///   intent; nothing is attempted until `launch`.
+/// - A launched payment tries shards from `PaymentSession` until it succeeds, fails, or its
+///   timeout passes. At the timeout (LND: `timeout_seconds`) the payment gets failure reason
+///   TIMEOUT and no new attempt starts, but HTLCs in flight are still awaited; `cancel` does the
+///   same with reason CANCELED.
+/// - `resumePayments` (at startup) fails the attempts whose HTLCs were lost with the process
+///   (UNKNOWN_FAILURE, as LND's `failStaleAttempt`) and relaunches each unfinished payment from
+///   its recorded intent, with the rest of its timeout.
+public final class ChannelRouter: @unchecked Sendable {
+    public let source: NodeID
+    let network: SimulatedNetwork
+    let router: Router
+    let control: PaymentControl
+    let intents: IntentStore
+    let maxCLTVExpiry: UInt32
+    let log: @Sendable (String) -> Void
+    private let lock = NSLock()
+    private var runs: [PaymentHash: PaymentRun] = [:]
+    private var nextAttemptID: UInt64
+
+    public init(source: NodeID, network: SimulatedNetwork, control: PaymentControl, intents: IntentStore,
+                maxCLTVExpiry: UInt32 = 2016,
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.source = source
+        self.network = network
+        self.router = Router(graph: network.publicGraph())
+        self.control = control
+        self.intents = intents
+        self.maxCLTVExpiry = maxCLTVExpiry
+        self.log = log
+        // Attempt ids must never repeat, also across restarts: start from the clock in ms,
+        // leaving 2^12 ids per ms of uptime before the next start could overlap.
+        nextAttemptID = UInt64(Date().timeIntervalSince1970 * 1000) << 12
+    }
+
+    func allocateAttemptID() -> UInt64 {
+        lock.withLock { nextAttemptID += 1; return nextAttemptID }
+    }
+
+    /// LND `InitPayment` for `intent` (Initiated, new payment_index), then records the intent.
+    public func initiate(_ intent: PaymentIntent) throws(PaymentError) -> PaymentHash {
+        guard let hash = PaymentHash(intent.paymentHash) else { throw .notInitiated }
+        let info = PaymentCreationInfo(paymentIdentifier: hash, valueMsat: Int64(intent.amountMsat),
+                                       creationTimeNs: intent.creationTimeNs, paymentRequest: Array(intent.paymentRequest.utf8),
+                                       firstHopCustomRecords: intent.firstHopCustomRecords)
+        _ = try control.initPayment(info)
+        do { try intents.save(intent) } catch {
+            log("payment \(hash): cannot record intent: \(error)")
+        }
+        return hash
+    }
+
+    /// Starts the lifecycle of an initiated payment.
+    public func launch(_ intent: PaymentIntent) {
+        guard let hash = PaymentHash(intent.paymentHash) else { return }
+        let run = PaymentRun(intent: intent, hash: hash, owner: self)
+        lock.withLock { runs[hash] = run }
+        run.start()
+    }
+
+    /// Stops new attempts of a live payment with reason CANCELED (LND `cancelable` streams).
+    public func cancel(_ hash: PaymentHash) {
+        lock.withLock { runs[hash] }?.stop(.canceled)
+    }
+
+    func finished(_ hash: PaymentHash) {
+        intents.delete(hash)
+        lock.withLock { _ = runs.removeValue(forKey: hash) }
+    }
+
+    /// Startup: resolve attempts lost with the previous process, then resume unfinished payments.
+    public func resumePayments() throws {
+        let now = unixNanosNow()
+        for snapshot in try control.inFlightPayments() {
+            let hash = snapshot.paymentHash
+            for attempt in snapshot.attempts where attempt.status == .inFlight {
+                _ = try? control.failAttempt(hash, attemptID: attempt.attemptID,
+                                             HTLCFailure(failTimeNs: now, reason: .unknown))
+            }
+            let current = try control.fetchPayment(hash) ?? snapshot
+            if current.status.isTerminal || current.hasSettledAttempt {
+                finished(hash)
+                continue
+            }
+            guard let intent = try intents.intent(for: hash) else {
+                log("payment \(hash): no recorded intent after restart; failing it")
+                _ = try? control.failPayment(hash, reason: .error)
+                continue
+            }
+            if current.failureReason != nil {
+                // It had already stopped before the restart; nothing is in flight any more.
+                finished(hash)
+                continue
+            }
+            log("payment \(hash): resuming after restart")
+            launch(intent)
+        }
+    }
+}
+
+/// Unix time in nanoseconds.
+func unixNanosNow() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}

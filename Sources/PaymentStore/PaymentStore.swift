@@ -1,1 +1,0 @@
-// PaymentStore: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Payments
+import SQLite
+
+/// The payments database: SQLite in WAL mode, one writer thread with group commit, a small pool
+/// of read-only connections for lookups and ListPayments.
+///
+/// Location: the Node passes the path; PayTrack's layout is `DATADIR/data/graph/<network>/payments.sqlite`
+/// (beside `invoices.sqlite`; see `defaultPath`). The file is created 0600 by SQLite's umask-aware
+/// open plus an explicit chmod.
+///
+/// Durability: a change's completion runs only after its transaction committed. With
+/// `Durability.full` (default) every commit is fsynced (`synchronous=FULL`): nothing acknowledged
+/// is lost even on power loss. `normal` (`synchronous=NORMAL`) survives process crashes (kill -9)
+/// but may lose the last commits on power loss.
+///
+/// Every operation uses an index: lookups by hash (unique), in-flight payments (status index),
+/// ListPayments (payment_index / status / creation indexes with LIMIT), replay since (update-stamp
+/// index), deletes (status index, failed-attempts partial index), counts (meta counter).
+public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
+    public enum Durability: Sendable { case full, normal }
+
+    public struct Options: Sendable {
+        public var durability: Durability = .full
+        /// Most queued changes committed in one transaction.
+        public var maxBatch: Int = 4096
+        /// Read connections kept open.
+        public var readers: Int = 4
+        public init() {}
+    }
+
+    public let path: String
+    private let writer: PaymentWriter
+    private let pool = PaymentCondition()
+    private var idle: [PaymentReader] = []
+    private var openReaders = 0
+    private let maxReaders: Int
+    private var closed = false
+
+    /// `DATADIR/data/graph/<network>/payments.sqlite`.
+    public static func defaultPath(dataDirectory: String, network: String) -> String {
+        dataDirectory + "/data/graph/" + network + "/payments.sqlite"
+    }
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    /// The directory must exist.
+    public init(path: String, options: Options = Options()) throws(PaymentError) {
+        self.path = path
+        maxReaders = max(1, options.readers)
+        do {
+            let db = try Database(path: path)
+            chmod(path, 0o600)
+            try db.execute("PRAGMA journal_mode = WAL")
+            try db.execute(options.durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+            try db.execute("PRAGMA foreign_keys = OFF")
+            // A larger page cache and memory-mapped reads keep the indexes hot; checkpoints are
+            // amortized over more commits.
+            try db.execute("PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 4000")
+            try PaymentSchema.migrate(db)
+            let meta = try db.prepare("SELECT key, value FROM payment_meta")
+            var values: [String: Int64] = [:]
+            while try meta.step() { values[meta.text(0)] = meta.int64(1) }
+            writer = PaymentWriter(db: db, maxBatch: max(1, options.maxBatch),
+                                   maxPaymentIndex: UInt64(bitPattern: values["max_payment_index"] ?? 0),
+                                   maxUpdateNs: values["max_update_ns"] ?? 0, paymentCount: values["payment_count"] ?? 0)
+        } catch {
+            throw .storage(String(describing: error))
+        }
+        writer.start()
+    }
+
+    deinit { close() }
+
+    /// Drains queued changes, stops the writer and closes the connections. Idempotent.
+    public func close() {
+        let first = pool.lock.withLock { () -> Bool in
+            defer { closed = true }
+            return !closed
+        }
+        guard first else { return }
+        writer.stop()
+        pool.lock.withLock { idle.removeAll() }
+    }
+
+    // MARK: PaymentPersistence: writes
+
+    public func write(_ writes: [PaymentWrite], completion: @escaping @Sendable (PaymentError?, Int) -> Void) {
+        writer.submit(writes, completion: completion)
+    }
+
+    public var isWriterThread: Bool { writer.isWriterThread }
+    public func flush() { writer.flush() }
+    public var highWater: (paymentIndex: UInt64, updateStamp: Int64) { (writer.maxPaymentIndex, writer.maxUpdateNs) }
+    /// Transactions committed by the writer so far (benchmarks: changes per transaction).
+    public var committedBatches: UInt64 { writer.batches }
+
+    // MARK: PaymentPersistence: reads
+
+    private func withReader<R>(_ body: (PaymentReader) throws -> R) throws(PaymentError) -> R {
+        pool.lock.lock()
+        while idle.isEmpty && openReaders >= maxReaders && !closed { pool.wait() }
+        if closed {
+            pool.lock.unlock()
+            throw .storeClosed
+        }
+        var reader = idle.popLast()
+        if reader == nil { openReaders += 1 }
+        pool.lock.unlock()
+        do {
+            if reader == nil { reader = try PaymentReader(path: path) }
+            let r = try body(reader!)
+            pool.lock.withLock { idle.append(reader!); pool.signal() }
+            return r
+        } catch {
+            // Drop the connection on error: it may be mid-transaction.
+            pool.lock.withLock { openReaders -= 1; pool.signal() }
+            if let e = error as? PaymentError { throw e }
+            throw .storage(String(describing: error))
+        }
+    }
+
+    public func fetchPayment(_ hash: PaymentHash) throws(PaymentError) -> PaymentSnapshot? {
+        try withReader { try $0.fetch(hash) }
+    }
+
+    public func fetchInFlightPayments() throws(PaymentError) -> [PaymentSnapshot] {
+        try withReader { r in
+            try r.inReadTransaction {
+                try r.snapshots("SELECT \(PaymentReader.paymentColumns) FROM payments WHERE status IN (?1, ?2) ORDER BY payment_index") {
+                    $0.bind(1, Int64(PaymentStatus.initiated.rawValue))
+                    $0.bind(2, Int64(PaymentStatus.inFlight.rawValue))
+                }
+            }
+        }
+    }
+
+    public func fetchPaymentsUpdated(since: Int64, limit: Int) throws(PaymentError) -> [PaymentSnapshot] {
+        try withReader { r in
+            try r.inReadTransaction {
+                try r.snapshots("SELECT \(PaymentReader.paymentColumns) FROM payments WHERE last_update_ns >= ?1 ORDER BY last_update_ns LIMIT ?2") {
+                    $0.bind(1, since)
+                    $0.bind(2, limit)
+                }
+            }
+        }
+    }
+
+    public func paymentCount() throws(PaymentError) -> UInt64 {
+        try withReader { r in UInt64(max(0, try r.inReadTransaction { try r.meta("payment_count") })) }
+    }
+
+    /// ListPayments (LND `QueryPayments`): index_offset is exclusive; reversed pages walk down from
+    /// the offset (or the newest) and come back in ascending order; include_incomplete=false keeps
+    /// only Succeeded payments; creation dates are unix seconds, inclusive at both ends.
+    public func queryPayments(_ q: PaymentsQuery) throws(PaymentError) -> PaymentsPage {
+        try q.validate()
+        var conditions: [String] = []
+        if q.reversed {
+            if q.indexOffset != 0 { conditions.append("payment_index < ?1") }
+        } else {
+            conditions.append("payment_index > ?1")
+        }
+        if !q.includeIncomplete { conditions.append("status = \(PaymentStatus.succeeded.rawValue)") }
+        if q.creationDateStart != 0 { conditions.append("creation_ns >= ?2") }
+        if q.creationDateEnd != 0 { conditions.append("creation_ns < ?3") }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(PaymentReader.paymentColumns) FROM payments \(whereClause) ORDER BY payment_index "
+            + (q.reversed ? "DESC" : "ASC") + " LIMIT ?4"
+        let limit = Int64(min(q.effectiveMaxPayments, UInt64(Int64.max)))
+        let start = Self.secondsToNanos(q.creationDateStart)
+        let end = Self.secondsToNanos(q.creationDateEnd &+ 1)
+        return try withReader { r in
+            try r.inReadTransaction {
+                var list = try r.snapshots(sql, omitHops: q.omitHops) { st in
+                    st.bind(1, Int64(bitPattern: q.indexOffset))
+                    st.bind(2, start)
+                    st.bind(3, end)
+                    st.bind(4, limit)
+                }
+                if q.reversed { list.reverse() }
+                let total = q.countTotalPayments ? UInt64(max(0, try r.meta("payment_count"))) : 0
+                return PaymentsPage(payments: list, firstIndexOffset: list.first?.paymentIndex ?? 0,
+                                    lastIndexOffset: list.last?.paymentIndex ?? 0, totalNumPayments: total)
+            }
+        }
+    }
+
+    static func secondsToNanos(_ s: UInt64) -> Int64 {
+        s >= UInt64(Int64.max / 1_000_000_000) ? Int64.max : Int64(s) * 1_000_000_000
+    }
+}

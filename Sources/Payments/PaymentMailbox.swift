@@ -1,0 +1,108 @@
+/// The mailbox of one TrackPaymentV2-style subscriber: at most the newest non-terminal snapshot
+/// plus the terminal one, so a stalled reader costs O(1) memory and still gets the final state.
+///
+/// Made for a pull-based writer on a transport event loop:
+/// - the notifier (`ControlTower`, on the store's writer thread) `offer`s snapshots;
+/// - `setWakeup` installs a thread-safe callback run when the mailbox goes from empty to
+///   non-empty (edge-triggered; run outside every lock, on the notifier's thread, so it must be
+///   cheap and must not call back into `PaymentControl` synchronously — e.g. write an eventfd);
+/// - the consumer calls `poll()` on its own thread until it returns nil, then waits for a wake-up;
+/// - `isFinished` turns true once the terminal snapshot has been polled (or after `cancel()`):
+///   the stream then ends with OK.
+///
+/// Snapshots are accepted only with a version higher than any accepted before, so a snapshot read
+/// from the store and a live notification of the same change never both arrive (no duplicates)
+/// and never arrive out of order.
+public final class PaymentMailbox: @unchecked Sendable {
+    public let paymentHash: PaymentHash
+    private let lock = PaymentLock()
+    private var pending: PaymentSnapshot?
+    private var terminal: PaymentSnapshot?
+    private var lastVersion: UInt64 = 0
+    private var closed = false
+    private var finished = false
+    private var wakeup: (@Sendable () -> Void)?
+    var onCancel: (@Sendable (PaymentMailbox) -> Void)?
+
+    init(paymentHash: PaymentHash) { self.paymentHash = paymentHash }
+
+    /// Offers a snapshot. Returns whether the mailbox still wants updates, and the wake-up to run
+    /// (after the caller released its own locks).
+    func offer(_ s: PaymentSnapshot) -> (keep: Bool, wake: (@Sendable () -> Void)?) {
+        lock.lock()
+        if closed {
+            lock.unlock()
+            return (false, nil)
+        }
+        if s.version <= lastVersion {
+            lock.unlock()
+            return (true, nil)
+        }
+        lastVersion = s.version
+        let wasEmpty = pending == nil && terminal == nil
+        if s.status.isTerminal {
+            terminal = s
+            closed = true
+        } else {
+            pending = s
+        }
+        let wake = wasEmpty ? wakeup : nil
+        let keep = !closed
+        lock.unlock()
+        return (keep, wake)
+    }
+
+    /// The next snapshot to send, oldest first (the pending non-terminal one, then the terminal one).
+    public func poll() -> PaymentSnapshot? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = pending {
+            pending = nil
+            return p
+        }
+        if let t = terminal {
+            terminal = nil
+            finished = true
+            return t
+        }
+        return nil
+    }
+
+    /// True once nothing more will ever be returned by `poll()`.
+    public var isFinished: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return finished
+    }
+
+    /// True when `poll()` would return a snapshot now.
+    public var hasData: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return pending != nil || terminal != nil
+    }
+
+    /// Installs the wake-up callback; if data is already waiting it is called at once (on this thread).
+    public func setWakeup(_ callback: @escaping @Sendable () -> Void) {
+        lock.lock()
+        wakeup = callback
+        let now = pending != nil || terminal != nil
+        lock.unlock()
+        if now { callback() }
+    }
+
+    /// Ends the subscription (client went away): drops pending data and unregisters from the tower.
+    public func cancel() {
+        lock.lock()
+        let wasClosed = closed
+        closed = true
+        finished = true
+        pending = nil
+        terminal = nil
+        wakeup = nil
+        let cb = onCancel
+        onCancel = nil
+        lock.unlock()
+        if !wasClosed { cb?(self) }
+    }
+}

@@ -1,1 +1,0 @@
-// Payments: see docs/ARCHITECTURE.md. Filled by its issue.

@@ -1,1 +1,0 @@
-// Routing: see docs/ARCHITECTURE.md. Filled by its issue.

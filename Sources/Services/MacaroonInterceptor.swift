@@ -1,0 +1,49 @@
+import GRPC
+import Macaroons
+
+extension MacaroonError: GRPCStatusConvertible {
+    public var grpcStatus: GRPCStatus { GRPCStatus(GRPCStatus.Code(rawValue: grpcStatusCode) ?? .unknown, message) }
+}
+
+/// Checks the `macaroon` metadata of every call against the method's required permissions, with
+/// LND's order and error texts (all code UNKNOWN). Verified macaroons are cached per connection
+/// (`MacaroonVerificationCache` in the connection's storage slot, bound to the peer's IP), so a
+/// repeated macaroon costs one comparison and one clock read; `time-before` still expires it.
+public struct MacaroonInterceptor: ServerInterceptor {
+    let checker: MacaroonChecker
+
+    public init(checker: MacaroonChecker) { self.checker = checker }
+
+    public func intercept(_ context: ServerCallContext) -> GRPCStatus? {
+        guard checker.isEnabled else { return nil }
+        let values: [String] = context.metadata.values("macaroon").map {
+            switch $0 {
+            case .string(let s): return s
+            case .binary(let b): return String(decoding: b, as: UTF8.self)
+            }
+        }
+        let cache: MacaroonVerificationCache
+        if let c = context.connectionStorage as? MacaroonVerificationCache {
+            cache = c
+        } else {
+            cache = MacaroonVerificationCache(peerIP: Self.ip(of: context.peerAddress))
+            context.connectionStorage = cache
+        }
+        do {
+            try checker.checkRequest(macaroonValues: values, fullMethod: context.path,
+                                     peerIP: Self.ip(of: context.peerAddress), cache: cache)
+            return nil
+        } catch {
+            return error.grpcStatus
+        }
+    }
+
+    /// The IP part of "ip:port" or "[ipv6]:port".
+    static func ip(of address: String) -> String? {
+        if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
+            return String(address[address.index(after: address.startIndex)..<close])
+        }
+        guard let colon = address.lastIndex(of: ":") else { return address.isEmpty ? nil : address }
+        return String(address[..<colon])
+    }
+}

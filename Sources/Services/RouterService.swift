@@ -1,0 +1,125 @@
+import GRPC
+import LightningRPC
+import Payments
+import ProtoWire
+
+/// `routerrpc.Router`: TrackPaymentV2, TrackPayments and SendPaymentV2 with LND's semantics
+/// (spec §3–§5). Holds no state of its own beyond caches of encoded messages.
+public final class RouterService: GRPCService, @unchecked Sendable {
+    public let serviceName = "routerrpc.Router"
+    let tower: ControlTower
+    let marshaller: PaymentMarshaller
+    let work: BlockingWork
+    let sender: PaymentSending?
+    let encoded = EncodedPaymentCache()
+
+    /// Metadata key of PayTrack's TrackPayments resume extension: unix nanoseconds; the stream then
+    /// first replays every payment updated at or after it (docs/API.md, "Resuming TrackPayments").
+    public static let replaySinceMetadataKey = "paytrack-replay-since"
+
+    public init(tower: ControlTower, marshaller: PaymentMarshaller, work: BlockingWork, sender: PaymentSending?) {
+        self.tower = tower
+        self.marshaller = marshaller
+        self.work = work
+        self.sender = sender
+    }
+
+    public var methods: [String: RPCHandler] {
+        var m: [String: RPCHandler] = [
+            "TrackPaymentV2": .serverStreaming { [self] in trackPaymentV2($0, $1, $2) },
+            "TrackPayments": .serverStreaming { [self] in trackPayments($0, $1, $2) },
+        ]
+        if sender != nil {
+            m["SendPaymentV2"] = .serverStreaming { [self] in sendPaymentV2($0, $1, $2) }
+        }
+        return m
+    }
+
+    /// Serialized `lnrpc.Payment` for a snapshot (cached for terminal ones).
+    func encode(_ s: PaymentSnapshot) -> [UInt8] {
+        let terminal = s.status.isTerminal
+        if terminal, let b = encoded.bytes(for: s) { return b }
+        let bytes = marshaller.payment(s).serializedBytes()
+        if terminal { encoded.store(bytes, for: s) }
+        return bytes
+    }
+
+    /// `no_inflight_updates`: drop Initiated and InFlight snapshots, the first one included.
+    static func passes(_ s: PaymentSnapshot, noInflightUpdates: Bool) -> Bool {
+        !noInflightUpdates || s.status.isTerminal
+    }
+
+    /// Streams `mailbox` to `writer` on the call's loop.
+    func stream(_ mailbox: PaymentMailbox, first: PaymentSnapshot? = nil, noInflightUpdates: Bool,
+                _ context: ServerCallContext, _ writer: ServerStreamWriter) {
+        let pump = StreamPump(source: mailbox, writer: writer, context: context, first: first) { [self] s in
+            Self.passes(s, noInflightUpdates: noInflightUpdates) ? encode(s) : nil
+        }
+        if context.eventLoop.inEventLoop { pump.start() } else { context.eventLoop.execute { pump.start() } }
+    }
+
+    // MARK: TrackPaymentV2 (§3)
+
+    func trackPaymentV2(_ context: ServerCallContext, _ bytes: [UInt8], _ writer: ServerStreamWriter) {
+        let request: Routerrpc.TrackPaymentRequest
+        do { request = try RPC.decode(bytes) } catch { writer.finish(error); return }
+        // §3.1: checked before any store access; a plain error, so code Unknown.
+        guard let hash = PaymentHash(request.paymentHash) else {
+            writer.finish(GRPCStatus(.unknown, "invalid hash length of \(request.paymentHash.count), want 32"))
+            return
+        }
+        let noInflight = request.noInflightUpdates
+        if tower.cachedPayment(hash) != nil {
+            // Fast path: the snapshot is in memory; subscribe and start on this loop.
+            do {
+                stream(try tower.subscribePayment(hash), noInflightUpdates: noInflight, context, writer)
+            } catch {
+                writer.finish(RPC.status(error))
+            }
+            return
+        }
+        let accepted = work.submit { [self] in
+            do {
+                let mailbox = try tower.subscribePayment(hash)
+                stream(mailbox, noInflightUpdates: noInflight, context, writer)
+            } catch {
+                writer.finish(RPC.status(error))
+            }
+        }
+        if !accepted { writer.finish(BlockingWork.busy) }
+    }
+
+    // MARK: TrackPayments (§4 + resume)
+
+    func trackPayments(_ context: ServerCallContext, _ bytes: [UInt8], _ writer: ServerStreamWriter) {
+        let request: Routerrpc.TrackPaymentsRequest
+        do { request = try RPC.decode(bytes) } catch { writer.finish(error); return }
+        var replaySince: Int64?
+        if let text = context.metadata[Self.replaySinceMetadataKey] {
+            guard let v = Int64(text), v >= 0 else {
+                writer.finish(GRPCStatus(.invalidArgument,
+                    "\(Self.replaySinceMetadataKey) must be unix nanoseconds (a non-negative integer), got \"\(text)\""))
+                return
+            }
+            replaySince = v
+        }
+        let noInflight = request.noInflightUpdates
+        let since = replaySince
+        let accepted = work.submit { [self] in
+            let mailbox: AllPaymentsMailbox
+            do { mailbox = try tower.subscribeAllPayments(replaySince: since) } catch {
+                writer.finish(RPC.status(error))
+                return
+            }
+            let pump = StreamPump(source: mailbox, writer: writer, context: context, finalStatus: {
+                mailbox.overflowed
+                    ? GRPCStatus(.resourceExhausted, "subscriber fell too far behind; resubscribe with the \(Self.replaySinceMetadataKey) metadata to resume")
+                    : .ok
+            }) { [self] s in
+                Self.passes(s, noInflightUpdates: noInflight) ? encode(s) : nil
+            }
+            context.eventLoop.execute { pump.start() }
+        }
+        if !accepted { writer.finish(BlockingWork.busy) }
+    }
+}

@@ -1,1 +1,0 @@
-// Services: see docs/ARCHITECTURE.md. Filled by its issue.

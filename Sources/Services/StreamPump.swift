@@ -1,0 +1,90 @@
+import GRPC
+import Transport
+
+/// A pull-based source of stream messages: the control tower's mailboxes and the invoice
+/// subscriptions fit it. `poll` returns the next item or nil when empty; `setWakeup` installs a
+/// thread-safe callback run when the source goes from empty to non-empty; `isFinished` means no
+/// item will ever come again (the stream then ends with OK); `cancel` detaches it from its producer.
+public protocol PollableSource: AnyObject, Sendable {
+    associatedtype Item
+    func poll() -> Item?
+    var isFinished: Bool { get }
+    func setWakeup(_ callback: @escaping @Sendable () -> Void)
+    func cancel()
+}
+
+/// Moves items from a `PollableSource` into a bounded `ServerStreamWriter`, on the call's event
+/// loop, only as fast as the client reads: the source keeps at most what it keeps (for a payment
+/// mailbox, the newest snapshot plus the terminal one), the writer at most its byte budget.
+///
+/// Contract: `start` is called on the call's loop. Every later step runs on that loop (the
+/// source's wake-up hops there with `execute`). The pump ends the stream with OK once the source
+/// is finished and drained, and cancels the source when the call is cancelled.
+public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
+    let source: Source
+    let writer: ServerStreamWriter
+    let loop: EventLoop
+    let encode: (Source.Item) -> [UInt8]?
+    let finalStatus: () -> GRPCStatus
+    private var first: Source.Item?
+    private var done = false
+
+    /// - Parameters:
+    ///   - encode: serializes an item, or returns nil to skip it (filters such as
+    ///     `no_inflight_updates`).
+    ///   - finalStatus: the status the stream ends with once the source is finished and drained.
+    ///   - first: an item sent before anything the source yields (already taken from it).
+    public init(source: Source, writer: ServerStreamWriter, context: ServerCallContext,
+                finalStatus: @escaping () -> GRPCStatus = { .ok }, first: Source.Item? = nil,
+                encode: @escaping (Source.Item) -> [UInt8]?) {
+        self.source = source
+        self.writer = writer
+        self.loop = context.eventLoop
+        self.encode = encode
+        self.finalStatus = finalStatus
+        self.first = first
+        context.onCancel { [self] in
+            done = true
+            source.cancel()
+        }
+    }
+
+    /// Starts pumping (loop thread).
+    public func start() {
+        source.setWakeup { [self] in
+            loop.execute { [self] in pump() }
+        }
+        writer.onReady { [self] in pump() }
+        pump()
+    }
+
+    /// Sends what the source has while the writer accepts; finishes after the last item.
+    func pump() {
+        while !done {
+            guard writer.isWritable else { return }
+            let next: Source.Item?
+            if let f = first { first = nil; next = f } else { next = source.poll() }
+            guard let item = next else {
+                if source.isFinished {
+                    done = true
+                    writer.finish(finalStatus())
+                }
+                return
+            }
+            guard let bytes = encode(item) else { continue }
+            if !writer.send(bytes) {
+                // The writer refused (call ended); nothing more to do.
+                if !writer.isWritable { return }
+            }
+        }
+    }
+
+    /// Ends the stream early with `status` (e.g. UNAVAILABLE on shutdown) and detaches the source.
+    public func stop(_ status: GRPCStatus) {
+        guard !done else { return }
+        done = true
+        source.cancel()
+        writer.finish(status)
+    }
+}
+

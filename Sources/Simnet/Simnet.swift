@@ -1,1 +1,0 @@
-// Simnet: see docs/ARCHITECTURE.md. Filled by its issue.

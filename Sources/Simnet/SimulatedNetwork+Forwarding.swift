@@ -1,0 +1,166 @@
+import Crypto
+import Routing
+
+/// The outcome of one HTLC.
+public enum HTLCResult: Sendable, Equatable {
+    /// The payee released the preimage; balances moved along the route.
+    case settled(preimage: [UInt8])
+    /// A node failed the HTLC (BOLT 4); all liquidity it locked is released.
+    case failed(HTLCFailure)
+}
+
+extension SimulatedNetwork {
+    /// Sends one HTLC along `route` (BOLT 2/4 semantics, simulated): hop by hop, each forwarding
+    /// node checks the HTLC against its actual channel state and policy and locks the outgoing
+    /// amount; after per-hop latency the payee's `PayeeHandler` decides; settlement moves the
+    /// balances, failure releases them. The onion payload is the route's: each hop's
+    /// `amt_to_forward`/`outgoing_cltv_value`, the final hop's `payment_data` (MPP record) and
+    /// custom records.
+    ///
+    /// Failures come back as LND reports them: `failureSourceIndex` 0 = the sender's own first
+    /// hop, `k` = the node `route.hops[k-1]`, `hops.count` = the payee. Checks at the node at
+    /// index k forwarding over `hops[k].chanID`, in order:
+    /// unknown channel or peer offline → UNKNOWN_NEXT_PEER; disabled → CHANNEL_DISABLED;
+    /// below `htlc_minimum_msat` → AMOUNT_BELOW_MINIMUM; above `htlc_maximum_msat` →
+    /// TEMPORARY_CHANNEL_FAILURE; incoming − outgoing < policy fee → FEE_INSUFFICIENT;
+    /// incoming − outgoing expiry < delta → INCORRECT_CLTV_EXPIRY; outgoing expiry ≤ height +
+    /// grace → EXPIRY_TOO_SOON; not enough spendable balance → TEMPORARY_CHANNEL_FAILURE;
+    /// random injected → TEMPORARY_CHANNEL_FAILURE. All but UNKNOWN_NEXT_PEER carry the
+    /// channel's current signed channel_update. At the payee: amount below the onion's
+    /// `amt_to_forward` → FINAL_INCORRECT_HTLC_AMOUNT; expiry below `outgoing_cltv_value` →
+    /// FINAL_INCORRECT_CLTV_EXPIRY; no handler → INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS; a preimage
+    /// not hashing to `paymentHash` is treated the same.
+    public func send(route: Route, paymentHash: [UInt8]) async -> HTLCResult {
+        let n = route.hops.count
+        guard n > 0 else {
+            return .failed(HTLCFailure(message: FailureMessage(code: .internalFailure), failureSourceIndex: 0))
+        }
+        let htlcID: UInt64 = withLock { nextHTLCID += 1; return nextHTLCID }
+        var locked: [(channel: Int, direction: Int, amount: UInt64)] = []
+        locked.reserveCapacity(n)
+
+        for k in 0..<n {
+            let step = withLock { forward(route, k) }
+            switch step {
+            case .failed(let message):
+                release(locked)
+                await delay(hops: k)
+                return .failed(HTLCFailure(message: message, failureSourceIndex: k))
+            case .locked(let c, let d, let amount):
+                locked.append((c, d, amount))
+                await delay(hops: 1)
+            }
+        }
+
+        // The payee (source index n).
+        let final = route.hops[n - 1]
+        let received = route.incomingAmountMsat(ofHop: n - 1)
+        let receivedExpiry = route.incomingExpiry(ofHop: n - 1)
+        let (handler, currentHeight) = withLock { (payeeHandlers[final.pubKey], height) }
+        var decision: PayeeDecision
+        if received < final.amtToForwardMsat {
+            decision = .fail(FailureMessage(code: .finalIncorrectHTLCAmount, htlcMsat: received))
+        } else if receivedExpiry < final.expiry {
+            decision = .fail(FailureMessage(code: .finalIncorrectCLTVExpiry, cltvExpiry: receivedExpiry))
+        } else if let handler {
+            let payload = FinalHopPayload(amountMsat: final.amtToForwardMsat, outgoingCLTV: final.expiry,
+                                          totalAmountMsat: final.mppRecord?.totalAmountMsat ?? final.amtToForwardMsat,
+                                          paymentAddr: final.mppRecord?.paymentAddr, customRecords: final.customRecords)
+            decision = await handler.handle(IncomingHTLC(node: final.pubKey, htlcID: htlcID, paymentHash: paymentHash,
+                                                         amountMsat: received, cltvExpiry: receivedExpiry,
+                                                         incomingChannel: final.chanID, currentHeight: currentHeight,
+                                                         payload: payload))
+        } else {
+            decision = .fail(.incorrectOrUnknownPaymentDetails(htlcMsat: received, height: currentHeight))
+        }
+        if case .settle(let preimage) = decision, SHA256.hash(preimage) != paymentHash {
+            decision = .fail(.incorrectOrUnknownPaymentDetails(htlcMsat: received, height: blockHeight))
+        }
+        switch decision {
+        case .settle(let preimage):
+            withLock {
+                for l in locked {
+                    channels[l.channel].lockedMsat[l.direction] -= l.amount
+                    channels[l.channel].balanceMsat[l.direction] -= l.amount
+                    channels[l.channel].balanceMsat[1 - l.direction] += l.amount
+                }
+            }
+            await delay(hops: n)
+            return .settled(preimage: preimage)
+        case .fail(let message):
+            release(locked)
+            await delay(hops: n)
+            return .failed(HTLCFailure(message: message, failureSourceIndex: n))
+        }
+    }
+
+    /// Callback form of `send(route:paymentHash:)`; `completion` runs on a task of its own.
+    public func send(route: Route, paymentHash: [UInt8], completion: @escaping @Sendable (HTLCResult) -> Void) {
+        Task { completion(await self.send(route: route, paymentHash: paymentHash)) }
+    }
+
+    enum ForwardStep {
+        case locked(channel: Int, direction: Int, amount: UInt64)
+        case failed(FailureMessage)
+    }
+
+    /// The checks of the node at source index `k` forwarding over `route.hops[k].chanID`
+    /// (lock held). On success the outgoing amount is locked.
+    func forward(_ route: Route, _ k: Int) -> ForwardStep {
+        let hop = route.hops[k]
+        guard let from = route.node(atSourceIndex: k), let f = nodeIndex[from],
+              let c = channelIndex[hop.chanID], let d = channels[c].direction(from: f),
+              let next = nodeIndex[hop.pubKey], channels[c].endpoint(1 - d) == next, nodes[next].online
+        else { return .failed(FailureMessage(code: .unknownNextPeer)) }
+        let ch = channels[c]
+        guard let policy = ch.policy[d] else { return .failed(FailureMessage(code: .unknownNextPeer)) }
+        let update = channelUpdate(c, direction: d)
+        let outAmount = route.incomingAmountMsat(ofHop: k)
+        let outExpiry = route.incomingExpiry(ofHop: k)
+        if policy.disabled {
+            return .failed(FailureMessage(code: .channelDisabled, channelUpdate: update, disabledFlags: 0))
+        }
+        if outAmount < policy.minHTLCMsat {
+            return .failed(FailureMessage(code: .amountBelowMinimum, htlcMsat: outAmount, channelUpdate: update))
+        }
+        if outAmount > policy.maxHTLCMsat {
+            return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update))
+        }
+        if k > 0 {
+            // A forwarding node (not the sender) enforces its fee and CLTV delta.
+            let inAmount = route.incomingAmountMsat(ofHop: k - 1)
+            let inExpiry = route.incomingExpiry(ofHop: k - 1)
+            let fee = policy.fee(forwarding: outAmount)
+            if inAmount < outAmount || inAmount - outAmount < fee {
+                return .failed(FailureMessage(code: .feeInsufficient, htlcMsat: inAmount, channelUpdate: update))
+            }
+            if inExpiry < outExpiry || inExpiry - outExpiry < policy.timeLockDelta {
+                return .failed(FailureMessage(code: .incorrectCLTVExpiry, cltvExpiry: inExpiry, channelUpdate: update))
+            }
+        }
+        if outExpiry <= height + configuration.expiryGraceDelta {
+            return .failed(FailureMessage(code: .expiryTooSoon, channelUpdate: update))
+        }
+        if ch.balanceMsat[d] - ch.lockedMsat[d] < outAmount {
+            return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update))
+        }
+        let rate = _temporaryFailureRate ?? configuration.temporaryFailureRate
+        if k > 0 && rate > 0 && Double.random(in: 0..<1, using: &rng) < rate {
+            return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update))
+        }
+        channels[c].lockedMsat[d] += outAmount
+        return .locked(channel: c, direction: d, amount: outAmount)
+    }
+
+    func release(_ locked: [(channel: Int, direction: Int, amount: UInt64)]) {
+        guard !locked.isEmpty else { return }
+        withLock { for l in locked { channels[l.channel].lockedMsat[l.direction] -= l.amount } }
+    }
+
+    func delay(hops: Int) async {
+        let latency = configuration.latency
+        guard !latency.isZero, hops > 0 else { return }
+        let total: UInt64 = withLock { (0..<hops).reduce(0) { acc, _ in acc + latency.sample(&rng) } }
+        await configuration.sleeper.sleep(nanoseconds: total)
+    }
+}

@@ -1,0 +1,254 @@
+import Glibc
+import CNghttp2
+
+/// One TCP connection on one `EventLoop`: socket <-> `TLSEngine` <-> `HTTP2Session`.
+///
+/// The connection stays on its loop for life; its OpenSSL and nghttp2 objects are touched only
+/// there. Reads are processed in full (decrypt, feed nghttp2) and the resulting frames are batched
+/// into TLS records and written with one `write` per loop iteration. When the socket cannot take
+/// more, the rest waits in `pending` and reading pauses until it drains (backpressure).
+final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Sendable {
+    let fd: Int32
+    unowned(unsafe) let loop: EventLoop
+    let tls: TLSEngine
+    var session: HTTP2Session?
+    private var token: UInt64 = 0
+    private var pending: [UInt8] = []
+    private var pendingOffset = 0
+    private var dirtyMarked = false
+    private var closed = false
+    private var readPaused = false
+    private var writeInterest = false
+    private let makeSession: (Connection) -> HTTP2Session?
+    private var keepaliveTimer: EventLoopTimer?
+    private var pingDeadline: EventLoopTimer?
+    private var handshakeTimer: EventLoopTimer?
+    let peerAddress: String
+    var onClose: ((Connection) -> Void)?
+    var onEstablished: ((Connection) -> Void)?
+    var onFailure: ((String) -> Void)?
+    private static let maxPending = 256 * 1024
+
+    init(fd: Int32, loop: EventLoop, tls: TLSEngine, peerAddress: String,
+         makeSession: @escaping (Connection) -> HTTP2Session?) {
+        self.fd = fd; self.loop = loop; self.tls = tls; self.peerAddress = peerAddress
+        self.makeSession = makeSession
+    }
+
+    /// Registers with the loop (loop thread). Client connections start the handshake here.
+    func start(handshakeTimeoutNanos: UInt64 = 10_000_000_000) {
+        token = loop.register(fd: fd, self)
+        handshakeTimer = loop.scheduleTimer(afterNanos: handshakeTimeoutNanos) { [weak self] in
+            guard let self, self.session == nil else { return }
+            self.fail("TLS handshake timed out")
+        }
+        advanceHandshake()
+        flushPending()
+    }
+
+    func handleEvents(readable: Bool, writable: Bool, hangup: Bool) {
+        if closed { return }
+        if writable { writeOut() }
+        if readable && !readPaused { readIn() }
+        else if hangup && !readable { close() }
+        if !closed { flushPending() }
+    }
+
+    private func readIn() {
+        let buf = loop.readBuffer
+        var rounds = 0
+        while !closed && rounds < 4 {
+            let n = Glibc.read(fd, buf.baseAddress!, buf.count)
+            if n > 0 {
+                tls.feed(buf.baseAddress!, n)
+                process()
+                if n < buf.count { break }
+                rounds += 1
+            } else if n == 0 {
+                close(); return
+            } else {
+                if errno == EAGAIN || errno == EINTR { break }
+                close(); return
+            }
+        }
+    }
+
+    private func advanceHandshake() {
+        switch tls.handshake() {
+        case .wantMore: return
+        case .failed(let why): fail(why)
+        case .done:
+            if let t = handshakeTimer { loop.cancelTimer(t); handshakeTimer = nil }
+            guard tls.alpn == "h2", let s = makeSession(self) else { fail("ALPN h2 not negotiated"); return }
+            session = s
+            s.peerAddress = peerAddress
+            s.onNeedsFlush = { [unowned(unsafe) self] in self.markDirty() }  // cleared in close()
+            scheduleKeepalive()
+            onEstablished?(self)
+        }
+    }
+
+    private func process() {
+        if session == nil {
+            advanceHandshake()
+            if session == nil { return }
+        }
+        let plain = loop.plainBuffer
+        while !closed, let s = session {
+            switch tls.readPlaintext(into: plain.baseAddress!, cap: plain.count) {
+            case .bytes(let n):
+                if !s.receive(UnsafeRawBufferPointer(start: plain.baseAddress!, count: n)) {
+                    flushPending(); close(); return
+                }
+            case .wantMore: return
+            case .closed, .failed: flushPending(); close(); return
+            }
+        }
+    }
+
+    private func markDirty() {
+        if !dirtyMarked && !closed { dirtyMarked = true; loop.markDirty(self) }
+    }
+
+    private func fail(_ why: String) {
+        onFailure?(why)
+        flushCiphertext()
+        close()
+    }
+
+    /// Drains nghttp2 output into TLS records, then ciphertext to the socket.
+    func flushPending() {
+        dirtyMarked = false
+        if closed { return }
+        if let s = session {
+            let out = loop.outBuffer
+            var used = 0
+            let ok = s.produce { chunk in
+                var c = chunk
+                while c.count > 0 {
+                    let take = min(c.count, out.count - used)
+                    (out.baseAddress! + used).copyMemory(from: c.baseAddress!, byteCount: take)
+                    used += take
+                    c = UnsafeRawBufferPointer(rebasing: c[take...])
+                    if used == out.count {
+                        _ = self.tls.writePlaintext(out.baseAddress!, used); used = 0
+                    }
+                }
+            }
+            if used > 0 { _ = tls.writePlaintext(out.baseAddress!, used) }
+            if !ok { flushCiphertext(); close(); return }
+        }
+        flushCiphertext()
+        if let s = session, !s.isAlive, pending.count - pendingOffset == 0 { close() }
+    }
+
+    private func flushCiphertext() {
+        let buf = loop.readBuffer
+        while tls.pendingCiphertext > 0 {
+            let n = tls.takeCiphertext(into: buf.baseAddress!, cap: buf.count)
+            if n == 0 { break }
+            if pending.count - pendingOffset > 0 {
+                pending.append(contentsOf: UnsafeRawBufferPointer(start: buf.baseAddress!, count: n))
+                continue
+            }
+            let w = Glibc.send(fd, buf.baseAddress!, n, Int32(MSG_NOSIGNAL))
+            if w == n { continue }
+            if w < 0 && errno != EAGAIN && errno != EINTR { close(); return }
+            let written = max(0, w)
+            pending.append(contentsOf: UnsafeRawBufferPointer(start: buf.baseAddress! + written, count: n - written))
+        }
+        updateInterest()
+    }
+
+    private func writeOut() {
+        while pending.count - pendingOffset > 0 {
+            let w = pending.withUnsafeBytes { p in
+                Glibc.send(fd, p.baseAddress! + pendingOffset, p.count - pendingOffset, Int32(MSG_NOSIGNAL))
+            }
+            if w > 0 { pendingOffset += w; continue }
+            if w < 0 && (errno == EAGAIN || errno == EINTR) { break }
+            close(); return
+        }
+        if pendingOffset == pending.count { pending.removeAll(keepingCapacity: false); pendingOffset = 0 }
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        if closed { return }
+        let backlog = pending.count - pendingOffset
+        let wantW = backlog > 0
+        let pauseR = backlog > Connection.maxPending
+        if wantW != writeInterest || pauseR != readPaused {
+            writeInterest = wantW; readPaused = pauseR
+            loop.modify(fd: fd, token: token, readable: !pauseR, writable: wantW)
+        }
+    }
+
+    // MARK: Keepalive (server: ping after inactivity, close if unanswered)
+
+    private func scheduleKeepalive() {
+        guard let s = session, s.isServer else { return }
+        let cfg = s.configuration
+        keepaliveTimer = loop.scheduleTimer(afterNanos: cfg.keepaliveTimeNanos) { [weak self] in
+            guard let self, !self.closed, let s = self.session else { return }
+            let idle = monotonicNanos() &- s.lastFrameReceived
+            if idle >= cfg.keepaliveTimeNanos {
+                s.sendPing()
+                self.pingDeadline = self.loop.scheduleTimer(afterNanos: cfg.keepaliveTimeoutNanos) { [weak self] in
+                    guard let self, !self.closed, let s = self.session else { return }
+                    if !s.pingAcked { self.close() }
+                }
+            }
+            self.scheduleKeepalive()
+        }
+    }
+
+    /// Starts a graceful shutdown (GOAWAY); the connection closes once its streams are done.
+    func beginGracefulShutdown() {
+        guard let s = session else { close(); return }
+        s.beginGracefulShutdown()
+        flushPending()
+    }
+
+    /// Closes now: streams still open see `streamClosed` (connection lost).
+    func close() {
+        if closed { return }
+        closed = true
+        if let t = keepaliveTimer { loop.cancelTimer(t) }
+        if let t = pingDeadline { loop.cancelTimer(t) }
+        if let t = handshakeTimer { loop.cancelTimer(t) }
+        loop.deregister(fd: fd, token: token)
+        Glibc.close(fd)
+        if let s = session {
+            s.onNeedsFlush = nil
+            s.closeAllStreams(errorCode: 0)
+        }
+        session = nil
+        onClose?(self)
+        onClose = nil
+        onEstablished = nil
+    }
+}
+
+/// Formats a socket address as "ip:port" / "[ip]:port".
+func formatAddress(_ storage: UnsafePointer<sockaddr_storage>) -> String {
+    var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+    var port: UInt16 = 0
+    let family = Int32(storage.pointee.ss_family)
+    if family == AF_INET {
+        storage.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+            var a = sin.pointee.sin_addr
+            inet_ntop(AF_INET, &a, &host, socklen_t(host.count))
+            port = UInt16(bigEndian: sin.pointee.sin_port)
+        }
+        return "\(String(cString: host)):\(port)"
+    } else if family == AF_INET6 {
+        storage.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
+            var a = sin.pointee.sin6_addr
+            inet_ntop(AF_INET6, &a, &host, socklen_t(host.count))
+            port = UInt16(bigEndian: sin.pointee.sin6_port)
+        }
+        return "[\(String(cString: host))]:\(port)"
+    }
+    return "unknown"
+}

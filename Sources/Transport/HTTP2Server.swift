@@ -1,0 +1,147 @@
+import Glibc
+import CNghttp2
+
+/// Errors from socket setup.
+public struct SocketError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ what: String) { description = "\(what): \(String(cString: strerror(errno)))" }
+}
+
+/// A TLS + HTTP/2 server: one listening socket per event loop (SO_REUSEPORT), so accepted
+/// connections are spread by the kernel and each stays on the loop that accepted it.
+///
+/// `makeDelegate` is called on the connection's loop when a session starts; the delegate receives
+/// the session's streams.
+public final class HTTP2Server: @unchecked Sendable {
+    public let group: EventLoopGroup
+    let tls: TLSContext
+    let configuration: HTTP2Configuration
+    let makeDelegate: (HTTP2Session) -> HTTP2SessionDelegate
+    private var states: [LoopState] = []
+    private let lock = Lock()
+    private var shuttingDown = false
+
+    /// Per-loop listener sockets and live connections; touched only on that loop.
+    final class LoopState: EventLoopSelectable, @unchecked Sendable {
+        unowned let loop: EventLoop
+        unowned let server: HTTP2Server
+        var listeners: [(fd: Int32, token: UInt64)] = []
+        var connections: [ObjectIdentifier: Connection] = [:]
+        var draining = false
+        var onEmpty: (() -> Void)?
+        init(loop: EventLoop, server: HTTP2Server) { self.loop = loop; self.server = server }
+
+        func handleEvents(readable: Bool, writable: Bool, hangup: Bool) {
+            for l in listeners { acceptAll(l.fd) }
+        }
+
+        private func acceptAll(_ lfd: Int32) {
+            for _ in 0..<64 {
+                var ss = sockaddr_storage()
+                var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let fd = withUnsafeMutablePointer(to: &ss) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        pt_accept4_nonblock(lfd, $0, &len)
+                    }
+                }
+                if fd < 0 { return }
+                if draining { Glibc.close(fd); continue }
+                var one: Int32 = 1
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(4))
+                let peer = formatAddress(&ss)
+                let cfg = server.configuration
+                let make = server.makeDelegate
+                let conn = Connection(fd: fd, loop: loop, tls: TLSEngine(context: server.tls), peerAddress: peer) { _ in
+                    let s = HTTP2Session(server: true, configuration: cfg)
+                    s.delegate = make(s)
+                    return s
+                }
+                conn.onClose = { [unowned self] c in
+                    self.connections[ObjectIdentifier(c)] = nil
+                    if self.draining && self.connections.isEmpty { self.onEmpty?(); self.onEmpty = nil }
+                }
+                connections[ObjectIdentifier(conn)] = conn
+                conn.start()
+            }
+        }
+    }
+
+    public init(group: EventLoopGroup, tls: TLSContext, configuration: HTTP2Configuration = HTTP2Configuration(),
+                makeDelegate: @escaping (HTTP2Session) -> HTTP2SessionDelegate) {
+        self.group = group; self.tls = tls; self.configuration = configuration; self.makeDelegate = makeDelegate
+        states = group.loops.map { LoopState(loop: $0, server: self) }
+    }
+
+    /// Binds `host:port` on every loop (port 0 picks one). Returns the bound port. Blocking; call
+    /// from a non-loop thread.
+    @discardableResult
+    public func bind(host: String, port: Int) throws -> Int {
+        var boundPort = port
+        for st in states {
+            let fd = try HTTP2Server.listenSocket(host: host, port: boundPort)
+            if boundPort == 0 { boundPort = HTTP2Server.localPort(fd) }
+            let latch = Latch<Bool>()
+            st.loop.execute {
+                let token = st.loop.register(fd: fd, st)
+                st.listeners.append((fd, token))
+                latch.fulfil(true)
+            }
+            _ = latch.wait()
+        }
+        return boundPort
+    }
+
+    static func listenSocket(host: String, port: Int) throws -> Int32 {
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var res: UnsafeMutablePointer<addrinfo>?
+        let h = host == "localhost" ? "127.0.0.1" : host
+        guard getaddrinfo(h.isEmpty ? nil : h, String(port), &hints, &res) == 0, let ai = res else {
+            throw SocketError("cannot resolve \(host)")
+        }
+        defer { freeaddrinfo(res) }
+        let fd = socket(ai.pointee.ai_family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("socket") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4)
+        guard Glibc.bind(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 else {
+            let e = SocketError("bind \(host):\(port)"); Glibc.close(fd); throw e
+        }
+        guard listen(fd, 1024) == 0 else { let e = SocketError("listen"); Glibc.close(fd); throw e }
+        return fd
+    }
+
+    static func localPort(_ fd: Int32) -> Int {
+        var ss = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &ss) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let s = formatAddress(&ss)
+        return Int(s.split(separator: ":").last ?? "0") ?? 0
+    }
+
+    /// Graceful shutdown: stop accepting, send GOAWAY on every connection (the session delegates
+    /// see `sessionWillDrain` and end their long-lived streams), wait up to `gracePeriodNanos` for
+    /// in-flight streams, then close whatever is left. Blocks until done; call from a non-loop thread.
+    public func shutdown(gracePeriodNanos: UInt64) {
+        lock.withLock { shuttingDown = true }
+        let done = states.map { _ in Latch<Bool>() }
+        for (i, st) in states.enumerated() {
+            let latch = done[i]
+            st.loop.execute {
+                st.draining = true
+                for l in st.listeners { st.loop.deregister(fd: l.fd, token: l.token); Glibc.close(l.fd) }
+                st.listeners.removeAll()
+                if st.connections.isEmpty { latch.fulfil(true); return }
+                st.onEmpty = { latch.fulfil(true) }
+                for c in Array(st.connections.values) { c.beginGracefulShutdown() }
+                st.loop.scheduleTimer(afterNanos: gracePeriodNanos) {
+                    for c in Array(st.connections.values) { c.close() }
+                    latch.fulfil(true)
+                }
+            }
+        }
+        for l in done { _ = l.wait() }
+    }
+}

@@ -1,0 +1,395 @@
+import CNghttp2
+
+/// Server-side session events (loop thread).
+public protocol HTTP2SessionDelegate: AnyObject {
+    /// A peer opened a stream (request HEADERS began). Set `stream.delegate` here.
+    func session(_ session: HTTP2Session, streamOpened stream: HTTP2Stream)
+    /// A graceful shutdown started (GOAWAY sent); in-flight streams may still complete.
+    func sessionWillDrain(_ session: HTTP2Session)
+}
+
+/// HTTP/2 settings and the keepalive policy (LND's defaults, §9).
+public struct HTTP2Configuration: Sendable {
+    public var maxConcurrentStreams: UInt32 = 1000
+    public var initialWindowSize: UInt32 = 1 << 20
+    public var connectionWindowSize: Int32 = 16 << 20
+    public var maxHeaderListSize: UInt32 = 64 << 10
+    /// Server pings after this much inactivity (grpc-go keepalive.Time; LND: 1 min).
+    public var keepaliveTimeNanos: UInt64 = 60_000_000_000
+    /// ... and closes when the ping is not acknowledged within this (LND: 20 s).
+    public var keepaliveTimeoutNanos: UInt64 = 20_000_000_000
+    /// Clients may ping at most this often (grpc-go EnforcementPolicy.MinTime; LND: 5 s).
+    public var minClientPingIntervalNanos: UInt64 = 5_000_000_000
+    /// Whether clients may ping when no stream is open (LND: false).
+    public var permitPingWithoutStream = false
+    /// Ping strikes tolerated before GOAWAY ENHANCE_YOUR_CALM "too_many_pings" (grpc-go: 2).
+    public var maxPingStrikes = 2
+    public init() {}
+}
+
+/// An nghttp2 session (server or client) that never touches a socket: feed it received plaintext
+/// with `receive`, drain frames to send with `produce`. Protocol state only; I/O lives outside.
+/// Confined to one thread.
+public final class HTTP2Session {
+    public let isServer: Bool
+    public let configuration: HTTP2Configuration
+    public weak var delegate: HTTP2SessionDelegate?
+    /// Strong slot that keeps the delegate alive for the session's lifetime.
+    public var connectionDelegateStorage: AnyObject?
+    /// Called when stream/session activity outside `receive` left frames to send.
+    var onNeedsFlush: (() -> Void)?
+    /// A slot for per-connection state of upper layers (e.g. an auth cache). Strong.
+    public var connectionContext: AnyObject?
+    /// The peer's address as "ip:port" ("[ip]:port" for IPv6).
+    public var peerAddress: String = ""
+
+    private var session: OpaquePointer!
+    private(set) public var activeStreams = 0
+    private(set) public var draining = false
+    /// Set when the session decided the connection must end (after flushing).
+    private(set) public var wantsClose = false
+    /// Monotonic time of the last frame received.
+    private(set) var lastFrameReceived: UInt64 = 0
+    private var lastPingReceived: UInt64 = 0
+    private var pingStrikes = 0
+    private var pendingWritable: [HTTP2Stream] = []
+    private var lastStreamID: Int32 = 0
+    var pingAcked = true
+    private unowned(unsafe) var openHead: HTTP2Stream?
+
+    private func link(_ s: HTTP2Stream) {
+        s.nextOpen = openHead; openHead?.prevOpen = s; openHead = s
+        activeStreams += 1
+    }
+
+    private func unlink(_ s: HTTP2Stream) {
+        if let p = s.prevOpen { p.nextOpen = s.nextOpen } else { openHead = s.nextOpen }
+        s.nextOpen?.prevOpen = s.prevOpen
+        s.prevOpen = nil; s.nextOpen = nil
+        activeStreams -= 1
+    }
+
+    public init(server: Bool, configuration: HTTP2Configuration = HTTP2Configuration()) {
+        isServer = server
+        self.configuration = configuration
+        var cbs: OpaquePointer?
+        nghttp2_session_callbacks_new(&cbs)
+        nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, onBeginHeaders)
+        nghttp2_session_callbacks_set_on_header_callback(cbs, onHeader)
+        nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, onFrameRecv)
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, onDataChunk)
+        nghttp2_session_callbacks_set_on_stream_close_callback(cbs, onStreamClose)
+        var opt: OpaquePointer?
+        nghttp2_option_new(&opt)
+        nghttp2_option_set_max_send_header_block_length(opt, 64 << 10)
+        nghttp2_option_set_max_outbound_ack(opt, 1000)
+        nghttp2_option_set_max_settings(opt, 32)
+        // No RFC 7540 priority tree (RFC 9113 deprecates it; gRPC does not use it): a cheaper
+        // scheduler, and closed streams need not be retained for it.
+        nghttp2_option_set_no_closed_streams(opt, 1)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        var s: OpaquePointer?
+        if server {
+            nghttp2_session_server_new2(&s, cbs, me, opt)
+        } else {
+            nghttp2_session_client_new2(&s, cbs, me, opt)
+        }
+        nghttp2_option_del(opt)
+        nghttp2_session_callbacks_del(cbs)
+        session = s
+        var iv = [
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                                   value: server ? configuration.maxConcurrentStreams : 100),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                                   value: configuration.initialWindowSize),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+                                   value: configuration.maxHeaderListSize),
+        ]
+        iv.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1))
+        if !server {
+            iv.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
+        }
+        nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), iv, iv.count)
+        nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, configuration.connectionWindowSize)
+        lastFrameReceived = monotonicNanos()
+    }
+
+    deinit { closeAllStreams(errorCode: 0) }
+
+    // MARK: Bytes in / bytes out
+
+    /// Processes received plaintext. Returns false on a fatal protocol error (the caller should
+    /// flush what `produce` yields, typically a GOAWAY, and close).
+    @discardableResult
+    public func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard session != nil else { return false }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
+        let r = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        if r < 0 { wantsClose = true; return false }
+        return true
+    }
+
+    /// Drains frames to send, calling `sink` with each chunk (valid only during the call).
+    /// Returns false on a fatal error.
+    @discardableResult
+    public func produce(_ sink: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        guard session != nil else { return false }
+        while true {
+            var p: UnsafePointer<UInt8>?
+            let n = nghttp2_session_mem_send(session, &p)
+            if n < 0 { wantsClose = true; return false }
+            if n == 0 { break }
+            sink(UnsafeRawBufferPointer(start: p, count: n))
+        }
+        if !pendingWritable.isEmpty {
+            let w = pendingWritable
+            pendingWritable.removeAll()
+            for s in w where !s.isClosed { s.delegate?.streamWritable(s) }
+        }
+        return true
+    }
+
+    /// True while the session still wants to read or write (false after GOAWAY with no streams
+    /// left, or after a fatal error).
+    public var isAlive: Bool {
+        session != nil && !wantsClose && (nghttp2_session_want_read(session) != 0 || nghttp2_session_want_write(session) != 0)
+    }
+
+    public var wantsWrite: Bool { session != nil && nghttp2_session_want_write(session) != 0 }
+
+    // MARK: Session control
+
+    /// Starts a graceful shutdown: GOAWAY (last stream = the highest seen); streams in flight
+    /// continue; new ones are refused.
+    public func beginGracefulShutdown() {
+        guard !draining, session != nil else { return }
+        draining = true
+        if isServer {
+            nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue),
+                                  nghttp2_session_get_last_proc_stream_id(session), UInt32(NGHTTP2_NO_ERROR.rawValue), nil, 0)
+        } else {
+            nghttp2_session_terminate_session(session, UInt32(NGHTTP2_NO_ERROR.rawValue))
+        }
+        delegate?.sessionWillDrain(self)
+        needsFlush()
+    }
+
+    /// Sends GOAWAY with `errorCode` and marks the session for closing after the flush.
+    public func terminate(errorCode: UInt32, debug: String = "") {
+        guard session != nil else { return }
+        var d = Array(debug.utf8)
+        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue),
+                              nghttp2_session_get_last_proc_stream_id(session), errorCode, &d, d.count)
+        wantsClose = true
+        needsFlush()
+    }
+
+    /// Sends a PING (server keepalive); `pingAcked` turns true on the ACK.
+    public func sendPing() {
+        guard session != nil else { return }
+        pingAcked = false
+        nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
+        needsFlush()
+    }
+
+    // MARK: Client
+
+    /// Client: opens a stream with request `headers` and a body fed by `HTTP2Stream.write`/`finish`.
+    public func openStream(headers: HTTP2HeaderBlock, delegate: HTTP2StreamDelegate) -> HTTP2Stream? {
+        precondition(!isServer)
+        // Stream id is known only after submit; create with 0 then fix up.
+        var provider = nghttp2_data_provider()
+        provider.read_callback = readCallback
+        guard session != nil else { return nil }
+        let id = nghttp2_submit_request(session, nil, headers.nva, headers.count, &provider, nil)
+        if id < 0 { return nil }
+        let stream = HTTP2Stream(id: id, session: self)
+        stream.delegate = delegate
+        stream.headersSent = true
+        nghttp2_session_set_stream_user_data(session, id, Unmanaged.passRetained(stream).toOpaque())
+        link(stream)
+        needsFlush()
+        return stream
+    }
+
+    // MARK: Internals used by HTTP2Stream
+
+    func needsFlush() { onNeedsFlush?() }
+
+    func submitResponse(_ s: HTTP2Stream, headers: HTTP2HeaderBlock, withBody: Bool) {
+        if withBody {
+            var provider = nghttp2_data_provider()
+            provider.read_callback = readCallback
+            nghttp2_submit_response(session, s.id, headers.nva, headers.count, &provider)
+        } else {
+            nghttp2_submit_response(session, s.id, headers.nva, headers.count, nil)
+        }
+        needsFlush()
+    }
+
+    func resumeData(_ s: HTTP2Stream) {
+        nghttp2_session_resume_data(session, s.id)
+    }
+
+    func resetStream(_ s: HTTP2Stream, errorCode: UInt32) {
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), s.id, errorCode)
+        needsFlush()
+    }
+
+    fileprivate func stream(_ id: Int32) -> HTTP2Stream? {
+        guard let p = nghttp2_session_get_stream_user_data(session, id) else { return nil }
+        return Unmanaged<HTTP2Stream>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    fileprivate func beginHeaders(_ frame: UnsafePointer<nghttp2_frame>) {
+        let hd = frame.pointee.hd
+        guard isServer, hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
+              frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return }
+        let s = HTTP2Stream(id: hd.stream_id, session: self)
+        nghttp2_session_set_stream_user_data(session, hd.stream_id, Unmanaged.passRetained(s).toOpaque())
+        link(s)
+        lastStreamID = hd.stream_id
+        pingStrikes = 0
+        delegate?.session(self, streamOpened: s)
+        if s.delegate == nil {
+            // Nobody took it: refuse.
+            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), s.id, UInt32(NGHTTP2_REFUSED_STREAM.rawValue))
+        }
+    }
+
+    fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
+        let hd = frame.pointee.hd
+        lastFrameReceived = monotonicNanos()
+        switch UInt32(hd.type) {
+        case NGHTTP2_HEADERS.rawValue:
+            guard let s = stream(hd.stream_id) else { return }
+            let end = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            s.delegate?.streamHeadersEnded(s, endStream: end)
+            if end { s.delegate?.streamRemoteEnded(s) }
+        case NGHTTP2_DATA.rawValue:
+            if hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, let s = stream(hd.stream_id) {
+                s.delegate?.streamRemoteEnded(s)
+            }
+        case NGHTTP2_PING.rawValue:
+            if hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 { pingAcked = true; return }
+            guard isServer else { return }
+            checkPingPolicy()
+        default:
+            break
+        }
+    }
+
+    /// grpc-go's keepalive enforcement: a ping sooner than the minimum interval after the previous
+    /// one, or any ping while no stream is open (unless permitted), is a strike; more than
+    /// `maxPingStrikes` strikes end the connection with GOAWAY ENHANCE_YOUR_CALM "too_many_pings".
+    private func checkPingPolicy() {
+        let now = monotonicNanos()
+        var bad = false
+        if activeStreams == 0 && !configuration.permitPingWithoutStream {
+            // grpc-go allows one ping per 2 hours without streams.
+            bad = lastPingReceived != 0 && now &- lastPingReceived < 7_200_000_000_000
+        } else if lastPingReceived != 0 && now &- lastPingReceived < configuration.minClientPingIntervalNanos {
+            bad = true
+        }
+        lastPingReceived = now
+        if bad {
+            pingStrikes += 1
+            if pingStrikes > configuration.maxPingStrikes {
+                terminate(errorCode: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: "too_many_pings")
+            }
+        }
+    }
+
+    fileprivate func streamClosed(_ id: Int32, errorCode: UInt32) {
+        guard let p = nghttp2_session_get_stream_user_data(session, id) else { return }
+        nghttp2_session_set_stream_user_data(session, id, nil)
+        let s = Unmanaged<HTTP2Stream>.fromOpaque(p).takeRetainedValue()
+        s.isClosed = true
+        unlink(s)
+        s.delegate?.streamClosed(s, errorCode: errorCode)
+        s.context = nil
+        s.delegate = nil
+    }
+
+    fileprivate func read(streamID: Int32, buf: UnsafeMutablePointer<UInt8>, length: Int,
+                          flags: UnsafeMutablePointer<UInt32>) -> Int {
+        guard let s = stream(streamID) else { return Int(NGHTTP2_ERR_DEFERRED.rawValue) }
+        let n = s.take(into: buf, cap: length)
+        if let t = s.writableThreshold, s.bufferedBytes <= t { s.writableThreshold = nil; pendingWritable.append(s) }
+        if s.bufferedBytes == 0 {
+            if s.finished {
+                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+                if let t = s.trailers {
+                    flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                    nghttp2_submit_trailer(session, streamID, t.nva, t.count)
+                }
+            } else if n == 0 {
+                s.deferred = true
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
+        }
+        return n
+    }
+
+    /// The transport is gone: every still-open stream is closed (its delegate sees `streamClosed`
+    /// with `errorCode`) and the nghttp2 session is released. Later calls are harmless no-ops.
+    public func closeAllStreams(errorCode: UInt32) {
+        guard session != nil else { return }
+        wantsClose = true
+        while let s = openHead {
+            nghttp2_session_set_stream_user_data(session, s.id, nil)
+            unlink(s)
+            s.isClosed = true
+            s.delegate?.streamClosed(s, errorCode: errorCode)
+            s.context = nil
+            s.delegate = nil
+            Unmanaged.passUnretained(s).release()
+        }
+        nghttp2_session_del(session)
+        session = nil
+        connectionDelegateStorage = nil
+    }
+}
+
+// MARK: nghttp2 C callbacks (user_data = the HTTP2Session, unretained)
+
+@inline(__always) private func me(_ p: UnsafeMutableRawPointer?) -> HTTP2Session {
+    Unmanaged<HTTP2Session>.fromOpaque(p!).takeUnretainedValue()
+}
+
+private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, ud in
+    me(ud).beginHeaders(frame!)
+    return 0
+}
+
+private let onHeader: nghttp2_on_header_callback = { _, frame, name, namelen, value, valuelen, _, ud in
+    let sess = me(ud)
+    if let s = sess.stream(frame!.pointee.hd.stream_id) {
+        s.delegate?.stream(s, header: UnsafeRawBufferPointer(start: name, count: namelen),
+                           value: UnsafeRawBufferPointer(start: value, count: valuelen))
+    }
+    return 0
+}
+
+private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, ud in
+    me(ud).frameReceived(frame!)
+    return 0
+}
+
+private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, len, ud in
+    let sess = me(ud)
+    if let s = sess.stream(streamID) {
+        s.delegate?.stream(s, data: UnsafeRawBufferPointer(start: data, count: len))
+    }
+    return 0
+}
+
+private let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, code, ud in
+    guard let ud else { return 0 }
+    me(ud).streamClosed(streamID, errorCode: code)
+    return 0
+}
+
+private let readCallback: nghttp2_data_source_read_callback = { _, streamID, buf, length, flags, _, ud in
+    me(ud).read(streamID: streamID, buf: buf!, length: length, flags: flags!)
+}

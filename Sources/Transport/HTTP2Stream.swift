@@ -1,0 +1,126 @@
+import CNghttp2
+
+/// Per-stream callbacks (called on the connection's loop thread, from inside nghttp2 processing).
+public protocol HTTP2StreamDelegate: AnyObject {
+    /// One header field of a HEADERS block (request headers, response headers or trailers).
+    func stream(_ stream: HTTP2Stream, header name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+    /// A complete HEADERS block was received; `endStream` when it also ended the peer's side.
+    func streamHeadersEnded(_ stream: HTTP2Stream, endStream: Bool)
+    /// A chunk of DATA payload (the stream's flow-control window is already accounted for).
+    func stream(_ stream: HTTP2Stream, data: UnsafeRawBufferPointer)
+    /// The peer half-closed the stream with END_STREAM on a DATA frame.
+    func streamRemoteEnded(_ stream: HTTP2Stream)
+    /// The outbound buffer drained to the level armed with `HTTP2Stream.notifyWhenBuffered(atMost:)`.
+    func streamWritable(_ stream: HTTP2Stream)
+    /// The stream is gone (completed, reset by either side, or the connection was lost).
+    /// `errorCode` is the HTTP/2 error code (0 = NO_ERROR).
+    func streamClosed(_ stream: HTTP2Stream, errorCode: UInt32)
+}
+
+/// One HTTP/2 stream of an `HTTP2Session`. All methods must be called on the session's loop thread.
+///
+/// Outbound bytes go into a per-stream buffer that nghttp2 drains as flow control allows; the owner
+/// bounds it (see `bufferedBytes`, `streamWritable`).
+public final class HTTP2Stream {
+    public let id: Int32
+    /// The owning session (strong; the cycle through nghttp2's stream user data ends at close).
+    public let session: HTTP2Session
+    /// Receives this stream's events; strong, released when the stream closes.
+    public var delegate: HTTP2StreamDelegate?
+    /// A slot for the owner's per-stream object (strong).
+    public var context: AnyObject?
+
+    /// Bytes written but not yet taken by nghttp2.
+    public var bufferedBytes: Int { outbound.count - outOffset }
+    /// When set, `streamWritable` fires once `bufferedBytes` falls to this level (then it resets).
+    var writableThreshold: Int?
+
+    /// Arms a one-shot `streamWritable` callback for when at most `n` bytes remain buffered.
+    public func notifyWhenBuffered(atMost n: Int) { writableThreshold = n }
+
+    var outbound: [UInt8] = []
+    var outOffset = 0
+    var headersSent = false
+    /// True once response (or request) headers were submitted.
+    public var headersSentPublic: Bool { headersSent }
+    var finished = false      // no more data will be written
+    var trailers: HTTP2HeaderBlock?
+    var deferred = false
+    public internal(set) var isClosed = false
+    // Intrusive list of open streams (the session holds the +1 retain via nghttp2 user data).
+    unowned(unsafe) var prevOpen: HTTP2Stream?
+    unowned(unsafe) var nextOpen: HTTP2Stream?
+
+    init(id: Int32, session: HTTP2Session) { self.id = id; self.session = session }
+
+    /// Server: sends response headers (HEADERS without END_STREAM); data and trailers follow.
+    public func sendHeaders(_ block: HTTP2HeaderBlock) {
+        guard !isClosed, !headersSent else { return }
+        headersSent = true
+        session.submitResponse(self, headers: block, withBody: true)
+    }
+
+    /// Reserves room for `n` more outbound bytes (avoids regrowth for a known response size).
+    public func reserveCapacity(_ n: Int) {
+        if outbound.capacity - outbound.count < n { outbound.reserveCapacity(outbound.count + n) }
+    }
+
+    /// Appends bytes to the outbound buffer.
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosed, !finished else { return }
+        outbound.append(contentsOf: bytes)
+        kick()
+    }
+
+    /// Appends bytes to the outbound buffer.
+    public func write(_ bytes: [UInt8]) { bytes.withUnsafeBytes { write($0) } }
+
+    /// Ends the stream after the buffered data: server with `trailers` (HEADERS+END_STREAM), client
+    /// with END_STREAM on the last DATA frame.
+    public func finish(trailers: HTTP2HeaderBlock?) {
+        guard !isClosed, !finished else { return }
+        finished = true
+        self.trailers = trailers
+        if session.isServer && !headersSent {
+            // Nothing sent yet: answer with one HEADERS+END_STREAM block (a "trailers-only" response).
+            if let t = trailers { headersSent = true; session.submitResponse(self, headers: t, withBody: false); return }
+        }
+        kick()
+    }
+
+    /// Server: a single HEADERS frame with END_STREAM (gRPC trailers-only responses).
+    public func respondTrailersOnly(_ block: HTTP2HeaderBlock) {
+        guard !isClosed, !headersSent else { return }
+        headersSent = true; finished = true
+        session.submitResponse(self, headers: block, withBody: false)
+    }
+
+    /// Sends RST_STREAM with `errorCode` (e.g. 8 = CANCEL).
+    public func reset(errorCode: UInt32 = 8) {
+        guard !isClosed else { return }
+        session.resetStream(self, errorCode: errorCode)
+    }
+
+    private func kick() {
+        if deferred { deferred = false; session.resumeData(self) }
+        session.needsFlush()
+    }
+
+    /// Called by the nghttp2 read callback: copies up to `cap` bytes out.
+    func take(into buf: UnsafeMutablePointer<UInt8>, cap: Int) -> Int {
+        let n = min(cap, outbound.count - outOffset)
+        if n > 0 {
+            outbound.withUnsafeBufferPointer { src in
+                buf.update(from: src.baseAddress! + outOffset, count: n)
+            }
+            outOffset += n
+            if outOffset == outbound.count {
+                outbound.removeAll(keepingCapacity: outbound.capacity <= 65536)
+                outOffset = 0
+            } else if outOffset > 65536 && outOffset * 2 > outbound.count {
+                outbound.removeFirst(outOffset); outOffset = 0
+            }
+        }
+        return n
+    }
+}

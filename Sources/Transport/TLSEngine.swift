@@ -1,0 +1,88 @@
+import COpenSSL
+
+/// One TLS connection over memory BIOs: ciphertext bytes in, ciphertext bytes out. It never
+/// touches a socket (the connection moves bytes between the socket and these BIOs).
+/// Confined to one thread (the connection's loop).
+final class TLSEngine {
+    enum HandshakeResult { case done, wantMore, failed(String) }
+
+    private let ssl: OpaquePointer
+    private let rbio: OpaquePointer
+    private let wbio: OpaquePointer
+    private(set) var handshakeComplete = false
+
+    init(context: TLSContext, serverName: String? = nil) {
+        ssl = SSL_new(context.ctx)!
+        rbio = BIO_new(BIO_s_mem())!
+        wbio = BIO_new(BIO_s_mem())!
+        _ = pt_BIO_set_mem_eof_return(rbio, -1)
+        _ = pt_BIO_set_mem_eof_return(wbio, -1)
+        SSL_set_bio(ssl, rbio, wbio)   // ssl owns both BIOs now
+        if context.isServer {
+            SSL_set_accept_state(ssl)
+        } else {
+            SSL_set_connect_state(ssl)
+            if let name = serverName { _ = pt_SSL_set_tlsext_host_name(ssl, name) }
+        }
+    }
+
+    deinit { SSL_free(ssl) }
+
+    /// Feeds ciphertext received from the peer.
+    func feed(_ p: UnsafeRawPointer, _ n: Int) {
+        _ = BIO_write(rbio, p, Int32(n))
+    }
+
+    /// Advances the handshake.
+    func handshake() -> HandshakeResult {
+        let r = SSL_do_handshake(ssl)
+        if r == 1 { handshakeComplete = true; return .done }
+        let e = SSL_get_error(ssl, r)
+        if e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE { return .wantMore }
+        ERR_clear_error()
+        return .failed("TLS handshake failed (\(e))")
+    }
+
+    /// The ALPN protocol selected ("h2"), if any.
+    var alpn: String? {
+        var p: UnsafePointer<UInt8>?
+        var len: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &p, &len)
+        guard let p, len > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(len)), as: UTF8.self)
+    }
+
+    enum ReadResult { case bytes(Int), wantMore, closed, failed }
+
+    /// Decrypts up to `cap` plaintext bytes into `buf`.
+    func readPlaintext(into buf: UnsafeMutableRawPointer, cap: Int) -> ReadResult {
+        let r = SSL_read(ssl, buf, Int32(cap))
+        if r > 0 { return .bytes(Int(r)) }
+        let e = SSL_get_error(ssl, r)
+        if e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE { return .wantMore }
+        if e == SSL_ERROR_ZERO_RETURN { return .closed }
+        ERR_clear_error()
+        return .failed
+    }
+
+    /// Encrypts plaintext (whole; memory BIOs never short-write). Returns false on error.
+    func writePlaintext(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
+        if n == 0 { return true }
+        let r = SSL_write(ssl, p, Int32(n))
+        if r == n { return true }
+        ERR_clear_error()
+        return false
+    }
+
+    /// Bytes of ciphertext waiting to go to the peer.
+    var pendingCiphertext: Int { pt_BIO_pending(wbio) }
+
+    /// Moves up to `cap` bytes of pending ciphertext into `buf`.
+    func takeCiphertext(into buf: UnsafeMutableRawPointer, cap: Int) -> Int {
+        let r = BIO_read(wbio, buf, Int32(cap))
+        return r > 0 ? Int(r) : 0
+    }
+
+    /// Queues a close_notify alert.
+    func shutdown() { _ = SSL_shutdown(ssl); ERR_clear_error() }
+}

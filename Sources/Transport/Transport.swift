@@ -1,1 +1,0 @@
-// Transport: see docs/ARCHITECTURE.md. Filled by its issue.
