@@ -118,6 +118,19 @@ public final class ServedNode: @unchecked Sendable {
                                                        FeatureVector.basicMPPOptional]))
     }
 
+    /// One single-hop route hint per private channel whose peer's policy is known: the peer's
+    /// fees and CLTV delta for forwarding to us (LND `SelectHopHints`, used by AddInvoice `private`).
+    func privateHopHints() -> [[BOLT11.HopHint]] {
+        network.channels(of: nodeID).compactMap { c in
+            guard c.isPrivate, let p = c.remotePolicy, !p.disabled,
+                  let key = try? PublicKey(serialized: c.remoteNode.bytes) else { return nil }
+            return [BOLT11.HopHint(nodeID: key, shortChannelID: c.shortChannelID.rawValue,
+                                   feeBaseMsat: UInt32(clamping: p.feeBaseMsat),
+                                   feeProportionalMillionths: UInt32(clamping: p.feeRatePPM),
+                                   cltvExpiryDelta: UInt16(clamping: p.timeLockDelta))]
+        }
+    }
+
     /// The services this node answers.
     func services(config: Config, work: BlockingWork) -> [GRPCService] {
         let marshaller = PaymentMarshaller(useStatusInitiated: config.useStatusInitiated)
@@ -129,7 +142,8 @@ public final class ServedNode: @unchecked Sendable {
             RouterService(tower: tower, marshaller: marshaller, work: work, sender: sender),
             LightningService(control: control, marshaller: marshaller, macaroons: macaroons, invoices: invoices,
                              currency: currency, version: PayTrackVersion.string,
-                             nodeInfo: { [unowned self] in nodeInfo() }, work: work),
+                             nodeInfo: { [unowned self] in nodeInfo() }, work: work,
+                             privateHints: { [unowned self] in privateHopHints() }),
             health,
         ] + reflection.services
     }
