@@ -141,9 +141,9 @@ def check_route_policies(route, amount_msat, source="alice"):
 class Node:
     """One served node: a TLS channel with the admin macaroon and the two stubs."""
 
-    def __init__(self, daemon):
+    def __init__(self, daemon, options=None):
         self.daemon = daemon
-        self.channel = daemon.channel()
+        self.channel = daemon.channel(options=options)
         self.ln = lnstub.LightningStub(self.channel)
         self.router = rtstub.RouterStub(self.channel)
         self._pubkey = None
@@ -188,8 +188,9 @@ class Node:
 class Net:
     """paytrackd serving alice on its --rpclisten plus `serve` nodes on their own ports."""
 
-    def __init__(self, datadir, *flags, serve=("bob",)):
+    def __init__(self, datadir, *flags, serve=("bob",), channel_options=None):
         self.datadir = datadir
+        self.channel_options = channel_options
         self.ports = {name: harness.free_port() for name in serve}
         args = []
         for name in serve:
@@ -209,8 +210,8 @@ class Net:
                     raise TimeoutError(f"{name} did not listen:\n{self.daemon.read_log()}")
                 time.sleep(0.05)
             sub[name] = d
-        self.nodes = {"alice": Node(self.daemon)}
-        self.nodes.update({name: Node(d) for name, d in sub.items()})
+        self.nodes = {"alice": Node(self.daemon, self.channel_options)}
+        self.nodes.update({name: Node(d, self.channel_options) for name, d in sub.items()})
         return self
 
     @property
@@ -238,6 +239,11 @@ class Net:
 
 
 # ------------------------------------------------------------------------------------------------
+# grpcio's BDP probe pings the server whenever it receives data; see test_track_payments.py
+# test_default_grpcio_client_survives_a_busy_stream for why some modules turn it off.
+NO_BDP_PROBE = [("grpc.http2.bdp_probe", 0)]
+
+
 class StreamReader:
     """Reads a server stream on a thread; `items` gets (monotonic time, message) pairs; `error`
     the terminating RpcError (None if the stream ended OK); `done` is set when it ended."""
