@@ -289,3 +289,28 @@ def test_mpp_needs_two_parts(net):
     looked = bob.ln.LookupInvoice(ln.PaymentHash(r_hash=inv.r_hash))
     assert looked.state == ln.Invoice.SETTLED and looked.amt_paid_msat == 3_000_000_000
     assert len([x for x in looked.htlcs if x.state == ln.InvoiceHTLCState.Value("SETTLED")]) == len(settled)
+
+
+def test_failed_attempts_kept_by_default_pruned_on_request(net, tmp_path):
+    """§5.8: with pruning (LND's default; PayTrack's --prune-failed-payment-attempts) the failed
+    HTLCs are deleted once the payment is terminal, without a notification: the stream's last
+    message still has them, a later ListPayments/TrackPaymentV2 does not."""
+    def failed_payment(n):
+        out = n.alice.send(dest=bytes.fromhex(n.node("bob").pubkey), amt=1_000, payment_hash=os.urandom(32))
+        final = out[-1]
+        assert final.status == lnd.FAILED and [h.status for h in final.htlcs] == [lnd.HTLC_FAILED]
+        return final
+    kept = failed_payment(net)
+    later = lnd.wait_until(lambda: net.alice.track(bytes.fromhex(kept.payment_hash)), what="track")
+    assert later == [kept]
+    pruned = lnd.Net(tmp_path / "node", "--sim.latency", "0", "--prune-failed-payment-attempts").start()
+    try:
+        final = failed_payment(pruned)
+        h = bytes.fromhex(final.payment_hash)
+        after = lnd.wait_until(lambda: [p for p in pruned.alice.track(h) if not p.htlcs], what="pruned attempts")
+        assert len(after) == 1 and after[0].status == lnd.FAILED
+        assert after[0].failure_reason == REASON("FAILURE_REASON_INCORRECT_PAYMENT_DETAILS")
+        listed = pruned.alice.list_payments(include_incomplete=True).payments
+        assert [(p.payment_hash, list(p.htlcs)) for p in listed] == [(final.payment_hash, [])]
+    finally:
+        pruned.stop()
