@@ -240,7 +240,7 @@ class Net:
 
 # ------------------------------------------------------------------------------------------------
 # grpcio's BDP probe pings the server whenever it receives data; see test_track_payments.py
-# test_default_grpcio_client_survives_a_busy_stream for why some modules turn it off.
+# test_default_grpcio_channel_survives_a_busy_stream for why some modules turn it off.
 NO_BDP_PROBE = [("grpc.http2.bdp_probe", 0)]
 
 

@@ -190,3 +190,9 @@ def test_decode_pay_req_spec_vector(net):
     assert d.payment_addr == b"\x11" * 32
     assert sorted(d.features) == [8, 14]
     assert d.features[14].is_required and d.features[14].name == "payment-addr"
+
+
+def test_decode_pay_req_wrong_network(net):
+    from test_send_payment import MAINNET_INVOICE
+    e = _err(_decode, net, MAINNET_INVOICE)
+    lnd.assert_rpc_error(e, UNKNOWN, "invoice not for current active network 'testnet3'")

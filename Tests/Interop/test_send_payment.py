@@ -18,6 +18,11 @@ import lnd
 from lnd import ln, rt
 
 REASON = ln.PaymentFailureReason.Value
+# BOLT 11 spec vector (mainnet, "Please make a donation of any amount").
+MAINNET_INVOICE = (
+    "lnbc1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygspp5qqqsyqcyq5rqwzqfqqqsyqcyq5rqwzq"
+    "fqqqsyqcyq5rqwzqfqypqdpl2pkx2ctnv5sxxmmwwd5kgetjypeh2ursdae8g6twvus8g6rfwvs8qun0dfjkxaq9qrsgq357wnc5r2"
+    "ueh7ck6q93dj32dlqnls087fxdwk8qakdyafkq3yap9us6v52vjjsrvywa6rt52cm9r9zqt8r2t7mlcwspyetp5h2tztugp9lfyql")
 UNKNOWN = grpc.StatusCode.UNKNOWN
 
 
@@ -254,14 +259,19 @@ def test_validation_errors(net):
               dest_custom_records={lnd.KEYSEND_TYPE: b"k" * 32}),
          "keysend payments cannot specify a max shard amount - MPP not supported with keysend payments"),
         (dict(dest=bob_key, amt=5_000, payment_hash=h, max_parts=2, max_shard_size_msat=1000),
-         "payment amount 5000000 mSAT exceeds maximum possible amount 2000 mSAT with max_parts=2 and max_shard_size_msat=1000"),
+         "payment amount 5000000 mSAT exceeds maximum possible amount 2000 mSAT with max_parts=2 and max_shard_size_msat=1000 mSAT"),
+        (dict(dest=bob_key, amt=5, payment_hash=h, max_parts=1001, max_shard_size_msat=1000),
+         "requested max_parts (1001) exceeds the allowed upper limit of 1000; cannot send payment amount with "
+         "max_shard_size_msat=1000 mSAT"),
+        (dict(dest=bob_key, amt=5, payment_hash=h, cltv_limit=50), "cltv limit 50 should be greater than 83"),
+        (dict(dest=bob_key, amt=5, payment_hash=h, dest_custom_records={100: b"x"}),
+         "no custom records with types below 65536 allowed"),
+        (dict(dest=bob_key, amt=5, payment_hash=h, last_hop_pubkey=b"\x02" * 3), "invalid vertex length of 3, want 33"),
+        (dict(payment_request=MAINNET_INVOICE), "invoice not for current active network 'testnet3'"),
     ]
     for req, text in cases:
         e = net.alice.send_error(**req)
         assert (e.code(), e.details()) == (UNKNOWN, text), req
-    e = net.alice.send_error(dest=bob_key, amt=5, payment_hash=h, max_parts=1001, max_shard_size_msat=1000)
-    assert e.code() == UNKNOWN
-    assert e.details().startswith("requested max_parts (1001) exceeds the allowed upper limit of 1000")
     e = net.alice.send_error(payment_request="lnbc1notaninvoice")
     assert e.code() == UNKNOWN and e.details() != ""
     # None of these initiated a payment.

@@ -16,7 +16,7 @@ REPLAY = "paytrack-replay-since"
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     # With grpcio's default BDP probe the server ends busy streams with GOAWAY too_many_pings
-    # (Transport bug, see test_default_grpcio_client_survives_a_busy_stream); the semantics of
+    # (Transport bug, see test_default_grpcio_channel_survives_a_busy_stream); the semantics of
     # §4 are tested here with the probe off.
     n = lnd.Net(tmp_path_factory.mktemp("tracks") / "node", "--sim.latency", "300",
                 channel_options=lnd.NO_BDP_PROBE).start()
@@ -147,7 +147,7 @@ def test_replay_since_bad_value(net, value):
                          f'{REPLAY} must be unix nanoseconds (a non-negative integer), got "{value}"')
 
 
-def test_default_grpcio_client_survives_a_busy_stream(net):
+def test_default_grpcio_channel_survives_a_busy_stream(net):
     """A TrackPayments stream from a grpcio client with default options must stay open while
     payments stream through it. grpcio sends a BDP ping each time it receives data after a
     quiet spell; grpc-go (LND) resets its ping strikes whenever the server sends HEADERS or DATA
