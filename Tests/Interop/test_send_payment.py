@@ -88,7 +88,7 @@ def test_insufficient_balance(net):
     assert list(final.htlcs) == []
 
 
-def test_timeout(tmp_path):
+def test_timeout_and_cancelable(tmp_path):
     # Every hop fails its HTLC (failrate 1) after 2 s per hop; the 1 s timeout passes while the
     # first attempt is out: reason TIMEOUT is recorded while IN_FLIGHT, no new attempt is made,
     # and the payment ends FAILED/TIMEOUT once the attempt fails.
@@ -103,6 +103,18 @@ def test_timeout(tmp_path):
         stopped = [p for p in out if p.status == lnd.IN_FLIGHT and p.failure_reason == REASON("FAILURE_REASON_TIMEOUT")]
         assert stopped and [h.status for h in stopped[0].htlcs] == [lnd.HTLC_IN_FLIGHT]
         assert final.htlcs[0].failure.code == ln.Failure.FailureCode.Value("TEMPORARY_CHANNEL_FAILURE")
+        # cancelable=true: ending the stream stops the payment with reason CANCELED (LND); the
+        # attempt in flight is still awaited and no new one starts.
+        inv = n.node("bob").add_invoice(value=1_000)
+        call = n.alice.router.SendPaymentV2(rt.SendPaymentRequest(
+            payment_request=inv.payment_request, timeout_seconds=60, fee_limit_sat=1000, cancelable=True), timeout=60)
+        reader = lnd.StreamReader(call)
+        reader.wait_for(lambda p: any(h.status == lnd.HTLC_IN_FLIGHT for h in p.htlcs))
+        reader.cancel()
+        final = lnd.wait_until(lambda: [p for p in n.alice.track(inv.r_hash) if p.status == lnd.FAILED], timeout=30,
+                               what="canceled payment to fail")[-1]
+        assert final.failure_reason == REASON("FAILURE_REASON_CANCELED")
+        assert [h.status for h in final.htlcs] == [lnd.HTLC_FAILED]
     finally:
         n.stop()
 
