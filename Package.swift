@@ -76,7 +76,7 @@ let package = Package(
             "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
-        .executableTarget(name: "paytrack", dependencies: ["Node", "GRPC", "LightningRPC"]),
+        .executableTarget(name: "paytrack", dependencies: ["Node", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons"]),
         // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
         .executableTarget(name: "GRPCTestServer", dependencies: ["GRPC", "Transport", "ProtoWire"],
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),

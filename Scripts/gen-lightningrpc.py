@@ -273,6 +273,12 @@ class Gen:
         out.append(f"{ind}    if json == .null {{ return }}")
         out.append(f"{ind}    guard case .object(let members) = json else {{ throw .expectedObject(message: Self.protoMessageName) }}")
         out.append(f"{ind}    for member in members {{")
+        if not m.field:
+            out.append(f"{ind}        throw .unknownField(message: Self.protoMessageName, field: member.key)")
+            out.append(f"{ind}    }}")
+            out.append(f"{ind}}}")
+            out.append("}")
+            return "\n".join(out) + "\n"
         out.append(f"{ind}        let value = member.value")
         out.append(f"{ind}        switch member.key {{")
         for f in m.field:
@@ -433,6 +439,13 @@ class Gen:
                                f'inputType: "{mm.input_type.lstrip(".")}", outputType: "{mm.output_type.lstrip(".")}", '
                                f'clientStreaming: {str(mm.client_streaming).lower()}, '
                                f'serverStreaming: {str(mm.server_streaming).lower()}),')
+        out.append("    ]")
+        out.append("")
+        out.append("    /// Every message type in Protos/ except map entries (which are Swift dictionaries).")
+        out.append("    public static let messageTypes: [any GatewayJSONMessage.Type] = [")
+        for f in self.fds.file:
+            for m in f.message_type:
+                out.append(f"        {namespace(f.package)}.{m.name}.self,")
         out.append("    ]")
         out.append("}")
         return "\n".join(out) + "\n"

@@ -17,12 +17,14 @@ public enum Bech32 {
 
     static let generator: [UInt32] = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
 
+    /// XOR of the generator values selected by each 5-bit top value (one lookup per step).
+    static let generatorTable: [UInt32] = (0..<32).map { top in
+        (0..<5).reduce(UInt32(0)) { acc, i in (top >> i) & 1 == 1 ? acc ^ generator[i] : acc }
+    }
+
     @inline(__always)
     static func polymodStep(_ chk: UInt32, _ value: UInt8) -> UInt32 {
-        let top = chk >> 25
-        var c = (chk & 0x1ffffff) << 5 ^ UInt32(value)
-        for i in 0..<5 where (top >> UInt32(i)) & 1 == 1 { c ^= generator[i] }
-        return c
+        (chk & 0x1ffffff) << 5 ^ UInt32(value) ^ generatorTable[Int(chk >> 25)]
     }
 
     /// The checksum state after the expanded (lowercase) HRP and the data values.

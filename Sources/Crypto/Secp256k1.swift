@@ -101,13 +101,20 @@ public struct PublicKey: Sendable, Equatable, Hashable {
     /// The 33-byte compressed SEC 1 encoding.
     public let compressed: [UInt8]
 
+    /// The parsed point, kept so verification does not decompress the key again.
+    let raw: secp256k1_pubkey
+
     init(raw: secp256k1_pubkey) {
         var raw = raw
         var out = [UInt8](repeating: 0, count: 33)
         var len = 33
         _ = secp256k1_ec_pubkey_serialize(Secp256k1.context, &out, &len, &raw, UInt32(SECP256K1_EC_COMPRESSED))
         compressed = out
+        self.raw = raw
     }
+
+    public static func == (a: PublicKey, b: PublicKey) -> Bool { a.compressed == b.compressed }
+    public func hash(into hasher: inout Hasher) { hasher.combine(compressed) }
 
     /// Parses a compressed (33-byte) or uncompressed (65-byte) SEC 1 public key.
     public init(serialized bytes: [UInt8]) throws(Secp256k1.Error) {
@@ -119,11 +126,6 @@ public struct PublicKey: Sendable, Equatable, Hashable {
         self.init(raw: pk)
     }
 
-    private func parsed() -> secp256k1_pubkey {
-        var pk = secp256k1_pubkey()
-        _ = secp256k1_ec_pubkey_parse(Secp256k1.context, &pk, compressed, compressed.count)
-        return pk
-    }
 
     /// Verifies a 64-byte compact signature over a 32-byte hash. High-S signatures are refused
     /// unless `allowHighS` (libsecp256k1 verifies only normalized signatures).
@@ -136,7 +138,7 @@ public struct PublicKey: Sendable, Equatable, Hashable {
             _ = secp256k1_ecdsa_signature_normalize(Secp256k1.context, &normalized, &sig)
             sig = normalized
         }
-        var pk = parsed()
+        var pk = raw
         return secp256k1_ecdsa_verify(Secp256k1.context, &sig, hash, &pk) == 1
     }
 

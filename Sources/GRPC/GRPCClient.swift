@@ -177,8 +177,9 @@ public final class ClientCall: HTTP2StreamDelegate, @unchecked Sendable {
         case "grpc-status": grpcStatus = Int(String(decoding: value, as: UTF8.self))
         case "grpc-message": grpcMessage = PercentEncoding.decode(UnsafeRawBufferPointer(value))
         default:
-            if n.hasSuffix("-bin") { if let b = Base64.decode(value) { responseMetadata.append(n, .binary(b)) } }
-            else { responseMetadata.append(n, .string(String(decoding: value, as: UTF8.self))) }
+            if n.hasSuffix("-bin") {
+                if let b = Base64.decode(value) { b.withUnsafeBytes { responseMetadata.appendRaw(key: name, value: $0, binary: true) } }
+            } else { responseMetadata.appendRaw(key: name, value: value, binary: false) }
         }
     }
 

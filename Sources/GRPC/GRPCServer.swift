@@ -20,29 +20,35 @@ public final class GRPCServer: @unchecked Sendable {
     public let interceptors: [ServerInterceptor]
     public let maxReceiveMessageSize: Int
     public let group: EventLoopGroup
-    private var transport: HTTP2Server!
+    private var transport: HTTP2Server?
+    let http2Configuration: HTTP2Configuration
     private let ownsGroup: Bool
 
     /// - Parameters:
     ///   - services: the services to route to (add `HealthService`/`ReflectionService` here too).
     ///   - interceptors: run in order before each handler.
     ///   - tls: a server `TLSContext` (see `TLSContext(serverCertificatePath:privateKeyPath:)`).
-    public init(services: [GRPCService], interceptors: [ServerInterceptor] = [], tls: TLSContext,
+    ///   - tls: nil builds a server without a network transport (only `makeServerSession`).
+    public init(services: [GRPCService], interceptors: [ServerInterceptor] = [], tls: TLSContext?,
                 configuration: GRPCServerConfiguration = GRPCServerConfiguration(), group: EventLoopGroup? = nil) {
         router = Router(services: services)
         self.interceptors = interceptors
         maxReceiveMessageSize = configuration.maxReceiveMessageSize
         ownsGroup = group == nil
         self.group = group ?? EventLoopGroup(loopCount: configuration.loopCount)
-        transport = HTTP2Server(group: self.group, tls: tls, configuration: configuration.http2) { [unowned self] session in
-            ServerConnectionHandler(server: self, session: session)
+        http2Configuration = configuration.http2
+        if let tls {
+            transport = HTTP2Server(group: self.group, tls: tls, configuration: configuration.http2) { [unowned self] session in
+                ServerConnectionHandler(server: self, session: session)
+            }
         }
     }
 
     /// Listens on `host:port` (port 0 = any); returns the bound port. Call from a non-loop thread.
     @discardableResult
     public func start(host: String, port: Int) throws -> Int {
-        try transport.bind(host: host, port: port)
+        guard let transport else { throw GRPCStatus(.failedPrecondition, "server has no TLS transport") }
+        return try transport.bind(host: host, port: port)
     }
 
     /// Graceful shutdown (blocking; call from a non-loop thread): stop accepting, GOAWAY, end server
@@ -51,17 +57,30 @@ public final class GRPCServer: @unchecked Sendable {
     public func shutdown(gracePeriod: Duration) {
         let (s, atto) = gracePeriod.components
         let nanos = UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000)
-        transport.shutdown(gracePeriodNanos: nanos)
+        transport?.shutdown(gracePeriodNanos: nanos)
         if ownsGroup { group.shutdown() }
+    }
+}
+
+extension GRPCServer {
+    /// A socketless HTTP/2 server session routed to this server: feed it client bytes with
+    /// `receive`, take frames with `produce`. Must be used on the thread of the loop it is bound to
+    /// (the group's first loop, typically adopted with `EventLoop.adoptCurrentThread()`). For unit
+    /// tests and fuzzing.
+    public func makeServerSession(peerAddress: String = "test") -> HTTP2Session {
+        let s = HTTP2Session(server: true, configuration: http2Configuration)
+        s.peerAddress = peerAddress
+        s.delegate = ServerConnectionHandler(server: self, session: s)
+        return s
     }
 }
 
 /// Per-connection gRPC state: creates a `ServerCall` per stream and tracks server streams so a
 /// graceful shutdown can end them with UNAVAILABLE. Loop thread only.
 final class ServerConnectionHandler: HTTP2SessionDelegate {
-    unowned let server: GRPCServer
-    unowned let session: HTTP2Session
-    private var streaming: [ObjectIdentifier: ServerCall] = [:]
+    unowned(unsafe) let server: GRPCServer      // outlives its connections (shutdown closes them)
+    unowned(unsafe) let session: HTTP2Session   // owns this handler
+    private var streamingHead: ServerCallContext?   // intrusive list of open streaming calls
     private var draining = false
     let loop: EventLoop
 
@@ -74,25 +93,33 @@ final class ServerConnectionHandler: HTTP2SessionDelegate {
 
     func session(_ session: HTTP2Session, streamOpened stream: HTTP2Stream) {
         let call = ServerCall(stream: stream, loop: loop, connection: self)
-        stream.context = call
         stream.delegate = call
     }
 
     func sessionWillDrain(_ session: HTTP2Session) {
         draining = true
-        for c in Array(streaming.values) {
+        while let c = streamingHead as? ServerCall {
+            streamingEnded(c)
             c.finish(GRPCStatus(.unavailable, "server shutting down"))
-            c.context?.cancel()
+            c.cancel()
         }
-        streaming.removeAll()
     }
 
     func streamingStarted(_ c: ServerCall) {
         if draining {
             c.finish(GRPCStatus(.unavailable, "server shutting down")); return
         }
-        streaming[ObjectIdentifier(c)] = c
+        c.inStreamingList = true
+        c.nextStreaming = streamingHead
+        streamingHead?.prevStreaming = c
+        streamingHead = c
     }
 
-    func streamingEnded(_ c: ServerCall) { streaming[ObjectIdentifier(c)] = nil }
+    func streamingEnded(_ c: ServerCall) {
+        guard c.inStreamingList else { return }
+        c.inStreamingList = false
+        if let p = c.prevStreaming { p.nextStreaming = c.nextStreaming } else { streamingHead = c.nextStreaming }
+        c.nextStreaming?.prevStreaming = c.prevStreaming
+        c.prevStreaming = nil; c.nextStreaming = nil
+    }
 }

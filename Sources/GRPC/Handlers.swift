@@ -44,7 +44,7 @@ public protocol ServerInterceptor: Sendable {
 }
 
 /// Completes a unary call. Callable from any thread, once; later calls are ignored.
-public final class UnaryResponder: @unchecked Sendable {
+public struct UnaryResponder: Sendable {
     let call: ServerCall
     init(call: ServerCall) { self.call = call }
 
@@ -66,14 +66,14 @@ public final class UnaryResponder: @unchecked Sendable {
 /// The response side of a server-streaming call. Bounded: `send` buffers at most
 /// `maxBufferedBytes` (default 256 KiB); past that it returns false and the producer should wait
 /// for `onReady` (backpressure; nothing queues without limit). Callable from any thread.
-public final class ServerStreamWriter: @unchecked Sendable {
+public struct ServerStreamWriter: Sendable {
     let call: ServerCall
     init(call: ServerCall) { self.call = call }
 
     /// Buffer limit for this stream, in bytes of framed messages not yet sent.
     public var maxBufferedBytes: Int {
         get { call.maxBuffered }
-        set { call.maxBuffered = newValue }
+        nonmutating set { call.maxBuffered = newValue }
     }
 
     /// Queues one message. Returns false (and sends nothing) when the buffer is full, the call has

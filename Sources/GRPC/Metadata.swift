@@ -1,41 +1,107 @@
 /// Request metadata (custom headers). Keys are lowercase. Values of keys ending in "-bin" are
-/// binary (sent base64); others are ASCII strings.
+/// binary (sent base64, stored decoded); others are ASCII strings.
+///
+/// Stored packed in one byte buffer (one allocation however many headers a request carries);
+/// Strings are made only for the entries a caller looks at.
 public struct Metadata: Sendable, Sequence {
     public enum Value: Sendable, Equatable {
         case string(String)
         case binary([UInt8])
     }
 
-    public private(set) var entries: [(key: String, value: Value)] = []
+    // Entry layout: keyLen (2 bytes LE) | key | flag (0 string, 1 binary) | valueLen (4 bytes LE) | value
+    private var storage: [UInt8] = []
+    public private(set) var count = 0
 
     public init() {}
     public init(_ pairs: [(String, String)]) { for (k, v) in pairs { add(k, v) } }
 
     /// Adds an ASCII value (the key is lowercased).
-    public mutating func add(_ key: String, _ value: String) { entries.append((key.lowercased(), .string(value))) }
-    /// Adds a binary value (key must end in "-bin").
-    public mutating func add(_ key: String, binary: [UInt8]) { entries.append((key.lowercased(), .binary(binary))) }
-    mutating func append(_ key: String, _ value: Value) { entries.append((key, value)) }
+    public mutating func add(_ key: String, _ value: String) {
+        appendEntry(Array(key.lowercased().utf8), binary: false, Array(value.utf8))
+    }
+
+    /// Adds a binary value (the key should end in "-bin").
+    public mutating func add(_ key: String, binary: [UInt8]) {
+        appendEntry(Array(key.lowercased().utf8), binary: true, binary)
+    }
+
+    /// Appends an entry from raw header bytes (GRPC's header parsing; no intermediate Strings).
+    mutating func appendRaw(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, binary: Bool) {
+        guard key.count <= 0xFFFF else { return }
+        if storage.isEmpty { storage.reserveCapacity(key.count + value.count + 64) }
+        storage.append(UInt8(truncatingIfNeeded: key.count)); storage.append(UInt8(truncatingIfNeeded: key.count >> 8))
+        storage.append(contentsOf: key)
+        storage.append(binary ? 1 : 0)
+        let n = value.count
+        storage.append(UInt8(truncatingIfNeeded: n)); storage.append(UInt8(truncatingIfNeeded: n >> 8))
+        storage.append(UInt8(truncatingIfNeeded: n >> 16)); storage.append(UInt8(truncatingIfNeeded: n >> 24))
+        storage.append(contentsOf: value)
+        count += 1
+    }
+
+    private mutating func appendEntry(_ key: [UInt8], binary: Bool, _ value: [UInt8]) {
+        key.withUnsafeBytes { k in value.withUnsafeBytes { v in appendRaw(key: k, value: v, binary: binary) } }
+    }
+
+    /// Visits entries as raw bytes until `body` returns false.
+    func forEachRaw(_ body: (UnsafeRawBufferPointer, Bool, UnsafeRawBufferPointer) -> Bool) {
+        storage.withUnsafeBytes { s in
+            var i = 0
+            while i < s.count {
+                let kl = Int(s[i]) | Int(s[i + 1]) << 8
+                let k = UnsafeRawBufferPointer(rebasing: s[(i + 2)..<(i + 2 + kl)])
+                i += 2 + kl
+                let bin = s[i] == 1
+                let vl = Int(s[i + 1]) | Int(s[i + 2]) << 8 | Int(s[i + 3]) << 16 | Int(s[i + 4]) << 24
+                let v = UnsafeRawBufferPointer(rebasing: s[(i + 5)..<(i + 5 + vl)])
+                i += 5 + vl
+                if !body(k, bin, v) { return }
+            }
+        }
+    }
+
+    private func firstValue(_ key: String, binary: Bool) -> UnsafeRawBufferPointer? {
+        var found: UnsafeRawBufferPointer?
+        var key = key
+        key.withUTF8 { kb in
+            forEachRaw { k, bin, v in
+                if bin == binary && k.count == kb.count && k.elementsEqual(UnsafeRawBufferPointer(kb)) { found = v; return false }
+                return true
+            }
+        }
+        return found
+    }
 
     /// First string value for `key`.
     public subscript(key: String) -> String? {
-        for e in entries where e.key == key { if case .string(let s) = e.value { return s } }
-        return nil
+        // The pointer stays valid: `storage` is not mutated while self is borrowed here.
+        firstValue(key, binary: false).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// First binary value for `key` (a "-bin" key).
     public func binary(_ key: String) -> [UInt8]? {
-        for e in entries where e.key == key { if case .binary(let b) = e.value { return b } }
-        return nil
+        firstValue(key, binary: true).map { [UInt8]($0) }
     }
 
-    /// All values for `key`.
+    /// All values for `key`, in order.
     public func values(_ key: String) -> [Value] { entries.filter { $0.key == key }.map { $0.value } }
+
+    /// Every entry, in arrival order.
+    public var entries: [(key: String, value: Value)] {
+        var out: [(key: String, value: Value)] = []
+        out.reserveCapacity(count)
+        forEachRaw { k, bin, v in
+            out.append((String(decoding: k, as: UTF8.self), bin ? .binary([UInt8](v)) : .string(String(decoding: v, as: UTF8.self))))
+            return true
+        }
+        return out
+    }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: Value)]> { entries.makeIterator() }
 }
 
-/// Base64 for "-bin" metadata (standard alphabet; decoding accepts missing padding).
+/// Base64 for "-bin" metadata (standard alphabet; decoding accepts missing padding and URL-safe).
 public enum Base64 {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let reverse: [Int8] = {
@@ -50,7 +116,8 @@ public enum Base64 {
         var i = 0
         while i + 2 < b.count {
             let v = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2])
-            for s in [18, 12, 6, 0] { out.append(alphabet[Int(v >> UInt32(s) & 63)]) }
+            out.append(alphabet[Int(v >> 18 & 63)]); out.append(alphabet[Int(v >> 12 & 63)])
+            out.append(alphabet[Int(v >> 6 & 63)]); out.append(alphabet[Int(v & 63)])
             i += 3
         }
         let rest = b.count - i
@@ -66,13 +133,15 @@ public enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Decodes; nil on characters outside the alphabets, data after padding, or a dangling
+    /// 6-bit group.
     public static func decode<C: Collection>(_ s: C) -> [UInt8]? where C.Element == UInt8 {
         var out = [UInt8](); out.reserveCapacity(s.count * 3 / 4)
         var acc: UInt32 = 0, bits = 0
-        var sawPad = false
+        var pads = 0
         for c in s {
-            if c == 61 { sawPad = true; continue }
-            if sawPad { return nil }
+            if c == 61 { pads += 1; if pads > 2 { return nil }; continue }
+            if pads > 0 { return nil }
             let v = reverse[Int(c)]
             if v < 0 { return nil }
             acc = acc << 6 | UInt32(v); bits += 6

@@ -1,5 +1,6 @@
 import Transport
 import Glibc
+import Synchronization
 
 /// Pre-encoded header blocks for the hot path (static: nghttp2 references them without copying).
 enum StaticHeaders {
@@ -31,38 +32,12 @@ enum StaticHeaders {
 
 /// Server side of one gRPC call on one HTTP/2 stream: header validation, routing, interception,
 /// deframing, handler dispatch, responses, trailers, deadline and cancellation. Loop thread only
-/// (except the Lock-protected `full`/`done` flags read by writers on other threads).
-final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
-    let stream: HTTP2Stream
-    let loop: EventLoop
-    unowned let connection: ServerConnectionHandler
-    private var path: String = ""
-    private var isPOST = false
-    private var contentTypeOK = false
-    private var contentTypeSeen = false
-    private var timeoutNanos: UInt64?
-    private var badTimeout = false
-    private var encoding: String?
-    private var metadata = Metadata()
-    private var deframer: MessageDeframer?
-    private var request: [UInt8]?
-    private var extraMessages = false
-    private var handler: RPCHandler?
-    private var bidi: BidiRequestHandler?
-    private(set) var context: ServerCallContext?
-    private var deadlineTimer: EventLoopTimer?
-    private var dispatched = false
-    private(set) var finished = false
-    private var failedEarly = false
-    var maxBuffered = 256 * 1024
-    var readyCallback: (@Sendable () -> Void)?
-    private let flagLock = Lock()
-    private var fullFlag = false
-    private var doneFlag = false
-    var isStreaming = false
+/// (except the atomic `fullFlag`/`doneFlag` read by writers on other threads).
+final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Sendable {
+    var loop: EventLoop { eventLoop }
 
-    init(stream: HTTP2Stream, loop: EventLoop, connection: ServerConnectionHandler) {
-        self.stream = stream; self.loop = loop; self.connection = connection
+    override init(stream: HTTP2Stream, loop: EventLoop, connection: ServerConnectionHandler) {
+        super.init(stream: stream, loop: loop, connection: connection)
     }
 
     // MARK: HTTP2StreamDelegate
@@ -71,7 +46,10 @@ final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         if dispatched || failedEarly { return }   // client trailers: ignored
         guard let first = name.first else { return }
         if first == UInt8(ascii: ":") {
-            if bytesEqual(name, ":path") { path = String(decoding: value, as: UTF8.self) }
+            if bytesEqual(name, ":path") {
+                routeIndex = connection.server.router.match(value)
+                if routeIndex == nil { unmatchedPath = String(decoding: value, as: UTF8.self) }
+            }
             else if bytesEqual(name, ":method") { isPOST = bytesEqual(value, "POST") }
             return
         }
@@ -89,17 +67,16 @@ final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
             return
         }
         if bytesEqual(name, "grpc-encoding") { encoding = String(decoding: value, as: UTF8.self); return }
-        let key = String(decoding: name, as: UTF8.self)
-        if key.hasSuffix("-bin") {
+        if name.count > 4 && bytesEqual(UnsafeRawBufferPointer(rebasing: name[(name.count - 4)...]), "-bin") {
             // Binary metadata: base64 (padding optional). Undecodable values are dropped.
-            if let b = Base64.decode(value) { metadata.append(key, .binary(b)) }
+            if let b = Base64.decode(value) { b.withUnsafeBytes { metadata.appendRaw(key: name, value: $0, binary: true) } }
         } else {
-            metadata.append(key, .string(String(decoding: value, as: UTF8.self)))
+            metadata.appendRaw(key: name, value: value, binary: false)
         }
     }
 
     func streamHeadersEnded(_ stream: HTTP2Stream, endStream: Bool) {
-        if dispatched || failedEarly || context != nil { return }
+        if dispatched || failedEarly || accepted { return }
         if !isPOST { failEarly(GRPCStatus(.unimplemented, "grpc: method must be POST"), httpStatus: 405); return }
         if !contentTypeOK {
             failEarly(GRPCStatus(.invalidArgument, contentTypeSeen ? "invalid gRPC request content-type" : "missing content-type"),
@@ -107,29 +84,27 @@ final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
             return
         }
         if badTimeout { failEarly(GRPCStatus(.internalError, "malformed grpc-timeout")); return }
-        switch connection.server.router.lookup(path) {
-        case .found(let h): handler = h
+        if let i = routeIndex { handler = connection.server.router.routes[i].handler }
+        else { switch connection.server.router.classify(unmatchedPath) {
+        case .found: return
         case .unknownService(let s): failEarly(GRPCStatus(.unimplemented, "unknown service \(s)")); return
         case .unknownMethod(let m, let s): failEarly(GRPCStatus(.unimplemented, "unknown method \(m) for service \(s)")); return
-        case .malformed: failEarly(GRPCStatus(.unimplemented, "malformed method name: \"\(path)\"")); return
-        }
+        case .malformed: failEarly(GRPCStatus(.unimplemented, "malformed method name: \"\(unmatchedPath)\"")); return
+        } }
         if let e = encoding, e != "identity" {
             failEarly(GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"\(e)\"")); return
         }
-        var deadline: UInt64?
         if let t = timeoutNanos { deadline = monotonicNanos() &+ t }
-        let ctx = ServerCallContext(path: path, metadata: metadata, peerAddress: stream.session.peerAddress,
-                                    deadline: deadline, eventLoop: loop, session: stream.session)
-        context = ctx
+        accepted = true
         for i in connection.server.interceptors {
-            if let refused = i.intercept(ctx) { failEarly(refused); return }
+            if let refused = i.intercept(self) { failEarly(refused); return }
         }
         if let t = timeoutNanos {
             deadlineTimer = loop.scheduleTimer(afterNanos: t) { [weak self] in
                 guard let self, !self.finished else { return }
                 self.deadlineTimer = nil
                 self.finish(GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
-                self.context?.cancel()
+                self.cancel()
             }
         }
         deframer = MessageDeframer(maxMessageSize: connection.server.maxReceiveMessageSize)
@@ -137,7 +112,7 @@ final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
             dispatched = true
             isStreaming = true
             connection.streamingStarted(self)
-            bidi = f(ctx, ServerStreamWriter(call: self))
+            bidi = f(self, ServerStreamWriter(call: self))
         }
     }
 
@@ -169,7 +144,7 @@ final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
             if deframer?.isEmpty == false { failEarly(GRPCStatus(.internalError, "grpc: incomplete message at end of stream")); return }
             b.onEnd(); return
         }
-        guard !finished, !dispatched, let handler, let ctx = context, let d = deframer else { return }
+        guard !finished, !dispatched, accepted, let handler, let d = deframer else { return }
         if !d.isEmpty { failEarly(GRPCStatus(.internalError, "grpc: incomplete message at end of stream")); return }
         guard let req = request else {
             failEarly(GRPCStatus(.internalError, "grpc: no request message for unary/server-streaming method")); return
@@ -179,18 +154,18 @@ final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         request = nil
         switch handler {
         case .unary(let f):
-            f(ctx, req, UnaryResponder(call: self))
+            f(self, req, UnaryResponder(call: self))
         case .serverStreaming(let f):
             isStreaming = true
             connection.streamingStarted(self)
-            f(ctx, req, ServerStreamWriter(call: self))
+            f(self, req, ServerStreamWriter(call: self))
         case .bidiStreaming:
             break
         }
     }
 
     func streamWritable(_ stream: HTTP2Stream) {
-        flagLock.withLock { fullFlag = false }
+        fullFlag.store(false, ordering: .relaxed)
         if !finished, let cb = readyCallback { cb() }
     }
 
@@ -199,7 +174,7 @@ final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         markDone()
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
         if isStreaming { connection.streamingEnded(self) }
-        if !wasFinished || errorCode != 0 { context?.cancel() }
+        if !wasFinished || errorCode != 0 { cancel() }
         readyCallback = nil
         bidi = nil
     }
@@ -208,7 +183,7 @@ final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
 
     private func markDone() {
         finished = true
-        flagLock.withLock { doneFlag = true }
+        doneFlag.store(true, ordering: .relaxed)
     }
 
     private func failEarly(_ status: GRPCStatus, httpStatus: Int = 200) {
@@ -222,6 +197,7 @@ final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         markDone()
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
         stream.sendHeaders(StaticHeaders.responseHeaders)
+        stream.reserveCapacity(message.count + 5)
         writeFramed(message)
         stream.finish(trailers: StaticHeaders.okTrailers)
     }
@@ -238,16 +214,17 @@ final class ServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         guard !finished, !stream.isClosed else { return false }
         let buffered = stream.bufferedBytes
         if buffered > 0 && buffered + message.count + 5 > maxBuffered {
-            flagLock.withLock { fullFlag = true }
+            fullFlag.store(true, ordering: .relaxed)
             stream.notifyWhenBuffered(atMost: min(maxBuffered / 2, buffered - 1))
             return false
         }
         if !stream.headersSentPublic { stream.sendHeaders(StaticHeaders.responseHeaders) }
+        stream.reserveCapacity(message.count + 5)
         writeFramed(message)
         return true
     }
 
-    func acceptingFromOtherThreads() -> Bool { flagLock.withLock { !fullFlag && !doneFlag } }
+    func acceptingFromOtherThreads() -> Bool { !fullFlag.load(ordering: .relaxed) && !doneFlag.load(ordering: .relaxed) }
 
     func finish(_ status: GRPCStatus, httpStatus: Int = 200) {
         guard !finished else { return }

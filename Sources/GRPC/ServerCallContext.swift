@@ -1,61 +1,103 @@
 import Transport
+import Synchronization
 
-/// What a handler knows about its call. Created on the connection's loop; its mutable parts
-/// (`onCancel`, `connectionStorage`) must be used on that loop (the handler's synchronous part runs
-/// there). `isCancelled` may be read from any thread.
-public final class ServerCallContext: @unchecked Sendable {
+/// One server call: what a handler knows about it (public API below) and, internally, the call's
+/// protocol state (ServerCall.swift). One object per call.
+///
+/// Thread rules: created and driven on the connection's loop. `onCancel` and `connectionStorage`
+/// are loop-only (a handler's synchronous part runs there); `isCancelled`, `path`, `metadata`,
+/// `peerAddress`, `deadline` may be read from any thread once the handler has been invoked.
+public class ServerCallContext: @unchecked Sendable {
+    // MARK: Public view
+
     /// Full method path, e.g. "/routerrpc.Router/TrackPaymentV2".
-    public let path: String
+    public var path: String { routeIndex.map { connection.server.router.routes[$0].path } ?? unmatchedPath }
     /// Custom request headers (pseudo-headers and gRPC-reserved ones removed; "-bin" decoded).
-    public let metadata: Metadata
+    public internal(set) var metadata = Metadata()
     /// The client's address, "ip:port".
-    public let peerAddress: String
-    /// Monotonic deadline (see `Transport.monotonicNanos()`), or nil without grpc-timeout.
-    public let deadline: UInt64?
+    public var peerAddress: String { stream.session.peerAddress }
+    /// Monotonic deadline (compare with `Transport.monotonicNanos()`), or nil without grpc-timeout.
+    public internal(set) var deadline: UInt64?
     /// The loop this call lives on; completions from other threads are handed to it.
     public let eventLoop: EventLoop
-    unowned(unsafe) let session: HTTP2Session
-    var cancelCallbacks: [() -> Void] = []
-    private let cancelLock = Lock()
-    private var _cancelled = false
 
-    init(path: String, metadata: Metadata, peerAddress: String, deadline: UInt64?, eventLoop: EventLoop, session: HTTP2Session) {
-        self.path = path; self.metadata = metadata; self.peerAddress = peerAddress
-        self.deadline = deadline; self.eventLoop = eventLoop; self.session = session
-    }
-
-    /// Service name part of `path` ("routerrpc.Router").
+    /// Service part of `path` ("routerrpc.Router").
     public var serviceName: Substring {
-        let p = path.dropFirst()
-        return p.prefix { $0 != "/" }
+        if let i = routeIndex { return connection.server.router.routes[i].service }
+        let p = path
+        let u = p.utf8
+        guard u.first == UInt8(ascii: "/") else { return "" }
+        let start = u.index(after: u.startIndex)
+        let end = u[start...].firstIndex(of: UInt8(ascii: "/")) ?? u.endIndex
+        return p[start..<end]
     }
 
-    /// Method name part of `path` ("TrackPaymentV2").
+    /// Method part of `path` ("TrackPaymentV2").
     public var methodName: Substring {
-        guard let i = path.lastIndex(of: "/") else { return "" }
-        return path[path.index(after: i)...]
+        if let i = routeIndex { return connection.server.router.routes[i].method }
+        let p = path
+        let u = p.utf8
+        guard let i = u.lastIndex(of: UInt8(ascii: "/")) else { return "" }
+        return p[u.index(after: i)...]
     }
 
     /// A per-connection slot (e.g. a macaroon verification cache), shared by all calls on this
     /// connection. Loop thread only.
     public var connectionStorage: AnyObject? {
-        get { session.connectionContext }
-        set { session.connectionContext = newValue }
+        get { stream.session.connectionContext }
+        set { stream.session.connectionContext = newValue }
     }
 
     /// True once the call was cancelled (RST_STREAM, connection lost, deadline, shutdown).
-    public var isCancelled: Bool { cancelLock.withLock { _cancelled } }
+    public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 
-    /// Registers `callback` to run on the loop when the call is cancelled before completing. If it
+    /// Registers `callback` to run on the loop when the call is cancelled before it completed. If it
     /// already was, the callback runs immediately. Loop thread only.
     public func onCancel(_ callback: @escaping () -> Void) {
         if isCancelled { callback(); return }
         cancelCallbacks.append(callback)
     }
 
+    // MARK: Internal call state (driven by ServerCall.swift)
+
+    let stream: HTTP2Stream
+    let connection: ServerConnectionHandler
+    var cancelCallbacks: [() -> Void] = []
+    let cancelled = Atomic<Bool>(false)
+    var routeIndex: Int?
+    var unmatchedPath = ""
+    var isPOST = false
+    var contentTypeOK = false
+    var contentTypeSeen = false
+    var timeoutNanos: UInt64?
+    var badTimeout = false
+    var encoding: String?
+    var deframer: MessageDeframer?
+    var request: [UInt8]?
+    var extraMessages = false
+    var handler: RPCHandler?
+    var bidi: BidiRequestHandler?
+    var deadlineTimer: EventLoopTimer?
+    var accepted = false        // passed routing and interceptors
+    var dispatched = false
+    var finished = false
+    var failedEarly = false
+    var maxBuffered = 256 * 1024
+    var readyCallback: (@Sendable () -> Void)?
+    let fullFlag = Atomic<Bool>(false)
+    let doneFlag = Atomic<Bool>(false)
+    var isStreaming = false
+    // Intrusive list of this connection's open streaming calls (for shutdown).
+    unowned(unsafe) var prevStreaming: ServerCallContext?
+    unowned(unsafe) var nextStreaming: ServerCallContext?
+    var inStreamingList = false
+
+    init(stream: HTTP2Stream, loop: EventLoop, connection: ServerConnectionHandler) {
+        self.stream = stream; self.eventLoop = loop; self.connection = connection
+    }
+
     func cancel() {
-        let first: Bool = cancelLock.withLock { let f = !_cancelled; _cancelled = true; return f }
-        guard first else { return }
+        guard cancelled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         let cbs = cancelCallbacks
         cancelCallbacks.removeAll()
         for cb in cbs { cb() }

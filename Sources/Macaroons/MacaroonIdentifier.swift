@@ -63,6 +63,8 @@ public struct MacaroonIdentifier: Sendable, Equatable {
             try bytes.withUnsafeBytes { (buf: UnsafeRawBufferPointer) throws in
                 var r = ProtoReader(buffer: buf)
                 while let tag = try r.nextTag() {
+                    // protobuf-go treats a known field with another wire type as unknown.
+                    if tag.wireType != .lengthDelimited { try r.skip(tag); continue }
                     switch tag.number {
                     case 1: id.nonce = try r.readBytes(tag)
                     case 2: id.storageID = try r.readBytes(tag)
@@ -71,6 +73,7 @@ public struct MacaroonIdentifier: Sendable, Equatable {
                         var entity = ""
                         var actions: [String] = []
                         while let t = try nested.nextTag() {
+                            if t.wireType != .lengthDelimited { try nested.skip(t); continue }
                             switch t.number {
                             case 1: entity = try nested.readString(t)
                             case 2: actions.append(try nested.readString(t))

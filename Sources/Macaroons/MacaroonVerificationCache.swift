@@ -4,7 +4,8 @@
 /// Contract:
 /// - Bound to one connection: created with that connection's peer IP, so cached `ipaddr` /
 ///   `iprange` results stay true for its lifetime. Never share one across connections.
-/// - Keys are the exact metadata values (hex text, compared in full); values are the granted
+/// - Keys are the exact metadata values (hex text, compared in full and in constant time: the
+///   text contains the signature, and a connection may be shared by a proxy); values are the granted
 ///   permissions and the earliest `time-before`. An entry is used only while `now` is before
 ///   that expiry; after it the macaroon is verified again (and fails with LND's text).
 /// - Only successful verifications are cached; at most ``capacity`` entries of at most
@@ -49,7 +50,7 @@ public final class MacaroonVerificationCache: @unchecked Sendable {
 
     func lookup(_ key: String, now: MacaroonTime) -> GrantedPermissions? {
         lock.withLock {
-            for e in entries where e.key == key {
+            for e in entries where Self.constantTimeEquals(e.key, key) {
                 if let exp = e.expiry, !(now < exp) { return nil }
                 return e.granted
             }
@@ -61,13 +62,27 @@ public final class MacaroonVerificationCache: @unchecked Sendable {
         guard key.utf8.count <= Self.maximumKeyLength else { return }
         lock.withLock {
             let entry = Entry(key: key, granted: verified.granted, expiry: verified.expiry)
-            if let i = entries.firstIndex(where: { $0.key == key }) {
+            if let i = entries.firstIndex(where: { Self.constantTimeEquals($0.key, key) }) {
                 entries[i] = entry
             } else if entries.count < Self.capacity {
                 entries.append(entry)
             } else {
                 entries[next] = entry
                 next = (next + 1) % Self.capacity
+            }
+        }
+    }
+
+    /// Equality of two texts whose running time depends only on their lengths (same technique
+    /// as `CRYPTO_memcmp`, without copying the strings into arrays).
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { pa in
+            b.withUTF8 { pb in
+                guard pa.count == pb.count else { return false }
+                var diff: UInt8 = 0
+                for i in 0..<pa.count { diff |= pa[i] ^ pb[i] }
+                return diff == 0
             }
         }
     }

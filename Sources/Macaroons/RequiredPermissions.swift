@@ -56,6 +56,12 @@ public enum RequiredPermissions {
         requiredPermissions[fullMethod]
     }
 
+    /// The served methods that have neither a permission entry nor an open-method entry (what
+    /// a Services test should assert is empty for every registered method).
+    public static func methodsWithoutEntry(servedMethods: some Sequence<String>) -> [String] {
+        servedMethods.filter { requiredPermissions[$0] == nil && !openMethods.contains($0) }
+    }
+
     /// True when `fullMethod` is in ``openMethods``.
     public static func isOpen(_ fullMethod: String) -> Bool { openMethods.contains(fullMethod) }
 }

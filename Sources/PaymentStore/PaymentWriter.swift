@@ -25,10 +25,14 @@ final class PaymentWriter: @unchecked Sendable {
     private let condition = PaymentCondition()
     private var queue: [Item] = []
     private var stopping = false
+    private var writerIdle = false
+    private var flushWaiters = 0
     private var submitted: UInt64 = 0
     private var completed: UInt64 = 0
     private var thread: pthread_t?
     private var statements: [String: Statement] = [:]
+    /// Statements with constant SQL, keyed by the address of their literal (no string hashing).
+    private var staticStatements: [UnsafeRawPointer: Statement] = [:]
     /// Batches committed and items written (statistics for benchmarks).
     private(set) var batches: UInt64 = 0
 
@@ -71,7 +75,7 @@ final class PaymentWriter: @unchecked Sendable {
         }
         queue.append(Item(writes: writes, completion: completion))
         submitted += 1
-        condition.broadcast()
+        if writerIdle { condition.broadcast() }
         condition.lock.unlock()
     }
 
@@ -79,7 +83,9 @@ final class PaymentWriter: @unchecked Sendable {
     func flush() {
         condition.lock.lock()
         let target = submitted
+        flushWaiters += 1
         while completed < target { condition.wait() }
+        flushWaiters -= 1
         condition.lock.unlock()
     }
 
@@ -98,7 +104,11 @@ final class PaymentWriter: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            while queue.isEmpty && !stopping {
+                writerIdle = true
+                condition.wait()
+                writerIdle = false
+            }
             if queue.isEmpty && stopping {
                 condition.lock.unlock()
                 return
@@ -118,6 +128,7 @@ final class PaymentWriter: @unchecked Sendable {
                 }
                 results = deleted.map { (nil, $0) }
             } catch {
+                ids.removeAll()   // may hold ids of rolled-back inserts
                 // Isolate the failing item(s): retry one per transaction.
                 meta = (maxPaymentIndex, maxUpdateNs, paymentCount)
                 results = []
@@ -132,6 +143,7 @@ final class PaymentWriter: @unchecked Sendable {
                         meta = m
                         results.append((nil, d))
                     } catch {
+                        ids.removeAll()
                         results.append((.storage(String(describing: error)), 0))
                     }
                 }
@@ -143,14 +155,22 @@ final class PaymentWriter: @unchecked Sendable {
             for (item, r) in zip(batch, results) { item.completion(r.0, r.1) }
             condition.lock.lock()
             completed += UInt64(batch.count)
-            condition.broadcast()
+            if flushWaiters > 0 { condition.broadcast() }
             condition.lock.unlock()
         }
     }
 
     // MARK: Applying changes (writer thread, inside a transaction)
 
-    private func st(_ sql: String) throws(SQLiteError) -> Statement {
+    private func st(_ sql: StaticString) throws(SQLiteError) -> Statement {
+        let key = UnsafeRawPointer(sql.utf8Start)
+        if let s = staticStatements[key] { return s.reset() }
+        let s = try db.prepare(sql.description)
+        staticStatements[key] = s
+        return s
+    }
+
+    private func st(dynamic sql: String) throws(SQLiteError) -> Statement {
         if let s = statements[sql] { return s.reset() }
         let s = try db.prepare(sql)
         statements[sql] = s
@@ -176,39 +196,36 @@ final class PaymentWriter: @unchecked Sendable {
         for w in writes {
             switch w {
             case .initPayment(let s):
-                let find = try st("SELECT id FROM payments WHERE hash = ?")
-                find.bind(1, s.paymentHash.bytes)
-                let existing: Int64? = try find.step() ? find.int64(0) : nil
-                find.reset()
-                if let id = existing {
-                    let del = try st("DELETE FROM htlc_attempts WHERE payment_id = ?")
-                    del.bind(1, id)
-                    try del.run()
-                    let up = try st("""
-                        UPDATE payments SET payment_index = ?2, value_msat = ?3, creation_ns = ?4, payment_request = ?5,
-                        first_hop_records = ?6, failure_reason = NULL, status = ?7, last_update_ns = ?8 WHERE id = ?1
-                        """)
-                    up.bind(1, id)
-                    bindInfo(up, s)
-                    try up.run()
-                } else {
-                    let ins = try st("""
-                        INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
-                        failure_reason, status, last_update_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8)
-                        """)
-                    ins.bind(1, s.paymentHash.bytes)
-                    bindInfo(ins, s)
-                    try ins.run()
-                    meta.2 += 1
-                }
+                let ins = try st("""
+                    INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
+                    failure_reason, status, last_update_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8)
+                    """)
+                ins.bind(1, s.paymentHash.bytes)
+                bindInfo(ins, s)
+                try ins.run()
+                rememberID(s.paymentHash, db.lastInsertRowID)
+                meta.2 += 1
+                meta.0 = max(meta.0, s.paymentIndex)
+            case .reinitPayment(let s):
+                let id = try rowID(s.paymentHash)
+                let del = try st("DELETE FROM htlc_attempts WHERE payment_id = ?")
+                del.bind(1, id)
+                try del.run()
+                let up = try st("""
+                    UPDATE payments SET payment_index = ?2, value_msat = ?3, creation_ns = ?4, payment_request = ?5,
+                    first_hop_records = ?6, failure_reason = NULL, status = ?7, last_update_ns = ?8 WHERE id = ?1
+                    """)
+                up.bind(1, id)
+                bindInfo(up, s)
+                try up.run()
                 meta.0 = max(meta.0, s.paymentIndex)
             case .registerAttempt(let s, let id):
                 guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
                 let ins = try st("""
                     INSERT INTO htlc_attempts (payment_id, attempt_id, session_key, attempt_ns, attempt_hash, route)
-                    VALUES ((SELECT id FROM payments WHERE hash = ?1), ?2, ?3, ?4, ?5, ?6)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                     """)
-                ins.bind(1, s.paymentHash.bytes)
+                ins.bind(1, try rowID(s.paymentHash))
                 ins.bind(2, Int64(bitPattern: a.attemptID))
                 ins.bind(3, a.info.sessionKey)
                 ins.bind(4, a.attemptTimeNs)
@@ -220,9 +237,9 @@ final class PaymentWriter: @unchecked Sendable {
                 guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
                 let up = try st("""
                     UPDATE htlc_attempts SET settle_preimage = ?3, settle_ns = ?4, fail_ns = ?5, failure = ?6
-                    WHERE payment_id = (SELECT id FROM payments WHERE hash = ?1) AND attempt_id = ?2
+                    WHERE payment_id = ?1 AND attempt_id = ?2
                     """)
-                up.bind(1, s.paymentHash.bytes)
+                up.bind(1, try rowID(s.paymentHash))
                 up.bind(2, Int64(bitPattern: id))
                 up.bind(3, a.settle?.preimage.bytes)
                 if let t = a.settle?.settleTimeNs { up.bind(4, t) } else { up.bindNull(4) }
@@ -239,19 +256,19 @@ final class PaymentWriter: @unchecked Sendable {
             case .failPayment(let s):
                 try updateRow(s)
             case .removeFailedAttempts(let s):
-                let del = try st("""
-                    DELETE FROM htlc_attempts WHERE payment_id = (SELECT id FROM payments WHERE hash = ?1) AND fail_ns IS NOT NULL
-                    """)
-                del.bind(1, s.paymentHash.bytes)
+                let del = try st("DELETE FROM htlc_attempts WHERE payment_id = ?1 AND fail_ns IS NOT NULL")
+                del.bind(1, try rowID(s.paymentHash))
                 try del.run()
                 try updateRow(s)
             case .deletePayment(let h):
-                let del = try st("DELETE FROM htlc_attempts WHERE payment_id = (SELECT id FROM payments WHERE hash = ?1)")
-                del.bind(1, h.bytes)
+                let id = try rowID(h)
+                let del = try st("DELETE FROM htlc_attempts WHERE payment_id = ?1")
+                del.bind(1, id)
                 try del.run()
-                let delP = try st("DELETE FROM payments WHERE hash = ?1")
-                delP.bind(1, h.bytes)
+                let delP = try st("DELETE FROM payments WHERE id = ?1")
+                delP.bind(1, id)
                 try delP.run()
+                ids[h] = nil
                 let n = db.changes
                 meta.2 -= Int64(n)
                 deleted += n
@@ -260,19 +277,20 @@ final class PaymentWriter: @unchecked Sendable {
                     ? "(\(PaymentStatus.failed.rawValue))"
                     : "(\(PaymentStatus.initiated.rawValue), \(PaymentStatus.succeeded.rawValue), \(PaymentStatus.failed.rawValue))"
                 if failedHtlcsOnly {
-                    let up = try st("""
+                    let up = try st(dynamic: """
                         UPDATE payments SET last_update_ns = ?1 WHERE status IN \(statuses)
                         AND id IN (SELECT payment_id FROM htlc_attempts WHERE fail_ns IS NOT NULL)
                         """)
                     up.bind(1, stamp)
                     try up.run()
-                    try st("""
+                    try st(dynamic: """
                         DELETE FROM htlc_attempts WHERE fail_ns IS NOT NULL
                         AND payment_id IN (SELECT id FROM payments WHERE status IN \(statuses))
                         """).run()
                 } else {
-                    try st("DELETE FROM htlc_attempts WHERE payment_id IN (SELECT id FROM payments WHERE status IN \(statuses))").run()
-                    try st("DELETE FROM payments WHERE status IN \(statuses)").run()
+                    ids.removeAll()
+                    try st(dynamic: "DELETE FROM htlc_attempts WHERE payment_id IN (SELECT id FROM payments WHERE status IN \(statuses))").run()
+                    try st(dynamic: "DELETE FROM payments WHERE status IN \(statuses)").run()
                     let n = db.changes
                     meta.2 -= Int64(n)
                     deleted += n
@@ -282,6 +300,26 @@ final class PaymentWriter: @unchecked Sendable {
             if case let .some(s) = w.snapshot { meta.1 = max(meta.1, s.lastUpdateNs) }
         }
         return deleted
+    }
+
+    // MARK: Row ids (hash → payments.id), cached to skip the hash index on every change
+
+    private var ids: [PaymentHash: Int64] = [:]
+
+    private func rememberID(_ h: PaymentHash, _ id: Int64) {
+        if ids.count >= 65_536 { ids.removeAll(keepingCapacity: true) }
+        ids[h] = id
+    }
+
+    private func rowID(_ h: PaymentHash) throws -> Int64 {
+        if let id = ids[h] { return id }
+        let find = try st("SELECT id FROM payments WHERE hash = ?")
+        find.bind(1, h.bytes)
+        let id: Int64? = try find.step() ? find.int64(0) : nil
+        find.reset()
+        guard let id else { throw MissingRow(what: "payment \(h)") }
+        rememberID(h, id)
+        return id
     }
 
     private func bindInfo(_ s: Statement, _ p: PaymentSnapshot) {
@@ -296,8 +334,8 @@ final class PaymentWriter: @unchecked Sendable {
 
     /// Rewrites the derived status index key, failure reason and update stamp of a payment row.
     private func updateRow(_ p: PaymentSnapshot) throws {
-        let up = try st("UPDATE payments SET status = ?2, failure_reason = ?3, last_update_ns = ?4 WHERE hash = ?1")
-        up.bind(1, p.paymentHash.bytes)
+        let up = try st("UPDATE payments SET status = ?2, failure_reason = ?3, last_update_ns = ?4 WHERE id = ?1")
+        up.bind(1, try rowID(p.paymentHash))
         up.bind(2, Int64(p.status.rawValue))
         if let r = p.failureReason { up.bind(3, Int64(r.dbValue)) } else { up.bindNull(3) }
         up.bind(4, p.lastUpdateNs)
@@ -309,8 +347,8 @@ final class PaymentWriter: @unchecked Sendable {
 extension PaymentWrite {
     var snapshot: PaymentSnapshot? {
         switch self {
-        case .initPayment(let s), .registerAttempt(let s, _), .resolveAttempt(let s, _), .failPayment(let s),
-             .removeFailedAttempts(let s): return s
+        case .initPayment(let s), .reinitPayment(let s), .registerAttempt(let s, _), .resolveAttempt(let s, _),
+             .failPayment(let s), .removeFailedAttempts(let s): return s
         case .deletePayment, .deletePayments: return nil
         }
     }

@@ -21,6 +21,8 @@ public final class AllPaymentsMailbox: @unchecked Sendable {
     private var floorStamp: UInt64 = 0
     private var finished = false
     private var overflow = false
+    /// A truncated replay: deliver what was seeded, then finish as overflowed (no live events).
+    private var finishWhenDrained = false
     private var wakeup: (@Sendable () -> Void)?
     var onCancel: (@Sendable (AllPaymentsMailbox) -> Void)?
 
@@ -66,8 +68,9 @@ public final class AllPaymentsMailbox: @unchecked Sendable {
 
     /// Adds the snapshots read from the store at subscription time (in-flight and replayed),
     /// then restores stamp order over everything waiting.
-    func seed(_ snapshots: [PaymentSnapshot]) -> (@Sendable () -> Void)? {
+    func seed(_ snapshots: [PaymentSnapshot], truncated: Bool = false) -> (@Sendable () -> Void)? {
         lock.lock()
+        finishWhenDrained = truncated
         let wasEmpty = entries.isEmpty
         for s in snapshots {
             let h = s.paymentHash, v = s.version
@@ -106,6 +109,10 @@ public final class AllPaymentsMailbox: @unchecked Sendable {
                 if entries.isEmpty {
                     order.removeAll(keepingCapacity: true)
                     head = 0
+                    if finishWhenDrained {
+                        finished = true
+                        overflow = true
+                    }
                 }
                 return s
             }
@@ -127,9 +134,10 @@ public final class AllPaymentsMailbox: @unchecked Sendable {
         return finished
     }
 
-    /// True if the mailbox finished because more than `capacity` payments were waiting:
-    /// the stream should end with an error (e.g. RESOURCE_EXHAUSTED) so the client resumes
-    /// with `replaySince`.
+    /// True if the mailbox finished because more than `capacity` payments were waiting, or
+    /// because a replay was larger than `ControlTower.Options.maxReplay` (then the replayed part,
+    /// in stamp order, is delivered first): the stream should end with an error (e.g.
+    /// RESOURCE_EXHAUSTED) so the client resumes with `replaySince` = the largest time it saw.
     public var overflowed: Bool {
         lock.lock()
         defer { lock.unlock() }

@@ -9,7 +9,17 @@
 ///   reads the store by hash (one indexed lookup).
 /// - `subscribeAllPayments(replaySince:)`: LND's TrackPayments, i.e. the in-flight payments
 ///   first (from the status index, not a scan), then every change; plus, with `replaySince`, the
-///   current snapshot of every payment updated at or after that stamp — see `ReplaySince`.
+///   current snapshot of every payment updated at or after that time.
+///
+/// Replay-since semantics (what PayTrack adds to TrackPayments): every change stamps its payment
+/// with an update time `lastUpdateNs` (unix ns) that is strictly increasing across all changes and
+/// never smaller than any time the snapshot shows (creation, attempt, resolve times). An
+/// all-payments mailbox delivers snapshots in increasing stamp order. So a client that remembers
+/// T = the largest creation_time_ns / attempt_time_ns / resolve_time_ns it has received, and
+/// reconnects with `replaySince: T`, receives the current snapshot of every payment changed at or
+/// after T (which includes every change it missed, terminal ones too), then live events. Delivery
+/// is at-least-once: payments it already saw may come again; none is lost, even across a restart
+/// (stamps are persisted and indexed). The replay reads the `last_update_ns` index, not all payments.
 /// - `notify` is called by `PaymentControl` on the store's writer thread after the change
 ///   committed, in commit order. Fan-out is synchronous into mailboxes (O(1) each); wake-ups run
 ///   after the tower's lock is released.
@@ -97,10 +107,20 @@ public final class ControlTower: @unchecked Sendable {
         lock.withLock { allSubscribers[id] = mailbox }
         do {
             var seed = try store.fetchInFlightPayments()
+            var truncated = false
             if let since = replaySince {
-                seed += try store.fetchPaymentsUpdated(since: since, limit: options.maxReplay)
+                let replay = try store.fetchPaymentsUpdated(since: since, limit: options.maxReplay)
+                if replay.count >= options.maxReplay {
+                    // Too much to replay at once: deliver the oldest part in stamp order and end;
+                    // live events would jump past the rest. The client resumes from what it saw.
+                    truncated = true
+                    seed = replay
+                    lock.withLock { allSubscribers[id] = nil }
+                } else {
+                    seed += replay
+                }
             }
-            _ = mailbox.seed(seed)
+            _ = mailbox.seed(seed, truncated: truncated)
         } catch {
             lock.withLock { allSubscribers[id] = nil }
             throw error

@@ -48,6 +48,7 @@ public final class PaymentControl: @unchecked Sendable {
     private let progress = PaymentCondition()
     private var committedSeq: UInt64 = 0
     private var queued = 0
+    private var admissionWaiters = 0
     private var poisoned: Set<PaymentHash> = []
 
     public init(store: PaymentPersistence, tower: ControlTower, options: Options = Options()) {
@@ -69,7 +70,7 @@ public final class PaymentControl: @unchecked Sendable {
             var s = try PaymentStateMachine.initPayment(existing: existing, info: info, paymentIndex: index, stamp: 0)
             control.nextPaymentIndex += 1
             s.lastUpdateNs = control.clock.stamp(atLeast: s.maxShownTimeNs)
-            return (s, .initPayment(s))
+            return (s, existing == nil ? .initPayment(s) : .reinitPayment(s))
         }
     }
 
@@ -172,6 +173,7 @@ public final class PaymentControl: @unchecked Sendable {
     /// `payment '<hash>' has inflight HTLCsand therefore cannot be deleted: payment is in transition`.
     /// With `failedHtlcsOnly` only its failed attempts are removed. No notification (as LND).
     public func deletePayment(_ hash: PaymentHash, failedHtlcsOnly: Bool) throws(PaymentError) {
+        precondition(!store.isWriterThread, "synchronous PaymentControl call from a store completion would deadlock")
         let promise = PaymentPromise<PaymentError?>()
         admit()
         var pruned: PaymentSnapshot?
@@ -209,11 +211,25 @@ public final class PaymentControl: @unchecked Sendable {
         if let e = promise.wait() { throw e }
     }
 
+    /// `lnrpc.DeletePaymentResponse.status` on success (LND rpcserver).
+    public static let deletePaymentStatus = "payment deleted"
+
+    /// The DeleteAllPayments RPC (LND rpcserver + `DeletePayments`): validates the option
+    /// combination with LND's messages, deletes, and returns LND's status line
+    /// `"<n> payments deleted, failed_htlcs_only=<bool>"`.
+    public func deleteAllPayments(allPayments: Bool, failedPaymentsOnly: Bool, failedHtlcsOnly: Bool) throws(PaymentError) -> String {
+        if !allPayments && !failedPaymentsOnly && !failedHtlcsOnly { throw .deleteOptionsMissing }
+        if allPayments && (failedPaymentsOnly || failedHtlcsOnly) { throw .deleteOptionsContradictory }
+        let n = try deletePayments(failedOnly: failedPaymentsOnly, failedHtlcsOnly: failedHtlcsOnly)
+        return "\(n) payments deleted, failed_htlcs_only=\(failedHtlcsOnly)"
+    }
+
     /// DeleteAllPayments (LND `DeletePayments`): every removable payment (Initiated, Succeeded,
     /// Failed; InFlight ones are skipped), or only Failed ones with `failedOnly`; with
     /// `failedHtlcsOnly` only their failed attempts are removed and 0 is returned. Runs over the
     /// status index. Returns the number of payments deleted.
     public func deletePayments(failedOnly: Bool, failedHtlcsOnly: Bool) throws(PaymentError) -> Int {
+        precondition(!store.isWriterThread, "synchronous PaymentControl call from a store completion would deadlock")
         let promise = PaymentPromise<(PaymentError?, Int)>()
         admit()
         lock.withLock {
@@ -313,7 +329,7 @@ public final class PaymentControl: @unchecked Sendable {
     /// The working snapshot: the in-memory one (possibly ahead of the store), else the store's.
     /// Caller holds `lock`.
     private func loadWorking(_ hash: PaymentHash) throws(PaymentError) -> PaymentSnapshot? {
-        let wasPoisoned = progress.lock.withLock { poisoned.remove(hash) != nil }
+        let wasPoisoned = progress.lock.withLock { !poisoned.isEmpty && poisoned.remove(hash) != nil }
         if wasPoisoned {
             working[hash] = nil
             tower.forget(hash)
@@ -350,8 +366,10 @@ public final class PaymentControl: @unchecked Sendable {
 
     private func admit() {
         progress.lock.lock()
-        if !store.isWriterThread {
+        if queued >= options.maxQueuedWrites && !store.isWriterThread {
+            admissionWaiters += 1
             while queued >= options.maxQueuedWrites { progress.wait() }
+            admissionWaiters -= 1
         }
         queued += 1
         progress.lock.unlock()
@@ -365,7 +383,7 @@ public final class PaymentControl: @unchecked Sendable {
     private func release() {
         progress.lock.lock()
         queued -= 1
-        progress.broadcast()
+        if admissionWaiters > 0 { progress.broadcast() }
         progress.lock.unlock()
     }
 
@@ -373,7 +391,8 @@ public final class PaymentControl: @unchecked Sendable {
         progress.lock.lock()
         if seq > committedSeq { committedSeq = seq }
         queued -= 1
-        progress.broadcast()
+        // Wake producers only when enough room is free, to avoid a context switch per change.
+        if admissionWaiters > 0 && (queued <= options.maxQueuedWrites / 2 || queued == 0) { progress.broadcast() }
         progress.lock.unlock()
     }
 }

@@ -44,6 +44,10 @@ public enum PaymentError: Error, Hashable, Sendable, CustomStringConvertible {
     // MARK: Delete / list
     /// DeletePayment on an InFlight payment (LND's wrapping of `ErrPaymentInFlight`, missing space included).
     case cannotDeleteInFlight(PaymentHash)
+    /// DeleteAllPayments with none of its three options set (LND rpcserver).
+    case deleteOptionsMissing
+    /// DeleteAllPayments with `all_payments` and one of the narrowing options (LND rpcserver).
+    case deleteOptionsContradictory
     /// ListPayments with creation_date_start >= creation_date_end (both set).
     case invalidDateRange(start: UInt64, end: UInt64)
 
@@ -82,6 +86,10 @@ public enum PaymentError: Error, Hashable, Sendable, CustomStringConvertible {
         case .attemptAlreadyFailed: return "attempt already failed"
         case let .cannotDeleteInFlight(hash):
             return "payment '\(hash.hex)' has inflight HTLCsand therefore cannot be deleted: payment is in transition"
+        case .deleteOptionsMissing:
+            return "at least one of the options `all_payments`, `failed_payments_only`, or `failed_htlcs_only` must be set to true"
+        case .deleteOptionsContradictory:
+            return "`all_payments` cannot be set to true while either `failed_payments_only` or `failed_htlcs_only` is also set to true"
         case let .invalidDateRange(s, e): return "start date(\(s)) must be before end date(\(e))"
         case let .storage(m): return "payment store: \(m)"
         case .storeClosed: return "payment store is closed"

@@ -1,9 +1,11 @@
 /// One durable change, carrying the snapshot it produces. The store applies the listed change
 /// (not the whole snapshot) and stamps the row with `snapshot.lastUpdateNs`.
 public enum PaymentWrite: Sendable {
-    /// Inserts the payment, or (retry of a Failed one) rewrites its creation info, deletes its
-    /// attempts and reason, and gives it the snapshot's new payment index.
+    /// Inserts a new payment.
     case initPayment(PaymentSnapshot)
+    /// Retry of a Failed payment: rewrites its creation info, deletes its attempts and reason,
+    /// and gives it the snapshot's new payment index.
+    case reinitPayment(PaymentSnapshot)
     case registerAttempt(PaymentSnapshot, attemptID: UInt64)
     /// Settle or fail of one attempt (the snapshot holds the outcome).
     case resolveAttempt(PaymentSnapshot, attemptID: UInt64)
@@ -17,7 +19,7 @@ public enum PaymentWrite: Sendable {
 
     public var paymentHash: PaymentHash? {
         switch self {
-        case .initPayment(let s), .registerAttempt(let s, _), .resolveAttempt(let s, _), .failPayment(let s),
+        case .initPayment(let s), .reinitPayment(let s), .registerAttempt(let s, _), .resolveAttempt(let s, _), .failPayment(let s),
              .removeFailedAttempts(let s): return s.paymentHash
         case .deletePayment(let h): return h
         case .deletePayments: return nil

@@ -32,23 +32,19 @@ struct LightningPayments: Sendable {
             throw GRPCStatus(.unknown, error.description)
         }
         var out = Lnrpc.DeletePaymentResponse()
-        out.status = "payment deleted"
+        out.status = PaymentControl.deletePaymentStatus
         return out
     }
 
     func deleteAllPayments(_ r: Lnrpc.DeleteAllPaymentsRequest) throws -> Lnrpc.DeleteAllPaymentsResponse {
-        if !r.allPayments && !r.failedPaymentsOnly && !r.failedHtlcsOnly {
-            throw GRPCStatus(.unknown, "at least one of the options `all_payments`, `failed_payments_only` or `failed_htlcs_only` must be set to true")
-        }
-        if r.allPayments && (r.failedPaymentsOnly || r.failedHtlcsOnly) {
-            throw GRPCStatus(.unknown, "`all_payments` cannot be true with either `failed_payments_only` or `failed_htlcs_only`")
-        }
-        let n: Int
-        do { n = try control.deletePayments(failedOnly: r.failedPaymentsOnly, failedHtlcsOnly: r.failedHtlcsOnly) } catch {
+        var out = Lnrpc.DeleteAllPaymentsResponse()
+        do {
+            out.status = try control.deleteAllPayments(allPayments: r.allPayments, failedPaymentsOnly: r.failedPaymentsOnly,
+                                                       failedHtlcsOnly: r.failedHtlcsOnly)
+        } catch {
+            // Deleting reports every error as a plain one (code Unknown), as LND does.
             throw GRPCStatus(.unknown, error.description)
         }
-        var out = Lnrpc.DeleteAllPaymentsResponse()
-        out.status = "\(n) payments deleted, failed_htlcs_only=\(r.failedHtlcsOnly)"
         return out
     }
 }

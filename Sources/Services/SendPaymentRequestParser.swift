@@ -87,7 +87,13 @@ public struct SendPaymentRequestParser: Sendable {
             if !r.paymentHash.isEmpty { throw Failure("payment_hash and payment_request cannot appear together") }
             if r.finalCltvDelta != 0 { throw Failure("final_cltv_delta and payment_request cannot appear together") }
             let invoice: Bolt11Invoice
-            do { invoice = try Bolt11Invoice.decode(r.paymentRequest) } catch { throw Failure("\(error)") }
+            do { invoice = try Bolt11Invoice.decode(r.paymentRequest) } catch {
+                // LND's decoder accepts an invoice without `s` and refuses it just below.
+                if error == .semantic(.noPaymentSecret) {
+                    throw Failure("payment request must contain either a payment address or blinded paths")
+                }
+                throw Failure("\(error)")
+            }
             guard invoice.currency == currency else {
                 throw Failure("invoice not for current active network '\(currency.lndNetworkName)'")
             }

@@ -9,7 +9,7 @@ import CNghttp2
 /// more, the rest waits in `pending` and reading pauses until it drains (backpressure).
 final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Sendable {
     let fd: Int32
-    unowned let loop: EventLoop
+    unowned(unsafe) let loop: EventLoop
     let tls: TLSEngine
     var session: HTTP2Session?
     private var token: UInt64 = 0
@@ -82,7 +82,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             guard tls.alpn == "h2", let s = makeSession(self) else { fail("ALPN h2 not negotiated"); return }
             session = s
             s.peerAddress = peerAddress
-            s.onNeedsFlush = { [unowned self] in self.markDirty() }
+            s.onNeedsFlush = { [unowned(unsafe) self] in self.markDirty() }  // cleared in close()
             scheduleKeepalive()
             onEstablished?(self)
         }

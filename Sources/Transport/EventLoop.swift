@@ -77,6 +77,27 @@ public final class EventLoop: @unchecked Sendable {
         thread = tid
     }
 
+    /// Makes the calling thread this loop's thread without running the loop: for socketless tests
+    /// and fuzzing, where one thread drives sessions by hand (see `runPendingTasks`).
+    public func adoptCurrentThread() { threadID = pthread_self() }
+
+    /// Runs queued tasks and due timers once (adopted loops only). Returns the tasks run.
+    @discardableResult
+    public func runPendingTasks() -> Int {
+        queueLock.lock()
+        let tasks = queue
+        queue.removeAll()
+        wakePending = false
+        queueLock.unlock()
+        for t in tasks { t() }
+        _ = runTimers()
+        flushDirty()
+        return tasks.count
+    }
+
+    /// Drops every pending timer (adopted loops only; keeps fuzzing memory flat).
+    public func cancelAllTimers() { timerCallbacks.removeAll(); heap.removeAll() }
+
     /// True when called on this loop's thread.
     public var inEventLoop: Bool { pthread_equal(pthread_self(), threadID) != 0 }
 
@@ -242,6 +263,12 @@ public final class EventLoopGroup: @unchecked Sendable {
         let n = max(1, loopCount ?? EventLoopGroup.availableCores())
         loops = (0..<n).map { EventLoop(index: $0) }
         loops.forEach { $0.start() }
+    }
+
+    /// Wraps existing loops (not started here; e.g. one adopted loop for socketless tests).
+    public init(loops: [EventLoop]) {
+        precondition(!loops.isEmpty)
+        self.loops = loops
     }
 
     /// CPUs this process may run on (honours taskset, unlike sysconf).

@@ -84,6 +84,9 @@ public final class HTTP2Session {
         nghttp2_option_set_max_send_header_block_length(opt, 64 << 10)
         nghttp2_option_set_max_outbound_ack(opt, 1000)
         nghttp2_option_set_max_settings(opt, 32)
+        // No RFC 7540 priority tree (RFC 9113 deprecates it; gRPC does not use it): a cheaper
+        // scheduler, and closed streams need not be retained for it.
+        nghttp2_option_set_no_closed_streams(opt, 1)
         let me = Unmanaged.passUnretained(self).toOpaque()
         var s: OpaquePointer?
         if server {
@@ -102,6 +105,7 @@ public final class HTTP2Session {
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
                                    value: configuration.maxHeaderListSize),
         ]
+        iv.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1))
         if !server {
             iv.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
         }
@@ -304,6 +308,7 @@ public final class HTTP2Session {
         unlink(s)
         s.delegate?.streamClosed(s, errorCode: errorCode)
         s.context = nil
+        s.delegate = nil
     }
 
     fileprivate func read(streamID: Int32, buf: UnsafeMutablePointer<UInt8>, length: Int,
@@ -337,6 +342,7 @@ public final class HTTP2Session {
             s.isClosed = true
             s.delegate?.streamClosed(s, errorCode: errorCode)
             s.context = nil
+            s.delegate = nil
             Unmanaged.passUnretained(s).release()
         }
         nghttp2_session_del(session)

@@ -23,8 +23,10 @@ public protocol HTTP2StreamDelegate: AnyObject {
 /// bounds it (see `bufferedBytes`, `streamWritable`).
 public final class HTTP2Stream {
     public let id: Int32
-    public unowned let session: HTTP2Session
-    public weak var delegate: HTTP2StreamDelegate?
+    /// The owning session (strong; the cycle through nghttp2's stream user data ends at close).
+    public let session: HTTP2Session
+    /// Receives this stream's events; strong, released when the stream closes.
+    public var delegate: HTTP2StreamDelegate?
     /// A slot for the owner's per-stream object (strong).
     public var context: AnyObject?
 
@@ -56,6 +58,11 @@ public final class HTTP2Stream {
         guard !isClosed, !headersSent else { return }
         headersSent = true
         session.submitResponse(self, headers: block, withBody: true)
+    }
+
+    /// Reserves room for `n` more outbound bytes (avoids regrowth for a known response size).
+    public func reserveCapacity(_ n: Int) {
+        if outbound.capacity - outbound.count < n { outbound.reserveCapacity(outbound.count + n) }
     }
 
     /// Appends bytes to the outbound buffer.

@@ -1,1 +1,24 @@
-print("paytrack: not yet wired")
+import Foundation
+
+// paytrack: the command-line client for paytrackd (what lncli is to lnd). Flag parsing and
+// wiring only: the framework lives in Framework/, one file per command family in Commands/.
+signal(SIGPIPE, SIG_DFL)
+Interrupt.install()
+
+let application = Application(commands: [
+    InfoCommands.getInfo,
+    InvoiceCommands.addInvoice,
+    InvoiceCommands.lookupInvoice,
+    InvoiceCommands.listInvoices,
+    InvoiceCommands.decodePayReq,
+    PayCommands.payInvoice,
+    PayCommands.sendPayment,
+    TrackCommands.trackPayment,
+    TrackCommands.trackPayments,
+    PaymentListCommands.listPayments,
+    PaymentListCommands.deletePayments,
+    MacaroonCommands.bakeMacaroon,
+    MacaroonCommands.listPermissions,
+    CallCommand.call,
+])
+exit(application.run(Array(CommandLine.arguments.dropFirst())))

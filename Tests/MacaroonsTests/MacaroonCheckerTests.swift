@@ -171,6 +171,9 @@ final class MacaroonCheckerTests: XCTestCase {
             XCTAssertTrue(GrantedPermissions(MacaroonPermission.admin).allows(RequiredSet(perms)), method)
         }
         XCTAssertTrue(RequiredPermissions.isOpen("/grpc.health.v1.Health/Check"))
+        XCTAssertEqual(RequiredPermissions.methodsWithoutEntry(servedMethods: served + ["/grpc.health.v1.Health/Watch"]), [])
+        XCTAssertEqual(RequiredPermissions.methodsWithoutEntry(servedMethods: served + ["/lnrpc.Lightning/NewAddress"]),
+                       ["/lnrpc.Lightning/NewAddress"])
     }
 
     func testCacheHitsExpiryAndPeerBinding() throws {

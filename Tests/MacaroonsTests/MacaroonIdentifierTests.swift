@@ -56,6 +56,10 @@ final class MacaroonIdentifierTests: XCTestCase {
         XCTAssertMacaroonError("cannot retrieve macaroon: no operations found in macaroon") {
             try check([3, 0x12, 1, 0x30, 0x1a, 2, 0x0a, 0])
         }
+        // A known field with another wire type is an unknown field (protobuf-go), not an error.
+        XCTAssertMacaroonError("cannot retrieve macaroon: no operations found in macaroon") {
+            try check([3, 0x08, 1, 0x18, 5])
+        }
         XCTAssertMacaroonError("cannot retrieve macaroon: cannot get macaroon: root key with id 9 doesn't exist") {
             try check(MacaroonIdentifier(nonce: [], storageID: Array("9".utf8), permissions: [.init("info", "read")]).encoded())
         }

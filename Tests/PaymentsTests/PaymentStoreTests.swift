@@ -161,15 +161,21 @@ final class PaymentStoreTests: XCTestCase {
         try c.failAttempt(Fixture.hash(32), attemptID: 102, Fixture.failure())
         try c.failPayment(Fixture.hash(32), reason: .noRoute)
 
+        XCTAssertPaymentError(try c.deleteAllPayments(allPayments: false, failedPaymentsOnly: false, failedHtlcsOnly: false),
+            "at least one of the options `all_payments`, `failed_payments_only`, or `failed_htlcs_only` must be set to true", code: 2)
+        XCTAssertPaymentError(try c.deleteAllPayments(allPayments: true, failedPaymentsOnly: false, failedHtlcsOnly: true),
+            "`all_payments` cannot be set to true while either `failed_payments_only` or `failed_htlcs_only` is also set to true")
         // failed_htlcs_only: failed attempts of non-in-flight payments go; 0 is reported.
-        XCTAssertEqual(try c.deletePayments(failedOnly: false, failedHtlcsOnly: true), 0)
+        XCTAssertEqual(try c.deleteAllPayments(allPayments: false, failedPaymentsOnly: false, failedHtlcsOnly: true),
+                       "0 payments deleted, failed_htlcs_only=true")
         XCTAssertEqual(try c.fetchPayment(Fixture.hash(32))?.attempts.count, 0)
         XCTAssertEqual(try c.fetchPayment(Fixture.hash(31))?.attempts.count, 2, "in-flight payments untouched")
         // failed_payments_only: only payment 32.
         XCTAssertEqual(try c.deletePayments(failedOnly: true, failedHtlcsOnly: false), 1)
         XCTAssertNil(try c.fetchPayment(Fixture.hash(32)))
         // all: every removable payment (Initiated + Succeeded); the in-flight one stays.
-        XCTAssertEqual(try c.deletePayments(failedOnly: false, failedHtlcsOnly: false), 30)
+        XCTAssertEqual(try c.deleteAllPayments(allPayments: true, failedPaymentsOnly: false, failedHtlcsOnly: false),
+                       "30 payments deleted, failed_htlcs_only=false")
         try h.reopen()
         XCTAssertEqual(try h.store.paymentCount(), 1)
         XCTAssertEqual(try h.control.inFlightPayments().map(\.paymentHash), [Fixture.hash(31)])
@@ -227,5 +233,24 @@ final class PaymentStoreTests: XCTestCase {
         XCTAssertThrowsError(try PaymentCodec.decodeRoute([2] + good.dropFirst()))
         XCTAssertThrowsError(try PaymentCodec.decodeFailure([1, 9, 0, 0], failTimeNs: 0))
         XCTAssertThrowsError(try PaymentCodec.decodeRecords([1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]))
+    }
+}
+
+extension PaymentStoreTests {
+    func testEngineOpenCloseAndClosedErrors() throws {
+        let dir = Fixture.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/data/graph/regtest", withIntermediateDirectories: true)
+        let path = SQLitePaymentStore.defaultPath(dataDirectory: dir, network: "regtest")
+        let engine = try PaymentEngine(path: path, keepFailedAttempts: false)
+        XCTAssertFalse(engine.control.options.keepFailedAttempts)
+        try engine.control.initPayment(Fixture.info(1))
+        engine.close()
+        XCTAssertPaymentError(try engine.control.initPayment(Fixture.info(2)), "payment store is closed")
+        XCTAssertPaymentError(try engine.store.fetchPayment(Fixture.hash(1)), "payment store is closed")
+        let again = try PaymentEngine(path: path)
+        XCTAssertEqual(try again.control.fetchPayment(Fixture.hash(1))?.status, .initiated)
+        XCTAssertEqual(try again.control.inFlightPayments().count, 1)
+        again.close()
     }
 }

@@ -37,11 +37,7 @@ extension Lnrpc.ListPermissionsRequest: GatewayJSONMessage {
         if json == .null { return }
         guard case .object(let members) = json else { throw .expectedObject(message: Self.protoMessageName) }
         for member in members {
-            let value = member.value
-            switch member.key {
-            default:
-                throw .unknownField(message: Self.protoMessageName, field: member.key)
-            }
+            throw .unknownField(message: Self.protoMessageName, field: member.key)
         }
     }
 }

@@ -1,0 +1,152 @@
+import XCTest
+@testable import Transport
+
+/// nghttp2 sessions driven purely by bytes (no socket): a client session talks to a server session.
+final class HTTP2SessionTests: XCTestCase {
+    func request(_ path: String) -> HTTP2HeaderBlock {
+        HTTP2HeaderBlock([(":method", "POST"), (":scheme", "https"), (":path", path), (":authority", "x"),
+                          ("content-type", "application/grpc")])
+    }
+
+    func testRequestResponseWithTrailers() {
+        let server = HTTP2Session(server: true)
+        let rec = RecordingServer()
+        server.delegate = rec
+        rec.configure = { stream, r in
+            r.onRemoteEnded = { s in
+                s.sendHeaders(HTTP2HeaderBlock([(":status", "200")]))
+                s.write(Array("pong:".utf8) + r.data)
+                s.finish(trailers: HTTP2HeaderBlock([("grpc-status", "0")]))
+            }
+        }
+        let client = HTTP2Session(server: false)
+        let resp = RecordingStream()
+        let s = client.openStream(headers: request("/a/b"), delegate: resp)!
+        s.write(Array("ping".utf8))
+        s.finish(trailers: nil)
+        pump(client, server)
+
+        XCTAssertEqual(rec.streams.count, 1)
+        XCTAssertTrue(rec.streams[0].1.headers.contains { $0 == (":path", "/a/b") })
+        XCTAssertEqual(String(decoding: resp.data, as: UTF8.self), "pong:ping")
+        XCTAssertEqual(resp.headerBlocks, 2, "response headers + trailers")
+        XCTAssertTrue(resp.headers.contains { $0 == ("grpc-status", "0") })
+        XCTAssertEqual(resp.closedCode, 0)
+        XCTAssertEqual(server.activeStreams, 0)
+        XCTAssertEqual(client.activeStreams, 0)
+    }
+
+    func testFlowControlLargeBodyAndWritableCallback() {
+        var cfg = HTTP2Configuration()
+        cfg.initialWindowSize = 65535
+        let server = HTTP2Session(server: true, configuration: cfg)
+        let rec = RecordingServer()
+        server.delegate = rec
+        let big = [UInt8](repeating: 7, count: 3_000_000)
+        rec.configure = { stream, r in
+            r.onRemoteEnded = { s in
+                s.sendHeaders(HTTP2HeaderBlock([(":status", "200")]))
+                s.write(big)
+                s.notifyWhenBuffered(atMost: 0)
+            }
+        }
+        final class Finisher: HTTP2StreamDelegate {
+            let inner: RecordingStream
+            init(_ r: RecordingStream) { inner = r }
+            func stream(_ s: HTTP2Stream, header n: UnsafeRawBufferPointer, value v: UnsafeRawBufferPointer) { inner.stream(s, header: n, value: v) }
+            func streamHeadersEnded(_ s: HTTP2Stream, endStream: Bool) { inner.streamHeadersEnded(s, endStream: endStream) }
+            func stream(_ s: HTTP2Stream, data: UnsafeRawBufferPointer) { inner.stream(s, data: data) }
+            func streamRemoteEnded(_ s: HTTP2Stream) { inner.streamRemoteEnded(s) }
+            func streamWritable(_ s: HTTP2Stream) {
+                inner.streamWritable(s)
+                XCTAssertEqual(s.bufferedBytes, 0)
+                s.finish(trailers: HTTP2HeaderBlock([("x", "y")]))   // drained: the producer ends the stream
+            }
+            func streamClosed(_ s: HTTP2Stream, errorCode: UInt32) { inner.streamClosed(s, errorCode: errorCode) }
+        }
+        var finishers: [Finisher] = []
+        let configure = rec.configure!
+        rec.configure = { stream, r in
+            configure(stream, r)
+            let f = Finisher(r); finishers.append(f); stream.delegate = f
+        }
+        let client = HTTP2Session(server: false, configuration: cfg)
+        let resp = RecordingStream()
+        let s = client.openStream(headers: request("/big"), delegate: resp)!
+        s.finish(trailers: nil)
+        pump(client, server, rounds: 500)
+        XCTAssertEqual(resp.data.count, big.count)
+        XCTAssertEqual(rec.streams[0].1.writable, 1)
+        XCTAssertEqual(resp.closedCode, 0)
+    }
+
+    func testGarbageInputIsFatalWithoutCrash() {
+        let server = HTTP2Session(server: true)
+        let junk: [UInt8] = Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        XCTAssertFalse(junk.withUnsafeBytes { server.receive($0) })
+        XCTAssertFalse(server.isAlive)
+    }
+
+    func testResetCancelsServerStream() {
+        let server = HTTP2Session(server: true)
+        let rec = RecordingServer()
+        server.delegate = rec
+        let client = HTTP2Session(server: false)
+        let resp = RecordingStream()
+        let s = client.openStream(headers: request("/slow"), delegate: resp)!
+        pump(client, server)
+        XCTAssertEqual(rec.streams.count, 1)
+        s.reset(errorCode: 8)
+        pump(client, server)
+        XCTAssertEqual(rec.streams[0].1.closedCode, 8)
+        XCTAssertEqual(server.activeStreams, 0)
+    }
+
+    func testGracefulShutdownLetsStreamsFinish() {
+        let server = HTTP2Session(server: true)
+        let rec = RecordingServer()
+        server.delegate = rec
+        let client = HTTP2Session(server: false)
+        let resp = RecordingStream()
+        let s = client.openStream(headers: request("/x"), delegate: resp)!
+        s.finish(trailers: nil)
+        pump(client, server)
+        server.beginGracefulShutdown()
+        XCTAssertTrue(rec.drained)
+        pump(client, server)
+        XCTAssertTrue(server.isAlive, "an open stream keeps the session")
+        let st = rec.streams[0].0
+        st.respondTrailersOnly(HTTP2HeaderBlock([(":status", "200"), ("grpc-status", "14")]))
+        pump(client, server)
+        XCTAssertFalse(server.isAlive, "GOAWAY sent and no streams left")
+        XCTAssertTrue(resp.headers.contains { $0 == ("grpc-status", "14") })
+    }
+
+    func testPingFloodWithoutStreamsEndsSession() {
+        var cfg = HTTP2Configuration()
+        cfg.maxPingStrikes = 2
+        let server = HTTP2Session(server: true, configuration: cfg)
+        let client = HTTP2Session(server: false)
+        pump(client, server)
+        for _ in 0..<5 { client.sendPing(); pump(client, server) }
+        XCTAssertTrue(server.wantsClose)
+    }
+
+    func testCloseAllStreamsNotifiesDelegates() {
+        let server = HTTP2Session(server: true)
+        let rec = RecordingServer()
+        server.delegate = rec
+        let client = HTTP2Session(server: false)
+        _ = client.openStream(headers: request("/1"), delegate: RecordingStream())
+        _ = client.openStream(headers: request("/2"), delegate: RecordingStream())
+        pump(client, server)
+        XCTAssertEqual(server.activeStreams, 2)
+        server.closeAllStreams(errorCode: 0)
+        XCTAssertEqual(rec.streams.map { $0.1.closedCode }, [0, 0])
+        XCTAssertTrue(rec.streams.allSatisfy { $0.0.isClosed })
+        XCTAssertFalse(server.isAlive)
+        // Later use is harmless.
+        rec.streams[0].0.write([1, 2, 3])
+        XCTAssertFalse([UInt8](repeating: 0, count: 10).withUnsafeBytes { server.receive($0) })
+    }
+}
