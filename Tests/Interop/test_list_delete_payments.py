@@ -161,12 +161,12 @@ def test_delete_all_payments(net):
         return net.alice.ln.DeleteAllPayments(ln.DeleteAllPaymentsRequest(**kw))
     with pytest.raises(grpc.RpcError) as e:
         delete_all()
-    lnd.assert_rpc_error(e.value, UNKNOWN, "at least one of the options `all_payments`, `failed_payments_only` "
+    lnd.assert_rpc_error(e.value, UNKNOWN, "at least one of the options `all_payments`, `failed_payments_only`, "
                                            "or `failed_htlcs_only` must be set to true")
     with pytest.raises(grpc.RpcError) as e:
         delete_all(all_payments=True, failed_payments_only=True)
-    lnd.assert_rpc_error(e.value, UNKNOWN, "`all_payments` cannot be true with either `failed_payments_only` "
-                                           "or `failed_htlcs_only`")
+    lnd.assert_rpc_error(e.value, UNKNOWN, "`all_payments` cannot be set to true while either "
+                                           "`failed_payments_only` or `failed_htlcs_only` is also set to true")
     before = _all(net)
     failed = [p for p in before if p.status == lnd.FAILED]
     r = delete_all(failed_payments_only=True)
