@@ -336,3 +336,30 @@ def test_failed_attempts_kept_by_default_pruned_on_request(net, tmp_path):
         assert [(p.payment_hash, list(p.htlcs)) for p in listed] == [(final.payment_hash, [])]
     finally:
         pruned.stop()
+
+
+def test_route_restrictions(net):
+    bob = net.node("bob")
+    height = net.alice.ln.GetInfo(ln.GetInfoRequest()).block_height
+    # outgoing_chan_ids: only alice→erin (channel 3) may be the first hop.
+    inv = bob.add_invoice(value=1_000)
+    final = net.alice.send(payment_request=inv.payment_request, outgoing_chan_ids=[lnd.scid(3)])[-1]
+    assert final.status == lnd.SUCCEEDED
+    for h in final.htlcs:
+        assert h.route.hops[0].chan_id == lnd.scid(3)
+        assert lnd.check_route_policies(h.route, 1_000_000)[0] == "erin"
+    # cltv_limit: dave's 144-block delta does not fit in 150 blocks.
+    inv = bob.add_invoice(value=1_000)
+    final = net.alice.send(payment_request=inv.payment_request, cltv_limit=150)[-1]
+    assert final.status == lnd.SUCCEEDED
+    for h in final.htlcs:
+        assert h.route.total_time_lock - height <= 150
+        assert "dave" not in lnd.check_route_policies(h.route, 1_000_000)
+    # fee_limit_msat: the route's fees stay within it.
+    inv = bob.add_invoice(value=100_000)
+    final = net.alice.send(payment_request=inv.payment_request, fee_limit_sat=0, fee_limit_msat=6_000)[-1]
+    assert final.status == lnd.SUCCEEDED and final.fee_msat <= 6_000
+    # Paying one's own invoice is a self-payment.
+    own = net.alice.add_invoice(value=1_000)
+    e = net.alice.send_error(payment_request=own.payment_request)
+    lnd.assert_rpc_error(e, UNKNOWN, "self-payments not allowed")
