@@ -13,9 +13,9 @@ from lnd import ln, rt
 UNKNOWN_FAILURE = ln.Failure.FailureCode.Value("UNKNOWN_FAILURE")
 
 
-def _start_send(net, pay_req, timeout_seconds=60):
+def _start_send(net, pay_req, timeout_seconds=60, fee_limit_sat=1000):
     return lnd.StreamReader(net.alice.router.SendPaymentV2(rt.SendPaymentRequest(
-        payment_request=pay_req, timeout_seconds=timeout_seconds, fee_limit_sat=1000), timeout=60))
+        payment_request=pay_req, timeout_seconds=timeout_seconds, fee_limit_sat=fee_limit_sat), timeout=60))
 
 
 @pytest.fixture
@@ -94,3 +94,29 @@ def test_timeout_passed_while_down_makes_no_new_attempt(net):
     assert final.htlcs[0].failure.code == UNKNOWN_FAILURE
     looked = net.node("bob").ln.LookupInvoice(ln.PaymentHash(r_hash=inv.r_hash))
     assert looked.state == ln.Invoice.OPEN and looked.amt_paid_msat == 0
+
+
+def test_kill9_while_payee_holds_mpp_parts(net):
+    """An MPP payment killed while bob holds some of its parts: after the restart bob has
+    canceled those parts, and the resumed payment's new HTLCs must be accepted (not taken for
+    replays of the canceled ones because the simulated network numbers HTLCs from 0 again)."""
+    bob = net.node("bob")
+    inv = bob.add_invoice(value=3_000_000)
+    send = _start_send(net, inv.payment_request, fee_limit_sat=100_000)
+    accepted = ln.InvoiceHTLCState.Value("ACCEPTED")
+    lnd.wait_until(lambda: any(h.state == accepted for h in
+                               bob.ln.LookupInvoice(ln.PaymentHash(r_hash=inv.r_hash)).htlcs),
+                   timeout=20, interval=0.02, what="bob to hold a part")
+    net.daemon.kill9()
+    assert send.done.wait(10)
+    _relaunch(net)
+    final = net.alice.track(inv.r_hash, timeout=60)[-1]
+    assert final.status == lnd.SUCCEEDED, final
+    settled = [h for h in final.htlcs if h.status == lnd.HTLC_SUCCEEDED]
+    assert sum(h.route.hops[-1].amt_to_forward_msat for h in settled) == 3_000_000_000
+    looked = net.node("bob").ln.LookupInvoice(ln.PaymentHash(r_hash=inv.r_hash))
+    assert looked.state == ln.Invoice.SETTLED and looked.amt_paid_msat == 3_000_000_000
+    states = [h.state for h in looked.htlcs]
+    assert states.count(ln.InvoiceHTLCState.Value("SETTLED")) == len(settled)
+    assert ln.InvoiceHTLCState.Value("CANCELED") in states           # the parts held at the kill
+    assert len({(h.chan_id, h.htlc_index) for h in looked.htlcs}) == len(looked.htlcs)
