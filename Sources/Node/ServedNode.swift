@@ -65,6 +65,7 @@ public final class ServedNode: @unchecked Sendable {
 
         var invoiceConfig = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
         invoiceConfig.acceptKeysend = true
+        invoiceConfig.mppTimeoutSeconds = config.mppTimeoutSeconds
         invoices = try InvoiceRegistry(path: directory.invoicesDatabasePath, configuration: invoiceConfig)
         network.setPayeeHandler(InvoicePayee(registry: invoices), for: id)
 
@@ -90,11 +91,13 @@ public final class ServedNode: @unchecked Sendable {
     }
 
     /// An in-memory invoice registry accepting keysend for a simulated node nobody serves.
-    static func memoryRegistry(alias: String, network: SimulatedNetwork, networkName: String) throws -> InvoiceRegistry? {
+    static func memoryRegistry(alias: String, network: SimulatedNetwork, networkName: String,
+                               mppTimeoutSeconds: Int64) throws -> InvoiceRegistry? {
         guard let id = network.nodeID(alias: alias), let key = network.privateKey(of: id),
               let currency = Currency(network: networkName) else { return nil }
         var c = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
         c.acceptKeysend = true
+        c.mppTimeoutSeconds = mppTimeoutSeconds
         let registry = try InvoiceRegistry(path: ":memory:", configuration: c)
         network.setPayeeHandler(InvoicePayee(registry: registry), for: id)
         return registry

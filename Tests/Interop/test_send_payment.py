@@ -363,3 +363,35 @@ def test_route_restrictions(net):
     own = net.alice.add_invoice(value=1_000)
     e = net.alice.send_error(payment_request=own.payment_request)
     lnd.assert_rpc_error(e, UNKNOWN, "self-payments not allowed")
+
+
+def test_incomplete_mpp_set_times_out_at_the_payee(tmp_path):
+    """max_parts=2 for 4.29M sat: one half fits carol→bob, the other half has no path with
+    that much liquidity and the payment may not split further. bob holds the first half until
+    its MPP timeout (--sim.mpptimeout 2) and fails it with MPP_TIMEOUT; alice retries that half
+    until her timeout (as LND: an MPP timeout is not a final failure), then the payment ends
+    FAILED/TIMEOUT. Before the fix nothing expired held sets: the held HTLC never resolved and
+    the payment stayed IN_FLIGHT forever, past its timeout."""
+    n = lnd.Net(tmp_path / "node", "--sim.latency", "0", "--sim.mpptimeout", "2",
+                channel_options=lnd.NO_BDP_PROBE).start()
+    try:
+        inv = n.node("bob").add_invoice(value=4_290_000)
+        out = n.alice.send(payment_request=inv.payment_request, max_parts=2, timeout_seconds=5, timeout=30)
+        final = out[-1]
+        assert final.status == lnd.FAILED
+        assert final.failure_reason == REASON("FAILURE_REASON_TIMEOUT")
+        assert len(final.htlcs) >= 1
+        for h in final.htlcs:
+            assert h.status == lnd.HTLC_FAILED
+            assert h.failure.code == ln.Failure.FailureCode.Value("MPP_TIMEOUT")
+            assert h.failure.failure_source_index == len(h.route.hops)
+            assert h.route.hops[-1].amt_to_forward_msat == 2_145_000_000
+            assert h.route.hops[-1].mpp_record.total_amt_msat == 4_290_000_000
+            assert h.resolve_time_ns - h.attempt_time_ns >= 1_000_000_000
+        # The timeout was recorded while the last half was still held (§5.5).
+        assert any(p.status == lnd.IN_FLIGHT and p.failure_reason == REASON("FAILURE_REASON_TIMEOUT") for p in out)
+        looked = n.node("bob").ln.LookupInvoice(ln.PaymentHash(r_hash=inv.r_hash))
+        assert looked.state == ln.Invoice.OPEN and looked.amt_paid_msat == 0
+        assert [h.state for h in looked.htlcs] == [ln.InvoiceHTLCState.Value("CANCELED")] * len(final.htlcs)
+    finally:
+        n.stop()
