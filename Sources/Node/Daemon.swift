@@ -43,7 +43,9 @@ public enum Daemon {
                 unserved.append(registry)
             }
         }
-        for (node, _) in nodes { try node.resume() }
+        // Only served nodes keep invoices across restarts (the others' registries are in memory).
+        let payees = Dictionary(uniqueKeysWithValues: nodes.map { ($0.0.nodeID, $0.0.invoices) })
+        for (node, _) in nodes { try node.resume(payees: payees) }
         // Payees fail incomplete MPP sets with mpp_timeout once held too long; nothing else
         // drives that clock, so without this a payment whose set never completes stays in
         // flight forever.

@@ -103,9 +103,16 @@ public final class ServedNode: @unchecked Sendable {
         return registry
     }
 
-    /// Resumes payments a previous process left in flight (their HTLCs died with it).
-    public func resume() throws {
-        try router.resumePayments()
+    /// Resumes payments a previous process left in flight (their HTLCs died with it);
+    /// `payees` are the served nodes' invoice registries, asked whether an attempt's final node
+    /// already settled it.
+    public func resume(payees: [NodeID: InvoiceRegistry] = [:]) throws {
+        try router.resumePayments { destination, hash in
+            guard let registry = payees[destination], let invoice = try? registry.lookupInvoice(rHash: hash.bytes),
+                  invoice.state == .settled, let preimage = invoice.rPreimage,
+                  Crypto.SHA256.hash(preimage) == hash.bytes else { return nil }
+            return preimage
+        }
     }
 
     /// GetInfo's view of this node now.

@@ -120,3 +120,23 @@ def test_kill9_while_payee_holds_mpp_parts(net):
     assert states.count(ln.InvoiceHTLCState.Value("SETTLED")) == len(settled)
     assert ln.InvoiceHTLCState.Value("CANCELED") in states           # the parts held at the kill
     assert len({(h.chan_id, h.htlc_index) for h in looked.htlcs}) == len(looked.htlcs)
+
+
+def test_kill9_after_payee_settled(net):
+    """Killed after bob settled the HTLC but before the settle travelled back to alice: bob
+    has the money, so the payment must end SUCCEEDED with bob's preimage (LND learns the
+    fulfil again when the channel re-establishes), not be retried and failed."""
+    bob = net.node("bob")
+    inv = bob.add_invoice(value=5_000)
+    send = _start_send(net, inv.payment_request)
+    lnd.wait_until(lambda: bob.ln.LookupInvoice(ln.PaymentHash(r_hash=inv.r_hash)).state == ln.Invoice.SETTLED,
+                   timeout=20, interval=0.02, what="bob to settle")
+    assert all(p.status == lnd.IN_FLIGHT for p in send.messages)     # alice does not know yet
+    net.daemon.kill9()
+    assert send.done.wait(10)
+    _relaunch(net)
+    final = net.alice.track(inv.r_hash, timeout=60)[-1]
+    looked = net.node("bob").ln.LookupInvoice(ln.PaymentHash(r_hash=inv.r_hash))
+    assert looked.state == ln.Invoice.SETTLED and looked.amt_paid_msat == 5_000_000
+    assert final.status == lnd.SUCCEEDED, final
+    assert final.payment_preimage == looked.r_preimage.hex()
