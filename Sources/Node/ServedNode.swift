@@ -36,6 +36,7 @@ public final class ServedNode: @unchecked Sendable {
     let currency: Currency
     let log: Logger
     var server: GRPCServer?
+    var routerService: RouterService?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
                 certPath: String? = nil, keyPath: String? = nil, sink: LogSink) throws {
@@ -148,8 +149,10 @@ public final class ServedNode: @unchecked Sendable {
         let sender = NodePaymentSender(parser: parser, router: router)
         let reflection = ReflectionService(descriptors: LightningDescriptors.files,
                                            serviceNames: LightningDescriptors.serviceNames + ["grpc.health.v1.Health"])
+        let router = RouterService(tower: tower, marshaller: marshaller, work: work, sender: sender)
+        routerService = router
         return [
-            RouterService(tower: tower, marshaller: marshaller, work: work, sender: sender),
+            router,
             LightningService(control: control, marshaller: marshaller, macaroons: macaroons, invoices: invoices,
                              currency: currency, version: PayTrackVersion.string,
                              nodeInfo: { [unowned self] in nodeInfo() }, work: work,
@@ -182,6 +185,7 @@ public final class ServedNode: @unchecked Sendable {
     /// Graceful stop: NOT_SERVING, GOAWAY, unary calls finish, streams end UNAVAILABLE.
     public func shutdown(gracePeriod: Duration) {
         health.shutdown()
+        routerService?.shutdown()
         server?.shutdown(gracePeriod: gracePeriod)
         paymentStore.close()
     }

@@ -176,3 +176,24 @@ def test_usestatusinitiated_shows_initiated(tmp_path):
         assert n.alice.track(inv.r_hash)[0].status == lnd.SUCCEEDED
     finally:
         n.stop()
+
+
+def test_streams_end_with_lnd_status_on_shutdown(tmp_path):
+    """§3.6/§12: on server shutdown the router's streams (TrackPaymentV2, TrackPayments,
+    SendPaymentV2) end with `routerrpc server shutting down`, code Unknown."""
+    n = lnd.Net(tmp_path / "node", "--sim.latency", "1000", channel_options=lnd.NO_BDP_PROBE).start()
+    try:
+        inv = n.node("bob").add_invoice(value=1_000)
+        send = _start_send(n, inv.payment_request)
+        send.wait_for(lambda p: len(p.htlcs) == 1)
+        track = lnd.StreamReader(n.alice.router.TrackPaymentV2(rt.TrackPaymentRequest(payment_hash=inv.r_hash), timeout=60))
+        track.next()
+        all_ = lnd.StreamReader(n.alice.router.TrackPayments(rt.TrackPaymentsRequest(), timeout=60))
+        all_.next()
+        assert n.daemon.stop() == 0
+        for r in (send, track, all_):
+            assert r.done.wait(10)
+            assert r.error is not None
+            assert (r.error.code(), r.error.details()) == (grpc.StatusCode.UNKNOWN, "routerrpc server shutting down")
+    finally:
+        n.stop()
