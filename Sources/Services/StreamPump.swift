@@ -27,7 +27,9 @@ public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
     let encode: (Source.Item) -> [UInt8]?
     let finalStatus: () -> GRPCStatus
     private var first: Source.Item?
-    private var done = false
+    private var done = false { didSet { if done && !oldValue { onFinish?() } } }
+    /// Runs once when the pump ends for any reason (finished, stopped or cancelled); set before `start`.
+    public var onFinish: (@Sendable () -> Void)?
 
     /// - Parameters:
     ///   - encode: serializes an item, or returns nil to skip it (filters such as
