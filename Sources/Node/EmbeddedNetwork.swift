@@ -33,18 +33,13 @@ enum EmbeddedNetwork {
 /// (settle with the preimage, hold MPP parts, or fail with BOLT 4 final-node errors).
 struct InvoicePayee: PayeeHandler {
     let registry: InvoiceRegistry
-    /// The simulated network numbers HTLCs from 0 in every process, but the registry keeps the
-    /// (channel, htlc index) circuit keys of earlier processes and treats a repeated key as a
-    /// replay (a canceled one is failed). Offsetting by the process start (ms << 20) keeps the
-    /// keys unique across restarts, as LND's persisted per-channel HTLC counters are.
-    static let processEpoch = UInt64(Date().timeIntervalSince1970 * 1000) << 20
 
     func handle(_ htlc: Simnet.IncomingHTLC) async -> PayeeDecision {
         let resolution = await registry.acceptHTLC(
             paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat, paymentAddr: htlc.payload.paymentAddr,
             totalMsat: htlc.payload.paymentAddr == nil ? nil : htlc.payload.totalAmountMsat,
             expiry: htlc.cltvExpiry, currentHeight: htlc.currentHeight, customRecords: htlc.payload.customRecords,
-            chanID: htlc.incomingChannel.rawValue, htlcIndex: Self.processEpoch &+ htlc.htlcID)
+            chanID: htlc.incomingChannel.rawValue, htlcIndex: htlc.htlcID)
         switch resolution {
         case .settle(let preimage):
             return .settle(preimage: preimage)

@@ -15,11 +15,13 @@ public final class RouterService: GRPCService, @unchecked Sendable {
     let encoded = EncodedPaymentCache()
     let live = LiveStreams()
 
-    /// LND `errServerShuttingDown`: how the router's streams end when the server stops (§3.6, §12).
-    static let shuttingDown = GRPCStatus(.unknown, "routerrpc server shutting down")
+    /// How the router's streams end when the server stops: LND's text (`errServerShuttingDown`,
+    /// §3.6, §12) with code UNAVAILABLE rather than LND's Unknown, so that gRPC clients treat it as
+    /// retryable (the transport's drain contract; docs/API.md).
+    static let shuttingDown = GRPCStatus(.unavailable, "routerrpc server shutting down")
 
     /// Ends every open TrackPaymentV2, TrackPayments and SendPaymentV2 stream with
-    /// `routerrpc server shutting down` (code Unknown), as LND does; later streams get the same.
+    /// `routerrpc server shutting down` (code UNAVAILABLE); later streams get the same.
     /// Call before the transport's graceful shutdown.
     public func shutdown() {
         for stop in live.closeAll() { stop() }

@@ -52,6 +52,10 @@ public final class HTTP2Session {
     private(set) var lastFrameReceived: UInt64 = 0
     private var lastPingReceived: UInt64 = 0
     private var pingStrikes = 0
+    /// Set when this side queued HEADERS or DATA since the last ping: grpc-go's
+    /// `resetPingStrikes` — the next ping is forgiven and the strikes restart from zero, so a
+    /// client's BDP pings on a busy stream are not punished.
+    private var sentSinceLastPing = false
     private var pendingWritable: [HTTP2Stream] = []
     private var lastStreamID: Int32 = 0
     var pingAcked = true
@@ -217,6 +221,7 @@ public final class HTTP2Session {
     func needsFlush() { onNeedsFlush?() }
 
     func submitResponse(_ s: HTTP2Stream, headers: HTTP2HeaderBlock, withBody: Bool) {
+        sentSinceLastPing = true
         if withBody {
             var provider = nghttp2_data_provider()
             provider.read_callback = readCallback
@@ -228,6 +233,7 @@ public final class HTTP2Session {
     }
 
     func resumeData(_ s: HTTP2Stream) {
+        sentSinceLastPing = true
         nghttp2_session_resume_data(session, s.id)
     }
 
@@ -284,6 +290,12 @@ public final class HTTP2Session {
     /// `maxPingStrikes` strikes end the connection with GOAWAY ENHANCE_YOUR_CALM "too_many_pings".
     private func checkPingPolicy() {
         let now = monotonicNanos()
+        if sentSinceLastPing {
+            sentSinceLastPing = false
+            pingStrikes = 0
+            lastPingReceived = now
+            return
+        }
         var bad = false
         if activeStreams == 0 && !configuration.permitPingWithoutStream {
             // grpc-go allows one ping per 2 hours without streams.

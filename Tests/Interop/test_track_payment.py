@@ -180,7 +180,7 @@ def test_usestatusinitiated_shows_initiated(tmp_path):
 
 def test_streams_end_with_lnd_status_on_shutdown(tmp_path):
     """§3.6/§12: on server shutdown the router's streams (TrackPaymentV2, TrackPayments,
-    SendPaymentV2) end with `routerrpc server shutting down`, code Unknown."""
+    SendPaymentV2) end with `routerrpc server shutting down`, code UNAVAILABLE (LND: Unknown; docs/API.md)."""
     n = lnd.Net(tmp_path / "node", "--sim.latency", "1000", channel_options=lnd.NO_BDP_PROBE).start()
     try:
         inv = n.node("bob").add_invoice(value=1_000)
@@ -194,6 +194,6 @@ def test_streams_end_with_lnd_status_on_shutdown(tmp_path):
         for r in (send, track, all_):
             assert r.done.wait(10)
             assert r.error is not None
-            assert (r.error.code(), r.error.details()) == (grpc.StatusCode.UNKNOWN, "routerrpc server shutting down")
+            assert (r.error.code(), r.error.details()) == (grpc.StatusCode.UNAVAILABLE, "routerrpc server shutting down")
     finally:
         n.stop()
