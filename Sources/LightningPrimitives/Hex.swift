@@ -1,0 +1,47 @@
+/// Lowercase hexadecimal encoding and lenient (either case) decoding: the one hex codec of the
+/// package (Crypto re-exports it as `Crypto.Hex`; Routing, Payments, Invoices and Macaroons use it).
+///
+/// `@inlinable` so callers on hot paths (payment hashes in marshalled payments) get a specialized,
+/// inlined loop as they had with their own copies.
+public enum Hex {
+    @usableFromInline static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Two lowercase hex digits per byte.
+    @inlinable
+    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes hex of either case; nil for odd length or a non-hex character.
+    @inlinable
+    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count / 2)
+        var i = 0
+        while i < utf8.count {
+            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    /// The value of one ASCII hex digit of either case (`0-9`, `a-f`, `A-F`), nil for any other byte.
+    @inlinable @inline(__always)
+    public static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x61...0x66: return c - 0x61 + 10
+        case 0x41...0x46: return c - 0x41 + 10
+        default: return nil
+        }
+    }
+}

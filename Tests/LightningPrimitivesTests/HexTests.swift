@@ -1,0 +1,29 @@
+import LightningPrimitives
+import XCTest
+
+final class HexTests: XCTestCase {
+    func testEncodeIsLowercase() {
+        XCTAssertEqual(Hex.encode([0x00, 0x0f, 0xab, 0xff]), "000fabff")
+        XCTAssertEqual(Hex.encode([UInt8]()), "")
+        XCTAssertEqual(Hex.encode([UInt8](repeating: 0xcd, count: 3)[1...]), "cdcd")
+    }
+
+    func testDecodeEitherCaseAndRejects() {
+        XCTAssertEqual(Hex.decode("000FabfF"), [0x00, 0x0f, 0xab, 0xff])
+        XCTAssertEqual(Hex.decode(""), [])
+        XCTAssertNil(Hex.decode("abc"))
+        XCTAssertNil(Hex.decode("0g"))
+        XCTAssertNil(Hex.decode("é0"))
+    }
+
+    func testNibble() {
+        for (i, c) in "0123456789abcdef".utf8.enumerated() { XCTAssertEqual(Hex.nibble(c), UInt8(i)) }
+        for (i, c) in "ABCDEF".utf8.enumerated() { XCTAssertEqual(Hex.nibble(c), UInt8(10 + i)) }
+        for c: UInt8 in [0x2f, 0x3a, 0x40, 0x47, 0x60, 0x67, 0xff] { XCTAssertNil(Hex.nibble(c)) }
+    }
+
+    func testRoundTrip() {
+        let bytes = (0...255).map { UInt8($0) }
+        XCTAssertEqual(Hex.decode(Hex.encode(bytes)), bytes)
+    }
+}
