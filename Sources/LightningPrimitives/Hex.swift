@@ -45,3 +45,32 @@ public enum Hex {
         }
     }
 }
+
+extension Hex {
+    /// Why `decode` refuses a text, as Go's `encoding/hex.Decode` reports it (LND decodes
+    /// macaroon metadata and `r_hash_str` with it): the first non-hex byte or an odd length.
+    public enum DecodeFailure: Error, Equatable, Sendable {
+        /// Go `InvalidByteError`: the byte that is not a hex digit.
+        case invalidByte(UInt8)
+        /// Go `ErrLength`.
+        case oddLength
+    }
+
+    /// The failure `decode(text)` has, found in Go's order (pairs left to right, first byte of a
+    /// pair before the second, then a trailing odd byte: invalid before odd length); nil exactly
+    /// when `decode(text)` succeeds. Callers format it with Go's texts.
+    public static func decodeFailure(_ text: some StringProtocol) -> DecodeFailure? {
+        let src = Array(text.utf8)
+        var j = 1
+        while j < src.count {
+            if nibble(src[j - 1]) == nil { return .invalidByte(src[j - 1]) }
+            if nibble(src[j]) == nil { return .invalidByte(src[j]) }
+            j += 2
+        }
+        if src.count % 2 == 1 {
+            if nibble(src[j - 1]) == nil { return .invalidByte(src[j - 1]) }
+            return .oddLength
+        }
+        return nil
+    }
+}

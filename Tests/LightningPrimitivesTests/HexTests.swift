@@ -26,4 +26,20 @@ final class HexTests: XCTestCase {
         let bytes = (0...255).map { UInt8($0) }
         XCTAssertEqual(Hex.decode(Hex.encode(bytes)), bytes)
     }
+
+    /// Go `encoding/hex.Decode`'s order: within a pair the first byte is checked first; an odd
+    /// trailing byte that is not hex is an invalid byte, not an odd length.
+    func testDecodeFailureInGoOrder() {
+        XCTAssertNil(Hex.decodeFailure("00aB"))
+        XCTAssertNil(Hex.decodeFailure(""))
+        XCTAssertEqual(Hex.decodeFailure("zg"), .invalidByte(UInt8(ascii: "z")))
+        XCTAssertEqual(Hex.decodeFailure("0g"), .invalidByte(UInt8(ascii: "g")))
+        XCTAssertEqual(Hex.decodeFailure("abc"), .oddLength)
+        XCTAssertEqual(Hex.decodeFailure("abx"), .invalidByte(UInt8(ascii: "x")))
+        XCTAssertEqual(Hex.decodeFailure("xbc"), .invalidByte(UInt8(ascii: "x")))
+        XCTAssertEqual(Hex.decodeFailure("é"), .invalidByte(0xc3))
+        for text in ["", "0", "00", "0g", "g0", "abc", "ABCDEF", "é0", "0é"] {
+            XCTAssertEqual(Hex.decode(text) == nil, Hex.decodeFailure(text) != nil, text)
+        }
+    }
 }
