@@ -98,18 +98,5 @@ public enum InvoiceError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Go's `hex.DecodeString` error text for `text`, nil when it decodes (the check order is the
-/// shared `Hex.decodeFailure`).
-func goHexError(_ text: String) -> String? {
-    func invalid(_ c: UInt8) -> String {
-        let hexDigits = String(c, radix: 16, uppercase: true)
-        let code = "U+" + String(repeating: "0", count: max(0, 4 - hexDigits.count)) + hexDigits
-        let printable = (0x20...0x7e).contains(c) || c >= 0xa1
-        return "encoding/hex: invalid byte: " + code + (printable ? " '\(Character(Unicode.Scalar(c)))'" : "")
-    }
-    switch Hex.decodeFailure(text) {
-    case nil: return nil
-    case .invalidByte(let c): return invalid(c)
-    case .oddLength: return "encoding/hex: odd length hex string"
-    }
-}
+/// Go's `hex.DecodeString` error text for `text`, nil when it decodes (shared `Hex.decodeFailure`).
+func goHexError(_ text: String) -> String? { Hex.decodeFailure(text)?.description }

@@ -49,16 +49,35 @@ public enum Hex {
 extension Hex {
     /// Why `decode` refuses a text, as Go's `encoding/hex.Decode` reports it (LND decodes
     /// macaroon metadata and `r_hash_str` with it): the first non-hex byte or an odd length.
-    public enum DecodeFailure: Error, Equatable, Sendable {
+    /// `description` is Go's error text: `encoding/hex: invalid byte: U+0067 'g'` (the byte as
+    /// `%#U`, without the quoted character when Go's `strconv.IsPrint` says it is not printable),
+    /// `encoding/hex: odd length hex string`.
+    public enum DecodeFailure: Error, Equatable, Sendable, CustomStringConvertible {
         /// Go `InvalidByteError`: the byte that is not a hex digit.
         case invalidByte(UInt8)
         /// Go `ErrLength`.
         case oddLength
+
+        public var description: String {
+            switch self {
+            case .oddLength:
+                return "encoding/hex: odd length hex string"
+            case .invalidByte(let b):
+                let digits = String(b, radix: 16, uppercase: true)
+                let code = "U+" + String(repeating: "0", count: 4 - digits.count) + digits
+                // strconv.IsPrint over Latin-1: not the C0/C1 controls, DEL, NBSP or soft hyphen.
+                let printable = (0x20...0x7e).contains(b) || ((0xa1...0xff).contains(b) && b != 0xad)
+                guard printable else { return "encoding/hex: invalid byte: " + code }
+                var text = "encoding/hex: invalid byte: " + code + " '"
+                text.unicodeScalars.append(Unicode.Scalar(b))
+                return text + "'"
+            }
+        }
     }
 
     /// The failure `decode(text)` has, found in Go's order (pairs left to right, first byte of a
     /// pair before the second, then a trailing odd byte: invalid before odd length); nil exactly
-    /// when `decode(text)` succeeds. Callers format it with Go's texts.
+    /// when `decode(text)` succeeds.
     public static func decodeFailure(_ text: some StringProtocol) -> DecodeFailure? {
         let src = Array(text.utf8)
         var j = 1

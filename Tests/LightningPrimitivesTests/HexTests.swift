@@ -42,4 +42,16 @@ final class HexTests: XCTestCase {
             XCTAssertEqual(Hex.decode(text) == nil, Hex.decodeFailure(text) != nil, text)
         }
     }
+
+    /// Go's texts (`%#U` of the byte; the quoted character only when strconv.IsPrint).
+    func testDecodeFailureTexts() {
+        XCTAssertEqual(Hex.DecodeFailure.oddLength.description, "encoding/hex: odd length hex string")
+        XCTAssertEqual(Hex.DecodeFailure.invalidByte(0x67).description, "encoding/hex: invalid byte: U+0067 'g'")
+        XCTAssertEqual(Hex.DecodeFailure.invalidByte(0x20).description, "encoding/hex: invalid byte: U+0020 ' '")
+        XCTAssertEqual(Hex.DecodeFailure.invalidByte(0x00).description, "encoding/hex: invalid byte: U+0000")
+        XCTAssertEqual(Hex.DecodeFailure.invalidByte(0x7f).description, "encoding/hex: invalid byte: U+007F")
+        XCTAssertEqual(Hex.DecodeFailure.invalidByte(0xa0).description, "encoding/hex: invalid byte: U+00A0")
+        XCTAssertEqual(Hex.DecodeFailure.invalidByte(0xad).description, "encoding/hex: invalid byte: U+00AD")
+        XCTAssertEqual(Hex.DecodeFailure.invalidByte(0xc3).description, "encoding/hex: invalid byte: U+00C3 'Ã'")
+    }
 }
