@@ -91,7 +91,14 @@ public final class RouterService: GRPCService, @unchecked Sendable {
             return
         }
         let noInflight = request.noInflightUpdates
-        if tower.cachedPayment(hash) != nil {
+        if let cached = tower.cachedPayment(hash) {
+            if cached.status.isTerminal {
+                // Fastest path (§3.3): a payment already terminal at subscription gets exactly
+                // this snapshot and the stream ends OK — no mailbox, no subscription.
+                _ = writer.send(encode(cached))
+                writer.finish(.ok)
+                return
+            }
             // Fast path: the snapshot is in memory; subscribe and start on this loop.
             do {
                 stream(try tower.subscribePayment(hash), noInflightUpdates: noInflight, context, writer)
