@@ -175,6 +175,9 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
         if isStreaming { connection.streamingEnded(self) }
         if !wasFinished || errorCode != 0 { cancel() }
+        // The stream is gone: nothing can cancel the call any more, and its callbacks (which often
+        // capture the stream's producer, which holds this call) must not keep it alive.
+        cancelCallbacks.removeAll()
         readyCallback = nil
         bidi = nil
     }
@@ -237,9 +240,6 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         if isStreaming { connection.streamingEnded(self) }
         readyCallback = nil
         bidi = nil
-        // The call is over: nothing may cancel it any more, and the callbacks (which often capture
-        // the stream's producer, which holds this call) must not keep it alive.
-        cancelCallbacks.removeAll()
         if stream.headersSentPublic {
             stream.finish(trailers: StaticHeaders.trailers(status))
         } else if status.code == .ok {
