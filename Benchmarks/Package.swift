@@ -26,5 +26,11 @@ let package = Package(
         .executableTarget(name: "RoutingBench", dependencies: [
             .product(name: "Routing", package: "PayTrack"),
         ]),
+        .executableTarget(name: "StreamsBench", dependencies: [
+            .product(name: "GRPC", package: "PayTrack"),
+            .product(name: "Transport", package: "PayTrack"),
+            .product(name: "LightningRPC", package: "PayTrack"),
+            .product(name: "ProtoWire", package: "PayTrack"),
+        ]),
     ]
 )
