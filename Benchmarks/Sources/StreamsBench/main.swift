@@ -50,7 +50,7 @@ guard !settings.paytrackd.isEmpty, FileManager.default.isExecutableFile(atPath: 
 }
 signal(SIGPIPE, SIG_IGN)
 var lim = rlimit()
-getrlimit(RLIMIT_NOFILE, &lim)
+getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lim)
 let loops = makeLoops(settings.clientLoops)
 log("StreamsBench: paytrackd \(settings.paytrackd); \(ProcessInfo.processInfo.activeProcessorCount) cores; open-file limit \(lim.rlim_cur); load average \(loadAverage())")
 
