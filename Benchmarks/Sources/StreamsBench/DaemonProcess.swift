@@ -28,8 +28,16 @@ final class DaemonProcess {
                     "--sim.latency", String(latencyMs)]
         if let t = threads { args += ["--threads", String(t)] }
         args += extra
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = args
+        // STREAMSBENCH_WRAP="heaptrack -o FILE" runs the daemon under a profiler (RSS figures then
+        // describe the wrapper's process, not the daemon: use only for the allocation profile).
+        if let wrap = ProcessInfo.processInfo.environment["STREAMSBENCH_WRAP"], !wrap.isEmpty {
+            let words = wrap.split(separator: " ").map(String.init)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = words + [binary] + args
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = args
+        }
         let log = FileHandle(forWritingAtPath: datadir + "/paytrackd.log") ?? {
             FileManager.default.createFile(atPath: datadir + "/paytrackd.log", contents: nil)
             return FileHandle(forWritingAtPath: datadir + "/paytrackd.log")!

@@ -14,7 +14,7 @@ struct Settings {
     var latencyMs = 600_000
     var fanoutSubscribers = 10_000
     var fanoutConnections = 10
-    var fanoutLatencyMs = 20_000
+    var fanoutLatencyMs = 3_000
     var clientLoops = 2
     var sendConnections = 4
     var serverThreads: Int?

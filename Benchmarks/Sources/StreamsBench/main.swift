@@ -11,7 +11,7 @@
 //
 // Usage: StreamsBench --paytrackd PATH [memory] [fanout] [--runs 3] [--payments 1000]
 //        [--connections 100] [--streams-per-connection 1000] [--latency 600000]
-//        [--fanout-subscribers 10000] [--fanout-connections 10] [--fanout-latency 20000]
+//        [--fanout-subscribers 10000] [--fanout-connections 10] [--fanout-latency 3000]
 //        [--client-loops 2] [--threads N (daemon event loops)]
 import Foundation
 import Glibc
