@@ -15,6 +15,7 @@ struct Settings {
     var fanoutSubscribers = 10_000
     var fanoutConnections = 10
     var fanoutLatencyMs = 3_000
+    var finishLatencyMs = 10_000
     var clientLoops = 2
     var sendConnections = 4
     var serverThreads: Int?
@@ -121,15 +122,57 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     r.subscribers = load.total
     r.endedOK = load.finishedOK.load(ordering: .relaxed)
     guard done else { throw BenchError("only \(load.finished.load(ordering: .relaxed)) of \(load.total) subscribers ended") }
+    (r.delivered, r.latenciesMs) = settleLatencies(load)
+    load.close()
+    for c in senders { c.close() }
+    bob.close()
+    return r
+}
+
+/// For every subscriber that received a SUCCEEDED snapshot: milliseconds from the settled HTLC's
+/// resolve_time_ns to the client's receipt.
+func settleLatencies(_ load: TrackStreams) -> (Int, [Double]) {
+    var delivered = 0
+    var ms: [Double] = []
     for sub in load.subscribers {
         for (i, bytes) in sub.later.enumerated() {
             guard let p = try? Lnrpc.Payment(serializedBytes: bytes), p.status == .succeeded else { continue }
             let resolve = p.htlcs.filter { $0.status == .succeeded }.map(\.resolveTimeNs).max() ?? 0
             guard resolve > 0 else { continue }
-            r.delivered += 1
-            r.latenciesMs.append(Double(sub.receivedAt[i + 1] - resolve) / 1e6)
+            delivered += 1
+            ms.append(Double(sub.receivedAt[i + 1] - resolve) / 1e6)
         }
     }
+    return (delivered, ms)
+}
+
+/// (b) check: the memory scenario's streams (C x S over N payments) with `--finish-latency`
+/// short enough that the payments settle during the run: every stream must receive its payment's
+/// SUCCEEDED snapshot and end OK; latency as in (c), under the full stream load.
+func finishRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
+    let d = try DaemonProcess(binary: s.paytrackd, latencyMs: s.finishLatencyMs, threads: s.serverThreads)
+    defer { d.stop() }
+    let senders = try connect(s.sendConnections, port: d.port, cert: d.aliceCert, loops: loops)
+    let bob = try connect(1, port: d.bobPort, cert: d.bobCert, loops: loops)[0]
+    let payments = InFlightPayments(alice: senders, bob: bob)
+    let tPay = monotonicSeconds()
+    try payments.make(count: s.payments)
+    let clients = try connect(s.connections, port: d.port, cert: d.aliceCert, loops: loops)
+    let load = TrackStreams(clients: clients)
+    load.open(perConnection: s.streamsPerConnection, hashes: payments.hashes, record: true)
+    let (_, ok) = load.wait(for: load.total) { load.firstSnapshots.load(ordering: .relaxed) }
+    guard ok else { throw BenchError("only \(load.firstSnapshots.load(ordering: .relaxed)) of \(load.total) streams got a first snapshot") }
+    let early = load.finished.load(ordering: .relaxed)
+    if early > 0 { throw BenchError("\(early) streams ended before all were attached: raise --finish-latency") }
+    log("  \(load.total) streams attached \(fmt(monotonicSeconds() - tPay, 1)) s after the first payment started; waiting for the payments to settle")
+    let cpu0 = d.cpuSeconds()
+    let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 300, limitSeconds: 900)
+    var r = FanoutRun()
+    r.cpuSeconds = d.cpuSeconds() - cpu0
+    r.subscribers = load.total
+    r.endedOK = load.finishedOK.load(ordering: .relaxed)
+    guard done else { throw BenchError("only \(load.finished.load(ordering: .relaxed)) of \(load.total) streams ended: \(load.endedSummary())") }
+    (r.delivered, r.latenciesMs) = settleLatencies(load)
     load.close()
     for c in senders { c.close() }
     bob.close()

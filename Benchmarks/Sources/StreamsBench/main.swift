@@ -9,7 +9,10 @@
 // The load client is our own GRPCClient (nghttp2 + OpenSSL) on a few event loops: one thread per
 // loop holds 100,000 streams with a few hundred bytes of client state each.
 //
-// Usage: StreamsBench --paytrackd PATH [memory] [fanout] [--runs 3] [--payments 1000]
+// (b') settle check (`finish`): the (b) streams with a short --sim.latency, so every payment settles
+//     during the run: every stream must get its SUCCEEDED snapshot and end OK (latency reported).
+//
+// Usage: StreamsBench --paytrackd PATH [memory] [finish] [fanout] [--runs 3] [--finish-latency 10000] [--payments 1000]
 //        [--connections 100] [--streams-per-connection 1000] [--latency 600000]
 //        [--fanout-subscribers 10000] [--fanout-connections 10] [--fanout-latency 3000]
 //        [--client-loops 2] [--threads N (daemon event loops)]
@@ -25,7 +28,7 @@ func intArg(_ name: String, _ v: String) -> Int {
 }
 while !args.isEmpty {
     let a = args.removeFirst()
-    if a == "memory" || a == "fanout" { modes.append(a); continue }
+    if a == "memory" || a == "fanout" || a == "finish" { modes.append(a); continue }
     guard a.hasPrefix("--"), !args.isEmpty else { log("unknown or incomplete argument \(a)"); exit(2) }
     let v = args.removeFirst()
     switch a {
@@ -38,13 +41,14 @@ while !args.isEmpty {
     case "--fanout-subscribers": settings.fanoutSubscribers = intArg(a, v)
     case "--fanout-connections": settings.fanoutConnections = intArg(a, v)
     case "--fanout-latency": settings.fanoutLatencyMs = intArg(a, v)
+    case "--finish-latency": settings.finishLatencyMs = intArg(a, v)
     case "--client-loops": settings.clientLoops = intArg(a, v)
     case "--send-connections": settings.sendConnections = intArg(a, v)
     case "--threads": settings.serverThreads = intArg(a, v)
     default: log("unknown flag \(a)"); exit(2)
     }
 }
-if modes.isEmpty { modes = ["memory", "fanout"] }
+if modes.isEmpty { modes = ["memory", "finish", "fanout"] }
 guard !settings.paytrackd.isEmpty, FileManager.default.isExecutableFile(atPath: settings.paytrackd) else {
     log("--paytrackd PATH (a release build of paytrackd) is required"); exit(2)
 }
@@ -71,6 +75,17 @@ if modes.contains("memory") {
     if !runs.isEmpty {
         let bps = median(runs.map(\.bytesPerStream))
         log("(b) median over \(runs.count) runs: \(fmt(bps, 0)) B of server RSS per stream (goal <= 2048: \(bps <= 2048 ? "met" : "NOT met")); \(fmt(median(runs.map(\.bytesPerConnection)) / 1024, 1)) KiB per connection; open \(fmt(median(runs.map(\.openSeconds)), 2)) s for \(runs[0].streams) streams; server CPU \(fmt(median(runs.map(\.cpuSeconds)), 2)) s (\(fmt(median(runs.map { $0.cpuSeconds / Double($0.streams) * 1e6 }), 1)) µs/stream)")
+    }
+}
+if modes.contains("finish") {
+    let s = settings
+    log("(b) settle check: the same \(s.connections) x \(s.streamsPerConnection) streams over \(s.payments) payments with --sim.latency \(s.finishLatencyMs), so the payments settle during the run (1 run)")
+    do {
+        let r = try finishRun(s, loops: loops)
+        log("  \(r.delivered)/\(r.subscribers) streams got their payment's SUCCEEDED snapshot, \(r.endedOK) ended OK; settle -> receipt p50 \(fmt(percentile(r.latenciesMs, 50), 2)) ms, p99 \(fmt(percentile(r.latenciesMs, 99), 2)) ms, max \(fmt(percentile(r.latenciesMs, 100), 2)) ms; server CPU \(fmt(r.cpuSeconds, 2)) s while settling; load \(loadAverage())")
+        if r.delivered != r.subscribers || r.endedOK != r.subscribers { failed = true }
+    } catch {
+        log("  FAILED: \(error)"); failed = true
     }
 }
 if modes.contains("fanout") {
