@@ -76,15 +76,8 @@ final class DaemonProcess {
         return (field("VmRSS"), field("VmHWM"), field("RssAnon"))
     }
 
-    /// User + system CPU time of the daemon in seconds (/proc/PID/stat fields 14 and 15).
-    func cpuSeconds() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return 0 }
-        let rest = text[text.index(after: close)...].split(separator: " ")
-        // rest[0] is field 3 (state): utime is field 14 -> rest[11], stime field 15 -> rest[12].
-        guard rest.count > 12, let u = Double(rest[11]), let s = Double(rest[12]) else { return 0 }
-        return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    /// User + system CPU time of the daemon in seconds.
+    func cpuSeconds() -> Double { processCPUSeconds(pid) }
 
     /// Number of threads of the daemon.
     func threads() -> Int {
@@ -107,6 +100,16 @@ final class DaemonProcess {
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+}
+
+/// User + system CPU time of process `pid` in seconds (/proc/PID/stat fields 14 and 15).
+func processCPUSeconds(_ pid: Int32) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = text.lastIndex(of: ")") else { return 0 }
+    let rest = text[text.index(after: close)...].split(separator: " ")
+    // rest[0] is field 3 (state): utime is field 14 -> rest[11], stime field 15 -> rest[12].
+    guard rest.count > 12, let u = Double(rest[11]), let s = Double(rest[12]) else { return 0 }
+    return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 /// A TCP port free on 127.0.0.1 right now (bind to 0, read it back, close).

@@ -35,6 +35,9 @@ struct MemoryRun {
 
 /// Figures of one (c) run.
 struct FanoutRun {
+    /// Per connection: latency (ms) of its first and last SUCCEEDED delivery.
+    var perConnection: [(first: Double, last: Double)] = []
+    var clientCpuSeconds = 0.0
     var subscribers = 0
     var delivered = 0
     var endedOK = 0
@@ -116,13 +119,22 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     }
     log("  \(load.total) subscribers attached \(fmt(monotonicSeconds() - tPay, 1)) s after the payment started; waiting for it to settle")
     let cpu0 = d.cpuSeconds()
+    let clientCpu0 = processCPUSeconds(getpid())
     let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 600, limitSeconds: 600)
     var r = FanoutRun()
     r.cpuSeconds = d.cpuSeconds() - cpu0
     r.subscribers = load.total
     r.endedOK = load.finishedOK.load(ordering: .relaxed)
     guard done else { throw BenchError("only \(load.finished.load(ordering: .relaxed)) of \(load.total) subscribers ended") }
+    r.clientCpuSeconds = processCPUSeconds(getpid()) - clientCpu0
     (r.delivered, r.latenciesMs) = settleLatencies(load)
+    // Subscriber k was opened on connection k % C (see TrackStreams.open).
+    var per = [(first: Double, last: Double)](repeating: (.infinity, -.infinity), count: s.fanoutConnections)
+    for (k, sub) in load.subscribers.enumerated() {
+        let (_, ms) = settleLatencies(subscribers: [sub])
+        for v in ms { let c = k % s.fanoutConnections; per[c] = (min(per[c].first, v), max(per[c].last, v)) }
+    }
+    r.perConnection = per
     load.close()
     for c in senders { c.close() }
     bob.close()
@@ -131,10 +143,12 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
 
 /// For every subscriber that received a SUCCEEDED snapshot: milliseconds from the settled HTLC's
 /// resolve_time_ns to the client's receipt.
-func settleLatencies(_ load: TrackStreams) -> (Int, [Double]) {
+func settleLatencies(_ load: TrackStreams) -> (Int, [Double]) { settleLatencies(subscribers: load.subscribers) }
+
+func settleLatencies(subscribers: [Subscriber]) -> (Int, [Double]) {
     var delivered = 0
     var ms: [Double] = []
-    for sub in load.subscribers {
+    for sub in subscribers {
         for (i, bytes) in sub.later.enumerated() {
             guard let p = try? Lnrpc.Payment(serializedBytes: bytes), p.status == .succeeded else { continue }
             let resolve = p.htlcs.filter { $0.status == .succeeded }.map(\.resolveTimeNs).max() ?? 0

@@ -96,7 +96,9 @@ if modes.contains("fanout") {
         do {
             let r = try fanoutRun(s, loops: loops)
             runs.append(r)
-            log("  run \(i): \(r.delivered)/\(r.subscribers) got SUCCEEDED, \(r.endedOK) ended OK; latency p50 \(fmt(percentile(r.latenciesMs, 50), 2)) ms, p99 \(fmt(percentile(r.latenciesMs, 99), 2)) ms, max \(fmt(percentile(r.latenciesMs, 100), 2)) ms, min \(fmt(percentile(r.latenciesMs, 0), 2)) ms; server CPU \(fmt(r.cpuSeconds, 2)) s; load \(loadAverage())")
+            log("  run \(i): \(r.delivered)/\(r.subscribers) got SUCCEEDED, \(r.endedOK) ended OK; latency p50 \(fmt(percentile(r.latenciesMs, 50), 2)) ms, p99 \(fmt(percentile(r.latenciesMs, 99), 2)) ms, max \(fmt(percentile(r.latenciesMs, 100), 2)) ms, min \(fmt(percentile(r.latenciesMs, 0), 2)) ms; server CPU \(fmt(r.cpuSeconds, 2)) s, client CPU \(fmt(r.clientCpuSeconds, 2)) s; load \(loadAverage())")
+            let firsts = r.perConnection.map(\.first), spans = r.perConnection.map { $0.last - $0.first }
+            log("         per connection: first delivery \(fmt(firsts.min() ?? .nan, 1))..\(fmt(firsts.max() ?? .nan, 1)) ms, first-to-last spread median \(fmt(median(spans), 1)) ms")
             if r.delivered != r.subscribers || r.endedOK != r.subscribers { failed = true }
         } catch {
             log("  run \(i) FAILED: \(error)"); failed = true
