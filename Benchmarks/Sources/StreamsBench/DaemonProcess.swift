@@ -11,6 +11,7 @@ final class DaemonProcess {
     let port: Int
     let bobPort: Int
     let process = Process()
+    private var wrapped = false
     var pid: Int32 { process.processIdentifier }
     var aliceCert: String { datadir + "/tls.cert" }
     var bobCert: String { datadir + "/nodes/bob/tls.cert" }
@@ -34,6 +35,7 @@ final class DaemonProcess {
             let words = wrap.split(separator: " ").map(String.init)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = words + [binary] + args
+            wrapped = true
         } else {
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = args
@@ -86,6 +88,15 @@ final class DaemonProcess {
 
     func stop() {
         if process.isRunning {
+            if wrapped {
+                // The daemon is the wrapper's child: signal it (by parent pid), not only the wrapper.
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
+                p.arguments = ["-TERM", "-P", String(pid)]
+                try? p.run(); p.waitUntilExit()
+                let deadline = Date().addingTimeInterval(60)
+                while process.isRunning && Date() < deadline { usleep(100_000) }
+            }
             kill(pid, SIGTERM)
             let deadline = Date().addingTimeInterval(5)
             while process.isRunning && Date() < deadline { usleep(50_000) }
