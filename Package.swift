@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "LightningRPC", dependencies: ["ProtoWire", "JSON"]),
 
         // MARK: Thin wrappers over C
-        .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1"]),
+        .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CHTTPParser"]),
 
@@ -57,12 +57,14 @@ let package = Package(
         .target(name: "GRPC", dependencies: ["Transport", "ProtoWire"]),
 
         // MARK: Domain
-        .target(name: "Payments", dependencies: []),
+        // Dependency-free facts shared by the domain targets: BOLT 4 failure codes, the hex codec.
+        .target(name: "LightningPrimitives"),
+        .target(name: "Payments", dependencies: ["LightningPrimitives"]),
         .target(name: "PaymentStore", dependencies: ["Payments", "SQLite"]),
         .target(name: "BOLT11", dependencies: ["Crypto"]),
-        .target(name: "Invoices", dependencies: ["BOLT11", "Crypto", "SQLite"]),
-        .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire"]),
-        .target(name: "Routing", dependencies: []),
+        .target(name: "Invoices", dependencies: ["BOLT11", "Crypto", "SQLite", "LightningPrimitives"]),
+        .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire", "LightningPrimitives"]),
+        .target(name: "Routing", dependencies: ["LightningPrimitives"]),
         .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
         .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite"]),
 
@@ -89,6 +91,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Transport"]),
+        .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
         .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore"]),
         .testTarget(name: "BOLT11Tests", dependencies: ["BOLT11", "Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InvoicesTests", dependencies: ["Invoices", "BOLT11", "Crypto"]),

@@ -29,7 +29,7 @@ extension Bolt11Invoice {
         let signature = Array(sigBytes[0..<64])
         let recoveryID = sigBytes[64]
         guard recoveryID <= 3 else { throw .parse(.malformedSignature(.invalidRecoveryId)) }
-        guard ECDSASignature.normalized(signature) != nil else { throw .parse(.malformedSignature(.invalidSignature)) }
+        guard ECDSASignature.isWellFormed(signature) else { throw .parse(.malformedSignature(.invalidSignature)) }
 
         // Field counts.
         var hashes = 0, descriptions = 0, secrets = 0

@@ -1,38 +1,5 @@
-/// Lowercase hexadecimal encoding and lenient (either case) decoding.
-public enum Hex {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Decodes hex of either case; nil for odd length or a non-hex character.
-    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(utf8.count / 2)
-        var i = 0
-        while i < utf8.count {
-            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
-    }
-
-    @inline(__always) private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
-    }
-}
+/// Lowercase hexadecimal encoding and lenient (either case) decoding: `Hex.encode(_:)`,
+/// `Hex.decode(_:)` (nil for odd length or a non-hex character). The one codec lives in
+/// LightningPrimitives (dependency-free, so Routing and Payments share it); Crypto re-exports
+/// that declaration, so `import Crypto` keeps providing `Hex` (also in default arguments).
+@_exported import enum LightningPrimitives.Hex

@@ -83,6 +83,13 @@ public enum ECDSASignature {
         return secp256k1_ecdsa_signature_normalize(Secp256k1.context, nil, &sig) == 0
     }
 
+    /// True when `signature` is a well-formed compact signature (r and s below the group order).
+    public static func isWellFormed(_ signature: [UInt8]) -> Bool {
+        guard signature.count == 64 else { return false }
+        var sig = secp256k1_ecdsa_signature()
+        return secp256k1_ecdsa_signature_parse_compact(Secp256k1.context, &sig, signature) == 1
+    }
+
     /// The low-S form of `signature` (`s` replaced by n - s when it was high); nil if it does not parse.
     public static func normalized(_ signature: [UInt8]) -> [UInt8]? {
         guard signature.count == 64 else { return nil }
@@ -123,7 +130,17 @@ public struct PublicKey: Sendable, Equatable, Hashable {
               secp256k1_ec_pubkey_parse(Secp256k1.context, &pk, bytes, bytes.count) == 1 else {
             throw .invalidPublicKey
         }
-        self.init(raw: pk)
+        if bytes.count == 33 {
+            // Already the canonical compressed form (libsecp256k1 accepted the 02/03 prefix and x).
+            self.init(raw: pk, compressed: bytes)
+        } else {
+            self.init(raw: pk)
+        }
+    }
+
+    init(raw: secp256k1_pubkey, compressed: [UInt8]) {
+        self.raw = raw
+        self.compressed = compressed
     }
 
 

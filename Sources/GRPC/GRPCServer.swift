@@ -87,8 +87,6 @@ final class ServerConnectionHandler: HTTP2SessionDelegate {
     init(server: GRPCServer, session: HTTP2Session) {
         self.server = server; self.session = session
         loop = server.group.loops.first { $0.inEventLoop } ?? server.group.loops[0]
-        // Keep this handler alive as long as the session (the session only holds it weakly).
-        session.connectionDelegateStorage = self
     }
 
     func session(_ session: HTTP2Session, streamOpened stream: HTTP2Stream) {

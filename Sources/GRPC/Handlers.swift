@@ -63,9 +63,16 @@ public struct UnaryResponder: Sendable {
     public func fail(_ code: GRPCStatus.Code, _ message: String) { fail(GRPCStatus(code, message)) }
 }
 
-/// The response side of a server-streaming call. Bounded: `send` buffers at most
-/// `maxBufferedBytes` (default 256 KiB); past that it returns false and the producer should wait
-/// for `onReady` (backpressure; nothing queues without limit). Callable from any thread.
+/// The response side of a server-streaming (or bidi) call. Bounded, with a high watermark of
+/// `maxBufferedBytes` (default 256 KiB): `send` accepts a message while less than that is queued,
+/// so at most `maxBufferedBytes` + one message is ever buffered. Once the watermark is reached
+/// `isWritable` turns false, `send` returns false (and drops nothing already queued), and `onReady`
+/// fires when the buffer has drained to half: a producer pulls its next item then.
+///
+/// On the loop thread, `isWritable == true` guarantees the next `send` is accepted. From other
+/// threads `send` hands the message to the loop and returns true if the writer looked writable;
+/// the loop may still refuse it (call ended, or full by then), so pull-based producers should run on
+/// the loop (`ServerCallContext.eventLoop.execute`).
 public struct ServerStreamWriter: Sendable {
     let call: ServerCall
     init(call: ServerCall) { self.call = call }
@@ -76,9 +83,8 @@ public struct ServerStreamWriter: Sendable {
         nonmutating set { call.maxBuffered = newValue }
     }
 
-    /// Queues one message. Returns false (and sends nothing) when the buffer is full, the call has
-    /// ended or was cancelled. From another thread the message is handed to the loop; the result
-    /// then reflects the buffer state as last seen (the limit is still enforced on the loop).
+    /// Queues one message. Returns false (and queues nothing) when the writer is full, the call has
+    /// ended or was cancelled.
     @discardableResult
     public func send(_ message: [UInt8]) -> Bool {
         let c = call
@@ -91,8 +97,8 @@ public struct ServerStreamWriter: Sendable {
     /// True when `send` would accept a message now.
     public var isWritable: Bool { call.acceptingFromOtherThreads() }
 
-    /// `callback` runs (on the loop) whenever the buffer has drained after a `send` returned false
-    /// or the buffer passed its low watermark: the producer can pull its next message then.
+    /// `callback` runs on the loop each time the writer stops being full (buffer drained to half of
+    /// `maxBufferedBytes`): the producer can pull its next message then. Replaces any previous one.
     public func onReady(_ callback: @escaping @Sendable () -> Void) {
         let c = call
         if c.loop.inEventLoop { c.readyCallback = callback } else { c.loop.execute { c.readyCallback = callback } }

@@ -87,6 +87,22 @@ public struct Metadata: Sendable, Sequence {
     /// All values for `key`, in order.
     public func values(_ key: String) -> [Value] { entries.filter { $0.key == key }.map { $0.value } }
 
+    /// All string values for `key`, in order, making Strings only for the matching entries
+    /// (the per-call path of the macaroon check).
+    public func stringValues(_ key: String) -> [String] {
+        var out: [String] = []
+        var key = key
+        key.withUTF8 { kb in
+            forEachRaw { k, bin, v in
+                if !bin && k.count == kb.count && k.elementsEqual(UnsafeRawBufferPointer(kb)) {
+                    out.append(String(decoding: v, as: UTF8.self))
+                }
+                return true
+            }
+        }
+        return out
+    }
+
     /// Every entry, in arrival order.
     public var entries: [(key: String, value: Value)] {
         var out: [(key: String, value: Value)] = []

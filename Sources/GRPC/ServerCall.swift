@@ -100,8 +100,8 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
             if let refused = i.intercept(self) { failEarly(refused); return }
         }
         if let t = timeoutNanos {
-            deadlineTimer = loop.scheduleTimer(afterNanos: t) { [weak self] in
-                guard let self, !self.finished else { return }
+            deadlineTimer = loop.scheduleTimer(afterNanos: t) { [self] in   // cancelled when the call ends
+                guard !self.finished else { return }
                 self.deadlineTimer = nil
                 self.finish(GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
                 self.cancel()
@@ -210,18 +210,22 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         message.withUnsafeBytes { stream.write($0) }
     }
 
+    /// High-watermark backpressure: a message is accepted while fewer than `maxBuffered` bytes are
+    /// queued (so the buffer holds at most `maxBuffered` plus one message); once the watermark is
+    /// reached the writer reports full until nghttp2 has drained it to half.
     func sendStreaming(_ message: [UInt8]) -> Bool {
         guard !finished, !stream.isClosed else { return false }
-        let buffered = stream.bufferedBytes
-        if buffered > 0 && buffered + message.count + 5 > maxBuffered {
-            fullFlag.store(true, ordering: .relaxed)
-            stream.notifyWhenBuffered(atMost: min(maxBuffered / 2, buffered - 1))
-            return false
-        }
+        if stream.bufferedBytes >= maxBuffered { markFull(); return false }
         if !stream.headersSentPublic { stream.sendHeaders(StaticHeaders.responseHeaders) }
         stream.reserveCapacity(message.count + 5)
         writeFramed(message)
+        if stream.bufferedBytes >= maxBuffered { markFull() }
         return true
+    }
+
+    private func markFull() {
+        fullFlag.store(true, ordering: .relaxed)
+        stream.notifyWhenBuffered(atMost: maxBuffered / 2)
     }
 
     func acceptingFromOtherThreads() -> Bool { !fullFlag.load(ordering: .relaxed) && !doneFlag.load(ordering: .relaxed) }
@@ -233,6 +237,9 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         if isStreaming { connection.streamingEnded(self) }
         readyCallback = nil
         bidi = nil
+        // The call is over: nothing may cancel it any more, and the callbacks (which often capture
+        // the stream's producer, which holds this call) must not keep it alive.
+        cancelCallbacks.removeAll()
         if stream.headersSentPublic {
             stream.finish(trailers: StaticHeaders.trailers(status))
         } else if status.code == .ok {

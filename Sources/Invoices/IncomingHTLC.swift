@@ -1,4 +1,5 @@
 import Crypto
+import LightningPrimitives
 
 /// An HTLC arriving at this node as the final hop (BOLT 4 final-node payload), as the
 /// simulated network hands it to `InvoiceRegistry.acceptHTLC`.
@@ -39,18 +40,23 @@ public struct IncomingHTLC: Sendable, Equatable {
 
 /// A BOLT 4 final-node failure to send back for an HTLC.
 public struct HTLCFailure: Sendable, Equatable, Error {
-    /// The failure, numbered as `lnrpc.Failure.FailureCode`; `wireCode` gives the BOLT 4 onion code.
+    /// The final-node failures the registry produces: a closed subset of the shared BOLT 4
+    /// `FailureCode` (same `lnrpc.Failure.FailureCode` numbering), so callers can switch over it
+    /// exhaustively. `failureCode` is the shared code, `wireCode` its BOLT 4 onion code.
     public enum Code: Int32, Sendable, Equatable {
         case incorrectOrUnknownPaymentDetails = 1
         case mppTimeout = 23
 
-        /// BOLT 4 `failure_code` (PERM|15 = 0x400f, mpp_timeout = 23).
-        public var wireCode: UInt16 {
+        /// The shared BOLT 4 code.
+        public var failureCode: FailureCode {
             switch self {
-            case .incorrectOrUnknownPaymentDetails: return 0x400f
-            case .mppTimeout: return 23
+            case .incorrectOrUnknownPaymentDetails: return .incorrectOrUnknownPaymentDetails
+            case .mppTimeout: return .mppTimeout
             }
         }
+
+        /// BOLT 4 `failure_code` (PERM|15 = 0x400f, mpp_timeout = 23). Both codes have one.
+        public var wireCode: UInt16 { failureCode.wireCode! }
     }
 
     public var code: Code

@@ -1,4 +1,5 @@
 import BOLT11
+import LightningPrimitives
 
 /// Errors of the invoice registry; `description` is LND's exact text where LND has one, and
 /// `grpcStatusCode` the code LND's RPC server returns with it (2 = Unknown unless stated).
@@ -97,25 +98,5 @@ public enum InvoiceError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Go's `hex.DecodeString` error text for `text`, nil when it decodes.
-func goHexError(_ text: String) -> String? {
-    let b = Array(text.utf8)
-    func isHex(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x61...0x66).contains(c) || (0x41...0x46).contains(c) }
-    func invalid(_ c: UInt8) -> String {
-        let hexDigits = String(c, radix: 16, uppercase: true)
-        let code = "U+" + String(repeating: "0", count: max(0, 4 - hexDigits.count)) + hexDigits
-        let printable = (0x20...0x7e).contains(c) || c >= 0xa1
-        return "encoding/hex: invalid byte: " + code + (printable ? " '\(Character(Unicode.Scalar(c)))'" : "")
-    }
-    var j = 1
-    while j < b.count {
-        if !isHex(b[j - 1]) { return invalid(b[j - 1]) }
-        if !isHex(b[j]) { return invalid(b[j]) }
-        j += 2
-    }
-    if b.count % 2 == 1 {
-        if !isHex(b[j - 1]) { return invalid(b[j - 1]) }
-        return "encoding/hex: odd length hex string"
-    }
-    return nil
-}
+/// Go's `hex.DecodeString` error text for `text`, nil when it decodes (shared `Hex.decodeFailure`).
+func goHexError(_ text: String) -> String? { Hex.decodeFailure(text)?.description }

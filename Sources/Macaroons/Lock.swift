@@ -1,24 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Synchronization
 
-/// A small pthread mutex (the module does not depend on Foundation).
-final class Lock: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-
-    init() { pthread_mutex_init(mutex, nil) }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
+/// Mutual exclusion for the mutable state of the enclosing class (root keys, verification
+/// cache): the standard library's `Synchronization.Mutex` (no pthread code of our own; the
+/// module does not depend on Foundation). Only scoped `withLock` is offered.
+final class Lock: Sendable {
+    private let mutex = Mutex(())
 
     @inline(__always)
-    func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
+    func withLock<T: Sendable, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        try mutex.withLock { (_: inout ()) throws(E) -> T in try body() }
     }
 }

@@ -22,6 +22,9 @@ public struct Config: Sendable {
     public var blockIntervalSeconds: Double = 600
     public var hopLatencyMilliseconds: Double = 30
     public var temporaryFailureRate: Double = 0
+    /// Seconds a simulated payee holds an incomplete MPP set before failing it with mpp_timeout
+    /// (LND's invoice registry hold duration, 120 s).
+    public var mppTimeoutSeconds: Int64 = 120
     public var maxReceiveMessageSize = 200 * 1024 * 1024
     public var maxCLTVExpiry: UInt32 = 2016
     public var macaroonPasswordFile: String?
@@ -91,6 +94,8 @@ extension Config {
         Flag(names: ["sim.latency"], value: "MS", help: "mean per-hop HTLC latency in milliseconds (default 30; 0 for none)") { c, v in c.hopLatencyMilliseconds = try nonNegative(v, "sim.latency") },
         Flag(names: ["sim.failrate"], value: "RATE", help: "probability [0,1] of a random temporary channel failure per hop (default 0)") { c, v in
             let r = try nonNegative(v, "sim.failrate"); guard r <= 1 else { throw ConfigError(description: "--sim.failrate must be in [0,1]") }; c.temporaryFailureRate = r },
+        Flag(names: ["sim.mpptimeout"], value: "SECONDS", help: "seconds a payee holds an incomplete MPP set before failing it with mpp_timeout (default 120)") { c, v in
+            guard let n = Int64(v), n > 0 else { throw ConfigError(description: "--sim.mpptimeout wants a positive integer") }; c.mppTimeoutSeconds = n },
         Flag(names: ["max-recv-msg-size"], value: "BYTES", help: "largest gRPC request accepted (default 209715200, 200 MiB)") { c, v in
             guard let n = Int(v), n > 0 else { throw ConfigError(description: "--max-recv-msg-size wants a positive integer") }; c.maxReceiveMessageSize = n },
         Flag(names: ["max-cltv-expiry"], value: "BLOCKS", help: "largest total time lock a payment may use (default 2016)") { c, v in

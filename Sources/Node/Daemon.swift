@@ -38,11 +38,22 @@ public enum Daemon {
         // Nodes nobody serves still receive: keysend payments settle into in-memory registries.
         var unserved: [InvoiceRegistry] = []
         for alias in network.aliases where !nodes.contains(where: { $0.0.name == alias }) {
-            if let registry = try ServedNode.memoryRegistry(alias: alias, network: network, networkName: config.network) {
+            if let registry = try ServedNode.memoryRegistry(alias: alias, network: network, networkName: config.network,
+                                                             mppTimeoutSeconds: config.mppTimeoutSeconds) {
                 unserved.append(registry)
             }
         }
-        for (node, _) in nodes { try node.resume() }
+        // Only served nodes keep invoices across restarts (the others' registries are in memory).
+        let payees = Dictionary(uniqueKeysWithValues: nodes.map { ($0.0.nodeID, $0.0.invoices) })
+        for (node, _) in nodes { try node.resume(payees: payees) }
+        // Payees fail incomplete MPP sets with mpp_timeout once held too long; nothing else
+        // drives that clock, so without this a payment whose set never completes stays in
+        // flight forever.
+        let registries = nodes.map { $0.0.invoices } + unserved
+        let mppExpiry = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "paytrack.mpp-expiry"))
+        mppExpiry.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1))
+        mppExpiry.setEventHandler { for r in registries { r.expireTimedOutHTLCSets() } }
+        mppExpiry.resume()
 
         let group = EventLoopGroup(loopCount: config.threads > 0 ? config.threads : nil)
         let work = BlockingWork()
@@ -55,6 +66,7 @@ public enum Daemon {
         sigwait(&stopSignals, &received)
         log.info("received signal \(received), shutting down")
         network.stopBlockClock()
+        mppExpiry.cancel()
         for (node, _) in nodes { node.shutdown(gracePeriod: .seconds(5)) }
         group.shutdown()
         log.info("shutdown complete")

@@ -36,6 +36,7 @@ public final class ServedNode: @unchecked Sendable {
     let currency: Currency
     let log: Logger
     var server: GRPCServer?
+    var routerService: RouterService?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
                 certPath: String? = nil, keyPath: String? = nil, sink: LogSink) throws {
@@ -52,6 +53,13 @@ public final class ServedNode: @unchecked Sendable {
         }
         self.currency = currency
         try directory.create()
+        // The node's identity key lives in the datadir (0600) like LND's; the simulated network
+        // decides it (from --sim.seed), so a datadir stays bound to the node it was made for.
+        let identity = try NodeIdentity.loadOrAdopt(path: directory.nodeKeyPath, key: key)
+        guard identity.publicKey.compressed == id.bytes else {
+            throw ConfigError(description: "\(directory.nodeKeyPath) holds node \(Hex.encode(identity.publicKey.compressed)), "
+                + "but simulated node \(name) is \(id.hex) (was --sim.seed or the topology changed?)")
+        }
         tls = try TLSCredentials.loadOrCreate(certPath: certPath ?? directory.tlsCertPath,
                                               keyPath: keyPath ?? directory.tlsKeyPath,
                                               extraDomains: config.tlsExtraDomains, extraIPs: config.tlsExtraIPs)
@@ -65,6 +73,7 @@ public final class ServedNode: @unchecked Sendable {
 
         var invoiceConfig = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
         invoiceConfig.acceptKeysend = true
+        invoiceConfig.mppTimeoutSeconds = config.mppTimeoutSeconds
         invoices = try InvoiceRegistry(path: directory.invoicesDatabasePath, configuration: invoiceConfig)
         network.setPayeeHandler(InvoicePayee(registry: invoices), for: id)
 
@@ -90,19 +99,28 @@ public final class ServedNode: @unchecked Sendable {
     }
 
     /// An in-memory invoice registry accepting keysend for a simulated node nobody serves.
-    static func memoryRegistry(alias: String, network: SimulatedNetwork, networkName: String) throws -> InvoiceRegistry? {
+    static func memoryRegistry(alias: String, network: SimulatedNetwork, networkName: String,
+                               mppTimeoutSeconds: Int64) throws -> InvoiceRegistry? {
         guard let id = network.nodeID(alias: alias), let key = network.privateKey(of: id),
               let currency = Currency(network: networkName) else { return nil }
         var c = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
         c.acceptKeysend = true
+        c.mppTimeoutSeconds = mppTimeoutSeconds
         let registry = try InvoiceRegistry(path: ":memory:", configuration: c)
         network.setPayeeHandler(InvoicePayee(registry: registry), for: id)
         return registry
     }
 
-    /// Resumes payments a previous process left in flight (their HTLCs died with it).
-    public func resume() throws {
-        try router.resumePayments()
+    /// Resumes payments a previous process left in flight (their HTLCs died with it);
+    /// `payees` are the served nodes' invoice registries, asked whether an attempt's final node
+    /// already settled it.
+    public func resume(payees: [NodeID: InvoiceRegistry] = [:]) throws {
+        try router.resumePayments { destination, hash in
+            guard let registry = payees[destination], let invoice = try? registry.lookupInvoice(rHash: hash.bytes),
+                  invoice.state == .settled, let preimage = invoice.rPreimage,
+                  Crypto.SHA256.hash(preimage) == hash.bytes else { return nil }
+            return preimage
+        }
     }
 
     /// GetInfo's view of this node now.
@@ -118,6 +136,19 @@ public final class ServedNode: @unchecked Sendable {
                                                        FeatureVector.basicMPPOptional]))
     }
 
+    /// One single-hop route hint per private channel whose peer's policy is known: the peer's
+    /// fees and CLTV delta for forwarding to us (LND `SelectHopHints`, used by AddInvoice `private`).
+    func privateHopHints() -> [[BOLT11.HopHint]] {
+        network.channels(of: nodeID).compactMap { c in
+            guard c.isPrivate, let p = c.remotePolicy, !p.disabled,
+                  let key = try? PublicKey(serialized: c.remoteNode.bytes) else { return nil }
+            return [BOLT11.HopHint(nodeID: key, shortChannelID: c.shortChannelID.rawValue,
+                                   feeBaseMsat: UInt32(clamping: p.feeBaseMsat),
+                                   feeProportionalMillionths: UInt32(clamping: p.feeRatePPM),
+                                   cltvExpiryDelta: UInt16(clamping: p.timeLockDelta))]
+        }
+    }
+
     /// The services this node answers.
     func services(config: Config, work: BlockingWork) -> [GRPCService] {
         let marshaller = PaymentMarshaller(useStatusInitiated: config.useStatusInitiated)
@@ -125,11 +156,14 @@ public final class ServedNode: @unchecked Sendable {
         let sender = NodePaymentSender(parser: parser, router: router)
         let reflection = ReflectionService(descriptors: LightningDescriptors.files,
                                            serviceNames: LightningDescriptors.serviceNames + ["grpc.health.v1.Health"])
+        let router = RouterService(tower: tower, marshaller: marshaller, work: work, sender: sender)
+        routerService = router
         return [
-            RouterService(tower: tower, marshaller: marshaller, work: work, sender: sender),
+            router,
             LightningService(control: control, marshaller: marshaller, macaroons: macaroons, invoices: invoices,
                              currency: currency, version: PayTrackVersion.string,
-                             nodeInfo: { [unowned self] in nodeInfo() }, work: work),
+                             nodeInfo: { [unowned self] in nodeInfo() }, work: work,
+                             privateHints: { [unowned self] in privateHopHints() }),
             health,
         ] + reflection.services
     }
@@ -158,6 +192,7 @@ public final class ServedNode: @unchecked Sendable {
     /// Graceful stop: NOT_SERVING, GOAWAY, unary calls finish, streams end UNAVAILABLE.
     public func shutdown(gracePeriod: Duration) {
         health.shutdown()
+        routerService?.shutdown()
         server?.shutdown(gracePeriod: gracePeriod)
         paymentStore.close()
     }

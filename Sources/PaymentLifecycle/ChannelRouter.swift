@@ -81,11 +81,22 @@ public final class ChannelRouter: @unchecked Sendable {
     }
 
     /// Startup: resolve attempts lost with the previous process, then resume unfinished payments.
-    public func resumePayments() throws {
+    ///
+    /// `settledPreimage(destination, hash)` tells whether the attempt's final node (a payee of
+    /// this same process) already settled `hash`, and with which preimage: such an attempt is
+    /// settled (LND learns the fulfil again when the channel re-establishes), since the payee has
+    /// the money. Every other attempt still in flight is failed as UNKNOWN_FAILURE.
+    public func resumePayments(settledPreimage: (NodeID, PaymentHash) -> [UInt8]? = { _, _ in nil }) throws {
         let now = unixNanosNow()
         for snapshot in try control.inFlightPayments() {
             let hash = snapshot.paymentHash
             for attempt in snapshot.attempts where attempt.status == .inFlight {
+                if let last = attempt.route.hops.last, let destination = NodeID(bytes: last.pubKey),
+                   let bytes = settledPreimage(destination, hash), let preimage = Preimage(bytes) {
+                    _ = try? control.settleAttempt(hash, attemptID: attempt.attemptID,
+                                                   HTLCSettle(preimage: preimage, settleTimeNs: now))
+                    continue
+                }
                 _ = try? control.failAttempt(hash, attemptID: attempt.attemptID,
                                              HTLCFailure(failTimeNs: now, reason: .unknown))
             }

@@ -33,7 +33,9 @@ final class PaymentRun: @unchecked Sendable {
     func start() {
         let remaining = intent.deadlineNs - unixNanosNow()
         if remaining <= 0 {
-            queue.async { self.stop(.timeout) }
+            // The timeout already passed (e.g. while the daemon was down): stop before the first
+            // step, so no attempt starts (`stop` would only enqueue behind that step).
+            queue.async { self.stopOnQueue(.timeout) }
         } else {
             queue.asyncAfter(deadline: .now() + .nanoseconds(Int(remaining))) { self.stop(.timeout) }
         }
@@ -43,12 +45,14 @@ final class PaymentRun: @unchecked Sendable {
     /// Timeout or cancel: record the reason now (status stays IN_FLIGHT while HTLCs are out),
     /// make no new attempt.
     func stop(_ reason: FailureReason) {
-        queue.async { [self] in
-            guard !done, !stopped else { return }
-            stopped = true
-            fail(reason)
-            step()
-        }
+        queue.async { [self] in stopOnQueue(reason) }
+    }
+
+    private func stopOnQueue(_ reason: FailureReason) {
+        guard !done, !stopped else { return }
+        stopped = true
+        fail(reason)
+        step()
     }
 
     private func fail(_ reason: FailureReason) {

@@ -2,7 +2,8 @@ import Payments
 import Routing
 
 /// Translations from the router's and the simulated switch's vocabulary into the payment
-/// store's (the same BOLT 4/7 facts, kept apart so routing stays free of persistence).
+/// store's (the same BOLT 4/7 facts, kept apart so routing stays free of persistence). Both sides
+/// share one BOLT 4 `FailureCode` (LightningPrimitives), so codes pass through unchanged.
 enum RouteConversion {
     /// A routing `Route` as the payment store records an attempt's route.
     static func route(_ r: Routing.Route) -> Payments.Route {
@@ -19,9 +20,6 @@ enum RouteConversion {
     /// A BOLT 4 failure from the network as the payment store records it.
     static func failure(_ f: Routing.HTLCFailure, timeNs: Int64) -> Payments.HTLCFailure {
         let m = f.message
-        guard let code = Payments.FailureCode(rawValue: m.code.rawValue) else {
-            return Payments.HTLCFailure(failTimeNs: timeNs, reason: .unreadable, failureSourceIndex: UInt32(f.failureSourceIndex))
-        }
         let update = m.channelUpdate.map { u in
             Payments.ChannelUpdate(signature: u.signature, chainHash: u.chainHash, chanID: u.shortChannelID.rawValue,
                                    timestamp: u.timestamp, messageFlags: UInt32(u.messageFlags),
@@ -29,7 +27,7 @@ enum RouteConversion {
                                    htlcMinimumMsat: u.htlcMinimumMsat, baseFee: u.feeBaseMsat,
                                    feeRate: u.feeProportionalMillionths, htlcMaximumMsat: u.htlcMaximumMsat)
         }
-        let message = Payments.FailureMessage(code: code, channelUpdate: update, htlcMsat: m.htlcMsat ?? 0,
+        let message = Payments.FailureMessage(code: m.code, channelUpdate: update, htlcMsat: m.htlcMsat ?? 0,
                                               cltvExpiry: m.cltvExpiry ?? 0, flags: UInt32(m.disabledFlags ?? 0),
                                               height: m.height ?? 0)
         return Payments.HTLCFailure(failTimeNs: timeNs, reason: .message, message: message,

@@ -19,8 +19,12 @@ public struct ChannelGraph: Sendable {
     public private(set) var channels: [ChannelEdge] = []
     var nodeIndex: [NodeID: Int32] = [:]
     var channelIndex: [ShortChannelID: Int32] = [:]
-    /// Per node index: the indices of its channels.
-    var adjacency: [[Int32]] = []
+    /// Per node index: its channels, each packed as `channel << 32 | peerIsNode2 << 31 | peer`
+    /// so the search needs no second lookup to find the peer and the peer's policy slot.
+    var adjacency: [[UInt64]] = []
+    /// Per policy slot (`2c + direction`): announced and enabled. Compact, so the search can
+    /// skip unusable directions without touching the full policy.
+    var usable: [Bool] = []
     /// Per channel index: (node1 index, node2 index).
     var endpoints: [(Int32, Int32)] = []
     /// Per channel index `c`: `2c` is node1's policy, `2c + 1` node2's, flattened for the search.
@@ -47,6 +51,11 @@ public struct ChannelGraph: Sendable {
         return Int(i)
     }
 
+    @inline(__always)
+    static func pack(channel: Int32, peer: Int32, peerIsNode2: Bool) -> UInt64 {
+        UInt64(UInt32(channel)) << 32 | (peerIsNode2 ? 1 << 31 : 0) | UInt64(UInt32(peer))
+    }
+
     /// Adds a channel, adding its endpoints as nodes if unknown.
     public mutating func addChannel(_ edge: ChannelEdge) throws(Error) {
         guard channelIndex[edge.shortChannelID] == nil else { throw .duplicateChannel(edge.shortChannelID) }
@@ -59,8 +68,10 @@ public struct ChannelGraph: Sendable {
         densePolicies.append(DensePolicy(edge.policy1))
         densePolicies.append(DensePolicy(edge.policy2))
         capacitiesMsat.append(edge.capacityMsat)
-        adjacency[Int(a)].append(c)
-        adjacency[Int(b)].append(c)
+        usable.append(edge.policy1.map { !$0.disabled } ?? false)
+        usable.append(edge.policy2.map { !$0.disabled } ?? false)
+        adjacency[Int(a)].append(Self.pack(channel: c, peer: b, peerIsNode2: true))
+        adjacency[Int(b)].append(Self.pack(channel: c, peer: a, peerIsNode2: false))
     }
 
     public func contains(_ node: NodeID) -> Bool { nodeIndex[node] != nil }
@@ -74,7 +85,7 @@ public struct ChannelGraph: Sendable {
     /// All channels of `node` (empty if unknown).
     public func channels(of node: NodeID) -> [ChannelEdge] {
         guard let i = nodeIndex[node] else { return [] }
-        return adjacency[Int(i)].map { channels[Int($0)] }
+        return adjacency[Int(i)].map { channels[Int($0 >> 32)] }
     }
 
     /// Replaces the policy `node` announces on `scid`. Returns false if the channel is unknown or
@@ -85,11 +96,13 @@ public struct ChannelGraph: Sendable {
         if channels[Int(c)].node1 == node {
             channels[Int(c)].policy1 = policy
             densePolicies[2 * Int(c)] = DensePolicy(policy)
+            usable[2 * Int(c)] = densePolicies[2 * Int(c)].usable
             return true
         }
         if channels[Int(c)].node2 == node {
             channels[Int(c)].policy2 = policy
             densePolicies[2 * Int(c) + 1] = DensePolicy(policy)
+            usable[2 * Int(c) + 1] = densePolicies[2 * Int(c) + 1].usable
             return true
         }
         return false
@@ -105,6 +118,7 @@ public struct ChannelGraph: Sendable {
         if let existing, existing.lastUpdate > update.timestamp { return false }
         if update.direction == 0 { channels[Int(c)].policy1 = update.policy } else { channels[Int(c)].policy2 = update.policy }
         densePolicies[2 * Int(c) + Int(update.direction)] = DensePolicy(update.policy)
+        usable[2 * Int(c) + Int(update.direction)] = densePolicies[2 * Int(c) + Int(update.direction)].usable
         return true
     }
 
@@ -113,8 +127,8 @@ public struct ChannelGraph: Sendable {
         guard let c = channelIndex.removeValue(forKey: scid) else { return }
         let (a, b) = endpoints[Int(c)]
         let last = Int32(channels.count - 1)
-        adjacency[Int(a)].removeAll { $0 == c }
-        adjacency[Int(b)].removeAll { $0 == c }
+        adjacency[Int(a)].removeAll { $0 >> 32 == UInt64(c) }
+        adjacency[Int(b)].removeAll { $0 >> 32 == UInt64(c) }
         if c != last {
             // Move the last channel into the hole and renumber its references.
             let moved = channels[Int(last)]
@@ -123,15 +137,20 @@ public struct ChannelGraph: Sendable {
             endpoints[Int(c)] = (ma, mb)
             densePolicies[2 * Int(c)] = densePolicies[2 * Int(last)]
             densePolicies[2 * Int(c) + 1] = densePolicies[2 * Int(last) + 1]
+            usable[2 * Int(c)] = usable[2 * Int(last)]
+            usable[2 * Int(c) + 1] = usable[2 * Int(last) + 1]
             capacitiesMsat[Int(c)] = capacitiesMsat[Int(last)]
             channelIndex[moved.shortChannelID] = c
             for n in [ma, mb] {
-                if let k = adjacency[Int(n)].firstIndex(of: last) { adjacency[Int(n)][k] = c }
+                if let k = adjacency[Int(n)].firstIndex(where: { $0 >> 32 == UInt64(last) }) {
+                    adjacency[Int(n)][k] = UInt64(c) << 32 | (adjacency[Int(n)][k] & 0xFFFF_FFFF)
+                }
             }
         }
         channels.removeLast()
         endpoints.removeLast()
         densePolicies.removeLast(2)
+        usable.removeLast(2)
         capacitiesMsat.removeLast()
     }
 }

@@ -89,7 +89,7 @@ public final class MissionControl: @unchecked Sendable {
             case .mppTimeout:
                 for i in 0..<n { recordSuccess(route, pair: i, now: now) }
                 return .retry
-            case .finalIncorrectCLTVExpiry, .finalIncorrectHTLCAmount:
+            case .finalIncorrectCltvExpiry, .finalIncorrectHtlcAmount:
                 // The hop before the payee altered the HTLC; with a direct channel it is terminal.
                 if n == 1 { return .terminal(.error) }
                 for i in 0..<(n - 1) { recordSuccess(route, pair: i, now: now) }
@@ -110,7 +110,7 @@ public final class MissionControl: @unchecked Sendable {
             recordFailure(route, pair: k, amountMsat: route.incomingAmountMsat(ofHop: k), now: now)
         case .unknownNextPeer, .permanentChannelFailure, .channelDisabled, .requiredChannelFeatureMissing:
             recordFailure(route, pair: k, amountMsat: 0, now: now)
-        case .feeInsufficient, .incorrectCLTVExpiry, .amountBelowMinimum, .expiryTooSoon:
+        case .feeInsufficient, .incorrectCltvExpiry, .amountBelowMinimum, .expiryTooSoon:
             // Policy failures: the carried channel_update corrects our view of the policy. Without
             // one the node gives us nothing to go on, so avoid the pair.
             if failure.message.channelUpdate == nil {
@@ -118,7 +118,7 @@ public final class MissionControl: @unchecked Sendable {
             }
         case .temporaryNodeFailure, .permanentNodeFailure, .requiredNodeFeatureMissing:
             failNode(failingNode, now: now)
-        case .invalidOnionVersion, .invalidOnionHMAC, .invalidOnionKey, .invalidOnionBlinding:
+        case .invalidOnionVersion, .invalidOnionHmac, .invalidOnionKey, .invalidOnionBlinding:
             // The previous hop corrupted the onion: avoid the incoming pair.
             if k > 0 { recordFailure(route, pair: k - 1, amountMsat: 0, now: now) } else { return .terminal(.error) }
         default:

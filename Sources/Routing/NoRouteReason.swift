@@ -62,11 +62,12 @@ public enum NoRouteReason: Sendable, Equatable, Error, CustomStringConvertible {
     /// are errors LND rejects before a payment starts; they map to ERROR if they ever reach here.
     public var lndFailureReason: LNDFailureReason {
         switch self {
-        case .insufficientLocalBalance: return .insufficientBalance
+        // LND sums the outbound bandwidth first: with no usable channel the total is 0 < amount.
+        case .insufficientLocalBalance, .noOutboundChannels: return .insufficientBalance
         case .routeToSelf, .amountExceedsMaximum, .zeroAmount, .routeHintHasPayeeAsSource,
              .cltvLimitBelowFinalDelta, .noPathsAllowed:
             return .error
-        case .noOutboundChannels, .targetUnknown, .noPath, .insufficientLiquidity, .feeLimitExceeded,
+        case .targetUnknown, .noPath, .insufficientLiquidity, .feeLimitExceeded,
              .cltvLimitExceeded:
             return .noRoute
         }

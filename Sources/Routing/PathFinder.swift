@@ -87,6 +87,8 @@ struct Search {
 
     struct Label {
         var dist = Double.infinity
+        /// Heap key: `dist` plus an admissible estimate of the cost still to come (A*).
+        var key = Double.infinity
         var weight: Double = 0
         var amount: UInt64 = 0
         var cltv: UInt32 = 0
@@ -95,7 +97,6 @@ struct Search {
         /// Channel index, or `-(k + 1)` for extra edge k of `next`.
         var edge: Int32 = 0
         var hops: Int32 = 0
-        var settled = false
     }
 
     let graph: ChannelGraph
@@ -163,8 +164,48 @@ struct Search {
     /// Dijkstra from the target; returns the route if the source is reached.
     func run(_ limits: Limits) -> Route? {
         guard sourceIndex >= 0, targetIndex >= 0 else { return nil }
-        var labels = [Label](repeating: Label(), count: nodeCount)
+        // Raw storage: a nested function capturing a `var` array would box it and pay dynamic
+        // exclusivity checks on every access in the hot loop.
+        let labels = UnsafeMutablePointer<Label>.allocate(capacity: nodeCount)
+        labels.initialize(repeating: Label(), count: nodeCount)
+        let settled = UnsafeMutablePointer<Bool>.allocate(capacity: nodeCount)
+        settled.initialize(repeating: false, count: nodeCount)
+        defer {
+            labels.deinitialize(count: nodeCount); labels.deallocate()
+            settled.deinitialize(count: nodeCount); settled.deallocate()
+        }
         var heap = MinHeap(capacity: 1024)
+        // A* on LND's cost: a node h hops (at least) from the source still has h − 1 forwarding
+        // edges to cross, each succeeding with probability ≤ pMax, so its final cost is at least
+        // weight + attemptCost / (probability · pMax^(h−1)). Hop counts come from a BFS from the
+        // source over all channels (a lower bound), which also rules out nodes that cannot reach
+        // the source at all. Hint-only nodes get no estimate.
+        let useHeuristic = config.useAStar && limits.objective == .cost && limits.useMissionControl
+        let hopsToSource = UnsafeMutablePointer<UInt8>.allocate(capacity: nodeCount)
+        defer { hopsToSource.deallocate() }
+        hopsToSource.initialize(repeating: useHeuristic ? 255 : 0, count: nodeCount)
+        if useHeuristic {
+            for i in graph.nodeCount..<nodeCount { hopsToSource[i] = 0 }
+            var frontier: [Int32] = [sourceIndex]
+            hopsToSource[Int(sourceIndex)] = 0
+            var next: [Int32] = []
+            var depth: UInt8 = 0
+            while !frontier.isEmpty && depth < 254 {
+                depth += 1
+                next.removeAll(keepingCapacity: true)
+                for v in frontier {
+                    for packed in graph.adjacency[Int(v)] {
+                        let u = Int(packed & 0x7FFF_FFFF)
+                        if hopsToSource[u] == 255 { hopsToSource[u] = depth; next.append(Int32(u)) }
+                    }
+                }
+                swap(&frontier, &next)
+            }
+        }
+        let pMax = mc.pairs.isEmpty ? mc.estimator.aprioriHopProbability
+            : max(mc.estimator.aprioriHopProbability, mc.estimator.prevSuccessProbability)
+        var pMaxPower = [Double](repeating: 1, count: 256)
+        for h in 2..<256 { pMaxPower[h] = pMaxPower[h - 1] * pMax }
         let amount = limits.amountMsat
         let attemptCost = Double(config.attemptCostMsat) + Double(amount) * Double(config.attemptCostPPM) / 1e6
         let risk = Double(config.riskFactorBillionths) / 1e9
@@ -175,50 +216,51 @@ struct Search {
         let excluded = request.excludedChannels
         let bandwidthHints = request.localBandwidthMsat
         let maxHops = Int32(request.maxHops)
-        labels[Int(target)] = Label(dist: 0, weight: 0, amount: amount, cltv: request.finalCLTVDelta,
+        labels[Int(target)] = Label(dist: 0, key: 0, weight: 0, amount: amount, cltv: request.finalCLTVDelta,
                                     probability: 1, next: -1, edge: 0, hops: 0)
         heap.push(0, target)
 
         graph.densePolicies.withUnsafeBufferPointer { policies in
         graph.capacitiesMsat.withUnsafeBufferPointer { capacities in
-        graph.endpoints.withUnsafeBufferPointer { endpoints in
+        graph.usable.withUnsafeBufferPointer { usable in
+        pMaxPower.withUnsafeBufferPointer { pMaxPower in
             // Relaxes the edge u → v (u forwards over it with policy p).
+            /// Relaxes u → v; returns the new distance of u if it improved.
             func relax(_ u: Int32, _ v: Int32, _ lv: Label, _ p: DensePolicy, capacity: UInt64, channel: Int32,
-                       edgeRef: Int32, scid: () -> ShortChannelID) {
-                if labels[Int(u)].settled { return }
-                if !p.usable { return }
-                if v == target && lastHopIndex != -2 && u != lastHopIndex { return }
+                       edgeRef: Int32, scid: () -> ShortChannelID) -> Double? {
+                if !p.usable { return nil }
+                if v == target && lastHopIndex != -2 && u != lastHopIndex { return nil }
                 let hops = lv.hops + 1
-                if hops > maxHops { return }
+                if hops > maxHops { return nil }
                 let amountToSend = lv.amount
                 let isLocal = u == source
                 if isLocal || !excluded.isEmpty || restrictOutgoing {
-                    if !excluded.isEmpty && excluded.contains(scid()) { return }
-                    if isLocal && restrictOutgoing && !request.outgoingChanIDs.contains(scid()) { return }
+                    if !excluded.isEmpty && excluded.contains(scid()) { return nil }
+                    if isLocal && restrictOutgoing && !request.outgoingChanIDs.contains(scid()) { return nil }
                 }
                 if !limits.ignoreLiquidity {
-                    if amountToSend < p.minHTLCMsat || amountToSend > p.maxHTLCMsat { return }
+                    if amountToSend < p.minHTLCMsat || amountToSend > p.maxHTLCMsat { return nil }
                     if isLocal, let hints = bandwidthHints {
-                        guard let b = hints[scid()], b >= amountToSend else { return }
+                        guard let b = hints[scid()], b >= amountToSend else { return nil }
                     } else {
                         var available = capacity
                         if channel >= 0, !inFlight.isEmpty, let used = inFlight[channel] {
                             available = available > used ? available - used : 0
                         }
-                        if amountToSend > available { return }
+                        if amountToSend > available { return nil }
                     }
                 }
                 let fee: UInt64 = isLocal ? 0 : p.fee(forwarding: amountToSend)
                 let (amountToReceive, overflow) = amountToSend.addingReportingOverflow(fee)
-                if overflow { return }
-                if amountToReceive - amount > limits.feeLimitMsat { return }
+                if overflow { return nil }
+                if amountToReceive - amount > limits.feeLimitMsat { return nil }
                 let delta: UInt32 = isLocal ? 0 : p.timeLockDelta
                 let cltv = lv.cltv &+ delta
-                if cltv > limits.cltvLimit { return }
+                if cltv > limits.cltvLimit { return nil }
                 var edgeProbability = 1.0
                 if !isLocal && limits.useMissionControl {
                     let capMsat = capacity == .max ? 0 : capacity
-                    if let results = mcByNode[u] {
+                    if !mcByNode.isEmpty, let results = mcByNode[u] {
                         let nodeP = estimator.nodeProbability(results: results, amountMsat: amountToSend,
                                                               capacityMsat: capMsat, now: mc.now)
                         edgeProbability = estimator.pairProbability(nodeProbability: nodeP, result: results[v],
@@ -229,7 +271,7 @@ struct Search {
                     }
                 }
                 let probability = edgeProbability * lv.probability
-                if probability <= 0 || probability < minProbability { return }
+                if probability <= 0 || probability < minProbability { return nil }
                 let weight = lv.weight + Double(fee) + Double(amountToReceive) * Double(delta) * risk
                 let dist: Double
                 switch limits.objective {
@@ -238,36 +280,49 @@ struct Search {
                 case .cltv: dist = Double(cltv) + Double(hops) * 1e-6
                 }
                 if dist < labels[Int(u)].dist {
-                    labels[Int(u)] = Label(dist: dist, weight: weight, amount: amountToReceive, cltv: cltv,
+                    var key = dist
+                    if useHeuristic {
+                        let h = Int(hopsToSource[Int(u)])
+                        if h == 255 { return nil }  // cannot reach the source
+                        if h > 1 { key = weight + attemptCost / (probability * pMaxPower[h]) }
+                    }
+                    labels[Int(u)] = Label(dist: dist, key: key, weight: weight, amount: amountToReceive, cltv: cltv,
                                            probability: probability, next: v, edge: edgeRef, hops: hops)
-                    heap.push(dist, u)
+                    return key
                 }
+                return nil
             }
 
             while let (d, v) = heap.pop() {
-                if labels[Int(v)].settled || d > labels[Int(v)].dist { continue }
-                labels[Int(v)].settled = true
+                if settled[Int(v)] || d > labels[Int(v)].key { continue }
+                settled[Int(v)] = true
                 if v == source { break }
                 let lv = labels[Int(v)]
                 if Int(v) < graph.nodeCount {
-                    for c in graph.adjacency[Int(v)] {
-                        let (a, b) = endpoints[Int(c)]
-                        let u = a == v ? b : a
-                        let p = policies[2 * Int(c) + (a == v ? 1 : 0)]
-                        relax(u, v, lv, p, capacity: capacities[Int(c)], channel: c, edgeRef: c,
-                              scid: { graph.channels[Int(c)].shortChannelID })
+                    for packed in graph.adjacency[Int(v)] {
+                        let u = Int32(truncatingIfNeeded: packed & 0x7FFF_FFFF)
+                        let c = Int32(truncatingIfNeeded: packed >> 32)
+                        let slot = 2 * Int(c) + Int((packed >> 31) & 1)
+                        if !usable[slot] || settled[Int(u)] { continue }
+                        let p = policies[slot]
+                        if let d = relax(u, v, lv, p, capacity: capacities[Int(c)], channel: c, edgeRef: c,
+                                         scid: { graph.channels[Int(c)].shortChannelID }) {
+                            heap.push(d, u)
+                        }
                     }
                 }
                 if let extras = extraIn[v] {
-                    for (k, e) in extras.enumerated() {
-                        relax(e.from, v, lv, e.policy, capacity: .max, channel: -1, edgeRef: Int32(-(k + 1)),
-                              scid: { e.hint.chanID })
+                    for (k, e) in extras.enumerated() where !settled[Int(e.from)] {
+                        if let d = relax(e.from, v, lv, e.policy, capacity: .max, channel: -1, edgeRef: Int32(-(k + 1)),
+                                         scid: { e.hint.chanID }) {
+                            heap.push(d, e.from)
+                        }
                     }
                 }
             }
-        }}}
+        }}}}
 
-        guard labels[Int(source)].settled else { return nil }
+        guard settled[Int(source)] else { return nil }
         // Walk forward from the source along `next`.
         var segments: [Route.Segment] = []
         var cur = source

@@ -14,6 +14,8 @@ extension InvoiceError: GRPCStatusConvertible {
 struct LightningInvoices: Sendable {
     let registry: InvoiceRegistry
     let currency: Currency
+    /// Hop hints for the node's private channels (LND `SelectHopHints`), added when `private` is set.
+    var privateHints: @Sendable () -> [[BOLT11.HopHint]] = { [] }
 
     func addInvoice(_ r: Lnrpc.Invoice) throws -> Lnrpc.AddInvoiceResponse {
         var req = AddInvoiceRequest()
@@ -27,6 +29,7 @@ struct LightningInvoices: Sendable {
         req.cltvExpiry = r.cltvExpiry
         req.routeHints = try InvoiceMarshaller.hopHints(r.routeHints)
         req.isPrivate = r.private
+        if r.private { req.routeHints += privateHints() }
         req.isAmp = r.isAmp
         let result = try registry.addInvoice(req)
         var out = Lnrpc.AddInvoiceResponse()

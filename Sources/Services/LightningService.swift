@@ -18,10 +18,11 @@ public final class LightningService: GRPCService, @unchecked Sendable {
 
     public init(control: PaymentControl, marshaller: PaymentMarshaller, macaroons: MacaroonService,
                 invoices: InvoiceRegistry, currency: Currency, version: String,
-                nodeInfo: @escaping @Sendable () -> NodeInfo, work: BlockingWork) {
+                nodeInfo: @escaping @Sendable () -> NodeInfo, work: BlockingWork,
+                privateHints: @escaping @Sendable () -> [[BOLT11.HopHint]] = { [] }) {
         info = LightningInfo(version: version, info: nodeInfo)
         payments = LightningPayments(control: control, marshaller: marshaller)
-        self.invoices = LightningInvoices(registry: invoices, currency: currency)
+        self.invoices = LightningInvoices(registry: invoices, currency: currency, privateHints: privateHints)
         self.macaroons = LightningMacaroons(service: macaroons)
         self.work = work
     }

@@ -16,12 +16,7 @@ public struct MacaroonInterceptor: ServerInterceptor {
 
     public func intercept(_ context: ServerCallContext) -> GRPCStatus? {
         guard checker.isEnabled else { return nil }
-        let values: [String] = context.metadata.values("macaroon").map {
-            switch $0 {
-            case .string(let s): return s
-            case .binary(let b): return String(decoding: b, as: UTF8.self)
-            }
-        }
+        let values = context.metadata.stringValues("macaroon")
         let cache: MacaroonVerificationCache
         if let c = context.connectionStorage as? MacaroonVerificationCache {
             cache = c
@@ -30,8 +25,8 @@ public struct MacaroonInterceptor: ServerInterceptor {
             context.connectionStorage = cache
         }
         do {
-            try checker.checkRequest(macaroonValues: values, fullMethod: context.path,
-                                     peerIP: Self.ip(of: context.peerAddress), cache: cache)
+            // The cache is bound to the connection's peer IP, which the checker then uses.
+            try checker.checkRequest(macaroonValues: values, fullMethod: context.path, peerIP: nil, cache: cache)
             return nil
         } catch {
             return error.grpcStatus

@@ -118,6 +118,7 @@ public struct PaymentMarshaller: Sendable {
         guard f.reason == .message, let m = f.message else { return out }
         switch code {
         case .incorrectOrUnknownPaymentDetails:
+            // LND marshallWireError fills only the height here (not the htlc amount BOLT 4 carries).
             out.height = m.height
         case .finalIncorrectCltvExpiry:
             out.cltvExpiry = m.cltvExpiry

@@ -2,6 +2,7 @@ import GRPC
 import LightningRPC
 import Payments
 import ProtoWire
+import Synchronization
 
 /// `routerrpc.Router`: TrackPaymentV2, TrackPayments and SendPaymentV2 with LND's semantics
 /// (spec §3–§5). Holds no state of its own beyond caches of encoded messages.
@@ -12,6 +13,26 @@ public final class RouterService: GRPCService, @unchecked Sendable {
     let work: BlockingWork
     let sender: PaymentSending?
     let encoded = EncodedPaymentCache()
+    let live = LiveStreams()
+
+    /// How the router's streams end when the server stops: LND's text (`errServerShuttingDown`,
+    /// §3.6, §12) with code UNAVAILABLE rather than LND's Unknown, so that gRPC clients treat it as
+    /// retryable (the transport's drain contract; docs/API.md).
+    static let shuttingDown = GRPCStatus(.unavailable, "routerrpc server shutting down")
+
+    /// Ends every open TrackPaymentV2, TrackPayments and SendPaymentV2 stream with
+    /// `routerrpc server shutting down` (code UNAVAILABLE); later streams get the same.
+    /// Call before the transport's graceful shutdown.
+    public func shutdown() {
+        for stop in live.closeAll() { stop() }
+    }
+
+    /// Registers `pump` so `shutdown` can end it; false if shutdown already happened.
+    func register<S>(_ pump: StreamPump<S>) -> Bool {
+        let id = ObjectIdentifier(pump)
+        pump.onFinish = { [live] in live.remove(id) }
+        return live.add(id) { pump.loop.execute { pump.stop(Self.shuttingDown) } }
+    }
 
     /// Metadata key of PayTrack's TrackPayments resume extension: unix nanoseconds; the stream then
     /// first replays every payment updated at or after it (docs/API.md, "Resuming TrackPayments").
@@ -55,6 +76,7 @@ public final class RouterService: GRPCService, @unchecked Sendable {
         let pump = StreamPump(source: mailbox, writer: writer, context: context, first: first) { [self] s in
             Self.passes(s, noInflightUpdates: noInflightUpdates) ? encode(s) : nil
         }
+        guard register(pump) else { mailbox.cancel(); writer.finish(Self.shuttingDown); return }
         if context.eventLoop.inEventLoop { pump.start() } else { context.eventLoop.execute { pump.start() } }
     }
 
@@ -69,7 +91,14 @@ public final class RouterService: GRPCService, @unchecked Sendable {
             return
         }
         let noInflight = request.noInflightUpdates
-        if tower.cachedPayment(hash) != nil {
+        if let cached = tower.cachedPayment(hash) {
+            if cached.status.isTerminal {
+                // Fastest path (§3.3): a payment already terminal at subscription gets exactly
+                // this snapshot and the stream ends OK — no mailbox, no subscription.
+                _ = writer.send(encode(cached))
+                writer.finish(.ok)
+                return
+            }
             // Fast path: the snapshot is in memory; subscribe and start on this loop.
             do {
                 stream(try tower.subscribePayment(hash), noInflightUpdates: noInflight, context, writer)
@@ -118,8 +147,38 @@ public final class RouterService: GRPCService, @unchecked Sendable {
             }) { [self] s in
                 Self.passes(s, noInflightUpdates: noInflight) ? encode(s) : nil
             }
+            guard register(pump) else { mailbox.cancel(); writer.finish(Self.shuttingDown); return }
             context.eventLoop.execute { pump.start() }
         }
         if !accepted { writer.finish(BlockingWork.busy) }
+    }
+}
+
+/// The router's open streams, so that a shutdown can end them with LND's status.
+final class LiveStreams: Sendable {
+    private struct State {
+        var stops: [ObjectIdentifier: @Sendable () -> Void] = [:]
+        var closed = false
+    }
+    private let state = Mutex(State())
+
+    func add(_ id: ObjectIdentifier, _ stop: @escaping @Sendable () -> Void) -> Bool {
+        state.withLock { s in
+            if s.closed { return false }
+            s.stops[id] = stop
+            return true
+        }
+    }
+
+    func remove(_ id: ObjectIdentifier) {
+        state.withLock { _ = $0.stops.removeValue(forKey: id) }
+    }
+
+    func closeAll() -> [@Sendable () -> Void] {
+        state.withLock { s in
+            s.closed = true
+            defer { s.stops.removeAll() }
+            return Array(s.stops.values)
+        }
     }
 }

@@ -63,8 +63,7 @@ public struct SendPaymentRequestParser: Sendable {
         var maxParts = r.maxParts == 0 ? Self.defaultMaxParts : r.maxParts
         if r.maxShardSizeMsat > 0 && maxParts > Self.maxPartsUpperLimit {
             throw Failure("requested max_parts (\(maxParts)) exceeds the allowed upper limit of \(Self.maxPartsUpperLimit); "
-                + "the payment amount would need to be divided into more than \(Self.maxPartsUpperLimit) parts, "
-                + "each capped at \(r.maxShardSizeMsat) msat")
+                + "cannot send payment amount with max_shard_size_msat=\(Self.msat(r.maxShardSizeMsat))")
         }
         let feeLimit = try Self.amount(sat: r.feeLimitSat, msat: r.feeLimitMsat)
         for key in r.destCustomRecords.keys where key < Self.customTypeStart && key != Self.keysendType {
@@ -163,7 +162,7 @@ public struct SendPaymentRequestParser: Sendable {
             let maxPossible = UInt64(maxParts) * r.maxShardSizeMsat
             if amount > maxPossible {
                 throw Failure("payment amount \(Self.msat(amount)) exceeds maximum possible amount \(Self.msat(maxPossible)) "
-                    + "with max_parts=\(maxParts) and max_shard_size_msat=\(r.maxShardSizeMsat)")
+                    + "with max_parts=\(maxParts) and max_shard_size_msat=\(Self.msat(r.maxShardSizeMsat))")
             }
         }
         return PaymentIntent(paymentHash: hash, destination: destination, amountMsat: amount, finalCLTVDelta: finalCLTV,

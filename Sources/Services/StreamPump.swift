@@ -27,7 +27,9 @@ public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
     let encode: (Source.Item) -> [UInt8]?
     let finalStatus: () -> GRPCStatus
     private var first: Source.Item?
-    private var done = false
+    private var done = false { didSet { if done && !oldValue { ended() } } }
+    /// Runs once when the pump ends for any reason (finished, stopped or cancelled); set before `start`.
+    public var onFinish: (@Sendable () -> Void)?
 
     /// - Parameters:
     ///   - encode: serializes an item, or returns nil to skip it (filters such as
@@ -47,6 +49,14 @@ public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
             done = true
             source.cancel()
         }
+    }
+
+    /// The pump is over: tell the owner, and drop the source's wake-up (which holds this pump)
+    /// so that source and pump do not keep each other alive.
+    private func ended() {
+        source.setWakeup {}
+        onFinish?()
+        onFinish = nil
     }
 
     /// Starts pumping (loop thread).

@@ -59,9 +59,9 @@ extension SimulatedNetwork {
         let (handler, currentHeight) = withLock { (payeeHandlers[final.pubKey], height) }
         var decision: PayeeDecision
         if received < final.amtToForwardMsat {
-            decision = .fail(FailureMessage(code: .finalIncorrectHTLCAmount, htlcMsat: received))
+            decision = .fail(FailureMessage(code: .finalIncorrectHtlcAmount, htlcMsat: received))
         } else if receivedExpiry < final.expiry {
-            decision = .fail(FailureMessage(code: .finalIncorrectCLTVExpiry, cltvExpiry: receivedExpiry))
+            decision = .fail(FailureMessage(code: .finalIncorrectCltvExpiry, cltvExpiry: receivedExpiry))
         } else if let handler {
             let payload = FinalHopPayload(amountMsat: final.amtToForwardMsat, outgoingCLTV: final.expiry,
                                           totalAmountMsat: final.mppRecord?.totalAmountMsat ?? final.amtToForwardMsat,
@@ -135,7 +135,7 @@ extension SimulatedNetwork {
                 return .failed(FailureMessage(code: .feeInsufficient, htlcMsat: inAmount, channelUpdate: update))
             }
             if inExpiry < outExpiry || inExpiry - outExpiry < policy.timeLockDelta {
-                return .failed(FailureMessage(code: .incorrectCLTVExpiry, cltvExpiry: inExpiry, channelUpdate: update))
+                return .failed(FailureMessage(code: .incorrectCltvExpiry, cltvExpiry: inExpiry, channelUpdate: update))
             }
         }
         if outExpiry <= height + configuration.expiryGraceDelta {

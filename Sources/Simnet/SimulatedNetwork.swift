@@ -82,7 +82,10 @@ public final class SimulatedNetwork: @unchecked Sendable {
     var channelIndex: [ShortChannelID: Int] = [:]
     var height: UInt32
     var rng: SeededGenerator
-    var nextHTLCID: UInt64 = 0
+    /// HTLC ids never repeat, also across restarts of the process (payees remember the
+    /// (channel, htlc id) circuit keys of earlier HTLCs as LND does): start from the clock in ms,
+    /// leaving 2^20 ids per ms of uptime before a later start could overlap.
+    var nextHTLCID = UInt64(Date().timeIntervalSince1970 * 1000) << 20
     var payeeHandlers: [NodeID: any PayeeHandler] = [:]
     /// Timestamp of the newest channel update, bumped on every policy change.
     var updateClock: UInt32 = 1_700_000_000

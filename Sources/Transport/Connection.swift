@@ -38,8 +38,9 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     /// Registers with the loop (loop thread). Client connections start the handshake here.
     func start(handshakeTimeoutNanos: UInt64 = 10_000_000_000) {
         token = loop.register(fd: fd, self)
-        handshakeTimer = loop.scheduleTimer(afterNanos: handshakeTimeoutNanos) { [weak self] in
-            guard let self, self.session == nil else { return }
+        // Timers capture self strongly (no weak side table on the hot object); close() cancels them.
+        handshakeTimer = loop.scheduleTimer(afterNanos: handshakeTimeoutNanos) { [self] in
+            guard !closed, session == nil else { return }
             self.fail("TLS handshake timed out")
         }
         advanceHandshake()
@@ -120,6 +121,9 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     func flushPending() {
         dirtyMarked = false
         if closed { return }
+        // Socket backpressure: while the kernel has not taken the backlog, leave frames in nghttp2
+        // and the streams' bounded buffers (writers then see "full"); EPOLLOUT resumes us.
+        if pending.count - pendingOffset > Connection.maxPending { return }
         if let s = session {
             let out = loop.outBuffer
             var used = 0
@@ -189,13 +193,13 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     private func scheduleKeepalive() {
         guard let s = session, s.isServer else { return }
         let cfg = s.configuration
-        keepaliveTimer = loop.scheduleTimer(afterNanos: cfg.keepaliveTimeNanos) { [weak self] in
-            guard let self, !self.closed, let s = self.session else { return }
+        keepaliveTimer = loop.scheduleTimer(afterNanos: cfg.keepaliveTimeNanos) { [self] in
+            guard !self.closed, let s = self.session else { return }
             let idle = monotonicNanos() &- s.lastFrameReceived
             if idle >= cfg.keepaliveTimeNanos {
                 s.sendPing()
-                self.pingDeadline = self.loop.scheduleTimer(afterNanos: cfg.keepaliveTimeoutNanos) { [weak self] in
-                    guard let self, !self.closed, let s = self.session else { return }
+                self.pingDeadline = self.loop.scheduleTimer(afterNanos: cfg.keepaliveTimeoutNanos) { [self] in
+                    guard !self.closed, let s = self.session else { return }
                     if !s.pingAcked { self.close() }
                 }
             }

@@ -33,9 +33,8 @@ public struct HTTP2Configuration: Sendable {
 public final class HTTP2Session {
     public let isServer: Bool
     public let configuration: HTTP2Configuration
-    public weak var delegate: HTTP2SessionDelegate?
-    /// Strong slot that keeps the delegate alive for the session's lifetime.
-    public var connectionDelegateStorage: AnyObject?
+    /// Receives stream openings and drain notices (strong; released when the session closes).
+    public var delegate: HTTP2SessionDelegate?
     /// Called when stream/session activity outside `receive` left frames to send.
     var onNeedsFlush: (() -> Void)?
     /// A slot for per-connection state of upper layers (e.g. an auth cache). Strong.
@@ -44,6 +43,7 @@ public final class HTTP2Session {
     public var peerAddress: String = ""
 
     private var session: OpaquePointer!
+    fileprivate var rawSession: OpaquePointer! { session }
     private(set) public var activeStreams = 0
     private(set) public var draining = false
     /// Set when the session decided the connection must end (after flushing).
@@ -52,6 +52,10 @@ public final class HTTP2Session {
     private(set) var lastFrameReceived: UInt64 = 0
     private var lastPingReceived: UInt64 = 0
     private var pingStrikes = 0
+    /// Set when this side queued HEADERS or DATA since the last ping: grpc-go's
+    /// `resetPingStrikes` — the next ping is forgiven and the strikes restart from zero, so a
+    /// client's BDP pings on a busy stream are not punished.
+    private var sentSinceLastPing = false
     private var pendingWritable: [HTTP2Stream] = []
     private var lastStreamID: Int32 = 0
     var pingAcked = true
@@ -217,6 +221,7 @@ public final class HTTP2Session {
     func needsFlush() { onNeedsFlush?() }
 
     func submitResponse(_ s: HTTP2Stream, headers: HTTP2HeaderBlock, withBody: Bool) {
+        sentSinceLastPing = true
         if withBody {
             var provider = nghttp2_data_provider()
             provider.read_callback = readCallback
@@ -228,6 +233,7 @@ public final class HTTP2Session {
     }
 
     func resumeData(_ s: HTTP2Stream) {
+        sentSinceLastPing = true
         nghttp2_session_resume_data(session, s.id)
     }
 
@@ -284,6 +290,12 @@ public final class HTTP2Session {
     /// `maxPingStrikes` strikes end the connection with GOAWAY ENHANCE_YOUR_CALM "too_many_pings".
     private func checkPingPolicy() {
         let now = monotonicNanos()
+        if sentSinceLastPing {
+            sentSinceLastPing = false
+            pingStrikes = 0
+            lastPingReceived = now
+            return
+        }
         var bad = false
         if activeStreams == 0 && !configuration.permitPingWithoutStream {
             // grpc-go allows one ping per 2 hours without streams.
@@ -347,7 +359,7 @@ public final class HTTP2Session {
         }
         nghttp2_session_del(session)
         session = nil
-        connectionDelegateStorage = nil
+        delegate = nil
     }
 }
 
@@ -363,8 +375,9 @@ private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, ud i
 }
 
 private let onHeader: nghttp2_on_header_callback = { _, frame, name, namelen, value, valuelen, _, ud in
-    let sess = me(ud)
-    if let s = sess.stream(frame!.pointee.hd.stream_id) {
+    guard let p = nghttp2_session_get_stream_user_data(me(ud).rawSession, frame!.pointee.hd.stream_id) else { return 0 }
+    // The session holds a +1 on the stream while it is open: borrow it without retain/release.
+    Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef { s in
         s.delegate?.stream(s, header: UnsafeRawBufferPointer(start: name, count: namelen),
                            value: UnsafeRawBufferPointer(start: value, count: valuelen))
     }
@@ -377,8 +390,8 @@ private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, ud in
 }
 
 private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, len, ud in
-    let sess = me(ud)
-    if let s = sess.stream(streamID) {
+    guard let p = nghttp2_session_get_stream_user_data(me(ud).rawSession, streamID) else { return 0 }
+    Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef { s in
         s.delegate?.stream(s, data: UnsafeRawBufferPointer(start: data, count: len))
     }
     return 0

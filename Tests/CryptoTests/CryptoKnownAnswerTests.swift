@@ -114,5 +114,8 @@ final class CryptoKnownAnswerTests: XCTestCase {
         XCTAssertTrue(key.publicKey.verify(signature: high, hash: hash, allowHighS: true))
         XCTAssertFalse(key.publicKey.verify(signature: low, hash: SHA256.hash([0])))
         XCTAssertNil(ECDSASignature.normalized([UInt8](repeating: 0xff, count: 64)))
+        XCTAssertFalse(ECDSASignature.isWellFormed([UInt8](repeating: 0xff, count: 64)))
+        XCTAssertTrue(ECDSASignature.isWellFormed(high))
+        XCTAssertFalse(ECDSASignature.isWellFormed([1, 2]))
     }
 }

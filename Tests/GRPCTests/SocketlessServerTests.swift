@@ -126,4 +126,41 @@ final class SocketlessServerTests: XCTestCase {
         pump()
         XCTAssertEqual(r.headers["grpc-status"], "4")
     }
+
+    func testStreamWriterHighWatermarkBackpressure() {
+        final class Log: @unchecked Sendable { var refused = 0; var sent = 0; var readies = 0; var writableButRefused = 0 }
+        let log = Log()
+        let svc = ServiceDefinition(name: "t.Bp", methods: ["Pump": .serverStreaming { _, _, w in
+            w.maxBufferedBytes = 20_000
+            let total = 200
+            let pump: @Sendable () -> Void = {
+                while log.sent < total {
+                    let writable = w.isWritable
+                    if !w.send([UInt8](repeating: 1, count: 3000)) {
+                        log.refused += 1
+                        if writable { log.writableButRefused += 1 }
+                        return
+                    }
+                    log.sent += 1
+                }
+                w.finish()
+            }
+            w.onReady { log.readies += 1; pump() }
+            pump()
+        }])
+        var h2 = HTTP2Configuration()
+        h2.initialWindowSize = 16_384   // a slow reader: small windows keep the writer full
+        var cfg = GRPCServerConfiguration()
+        cfg.http2 = h2
+        server = GRPCServer(services: [svc], tls: nil, configuration: cfg, group: EventLoopGroup(loops: [loop]))
+        session = server.makeServerSession()
+        client = HTTP2Session(server: false, configuration: h2)
+        let r = call("/t.Bp/Pump", MessageFraming.frame([]))
+        for _ in 0..<200 where !r.closed { pump() }
+        XCTAssertEqual(r.messages.count, 200)
+        XCTAssertEqual(r.headers["grpc-status"], "0")
+        XCTAssertGreaterThan(log.refused, 0, "the writer must report full")
+        XCTAssertEqual(log.readies, log.refused, "every refusal is followed by onReady")
+        XCTAssertEqual(log.writableButRefused, 0, "isWritable on the loop guarantees send")
+    }
 }

@@ -271,3 +271,23 @@ def test_sigterm_drains_unary_and_ends_streams_unavailable(tmp_path):
     assert e.value.code() == grpc.StatusCode.UNAVAILABLE
     assert s.proc.wait(timeout=10) == 0
     ch.close()
+
+
+def _lit(name, value):
+    n, v = name.encode(), value.encode()
+    return b"\x00" + bytes([len(n)]) + n + bytes([len(v)]) + v
+
+
+def test_lost_connection_cancels_streaming_handler(grpc_server, stub):
+    before = stub.Stats(pb.StatsRequest()).cancelled
+    block = (_lit(":method", "POST") + _lit(":scheme", "https") + _lit(":path", "/paytrack.test.TestService/SlowStream")
+             + _lit(":authority", "x") + _lit("content-type", "application/grpc") + _lit("te", "trailers"))
+    req = pb.EchoRequest(message="gone", delay_ms=10).SerializeToString()
+    body = b"\x00" + struct.pack(">I", len(req)) + req
+    t = _tls_client().wrap_socket(socket.create_connection(("127.0.0.1", grpc_server.port)))
+    t.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + _frame(4, 0, 0) + _frame(1, 4, 1, block) + _frame(0, 1, 1, body))
+    frames = _read_frames(t, 0)
+    assert any(f[0] == 0 and f[2] == 1 for f in frames), frames   # the stream is producing DATA
+    t.close()                                                      # vanish without RST_STREAM or GOAWAY
+    assert wait_for(lambda: stub.Stats(pb.StatsRequest()).cancelled > before)
+    assert grpc_server.alive()

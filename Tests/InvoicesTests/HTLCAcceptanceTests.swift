@@ -111,6 +111,10 @@ final class HTLCAcceptanceTests: RegistryTestCase {
         XCTAssertEqual(inv.htlcs.map(\.state), [.canceled])
         XCTAssertEqual(HTLCFailure.Code.mppTimeout.wireCode, 23)
         XCTAssertEqual(HTLCFailure.Code.incorrectOrUnknownPaymentDetails.wireCode, 0x400f)
+        for c in [HTLCFailure.Code.incorrectOrUnknownPaymentDetails, .mppTimeout] {
+            XCTAssertEqual(c.failureCode.rawValue, c.rawValue, "the subset keeps the shared lnrpc numbering")
+            XCTAssertEqual(c.failureCode.wireCode, c.wireCode)
+        }
         // The invoice can still be paid afterwards.
         guard case .settle = await r.acceptHTLC(htlc(res, msat: 30_000, index: 2), currentHeight: 100) else { return XCTFail() }
     }

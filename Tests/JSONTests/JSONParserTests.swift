@@ -2,7 +2,7 @@ import JSON
 import XCTest
 
 final class JSONParserTests: XCTestCase {
-    func parse(_ s: String, _ limits: JSONParser.Limits = .init()) throws -> JSONValue {
+    func parse(_ s: String, _ limits: JSONParser.Limits = .init()) throws(JSONError) -> JSONValue {
         try JSONParser(limits: limits).parse(s)
     }
 

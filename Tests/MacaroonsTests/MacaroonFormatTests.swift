@@ -122,4 +122,12 @@ final class MacaroonFormatTests: XCTestCase {
         XCTAssertEqual(goRuneU(0x00), "U+0000")
         XCTAssertEqual(goRuneU(0xc3), "U+00C3 'Ã'")
     }
+
+    /// GoHex's texts come from the shared `Hex.DecodeFailure`: the same `%#U` as `goRuneU` for
+    /// every byte, so the metadata errors are unchanged.
+    func testGoHexTextsMatchGoRuneU() {
+        for b in UInt8.min...UInt8.max {
+            XCTAssertEqual(Hex.DecodeFailure.invalidByte(b).description, "encoding/hex: invalid byte: " + goRuneU(b), "\(b)")
+        }
+    }
 }

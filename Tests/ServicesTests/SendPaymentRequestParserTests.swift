@@ -111,7 +111,7 @@ final class SendPaymentRequestParserTests: XCTestCase {
         XCTAssertEqual(error(r)?.hasPrefix("requested max_parts (1001) exceeds the allowed upper limit of 1000"), true)
 
         r = Routerrpc.SendPaymentRequest(); r.paymentRequest = try invoice(amountMsat: 100_000); r.maxShardSizeMsat = 10_000; r.maxParts = 2
-        XCTAssertEqual(error(r), "payment amount 100000 mSAT exceeds maximum possible amount 20000 mSAT with max_parts=2 and max_shard_size_msat=10000")
+        XCTAssertEqual(error(r), "payment amount 100000 mSAT exceeds maximum possible amount 20000 mSAT with max_parts=2 and max_shard_size_msat=10000 mSAT")
     }
 
     func testExpiredInvoiceText() throws {

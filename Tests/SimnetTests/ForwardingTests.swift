@@ -146,7 +146,7 @@ final class ForwardingTests: XCTestCase {
         p.timeLockDelta = 100
         net.setPolicy(p, on: chan("carol", "bob").shortChannelID, from: id("carol"))
         let f = failure(await net.send(route: r, paymentHash: hash))
-        XCTAssertEqual(f?.message.code, .incorrectCLTVExpiry)
+        XCTAssertEqual(f?.message.code, .incorrectCltvExpiry)
         XCTAssertEqual(f?.failureSourceIndex, 1)
         XCTAssertEqual(f?.message.cltvExpiry, r.incomingExpiry(ofHop: 0))
         XCTAssertEqual(f?.message.channelUpdate?.cltvExpiryDelta, 100)
@@ -186,13 +186,13 @@ final class ForwardingTests: XCTestCase {
         var r = route(["alice", "carol", "bob"], amount: 1_000_000)
         r.hops[1].amtToForwardMsat = 2_000_000  // the onion claims more than carol forwards
         let f = failure(await net.send(route: r, paymentHash: hash))
-        XCTAssertEqual(f?.message.code, .finalIncorrectHTLCAmount)
+        XCTAssertEqual(f?.message.code, .finalIncorrectHtlcAmount)
         XCTAssertEqual(f?.failureSourceIndex, 2)
         XCTAssertEqual(f?.message.htlcMsat, 1_000_000)
         var c = route(["alice", "carol", "bob"], amount: 1_000_000)
         c.hops[1].expiry += 5
         let g = failure(await net.send(route: c, paymentHash: hash))
-        XCTAssertEqual(g?.message.code, .finalIncorrectCLTVExpiry)
+        XCTAssertEqual(g?.message.code, .finalIncorrectCltvExpiry)
         XCTAssertEqual(g?.message.cltvExpiry, c.hops[0].expiry)
     }
 

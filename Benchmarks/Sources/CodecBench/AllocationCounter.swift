@@ -11,13 +11,25 @@ typealias AllocObjectFunction = @convention(c) (UnsafeRawPointer?, Int, Int) -> 
 
 nonisolated(unsafe) var swiftAllocations = 0
 nonisolated(unsafe) var originalAllocObject: AllocObjectFunction? = nil
+nonisolated(unsafe) var swizzlingFlag: UnsafeMutablePointer<Bool>? = nil
 
 func countingAllocObject(_ metadata: UnsafeRawPointer?, _ size: Int, _ alignMask: Int) -> UnsafeMutableRawPointer? {
     swiftAllocations &+= 1
     return originalAllocObject!(metadata, size, alignMask)
 }
 
-/// Installs the counter; false if this runtime has no such hook.
+/// Counts the Swift heap allocations `body` makes. The hook is on only while `body` runs: in
+/// swizzling mode the runtime also routes retain/release through adapters that mishandle some
+/// bridged values (Foundation strings), so the rest of the program runs with it off.
+func countingAllocations(_ body: () throws -> Void) rethrows -> Int {
+    let before = swiftAllocations
+    swizzlingFlag?.pointee = true
+    defer { swizzlingFlag?.pointee = false }
+    try body()
+    return swiftAllocations - before
+}
+
+/// Installs the counter (off until ``countingAllocations(_:)``); false if the runtime has no hook.
 func installAllocationCounter() -> Bool {
     guard let slot = dlsym(nil, "_swift_allocObject"),
           let enable = dlsym(nil, "_swift_enableSwizzlingOfAllocationAndRefCountingFunctions_forInstrumentsOnly")
@@ -25,6 +37,6 @@ func installAllocationCounter() -> Bool {
     let function = slot.assumingMemoryBound(to: AllocObjectFunction.self)
     originalAllocObject = function.pointee
     function.pointee = countingAllocObject
-    enable.assumingMemoryBound(to: Bool.self).pointee = true
+    swizzlingFlag = enable.assumingMemoryBound(to: Bool.self)
     return true
 }
