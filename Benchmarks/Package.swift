@@ -33,10 +33,10 @@ let package = Package(
             .product(name: "Crypto", package: root),
         ]),
         .executableTarget(name: "StreamsBench", dependencies: [
-            .product(name: "GRPC", package: "PayTrack"),
-            .product(name: "Transport", package: "PayTrack"),
-            .product(name: "LightningRPC", package: "PayTrack"),
-            .product(name: "ProtoWire", package: "PayTrack"),
+            .product(name: "GRPC", package: root),
+            .product(name: "Transport", package: root),
+            .product(name: "LightningRPC", package: root),
+            .product(name: "ProtoWire", package: root),
         ]),
     ]
 )
