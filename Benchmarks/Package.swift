@@ -32,5 +32,11 @@ let package = Package(
             .product(name: "Routing", package: root),
             .product(name: "Crypto", package: root),
         ]),
+        .executableTarget(name: "StreamsBench", dependencies: [
+            .product(name: "GRPC", package: root),
+            .product(name: "Transport", package: root),
+            .product(name: "LightningRPC", package: root),
+            .product(name: "ProtoWire", package: root),
+        ]),
     ]
 )

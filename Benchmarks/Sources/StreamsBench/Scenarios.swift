@@ -1,0 +1,221 @@
+import Foundation
+import GRPC
+import LightningRPC
+import ProtoWire
+import Transport
+
+/// Settings of one StreamsBench invocation (flags in main.swift).
+struct Settings {
+    var paytrackd = ""
+    var runs = 3
+    var payments = 1000
+    var connections = 100
+    var streamsPerConnection = 1000
+    var latencyMs = 600_000
+    var fanoutSubscribers = 10_000
+    var fanoutConnections = 10
+    var fanoutLatencyMs = 3_000
+    var finishLatencyMs = 10_000
+    var clientLoops = 2
+    var sendConnections = 4
+    var serverThreads: Int?
+}
+
+/// Figures of one (b) run.
+struct MemoryRun {
+    var streams = 0
+    var rssBase = 0, rssConnected = 0, rssStreams = 0, rssHold = 0
+    var openSeconds = 0.0
+    var cpuSeconds = 0.0
+    var serverThreads = 0
+    var bytesPerStream: Double { Double(rssStreams - rssConnected) / Double(streams) }
+    var bytesPerStreamHold: Double { Double(rssHold - rssConnected) / Double(streams) }
+    var bytesPerConnection: Double = 0
+}
+
+/// Figures of one (c) run.
+struct FanoutRun {
+    /// Per connection: latency (ms) of its first and last SUCCEEDED delivery.
+    var perConnection: [(first: Double, last: Double)] = []
+    var clientCpuSeconds = 0.0
+    var subscribers = 0
+    var delivered = 0
+    var endedOK = 0
+    var latenciesMs: [Double] = []
+    var cpuSeconds = 0.0
+}
+
+/// Connects `n` clients to `host:port` pinning `cert`, spread round-robin over `loops`.
+func connect(_ n: Int, port: Int, cert: String, loops: [EventLoop]) throws -> [GRPCClient] {
+    try (0..<n).map { i in
+        try GRPCClient(host: "127.0.0.1", port: port, trustedCertificatePath: cert, loop: loops[i % loops.count])
+    }
+}
+
+func makeLoops(_ n: Int) -> [EventLoop] {
+    (0..<n).map { i in let l = EventLoop(index: i); l.start(); return l }
+}
+
+/// (b): N in-flight payments; C connections × S TrackPaymentV2 streams spread over them; daemon
+/// RSS before and after every stream has its first snapshot.
+func memoryRun(_ s: Settings, loops: [EventLoop]) throws -> MemoryRun {
+    let d = try DaemonProcess(binary: s.paytrackd, latencyMs: s.latencyMs, threads: s.serverThreads)
+    defer { d.stop() }
+    let senders = try connect(s.sendConnections, port: d.port, cert: d.aliceCert, loops: loops)
+    let bob = try connect(1, port: d.bobPort, cert: d.bobCert, loops: loops)[0]
+    let payments = InFlightPayments(alice: senders, bob: bob)
+    let t0 = monotonicSeconds()
+    try payments.make(count: s.payments)
+    log("  \(s.payments) in-flight payments made in \(fmt(monotonicSeconds() - t0, 1)) s")
+    var r = MemoryRun()
+    usleep(1_000_000)
+    r.rssBase = d.memory().rss
+    let clients = try connect(s.connections, port: d.port, cert: d.aliceCert, loops: loops)
+    usleep(1_000_000)
+    r.rssConnected = d.memory().rss
+    r.bytesPerConnection = Double(r.rssConnected - r.rssBase) / Double(s.connections)
+    let load = TrackStreams(clients: clients)
+    let cpu0 = d.cpuSeconds()
+    let t1 = monotonicSeconds()
+    load.open(perConnection: s.streamsPerConnection, hashes: payments.hashes, record: false)
+    let (waited, ok) = load.wait(for: load.total) { load.firstSnapshots.load(ordering: .relaxed) }
+    r.openSeconds = monotonicSeconds() - t1
+    _ = waited
+    guard ok else {
+        throw BenchError("only \(load.firstSnapshots.load(ordering: .relaxed)) of \(load.total) streams got a first snapshot; ended: \(load.endedSummary())")
+    }
+    r.cpuSeconds = d.cpuSeconds() - cpu0
+    r.streams = load.total
+    r.rssStreams = d.memory().rss
+    r.serverThreads = d.threads()
+    usleep(3_000_000)
+    r.rssHold = d.memory().rss
+    let ended = load.finished.load(ordering: .relaxed)
+    if ended > 0 { throw BenchError("\(ended) streams ended while they should be open: \(load.endedSummary())") }
+    load.close()
+    for c in senders { c.close() }
+    bob.close()
+    return r
+}
+
+/// (c): one payment, `fanoutSubscribers` TrackPaymentV2 streams on it over `fanoutConnections`;
+/// when the payment settles, latency from its HTLC's resolve_time_ns (the daemon's CLOCK_REALTIME
+/// right before the settle is committed) to each client's receipt of the SUCCEEDED snapshot.
+func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
+    let d = try DaemonProcess(binary: s.paytrackd, latencyMs: s.fanoutLatencyMs, threads: s.serverThreads)
+    defer { d.stop() }
+    let senders = try connect(1, port: d.port, cert: d.aliceCert, loops: loops)
+    let bob = try connect(1, port: d.bobPort, cert: d.bobCert, loops: loops)[0]
+    let payments = InFlightPayments(alice: senders, bob: bob)
+    let tPay = monotonicSeconds()
+    try payments.make(count: 1)
+    let clients = try connect(s.fanoutConnections, port: d.port, cert: d.aliceCert, loops: loops)
+    let load = TrackStreams(clients: clients)
+    load.open(perConnection: s.fanoutSubscribers / s.fanoutConnections, hashes: payments.hashes, record: true)
+    let (_, ok) = load.wait(for: load.total) { load.firstSnapshots.load(ordering: .relaxed) }
+    guard ok else { throw BenchError("only \(load.firstSnapshots.load(ordering: .relaxed)) of \(load.total) subscribers got a first snapshot") }
+    if load.finished.load(ordering: .relaxed) > 0 {
+        throw BenchError("the payment finished before every subscriber was attached (\(fmt(monotonicSeconds() - tPay, 1)) s after it started): raise --fanout-latency")
+    }
+    log("  \(load.total) subscribers attached \(fmt(monotonicSeconds() - tPay, 1)) s after the payment started; waiting for it to settle")
+    let cpu0 = d.cpuSeconds()
+    let clientCpu0 = processCPUSeconds(getpid())
+    let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 600, limitSeconds: 600)
+    var r = FanoutRun()
+    r.cpuSeconds = d.cpuSeconds() - cpu0
+    r.subscribers = load.total
+    r.endedOK = load.finishedOK.load(ordering: .relaxed)
+    guard done else { throw BenchError("only \(load.finished.load(ordering: .relaxed)) of \(load.total) subscribers ended") }
+    r.clientCpuSeconds = processCPUSeconds(getpid()) - clientCpu0
+    (r.delivered, r.latenciesMs) = settleLatencies(load)
+    // Subscriber k was opened on connection k % C (see TrackStreams.open).
+    var per = [(first: Double, last: Double)](repeating: (.infinity, -.infinity), count: s.fanoutConnections)
+    for (k, sub) in load.subscribers.enumerated() {
+        let (_, ms) = settleLatencies(subscribers: [sub])
+        for v in ms { let c = k % s.fanoutConnections; per[c] = (min(per[c].first, v), max(per[c].last, v)) }
+    }
+    r.perConnection = per
+    load.close()
+    for c in senders { c.close() }
+    bob.close()
+    return r
+}
+
+/// For every subscriber that received a SUCCEEDED snapshot: milliseconds from the settled HTLC's
+/// resolve_time_ns to the client's receipt.
+func settleLatencies(_ load: TrackStreams) -> (Int, [Double]) { settleLatencies(subscribers: load.subscribers) }
+
+func settleLatencies(subscribers: [Subscriber]) -> (Int, [Double]) {
+    var delivered = 0
+    var ms: [Double] = []
+    for sub in subscribers {
+        for (i, bytes) in sub.later.enumerated() {
+            guard let p = try? Lnrpc.Payment(serializedBytes: bytes), p.status == .succeeded else { continue }
+            let resolve = p.htlcs.filter { $0.status == .succeeded }.map(\.resolveTimeNs).max() ?? 0
+            guard resolve > 0 else { continue }
+            delivered += 1
+            ms.append(Double(sub.receivedAt[i + 1] - resolve) / 1e6)
+        }
+    }
+    return (delivered, ms)
+}
+
+/// (b) check: the memory scenario's streams (C x S over N payments) with `--finish-latency`
+/// short enough that the payments settle during the run: every stream must receive its payment's
+/// SUCCEEDED snapshot and end OK; latency as in (c), under the full stream load.
+func finishRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
+    let d = try DaemonProcess(binary: s.paytrackd, latencyMs: s.finishLatencyMs, threads: s.serverThreads)
+    defer { d.stop() }
+    let senders = try connect(s.sendConnections, port: d.port, cert: d.aliceCert, loops: loops)
+    let bob = try connect(1, port: d.bobPort, cert: d.bobCert, loops: loops)[0]
+    let payments = InFlightPayments(alice: senders, bob: bob)
+    let tPay = monotonicSeconds()
+    try payments.make(count: s.payments)
+    let clients = try connect(s.connections, port: d.port, cert: d.aliceCert, loops: loops)
+    let load = TrackStreams(clients: clients)
+    load.open(perConnection: s.streamsPerConnection, hashes: payments.hashes, record: true)
+    let (_, ok) = load.wait(for: load.total) { load.firstSnapshots.load(ordering: .relaxed) }
+    guard ok else { throw BenchError("only \(load.firstSnapshots.load(ordering: .relaxed)) of \(load.total) streams got a first snapshot") }
+    let early = load.finished.load(ordering: .relaxed)
+    if early > 0 { throw BenchError("\(early) streams ended before all were attached: raise --finish-latency") }
+    log("  \(load.total) streams attached \(fmt(monotonicSeconds() - tPay, 1)) s after the first payment started; waiting for the payments to settle")
+    let cpu0 = d.cpuSeconds()
+    let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 300, limitSeconds: 900)
+    var r = FanoutRun()
+    r.cpuSeconds = d.cpuSeconds() - cpu0
+    r.subscribers = load.total
+    r.endedOK = load.finishedOK.load(ordering: .relaxed)
+    guard done else { throw BenchError("only \(load.finished.load(ordering: .relaxed)) of \(load.total) streams ended: \(load.endedSummary())") }
+    (r.delivered, r.latenciesMs) = settleLatencies(load)
+    load.close()
+    for c in senders { c.close() }
+    bob.close()
+    return r
+}
+
+// MARK: Statistics and printing
+
+func percentile(_ xs: [Double], _ p: Double) -> Double {
+    guard !xs.isEmpty else { return .nan }
+    let v = xs.sorted()
+    let idx = min(v.count - 1, max(0, Int((p / 100 * Double(v.count)).rounded(.up)) - 1))
+    return v[idx]
+}
+
+func median(_ xs: [Double]) -> Double {
+    guard !xs.isEmpty else { return .nan }
+    let v = xs.sorted()
+    return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+}
+
+func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+
+func mib(_ b: Int) -> String { fmt(Double(b) / 1_048_576, 1) + " MiB" }
+
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+}
+
+func log(_ s: String) {
+    FileHandle.standardOutput.write((s + "\n").data(using: .utf8)!)
+}
