@@ -27,12 +27,17 @@ class PyTestService(pb_grpc.TestServiceServicer):
             yield pb.EchoResponse(message=request.message, index=i, payload=b"\xab" * request.size)
 
     def SlowStream(self, request, context):
+        # grpcio may close this generator at its `yield` when the RPC is cancelled (GeneratorExit)
+        # instead of letting the loop see is_active() turn false: count in `finally`.
         i = 0
-        while context.is_active():
-            yield pb.EchoResponse(message=request.message, index=i)
-            i += 1
-            time.sleep(max(request.delay_ms, 1) / 1000)
-        self.cancelled += 1
+        try:
+            while context.is_active():
+                yield pb.EchoResponse(message=request.message, index=i)
+                i += 1
+                time.sleep(max(request.delay_ms, 1) / 1000)
+        finally:
+            if not context.is_active():
+                self.cancelled += 1
 
 
 @pytest.fixture
