@@ -157,8 +157,9 @@ public final class ControlTower: @unchecked Sendable {
         cache.put(s)
         let h = s.paymentHash
         if var subs = subscribers[h] {
+            let box = SnapshotBox(s)
             for (id, mb) in subs {
-                let (keep, wake) = mb.offer(s)
+                let (keep, wake) = mb.offer(box)
                 if let wake { wakes.append(wake) }
                 if !keep { subs[id] = nil }
             }
