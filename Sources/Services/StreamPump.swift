@@ -28,8 +28,6 @@ public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
     let finalStatus: () -> GRPCStatus
     private var first: Source.Item?
     private var done = false { didSet { if done && !oldValue { ended() } } }
-    /// Runs once when the pump ends for any reason (finished, stopped or cancelled); set before `start`.
-    public var onFinish: (@Sendable () -> Void)?
 
     /// - Parameters:
     ///   - encode: serializes an item, or returns nil to skip it (filters such as
@@ -51,12 +49,10 @@ public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
         }
     }
 
-    /// The pump is over: tell the owner, and drop the source's wake-up (which holds this pump)
-    /// so that source and pump do not keep each other alive.
+    /// The pump is over: drop the source's wake-up (which holds this pump) so that source and
+    /// pump do not keep each other alive.
     private func ended() {
         source.setWakeup {}
-        onFinish?()
-        onFinish = nil
     }
 
     /// Starts pumping (loop thread).
