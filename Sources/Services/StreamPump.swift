@@ -20,7 +20,7 @@ public protocol PollableSource: AnyObject, Sendable {
 /// Contract: `start` is called on the call's loop. Every later step runs on that loop (the
 /// source's wake-up hops there with `execute`). The pump ends the stream with OK once the source
 /// is finished and drained, and cancels the source when the call is cancelled.
-public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
+public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked Sendable {
     let source: Source
     let writer: ServerStreamWriter
     let loop: EventLoop
@@ -57,9 +57,9 @@ public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
 
     /// Starts pumping (loop thread).
     public func start() {
-        source.setWakeup { [self] in
-            loop.execute { [self] in pump() }
-        }
+        // The wake-up queues the pump itself on its loop (no closure per update): a fan-out of
+        // one update to many streams is one queue slot per stream and one loop wake-up per loop.
+        source.setWakeup { [self] in loop.execute(self as EventLoopTask) }
         writer.onReady { [self] in pump() }
         pump()
     }
@@ -84,6 +84,9 @@ public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
             }
         }
     }
+
+    /// `EventLoopTask`: a wake-up from the source (loop thread).
+    public func runOnLoop() { pump() }
 
     /// Ends the stream early with `status` (e.g. UNAVAILABLE on shutdown) and detaches the source.
     public func stop(_ status: GRPCStatus) {
