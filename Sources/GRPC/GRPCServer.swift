@@ -14,7 +14,8 @@ public struct GRPCServerConfiguration: Sendable {
 /// A gRPC server over TLS + HTTP/2 (nghttp2 + OpenSSL on epoll loops).
 ///
 /// Handlers run on the loop that owns the connection (see `RPCHandler`). Start with `start`, stop
-/// with `shutdown(gracePeriod:)`: in-flight unary calls finish, server streams end with UNAVAILABLE.
+/// with `shutdown(gracePeriod:)`: in-flight unary calls finish, server streams end with their service's
+/// `shutdownStatus` (default UNAVAILABLE).
 public final class GRPCServer: @unchecked Sendable {
     public let router: Router
     public let interceptors: [ServerInterceptor]
@@ -98,19 +99,25 @@ final class ServerConnectionHandler: HTTP2SessionDelegate {
         draining = true
         while let c = streamingHead as? ServerCall {
             streamingEnded(c)
-            c.finish(GRPCStatus(.unavailable, "server shutting down"))
+            c.finish(shutdownStatus(of: c))
             c.cancel()
         }
     }
 
     func streamingStarted(_ c: ServerCall) {
         if draining {
-            c.finish(GRPCStatus(.unavailable, "server shutting down")); return
+            c.finish(shutdownStatus(of: c)); return
         }
         c.inStreamingList = true
         c.nextStreaming = streamingHead
         streamingHead?.prevStreaming = c
         streamingHead = c
+    }
+
+    /// What a streaming call ends with on shutdown: its service's `shutdownStatus`.
+    private func shutdownStatus(of c: ServerCall) -> GRPCStatus {
+        if let i = c.routeIndex { return server.router.routes[i].shutdownStatus }
+        return GRPCStatus(.unavailable, "server shutting down")
     }
 
     func streamingEnded(_ c: ServerCall) {

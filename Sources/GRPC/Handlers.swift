@@ -27,6 +27,13 @@ public struct BidiRequestHandler {
 public protocol GRPCService: Sendable {
     var serviceName: String { get }
     var methods: [String: RPCHandler] { get }
+    /// The status this service's open server streams end with when the server shuts down
+    /// (default: UNAVAILABLE "server shutting down"). Calls started while draining get it too.
+    var shutdownStatus: GRPCStatus { get }
+}
+
+extension GRPCService {
+    public var shutdownStatus: GRPCStatus { GRPCStatus(.unavailable, "server shutting down") }
 }
 
 /// A simple `GRPCService` built from a dictionary.

@@ -40,6 +40,13 @@ public struct Metadata: Sendable, Sequence {
         count += 1
     }
 
+    /// Trims the storage to exactly its entries (a call keeps its metadata for life).
+    mutating func compact() {
+        if storage.capacity > storage.count { storage = Array(unsafeUninitializedCapacity: storage.count) { buf, n in
+            _ = buf.initialize(from: storage); n = storage.count
+        } }
+    }
+
     private mutating func appendEntry(_ key: [UInt8], binary: Bool, _ value: [UInt8]) {
         key.withUnsafeBytes { k in value.withUnsafeBytes { v in appendRaw(key: k, value: v, binary: binary) } }
     }

@@ -14,6 +14,8 @@ public struct Router: Sendable {
         let handler: RPCHandler
         let service: Substring
         let method: Substring
+        /// The service's `shutdownStatus`.
+        let shutdownStatus: GRPCStatus
     }
 
     private(set) var routes: [Route] = []
@@ -29,7 +31,7 @@ public struct Router: Sendable {
             let sIdx = p.index(after: p.startIndex)
             let slash = p.lastIndex(of: "/")!
             routes.append(Route(path: p, bytes: Array(p.utf8), handler: h, service: p[sIdx..<slash],
-                                method: p[p.index(after: slash)...]))
+                                method: p[p.index(after: slash)...], shutdownStatus: service.shutdownStatus))
         }
     }
 

@@ -152,6 +152,8 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         if extraMessages { failEarly(GRPCStatus(.internalError, "grpc: too many request messages")); return }
         dispatched = true
         request = nil
+        deframer = nil        // the one request is decoded: nothing more to deframe
+        metadata.compact()
         switch handler {
         case .unary(let f):
             f(self, req, UnaryResponder(call: self))

@@ -156,13 +156,23 @@ public final class ControlTower: @unchecked Sendable {
         lock.lock()
         cache.put(s)
         let h = s.paymentHash
-        if var subs = subscribers[h] {
+        // Offer through a read-only view of the payment's subscribers (no copy of the dictionary),
+        // then remove the finished ones in place (all of them at once for a terminal snapshot).
+        var dropped: [ObjectIdentifier] = []
+        var total = 0
+        if let subs = subscribers[h] {
+            let box = SnapshotBox(s)
+            total = subs.count
+            wakes.reserveCapacity(total)
             for (id, mb) in subs {
-                let (keep, wake) = mb.offer(s)
+                let (keep, wake) = mb.offer(box)
                 if let wake { wakes.append(wake) }
-                if !keep { subs[id] = nil }
+                if !keep { dropped.append(id) }
             }
-            subscribers[h] = subs.isEmpty ? nil : subs
+        }
+        if !dropped.isEmpty {
+            if dropped.count == total { subscribers[h] = nil }
+            else { for id in dropped { subscribers[h]?[id] = nil } }
         }
         for (id, mb) in allSubscribers {
             let (keep, wake) = mb.offer(s)

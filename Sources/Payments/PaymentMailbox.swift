@@ -16,8 +16,10 @@
 public final class PaymentMailbox: @unchecked Sendable {
     public let paymentHash: PaymentHash
     private let lock = PaymentLock()
-    private var pending: PaymentSnapshot?
-    private var terminal: PaymentSnapshot?
+    // Boxed (one reference each, not two inline snapshots): an idle mailbox stays small, and one
+    // box offered by `ControlTower.notify` is shared by every subscriber of the payment.
+    private var pending: SnapshotBox?
+    private var terminal: SnapshotBox?
     private var lastVersion: UInt64 = 0
     private var closed = false
     private var finished = false
@@ -29,6 +31,12 @@ public final class PaymentMailbox: @unchecked Sendable {
     /// Offers a snapshot. Returns whether the mailbox still wants updates, and the wake-up to run
     /// (after the caller released its own locks).
     func offer(_ s: PaymentSnapshot) -> (keep: Bool, wake: (@Sendable () -> Void)?) {
+        offer(SnapshotBox(s))
+    }
+
+    /// As `offer(_:)` with a shared box (no copy of the snapshot per subscriber).
+    func offer(_ box: SnapshotBox) -> (keep: Bool, wake: (@Sendable () -> Void)?) {
+        let s = box.snapshot
         lock.lock()
         if closed {
             lock.unlock()
@@ -41,10 +49,10 @@ public final class PaymentMailbox: @unchecked Sendable {
         lastVersion = s.version
         let wasEmpty = pending == nil && terminal == nil
         if s.status.isTerminal {
-            terminal = s
+            terminal = box
             closed = true
         } else {
-            pending = s
+            pending = box
         }
         let wake = wasEmpty ? wakeup : nil
         let keep = !closed
@@ -58,12 +66,12 @@ public final class PaymentMailbox: @unchecked Sendable {
         defer { lock.unlock() }
         if let p = pending {
             pending = nil
-            return p
+            return p.snapshot
         }
         if let t = terminal {
             terminal = nil
             finished = true
-            return t
+            return t.snapshot
         }
         return nil
     }
@@ -105,4 +113,10 @@ public final class PaymentMailbox: @unchecked Sendable {
         lock.unlock()
         if !wasClosed { cb?(self) }
     }
+}
+
+/// One immutable snapshot behind a class reference (shared by the mailboxes it is offered to).
+final class SnapshotBox: Sendable {
+    let snapshot: PaymentSnapshot
+    init(_ snapshot: PaymentSnapshot) { self.snapshot = snapshot }
 }

@@ -13,25 +13,30 @@ public final class RouterService: GRPCService, @unchecked Sendable {
     let work: BlockingWork
     let sender: PaymentSending?
     let encoded = EncodedPaymentCache()
-    let live = LiveStreams()
+    /// Set by `shutdown()`: streams that start afterwards end at once with `shuttingDown`.
+    let closed = Atomic<Bool>(false)
 
     /// How the router's streams end when the server stops: LND's text (`errServerShuttingDown`,
     /// §3.6, §12) with code UNAVAILABLE rather than LND's Unknown, so that gRPC clients treat it as
     /// retryable (the transport's drain contract; docs/API.md).
     static let shuttingDown = GRPCStatus(.unavailable, "routerrpc server shutting down")
 
-    /// Ends every open TrackPaymentV2, TrackPayments and SendPaymentV2 stream with
-    /// `routerrpc server shutting down` (code UNAVAILABLE); later streams get the same.
-    /// Call before the transport's graceful shutdown.
+    /// The status the transport ends this service's open streams with when it drains
+    /// (`GRPCServer.shutdown`): every open TrackPaymentV2, TrackPayments and SendPaymentV2 stream
+    /// ends with `routerrpc server shutting down` (code UNAVAILABLE). The transport already keeps
+    /// each connection's list of open streaming calls, so the router keeps no registry of its own.
+    public var shutdownStatus: GRPCStatus { Self.shuttingDown }
+
+    /// Call before the transport's graceful shutdown: streams that start from now on end at once
+    /// with `routerrpc server shutting down` (code UNAVAILABLE); the open ones end with the same
+    /// status when the transport drains (`shutdownStatus`).
     public func shutdown() {
-        for stop in live.closeAll() { stop() }
+        closed.store(true, ordering: .releasing)
     }
 
-    /// Registers `pump` so `shutdown` can end it; false if shutdown already happened.
+    /// False once `shutdown` happened (the stream must then end with `shuttingDown`).
     func register<S>(_ pump: StreamPump<S>) -> Bool {
-        let id = ObjectIdentifier(pump)
-        pump.onFinish = { [live] in live.remove(id) }
-        return live.add(id) { pump.loop.execute { pump.stop(Self.shuttingDown) } }
+        !closed.load(ordering: .acquiring)
     }
 
     /// Metadata key of PayTrack's TrackPayments resume extension: unix nanoseconds; the stream then
@@ -151,34 +156,5 @@ public final class RouterService: GRPCService, @unchecked Sendable {
             context.eventLoop.execute { pump.start() }
         }
         if !accepted { writer.finish(BlockingWork.busy) }
-    }
-}
-
-/// The router's open streams, so that a shutdown can end them with LND's status.
-final class LiveStreams: Sendable {
-    private struct State {
-        var stops: [ObjectIdentifier: @Sendable () -> Void] = [:]
-        var closed = false
-    }
-    private let state = Mutex(State())
-
-    func add(_ id: ObjectIdentifier, _ stop: @escaping @Sendable () -> Void) -> Bool {
-        state.withLock { s in
-            if s.closed { return false }
-            s.stops[id] = stop
-            return true
-        }
-    }
-
-    func remove(_ id: ObjectIdentifier) {
-        state.withLock { _ = $0.stops.removeValue(forKey: id) }
-    }
-
-    func closeAll() -> [@Sendable () -> Void] {
-        state.withLock { s in
-            s.closed = true
-            defer { s.stops.removeAll() }
-            return Array(s.stops.values)
-        }
     }
 }

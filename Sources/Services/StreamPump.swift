@@ -20,7 +20,7 @@ public protocol PollableSource: AnyObject, Sendable {
 /// Contract: `start` is called on the call's loop. Every later step runs on that loop (the
 /// source's wake-up hops there with `execute`). The pump ends the stream with OK once the source
 /// is finished and drained, and cancels the source when the call is cancelled.
-public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
+public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked Sendable {
     let source: Source
     let writer: ServerStreamWriter
     let loop: EventLoop
@@ -28,8 +28,6 @@ public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
     let finalStatus: () -> GRPCStatus
     private var first: Source.Item?
     private var done = false { didSet { if done && !oldValue { ended() } } }
-    /// Runs once when the pump ends for any reason (finished, stopped or cancelled); set before `start`.
-    public var onFinish: (@Sendable () -> Void)?
 
     /// - Parameters:
     ///   - encode: serializes an item, or returns nil to skip it (filters such as
@@ -51,19 +49,17 @@ public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
         }
     }
 
-    /// The pump is over: tell the owner, and drop the source's wake-up (which holds this pump)
-    /// so that source and pump do not keep each other alive.
+    /// The pump is over: drop the source's wake-up (which holds this pump) so that source and
+    /// pump do not keep each other alive.
     private func ended() {
         source.setWakeup {}
-        onFinish?()
-        onFinish = nil
     }
 
     /// Starts pumping (loop thread).
     public func start() {
-        source.setWakeup { [self] in
-            loop.execute { [self] in pump() }
-        }
+        // The wake-up queues the pump itself on its loop (no closure per update): a fan-out of
+        // one update to many streams is one queue slot per stream and one loop wake-up per loop.
+        source.setWakeup { [self] in loop.execute(self as EventLoopTask) }
         writer.onReady { [self] in pump() }
         pump()
     }
@@ -88,6 +84,9 @@ public final class StreamPump<Source: PollableSource>: @unchecked Sendable {
             }
         }
     }
+
+    /// `EventLoopTask`: a wake-up from the source (loop thread).
+    public func runOnLoop() { pump() }
 
     /// Ends the stream early with `status` (e.g. UNAVAILABLE on shutdown) and detaches the source.
     public func stop(_ status: GRPCStatus) {

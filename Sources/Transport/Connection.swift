@@ -28,6 +28,8 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     var onEstablished: ((Connection) -> Void)?
     var onFailure: ((String) -> Void)?
     private static let maxPending = 256 * 1024
+    /// Ciphertext waiting for the socket above which no more frames are produced.
+    private static let maxBacklog = 64 * 1024
 
     init(fd: Int32, loop: EventLoop, tls: TLSEngine, peerAddress: String,
          makeSession: @escaping (Connection) -> HTTP2Session?) {
@@ -123,11 +125,15 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
         if closed { return }
         // Socket backpressure: while the kernel has not taken the backlog, leave frames in nghttp2
         // and the streams' bounded buffers (writers then see "full"); EPOLLOUT resumes us.
-        if pending.count - pendingOffset > Connection.maxPending { return }
+        if pending.count - pendingOffset > Connection.maxBacklog { return }
         if let s = session {
             let out = loop.outBuffer
             var used = 0
-            let ok = s.produce { chunk in
+            // Each full plaintext buffer (16 KiB) is encrypted and its ciphertext moved to the
+            // socket at once, so the TLS write BIO never holds more than about one buffer (its
+            // memory never grows with a burst). Once the socket backlog passes `maxBacklog`,
+            // nghttp2 stops producing; EPOLLOUT (writeOut, then flushPending) resumes it.
+            let ok = s.produceWhile { chunk -> Bool in
                 var c = chunk
                 while c.count > 0 {
                     let take = min(c.count, out.count - used)
@@ -136,9 +142,13 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
                     c = UnsafeRawBufferPointer(rebasing: c[take...])
                     if used == out.count {
                         _ = self.tls.writePlaintext(out.baseAddress!, used); used = 0
+                        self.flushCiphertext()
+                        if self.closed { return false }
                     }
                 }
+                return self.pending.count - self.pendingOffset <= Connection.maxBacklog
             }
+            if closed { return }
             if used > 0 { _ = tls.writePlaintext(out.baseAddress!, used) }
             if !ok { flushCiphertext(); close(); return }
         }

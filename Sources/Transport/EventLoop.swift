@@ -18,6 +18,24 @@ public struct EventLoopTimer: Hashable, Sendable {
     let id: UInt64
 }
 
+/// Work handed to a loop by reference (see `EventLoop.execute(_: EventLoopTask)`).
+public protocol EventLoopTask: AnyObject, Sendable {
+    /// Called on the loop thread.
+    func runOnLoop()
+}
+
+/// One queued unit of loop work.
+private enum LoopWork {
+    case closure(() -> Void)
+    case task(EventLoopTask)
+    @inline(__always) func run() {
+        switch self {
+        case .closure(let f): f()
+        case .task(let t): t.runOnLoop()
+        }
+    }
+}
+
 /// One epoll event loop bound to one thread.
 ///
 /// Contract: every object registered here (sockets, TLS engines, nghttp2 sessions) is touched only
@@ -28,7 +46,7 @@ public final class EventLoop: @unchecked Sendable {
     private let epfd: Int32
     private let wakeFD: Int32
     private let queueLock = Lock()
-    private var queue: [() -> Void] = []
+    private var queue: [LoopWork] = []
     private var wakePending = false
     private var running = true
     private var thread: pthread_t?
@@ -89,7 +107,7 @@ public final class EventLoop: @unchecked Sendable {
         queue.removeAll()
         wakePending = false
         queueLock.unlock()
-        for t in tasks { t() }
+        for t in tasks { t.run() }
         _ = runTimers()
         flushDirty()
         return tasks.count
@@ -103,12 +121,21 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs `task` on the loop thread (later, even when called from the loop itself).
     public func execute(_ task: @escaping @Sendable () -> Void) {
-        enqueue(task)
+        enqueue(.closure(task))
     }
 
-    func enqueue(_ task: @escaping () -> Void) {
+    /// Runs `task.runOnLoop()` on the loop thread (later), in FIFO order with `execute(_:)`
+    /// closures. Queues the object itself: no closure is allocated per call, so waking thousands
+    /// of stream writers after one update costs one queue slot each and one eventfd write per loop.
+    public func execute(_ task: EventLoopTask) {
+        enqueue(.task(task))
+    }
+
+    func enqueue(_ task: @escaping () -> Void) { enqueue(.closure(task)) }
+
+    private func enqueue(_ work: LoopWork) {
         queueLock.lock()
-        queue.append(task)
+        queue.append(work)
         let needWake = !wakePending
         wakePending = true
         queueLock.unlock()
@@ -206,7 +233,7 @@ public final class EventLoop: @unchecked Sendable {
         let datas = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
         let events = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
         defer { datas.deallocate(); events.deallocate() }
-        var tasks: [() -> Void] = []
+        var tasks: [LoopWork] = []
         while running {
             var timeout = runTimers()
             flushDirty()
@@ -231,7 +258,7 @@ public final class EventLoop: @unchecked Sendable {
             swap(&tasks, &queue)
             wakePending = false
             queueLock.unlock()
-            for t in tasks { t() }
+            for t in tasks { t.run() }
             tasks.removeAll(keepingCapacity: true)
             flushDirty()
         }

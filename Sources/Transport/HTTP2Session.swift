@@ -137,13 +137,20 @@ public final class HTTP2Session {
     /// Returns false on a fatal error.
     @discardableResult
     public func produce(_ sink: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        produceWhile { chunk -> Bool in sink(chunk); return true }
+    }
+
+    /// As `produce(_:)`, but stops asking nghttp2 for frames once `sink` returns false (the chunk
+    /// it was given is consumed; the rest stays in nghttp2 and the streams' buffers for a later call).
+    /// Lets the caller bound what it buffers downstream (e.g. ciphertext waiting for the socket).
+    public func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         guard session != nil else { return false }
         while true {
             var p: UnsafePointer<UInt8>?
             let n = nghttp2_session_mem_send(session, &p)
             if n < 0 { wantsClose = true; return false }
             if n == 0 { break }
-            sink(UnsafeRawBufferPointer(start: p, count: n))
+            if !sink(UnsafeRawBufferPointer(start: p, count: n)) { break }
         }
         if !pendingWritable.isEmpty {
             let w = pendingWritable

@@ -20,7 +20,7 @@ public protocol HTTP2StreamDelegate: AnyObject {
 /// One HTTP/2 stream of an `HTTP2Session`. All methods must be called on the session's loop thread.
 ///
 /// Outbound bytes go into a per-stream buffer that nghttp2 drains as flow control allows; the owner
-/// bounds it (see `bufferedBytes`, `streamWritable`).
+/// bounds it (see `bufferedBytes`, `streamWritable`). The buffer is released once drained.
 public final class HTTP2Stream {
     public let id: Int32
     /// The owning session (strong; the cycle through nghttp2's stream user data ends at close).
@@ -115,7 +115,9 @@ public final class HTTP2Stream {
             }
             outOffset += n
             if outOffset == outbound.count {
-                outbound.removeAll(keepingCapacity: outbound.capacity <= 65536)
+                // Drained: release the buffer. An idle stream (e.g. a TrackPaymentV2 waiting for
+                // its next update) then costs no outbound memory at all.
+                outbound = []
                 outOffset = 0
             } else if outOffset > 65536 && outOffset * 2 > outbound.count {
                 outbound.removeFirst(outOffset); outOffset = 0
