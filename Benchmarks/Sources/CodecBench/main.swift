@@ -1,6 +1,7 @@
 // CodecBench: our hand-written codec (LightningRPC/ProtoWire) against swift-protobuf 1.39.0 code
 // generated from the same Protos/ (SwiftProtobuf/*.pb.swift, made by protoc-gen-swift 1.39.0),
 // on the realistic lnrpc.Payment of the interop tests. Run: Benchmarks/run codec.
+import Foundation
 import LightningRPC
 import ProtoWire
 import SwiftProtobuf
@@ -32,7 +33,13 @@ func mallocs(_ body: () throws -> Void) rethrows -> Int {
     try countingAllocations(body)
 }
 
-let ours = Sample.payment
+/// The realistic Payment of the interop tests (3 HTLC attempts over 4 hops, one failed with a
+/// Failure and ChannelUpdate, MPP and AMP records, custom and first-hop custom records), read from
+/// its golden gateway-JSON fixture so that the benchmark and the tests share one definition.
+let fixture = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Tests/LightningRPCTests/Fixtures/payment.json")
+let ours = try Lnrpc.Payment(gatewayJSONString: String(contentsOf: fixture, encoding: .utf8))
 let bytes = ours.serializedBytes()
 let theirs = try Lnrpc_Payment(serializedBytes: bytes)
 let theirBytes: [UInt8] = try theirs.serializedBytes()
