@@ -22,6 +22,11 @@ public enum Bech32 {
         (0..<5).reduce(UInt32(0)) { acc, i in (top >> i) & 1 == 1 ? acc ^ generator[i] : acc }
     }
 
+    /// Two steps at once: the checksum is linear over GF(2), so after two values the state is
+    /// `(chk & 0xfffff) << 10 ^ v1 << 5 ^ v2 ^ pairTable[chk >> 20]`, where `pairTable[x]` is two
+    /// zero-value steps from `x << 20`. Halves the serial dependency of the checksum loop.
+    static let pairTable: [UInt32] = (0..<1024).map { x in polymodStep(polymodStep(UInt32(x) << 20, 0), 0) }
+
     @inline(__always)
     static func polymodStep(_ chk: UInt32, _ value: UInt8) -> UInt32 {
         (chk & 0x1ffffff) << 5 ^ UInt32(value) ^ generatorTable[Int(chk >> 25)]
@@ -43,33 +48,93 @@ public enum Bech32 {
     /// - Throws: `Bech32Error` in rust-bech32's order: missing separator, empty HRP or short data
     ///   (`invalidLength`), a bad character, mixed case, then the checksum.
     public static func decode(_ text: String) throws(Bech32Error) -> (hrp: [UInt8], data: [UInt8]) {
-        var bytes = Array(text.utf8)
-        guard let sep = bytes.lastIndex(of: 0x31) else { throw .missingSeparator }
-        guard sep > 0, bytes.count - sep - 1 >= 6 else { throw .invalidLength }
-        var hasLower = false, hasUpper = false
-        for i in 0..<sep {
-            let b = bytes[i]
-            guard b >= 33 && b <= 126 else { throw .invalidChar(character(in: text, atUTF8Offset: i)) }
-            if b >= 0x61 && b <= 0x7a { hasLower = true } else if b >= 0x41 && b <= 0x5a {
-                hasUpper = true
-                bytes[i] = b + 0x20
+        var text = text
+        // Native strings are contiguous UTF-8; `makeContiguousUTF8` copies only bridged ones.
+        text.makeContiguousUTF8()
+        let result = text.utf8.withContiguousStorageIfAvailable { decode(utf8: $0, text: text) }
+        switch result! {
+        case .success(let r): return r
+        case .failure(let e): throw e
+        }
+    }
+
+    /// One pass over the characters: case and charset checks, the 5-bit values and the checksum
+    /// state together, with the lookup tables borrowed once per call.
+    static func decode(utf8 bytes: UnsafeBufferPointer<UInt8>, text: String)
+        -> Result<(hrp: [UInt8], data: [UInt8]), Bech32Error> {
+        guard let sep = bytes.lastIndex(of: 0x31) else { return .failure(.missingSeparator) }
+        let count = bytes.count
+        guard sep > 0, count - sep - 1 >= 6 else { return .failure(.invalidLength) }
+        return reverse.withUnsafeBufferPointer { rev in
+            generatorTable.withUnsafeBufferPointer { gen in
+                @inline(__always) func step(_ chk: UInt32, _ v: UInt8) -> UInt32 {
+                    (chk & 0x1ffffff) << 5 ^ UInt32(v) ^ gen[Int(chk >> 25)]
+                }
+                var hasLower = false, hasUpper = false
+                var badHRP: Int?
+                let hrp = [UInt8](unsafeUninitializedCapacity: sep) { out, n in
+                    for i in 0..<sep {
+                        var b = bytes[i]
+                        guard b >= 33 && b <= 126 else { badHRP = i; break }
+                        if b >= 0x61 && b <= 0x7a { hasLower = true } else if b >= 0x41 && b <= 0x5a {
+                            hasUpper = true
+                            b += 0x20
+                        }
+                        out[i] = b
+                        n = i + 1
+                    }
+                }
+                if let i = badHRP { return .failure(.invalidChar(character(in: text, atUTF8Offset: i))) }
+                var chk: UInt32 = 1
+                for c in hrp { chk = step(chk, c >> 5) }
+                chk = step(chk, 0)
+                for c in hrp { chk = step(chk, c & 31) }
+                let values = count - sep - 1
+                var firstBad = -1
+                // Valid data characters are digits (bit 6 clear) and letters (bit 6 set), lowercase
+                // letters with bit 5 set too: `b & b << 1 & 0x40` marks a lowercase letter,
+                // `b & ~(b << 1) & 0x40` an uppercase one. Branch-free, two at a time.
+                var lower: UInt8 = 0, upper: UInt8 = 0
+                var data = pairTable.withUnsafeBufferPointer { pair in
+                    [UInt8](unsafeUninitializedCapacity: values) { out, n in
+                        let d = bytes.baseAddress! + sep + 1
+                        // 0xff in `rev` or a byte >= 0x80 sets bit 7 of the looked-up value.
+                        @inline(__always) func lookup(_ b: UInt8) -> UInt8 { rev[Int(b & 0x7f)] | (b & 0x80) }
+                        var j = 0
+                        while j + 1 < values {
+                            let b1 = d[j], b2 = d[j + 1]
+                            let v1 = lookup(b1), v2 = lookup(b2)
+                            if (v1 | v2) & 0x80 != 0 { firstBad = v1 & 0x80 != 0 ? j : j + 1; return }
+                            lower |= (b1 & b1 << 1) | (b2 & b2 << 1)
+                            upper |= (b1 & ~(b1 << 1)) | (b2 & ~(b2 << 1))
+                            out[j] = v1
+                            out[j + 1] = v2
+                            chk = (chk & 0xfffff) << 10 ^ UInt32(v1) << 5 ^ UInt32(v2) ^ pair[Int(chk >> 20)]
+                            j += 2
+                        }
+                        if j < values {
+                            let b = d[j], v = lookup(b)
+                            if v & 0x80 != 0 { firstBad = j; return }
+                            lower |= b & b << 1
+                            upper |= b & ~(b << 1)
+                            out[j] = v
+                            chk = step(chk, v)
+                        }
+                        n = values
+                    }
+                }
+                if firstBad >= 0 {
+                    let i = sep + 1 + firstBad, b = bytes[i]
+                    return .failure(.invalidChar(b >= 0x80 ? character(in: text, atUTF8Offset: i) : Character(Unicode.Scalar(b))))
+                }
+                if lower & 0x40 != 0 { hasLower = true }
+                if upper & 0x40 != 0 { hasUpper = true }
+                if hasLower && hasUpper { return .failure(.mixedCase) }
+                guard chk == 1 else { return .failure(.invalidChecksum) }
+                data.removeLast(6)
+                return .success((hrp, data))
             }
         }
-        var data = [UInt8]()
-        data.reserveCapacity(bytes.count - sep - 1)
-        for i in (sep + 1)..<bytes.count {
-            let b = bytes[i]
-            if b >= 0x80 { throw .invalidChar(character(in: text, atUTF8Offset: i)) }
-            if b >= 0x61 && b <= 0x7a { hasLower = true } else if b >= 0x41 && b <= 0x5a { hasUpper = true }
-            let v = reverse[Int(b)]
-            guard v != 0xff else { throw .invalidChar(Character(Unicode.Scalar(b))) }
-            data.append(v)
-        }
-        if hasLower && hasUpper { throw .mixedCase }
-        let hrp = Array(bytes[0..<sep])
-        guard polymod(hrp: hrp, data: data) == 1 else { throw .invalidChecksum }
-        data.removeLast(6)
-        return (hrp, data)
     }
 
     /// Encodes a lowercase HRP and 5-bit data values with a Bech32 checksum (no length limit).

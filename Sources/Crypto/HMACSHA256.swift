@@ -1,6 +1,6 @@
 import COpenSSL
 
-/// HMAC-SHA256 (RFC 2104) over OpenSSL.
+/// HMAC-SHA256 (RFC 2104) over OpenSSL, with the digest fetched once (`FetchedDigest`).
 public enum HMACSHA256 {
     public static let macSize = 32
 
@@ -14,7 +14,7 @@ public enum HMACSHA256 {
             // OpenSSL wants a non-nil key pointer even for an empty key.
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
                 let keyPtr = key.baseAddress ?? UnsafeRawPointer(empty.baseAddress!)
-                _ = HMAC(EVP_sha256(), keyPtr, Int32(key.count),
+                _ = HMAC(FetchedDigest.sha256, keyPtr, Int32(key.count),
                          message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count,
                          out.baseAddress, &len)
             }

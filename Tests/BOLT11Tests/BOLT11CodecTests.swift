@@ -113,6 +113,47 @@ final class BOLT11CodecTests: XCTestCase {
         expectError(m, "ParseError(Bech32Error(InvalidChecksum))")
     }
 
+    /// The one-pass decoder (two checksum steps at a time, branch-free case tracking) against the
+    /// plain definitions, for data of every parity and a bad character at every position.
+    func testBech32DecoderAgreesWithDefinitionAtEveryLengthAndPosition() throws {
+        var rng = SystemRandomNumberGenerator()
+        for length in 0...41 {
+            let data = (0..<length).map { _ in UInt8.random(in: 0...31, using: &rng) }
+            let text = Bech32.encode(hrp: Array("lntb".utf8), data: data)
+            let (hrp, decoded) = try Bech32.decode(text)
+            XCTAssertEqual(hrp, Array("lntb".utf8))
+            XCTAssertEqual(decoded, data, "length \(length)")
+            XCTAssertEqual(try Bech32.decode(text.uppercased()).data, data)
+            // The checksum the decoder accepted is the one the definition computes.
+            let checksumValues = text.utf8.suffix(6).map { Bech32.reverse[Int($0)] }
+            XCTAssertEqual(Bech32.polymod(hrp: hrp, data: data + checksumValues), 1)
+            let chars = Array(text)
+            let sep = chars.lastIndex(of: "1")!
+            for i in (sep + 1)..<chars.count {
+                for bad: Character in ["b", "é", "!"] {
+                    var c = chars
+                    c[i] = bad
+                    XCTAssertThrowsError(try Bech32.decode(String(c))) {
+                        XCTAssertEqual($0 as? Bech32Error, .invalidChar(bad), "length \(length) position \(i)")
+                    }
+                }
+                if chars[i].isLetter {
+                    var c = chars
+                    c[i] = Character(chars[i].uppercased())
+                    XCTAssertThrowsError(try Bech32.decode(String(c))) {
+                        XCTAssertEqual($0 as? Bech32Error, .mixedCase, "length \(length) position \(i)")
+                    }
+                }
+                // Any single substitution breaks the checksum (BCH distance >= 2).
+                var c = chars
+                c[i] = chars[i] == "q" ? "p" : "q"
+                XCTAssertThrowsError(try Bech32.decode(String(c))) {
+                    XCTAssertEqual($0 as? Bech32Error, .invalidChecksum, "length \(length) position \(i)")
+                }
+            }
+        }
+    }
+
     /// Builds a data part by hand to reach field-level errors (signature garbage is fine: these
     /// fail before the signature is checked).
     func raw(_ fields: [(UInt8, [UInt8])], signature: [UInt8]? = nil) -> String {
