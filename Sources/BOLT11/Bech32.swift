@@ -162,31 +162,55 @@ enum FiveBit {
     /// Packs 5-bit values into bytes, appending zero bits to fill the last byte (signature hashing,
     /// writers).
     static func toBytesPadded(_ values: ArraySlice<UInt8>) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity((values.count * 5 + 7) / 8)
-        var acc: UInt32 = 0, bits = 0
-        for v in values {
-            acc = acc << 5 | UInt32(v)
-            bits += 5
-            if bits >= 8 { bits -= 8; out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits))) }
+        [UInt8](unsafeUninitializedCapacity: paddedCount(values.count)) { o, n in
+            n = packPadded(values, into: o.baseAddress!)
         }
-        if bits > 0 { out.append(UInt8(truncatingIfNeeded: acc << UInt32(8 - bits))) }
-        return out
+    }
+
+    /// What a BOLT 11 signature signs: the HRP bytes followed by the data part (without the
+    /// signature) packed into bytes with zero padding ("Requirements": signature).
+    static func signedBytes(hrp: [UInt8], data: ArraySlice<UInt8>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: hrp.count + paddedCount(data.count)) { o, n in
+            _ = o.initialize(from: hrp)
+            n = hrp.count + packPadded(data, into: o.baseAddress! + hrp.count)
+        }
+    }
+
+    /// Bytes `toBytesPadded` makes of `count` values.
+    @inline(__always) static func paddedCount(_ count: Int) -> Int { (count * 5 + 7) / 8 }
+
+    /// Writes `toBytesPadded(values)` at `out` (room for `paddedCount(values.count)` bytes);
+    /// returns the number of bytes written.
+    static func packPadded(_ values: ArraySlice<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        values.withUnsafeBufferPointer { v in
+            var acc: UInt32 = 0, bits = 0, k = 0
+            for x in v {
+                acc = acc << 5 | UInt32(x)
+                bits += 5
+                if bits >= 8 { bits -= 8; out[k] = UInt8(truncatingIfNeeded: acc >> UInt32(bits)); k += 1 }
+            }
+            if bits > 0 { out[k] = UInt8(truncatingIfNeeded: acc << UInt32(8 - bits)); k += 1 }
+            return k
+        }
     }
 
     /// Unpacks 5-bit values into bytes without padding: the leftover must be fewer than 5 bits and
     /// all zero (rust-bech32 `from_base32`), else nil.
     static func toBytesStrict(_ values: ArraySlice<UInt8>) -> [UInt8]? {
-        var out = [UInt8]()
-        out.reserveCapacity(values.count * 5 / 8)
-        var acc: UInt32 = 0, bits = 0
-        for v in values {
-            acc = (acc << 5 | UInt32(v)) & 0xfff
-            bits += 5
-            if bits >= 8 { bits -= 8; out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits))) }
+        var ok = true
+        let out = values.withUnsafeBufferPointer { v in
+            [UInt8](unsafeUninitializedCapacity: v.count * 5 / 8) { o, n in
+                var acc: UInt32 = 0, bits = 0, k = 0
+                for x in v {
+                    acc = (acc << 5 | UInt32(x)) & 0xfff
+                    bits += 5
+                    if bits >= 8 { bits -= 8; o[k] = UInt8(truncatingIfNeeded: acc >> UInt32(bits)); k += 1 }
+                }
+                if bits >= 5 || (acc << UInt32(8 - bits)) & 0xff != 0 { ok = false }
+                n = k
+            }
         }
-        if bits >= 5 || (acc << UInt32(8 - bits)) & 0xff != 0 { return nil }
-        return out
+        return ok ? out : nil
     }
 
     /// Bytes to 5-bit values, zero-padding the last group.

@@ -57,9 +57,7 @@ extension Bolt11Invoice {
               features.supports(FeatureVector.paymentSecretRequired) else { throw .semantic(.invalidFeatures) }
 
         // Signature over sha256(hrp || data without signature, zero-padded to bytes).
-        var preimage = hrp
-        preimage += FiveBit.toBytesPadded(body)
-        let hash = SHA256.hash(preimage)
+        let hash = SHA256.hash(FiveBit.signedBytes(hrp: hrp, data: body))
         let payee: PublicKey
         if let n = payeeField {
             // BOLT 11: with `n`, verify against it; the signature must be low-S.

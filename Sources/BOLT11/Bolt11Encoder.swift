@@ -79,14 +79,14 @@ public struct UnsignedBolt11Invoice: Sendable, Equatable {
 
     /// sha256(hrp || data zero-padded to a byte boundary): the message the payee signs.
     public func signingHash() throws(Bolt11EncodingError) -> [UInt8] {
-        SHA256.hash(try hrp() + FiveBit.toBytesPadded(try dataValues()[...]))
+        SHA256.hash(FiveBit.signedBytes(hrp: try hrp(), data: try dataValues()[...]))
     }
 
     /// Signs with `key` and encodes.
     public func sign(with key: PrivateKey) throws(Bolt11EncodingError) -> (paymentRequest: String, invoice: Bolt11Invoice) {
         let hrp = try hrp()
         let data = try dataValues()
-        let hash = SHA256.hash(hrp + FiveBit.toBytesPadded(data[...]))
+        let hash = SHA256.hash(FiveBit.signedBytes(hrp: hrp, data: data[...]))
         guard let (sig, recid) = try? key.signRecoverable(hash: hash) else { throw .signingFailed }
         let text = Self.assemble(hrp: hrp, data: data, signature: sig, recoveryID: UInt8(recid))
         let invoice = Bolt11Invoice(currency: currency, amountMsat: amountMsat, timestamp: timestamp,
