@@ -53,18 +53,25 @@ public enum Bech32 {
         text.makeContiguousUTF8()
         let result = text.utf8.withContiguousStorageIfAvailable { decode(utf8: $0, text: text) }
         switch result! {
-        case .success(let r): return r
-        case .failure(let e): throw e
+        case .decoded(let hrp, let data): return (hrp, data)
+        case .failed(let e): throw e
         }
+    }
+
+    /// The inner decoder's answer (a plain enum: a `Result` of a tuple would need its type
+    /// metadata looked up at run time on every call).
+    enum Outcome {
+        case decoded(hrp: [UInt8], data: [UInt8])
+        case failed(Bech32Error)
     }
 
     /// One pass over the characters: case and charset checks, the 5-bit values and the checksum
     /// state together, with the lookup tables borrowed once per call.
     static func decode(utf8 bytes: UnsafeBufferPointer<UInt8>, text: String)
-        -> Result<(hrp: [UInt8], data: [UInt8]), Bech32Error> {
-        guard let sep = bytes.lastIndex(of: 0x31) else { return .failure(.missingSeparator) }
+        -> Outcome {
+        guard let sep = bytes.lastIndex(of: 0x31) else { return .failed(.missingSeparator) }
         let count = bytes.count
-        guard sep > 0, count - sep - 1 >= 6 else { return .failure(.invalidLength) }
+        guard sep > 0, count - sep - 1 >= 6 else { return .failed(.invalidLength) }
         return reverse.withUnsafeBufferPointer { rev in
             generatorTable.withUnsafeBufferPointer { gen in
                 @inline(__always) func step(_ chk: UInt32, _ v: UInt8) -> UInt32 {
@@ -84,7 +91,7 @@ public enum Bech32 {
                         n = i + 1
                     }
                 }
-                if let i = badHRP { return .failure(.invalidChar(character(in: text, atUTF8Offset: i))) }
+                if let i = badHRP { return .failed(.invalidChar(character(in: text, atUTF8Offset: i))) }
                 var chk: UInt32 = 1
                 for c in hrp { chk = step(chk, c >> 5) }
                 chk = step(chk, 0)
@@ -125,14 +132,14 @@ public enum Bech32 {
                 }
                 if firstBad >= 0 {
                     let i = sep + 1 + firstBad, b = bytes[i]
-                    return .failure(.invalidChar(b >= 0x80 ? character(in: text, atUTF8Offset: i) : Character(Unicode.Scalar(b))))
+                    return .failed(.invalidChar(b >= 0x80 ? character(in: text, atUTF8Offset: i) : Character(Unicode.Scalar(b))))
                 }
                 if lower & 0x40 != 0 { hasLower = true }
                 if upper & 0x40 != 0 { hasUpper = true }
-                if hasLower && hasUpper { return .failure(.mixedCase) }
-                guard chk == 1 else { return .failure(.invalidChecksum) }
+                if hasLower && hasUpper { return .failed(.mixedCase) }
+                guard chk == 1 else { return .failed(.invalidChecksum) }
                 data.removeLast(6)
-                return .success((hrp, data))
+                return .decoded(hrp: hrp, data: data)
             }
         }
     }
@@ -180,14 +187,24 @@ enum FiveBit {
     @inline(__always) static func paddedCount(_ count: Int) -> Int { (count * 5 + 7) / 8 }
 
     /// Writes `toBytesPadded(values)` at `out` (room for `paddedCount(values.count)` bytes);
-    /// returns the number of bytes written.
+    /// returns the number of bytes written. Whole groups of 8 values (40 bits) become 5 bytes
+    /// without branches; the tail goes bit by bit.
     static func packPadded(_ values: ArraySlice<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
         values.withUnsafeBufferPointer { v in
-            var acc: UInt32 = 0, bits = 0, k = 0
-            for x in v {
-                acc = acc << 5 | UInt32(x)
+            var i = 0, k = 0
+            while i + 8 <= v.count {
+                var g: UInt64 = 0
+                for j in 0..<8 { g = g << 5 | UInt64(v[i + j]) }
+                for j in 0..<5 { out[k + j] = UInt8(truncatingIfNeeded: g >> UInt64(32 - 8 * j)) }
+                i += 8
+                k += 5
+            }
+            var acc: UInt32 = 0, bits = 0
+            while i < v.count {
+                acc = acc << 5 | UInt32(v[i])
                 bits += 5
                 if bits >= 8 { bits -= 8; out[k] = UInt8(truncatingIfNeeded: acc >> UInt32(bits)); k += 1 }
+                i += 1
             }
             if bits > 0 { out[k] = UInt8(truncatingIfNeeded: acc << UInt32(8 - bits)); k += 1 }
             return k

@@ -154,6 +154,19 @@ final class BOLT11CodecTests: XCTestCase {
         }
     }
 
+    /// Packing 5-bit values (8 at a time, then bit by bit) against the bit-by-bit definition.
+    func testPaddedPackingMatchesDefinitionForEveryRemainder() {
+        var rng = SystemRandomNumberGenerator()
+        for count in 0...41 {
+            let values = (0..<count).map { _ in UInt8.random(in: 0...31, using: &rng) }
+            var bits = values.flatMap { v in (0..<5).reversed().map { (v >> UInt8($0)) & 1 } }
+            while bits.count % 8 != 0 { bits.append(0) }
+            let expected = stride(from: 0, to: bits.count, by: 8).map { i in bits[i..<(i + 8)].reduce(UInt8(0)) { $0 << 1 | $1 } }
+            XCTAssertEqual(FiveBit.toBytesPadded(values[...]), expected, "count \(count)")
+            XCTAssertEqual(FiveBit.signedBytes(hrp: [0x6c, 0x6e], data: values[...]), [0x6c, 0x6e] + expected)
+        }
+    }
+
     /// Builds a data part by hand to reach field-level errors (signature garbage is fine: these
     /// fail before the signature is checked).
     func raw(_ fields: [(UInt8, [UInt8])], signature: [UInt8]? = nil) -> String {
