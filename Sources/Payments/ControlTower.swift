@@ -34,16 +34,25 @@ public final class ControlTower: @unchecked Sendable {
         public init() {}
     }
 
+    /// What `notify` reports about one publish to an optional observer (debug logging): the
+    /// snapshot, the wall clock (CLOCK_REALTIME, unix ns) taken when the publish began (after the
+    /// commit; the fan-out proper starts here), and how many single-payment subscribers it was
+    /// offered to.
+    public typealias PublishObserver = @Sendable (_ snapshot: PaymentSnapshot, _ publishedAtNs: Int64, _ subscribers: Int) -> Void
+
     private let store: PaymentPersistence
     public let options: Options
+    /// Called by `notify` after the wake-ups ran (on the notifier's thread, outside the lock).
+    private let publishObserver: PublishObserver?
     private let lock = PaymentLock()
     private var cache: SnapshotCache
     private var subscribers: [PaymentHash: [ObjectIdentifier: PaymentMailbox]] = [:]
     private var allSubscribers: [ObjectIdentifier: AllPaymentsMailbox] = [:]
 
-    public init(store: PaymentPersistence, options: Options = Options()) {
+    public init(store: PaymentPersistence, options: Options = Options(), publishObserver: PublishObserver? = nil) {
         self.store = store
         self.options = options
+        self.publishObserver = publishObserver
         self.cache = SnapshotCache(capacity: options.cacheCapacity)
     }
 
@@ -152,6 +161,7 @@ public final class ControlTower: @unchecked Sendable {
 
     /// Publishes a committed snapshot to the cache and every subscriber.
     public func notify(_ s: PaymentSnapshot) {
+        let publishedAt = publishObserver == nil ? 0 : unixNanosNow()
         var wakes: [@Sendable () -> Void] = []
         lock.lock()
         cache.put(s)
@@ -181,6 +191,7 @@ public final class ControlTower: @unchecked Sendable {
         }
         lock.unlock()
         for w in wakes { w() }
+        publishObserver?(s, publishedAt, total)
     }
 
     /// Updates the cache without notifying (pruning of failed attempts, as LND: no notification).

@@ -42,6 +42,16 @@ struct FanoutRun {
     var delivered = 0
     var endedOK = 0
     var latenciesMs: [Double] = []
+    /// Terminal snapshot: milliseconds from the control tower's publish (CRTR debug line) to receipt.
+    var publishLatenciesMs: [Double] = []
+    /// Milliseconds from the settle stamp (resolve_time_ns) to the tower's publish (the commit).
+    var commitMs = Double.nan
+    /// Non-terminal snapshots received while attached: milliseconds from their publish to receipt.
+    var updateLatenciesMs: [Double] = []
+    /// CPU seconds from the publish to the last receipt (samples every 5 ms): the daemon (all
+    /// threads) and the load client's loop threads (not the bench's waiting main thread).
+    var burstServerCpuSeconds = Double.nan
+    var burstClientCpuSeconds = Double.nan
     var cpuSeconds = 0.0
 }
 
@@ -102,7 +112,8 @@ func memoryRun(_ s: Settings, loops: [EventLoop]) throws -> MemoryRun {
 /// when the payment settles, latency from its HTLC's resolve_time_ns (the daemon's CLOCK_REALTIME
 /// right before the settle is committed) to each client's receipt of the SUCCEEDED snapshot.
 func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
-    let d = try DaemonProcess(binary: s.paytrackd, latencyMs: s.fanoutLatencyMs, threads: s.serverThreads)
+    let d = try DaemonProcess(binary: s.paytrackd, latencyMs: s.fanoutLatencyMs, threads: s.serverThreads,
+                              debugLevel: "warn,CRTR=debug")
     defer { d.stop() }
     let senders = try connect(1, port: d.port, cert: d.aliceCert, loops: loops)
     let bob = try connect(1, port: d.bobPort, cert: d.bobCert, loops: loops)[0]
@@ -120,7 +131,17 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     log("  \(load.total) subscribers attached \(fmt(monotonicSeconds() - tPay, 1)) s after the payment started; waiting for it to settle")
     let cpu0 = d.cpuSeconds()
     let clientCpu0 = processCPUSeconds(getpid())
-    let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 600, limitSeconds: 600)
+    // The daemon's threads are all started by now (loops, store writer, blocking pool, simulator).
+    let daemonThreads = threadIDs(d.pid)
+    var samples: [CPUSample] = []
+    samples.reserveCapacity(10_000)
+    perfControl("enable")
+    let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 600, limitSeconds: 600,
+                              pollMicros: 5_000) {
+        samples.append(CPUSample(at: realtimeNanos(), server: processCPUNanos(d.pid, threads: daemonThreads), client: clientLoopCPUNanos()))
+    }
+    perfControl("disable")
+    samples.append(CPUSample(at: realtimeNanos(), server: processCPUNanos(d.pid, threads: daemonThreads), client: clientLoopCPUNanos()))
     var r = FanoutRun()
     r.cpuSeconds = d.cpuSeconds() - cpu0
     r.subscribers = load.total
@@ -128,6 +149,14 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     guard done else { throw BenchError("only \(load.finished.load(ordering: .relaxed)) of \(load.total) subscribers ended") }
     r.clientCpuSeconds = processCPUSeconds(getpid()) - clientCpu0
     (r.delivered, r.latenciesMs) = settleLatencies(load)
+    let published = readPublishLog(d.logPath)
+    (r.publishLatenciesMs, r.updateLatenciesMs, r.commitMs) = publishLatencies(load.subscribers, published)
+    // CPU of the burst alone: from the terminal update's publish to the last receipt.
+    if let pub = published.filter({ $0.shape.status == Lnrpc.Payment.PaymentStatus.succeeded.rawValue }).map(\.publishedAtNs).min(),
+       let end = load.subscribers.compactMap(\.receivedAt.last).max(),
+       let w = cpuWindow(samples, from: pub, to: end) {
+        (r.burstServerCpuSeconds, r.burstClientCpuSeconds) = w
+    }
     // Subscriber k was opened on connection k % C (see TrackStreams.open).
     var per = [(first: Double, last: Double)](repeating: (.infinity, -.infinity), count: s.fanoutConnections)
     for (k, sub) in load.subscribers.enumerated() {
@@ -139,6 +168,32 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     for c in senders { c.close() }
     bob.close()
     return r
+}
+
+/// Matches every message received after the first to the tower's publish of that update (same
+/// payment, same status and HTLC counts) and returns milliseconds from publish to receipt, for
+/// terminal and non-terminal snapshots apart, plus the median settle-stamp -> publish time of the
+/// terminal update (the durable commit before the fan-out). Unmatched messages are not counted.
+func publishLatencies(_ subscribers: [Subscriber], _ published: [PublishRecord]) -> (terminal: [Double], nonTerminal: [Double], commitMs: Double) {
+    var at: [String: [PublishRecord.Shape: Int64]] = [:]
+    for p in published { at[p.hashHex, default: [:]][p.shape] = p.publishedAtNs }
+    var terminal: [Double] = [], other: [Double] = [], commit: [Double] = []
+    for sub in subscribers {
+        for (i, bytes) in sub.later.enumerated() {
+            guard let p = try? Lnrpc.Payment(serializedBytes: bytes),
+                  let t = at[p.paymentHash]?[PublishRecord.Shape(p)] else { continue }
+            let ms = Double(sub.receivedAt[i + 1] - t) / 1e6
+            if p.status == .succeeded || p.status == .failed {
+                terminal.append(ms)
+                if commit.isEmpty, let resolve = p.htlcs.filter({ $0.status == .succeeded }).map(\.resolveTimeNs).max(), resolve > 0 {
+                    commit.append(Double(t - resolve) / 1e6)
+                }
+            } else {
+                other.append(ms)
+            }
+        }
+    }
+    return (terminal, other, commit.first ?? .nan)
 }
 
 /// For every subscriber that received a SUCCEEDED snapshot: milliseconds from the settled HTLC's
@@ -191,6 +246,15 @@ func finishRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     for c in senders { c.close() }
     bob.close()
     return r
+}
+
+/// With STREAMSBENCH_PERF_CTL=FIFO (perf record -D -1 --control fifo:FIFO), profiles only the
+/// fan-out burst: "enable" once every subscriber is attached, "disable" when all have ended.
+func perfControl(_ command: String) {
+    guard let path = ProcessInfo.processInfo.environment["STREAMSBENCH_PERF_CTL"], !path.isEmpty,
+          let h = FileHandle(forWritingAtPath: path) else { return }
+    h.write((command + "\n").data(using: .utf8)!)
+    try? h.close()
 }
 
 // MARK: Statistics and printing
