@@ -24,7 +24,7 @@ public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked
     let source: Source
     let writer: ServerStreamWriter
     let loop: EventLoop
-    let encode: (Source.Item) -> [UInt8]?
+    let encode: (Source.Item) -> FramedMessage?
     let finalStatus: () -> GRPCStatus
     private var first: Source.Item?
     private var done = false { didSet { if done && !oldValue { ended() } } }
@@ -34,13 +34,22 @@ public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked
     ///     `no_inflight_updates`).
     ///   - finalStatus: the status the stream ends with once the source is finished and drained.
     ///   - first: an item sent before anything the source yields (already taken from it).
+    public convenience init(source: Source, writer: ServerStreamWriter, context: ServerCallContext,
+                            finalStatus: @escaping () -> GRPCStatus = { .ok }, first: Source.Item? = nil,
+                            encode: @escaping (Source.Item) -> [UInt8]?) {
+        self.init(source: source, writer: writer, context: context, finalStatus: finalStatus, first: first,
+                  encodeFramed: { encode($0).map(FramedMessage.init(message:)) })
+    }
+
+    /// As above with an encoder returning framed messages: a framed message shared by many
+    /// streams (a cached terminal update) is queued on each by reference, never copied.
     public init(source: Source, writer: ServerStreamWriter, context: ServerCallContext,
                 finalStatus: @escaping () -> GRPCStatus = { .ok }, first: Source.Item? = nil,
-                encode: @escaping (Source.Item) -> [UInt8]?) {
+                encodeFramed: @escaping (Source.Item) -> FramedMessage?) {
         self.source = source
         self.writer = writer
         self.loop = context.eventLoop
-        self.encode = encode
+        self.encode = encodeFramed
         self.finalStatus = finalStatus
         self.first = first
         context.onCancel { [self] in
@@ -77,8 +86,8 @@ public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked
                 }
                 return
             }
-            guard let bytes = encode(item) else { continue }
-            if !writer.send(bytes) {
+            guard let framed = encode(item) else { continue }
+            if !writer.send(framed) {
                 // The writer refused (call ended); nothing more to do.
                 if !writer.isWritable { return }
             }
