@@ -11,6 +11,16 @@ public protocol PollableSource: AnyObject, Sendable {
     var isFinished: Bool { get }
     func setWakeup(_ callback: @escaping @Sendable () -> Void)
     func cancel()
+    /// `poll()` and, when that returned nil or the last item, `isFinished`, in one step (a source
+    /// under a lock answers both with one acquisition). Default: the two calls.
+    func pollNext() -> (item: Item?, finished: Bool)
+}
+
+extension PollableSource {
+    public func pollNext() -> (item: Item?, finished: Bool) {
+        if let i = poll() { return (i, false) }
+        return (nil, isFinished)
+    }
 }
 
 /// Moves items from a `PollableSource` into a bounded `ServerStreamWriter`, on the call's event
@@ -73,24 +83,28 @@ public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked
         pump()
     }
 
-    /// Sends what the source has while the writer accepts; finishes after the last item.
+    /// Sends what the source has while the writer accepts; finishes after the last item (at
+    /// once when the source reports the item it returned as its last: one source lock per item).
     func pump() {
         while !done {
             guard writer.isWritable else { return }
             let next: Source.Item?
-            if let f = first { first = nil; next = f } else { next = source.poll() }
-            guard let item = next else {
-                if source.isFinished {
-                    done = true
-                    writer.finish(finalStatus())
+            var finished = false
+            if let f = first { first = nil; next = f } else { (next, finished) = source.pollNext() }
+            if let item = next, let framed = encode(item) {
+                if !writer.send(framed) && !finished {
+                    // The writer refused (call ended); nothing more to do.
+                    if !writer.isWritable { return }
                 }
+            } else if next != nil && !finished {
+                continue   // filtered out (e.g. no_inflight_updates)
+            }
+            if finished {
+                done = true
+                writer.finish(finalStatus())
                 return
             }
-            guard let framed = encode(item) else { continue }
-            if !writer.send(framed) {
-                // The writer refused (call ended); nothing more to do.
-                if !writer.isWritable { return }
-            }
+            if next == nil { return }
         }
     }
 

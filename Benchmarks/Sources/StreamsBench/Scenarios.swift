@@ -132,16 +132,17 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     let cpu0 = d.cpuSeconds()
     let clientCpu0 = processCPUSeconds(getpid())
     // The daemon's threads are all started by now (loops, store writer, blocking pool, simulator).
-    let daemonThreads = threadIDs(d.pid)
+    let daemonCPU = ThreadCPUReader(pid: d.pid, tids: threadIDs(d.pid))
+    let clientCPU = ThreadCPUReader(pid: getpid(), tids: clientLoopTIDs)
     var samples: [CPUSample] = []
     samples.reserveCapacity(10_000)
     perfControl("enable")
     let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 600, limitSeconds: 600,
                               pollMicros: 5_000) {
-        samples.append(CPUSample(at: realtimeNanos(), server: processCPUNanos(d.pid, threads: daemonThreads), client: clientLoopCPUNanos()))
+        samples.append(CPUSample(at: realtimeNanos(), server: daemonCPU.read(), client: clientCPU.read()))
     }
     perfControl("disable")
-    samples.append(CPUSample(at: realtimeNanos(), server: processCPUNanos(d.pid, threads: daemonThreads), client: clientLoopCPUNanos()))
+    samples.append(CPUSample(at: realtimeNanos(), server: daemonCPU.read(), client: clientCPU.read()))
     var r = FanoutRun()
     r.cpuSeconds = d.cpuSeconds() - cpu0
     r.subscribers = load.total

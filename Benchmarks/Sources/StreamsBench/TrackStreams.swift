@@ -42,7 +42,7 @@ final class TrackStreams: @unchecked Sendable {
         for j in 0..<perConnection {
             for client in clients {
                 let sub = Subscriber()
-                if record { sub.receivedAt.reserveCapacity(4) }
+                if record { sub.receivedAt.reserveCapacity(4); sub.later.reserveCapacity(2) }
                 subscribers.append(sub)
                 let request = requests[k % requests.count]
                 k += 1
