@@ -48,6 +48,7 @@ struct FanoutRun {
     var commitMs = Double.nan
     /// Non-terminal snapshots received while attached: milliseconds from their publish to receipt.
     var updateLatenciesMs: [Double] = []
+    var updateShape = ""
     /// CPU seconds from the publish to the last receipt (samples every 5 ms): the daemon (all
     /// threads) and the load client's loop threads (not the bench's waiting main thread).
     var burstServerCpuSeconds = Double.nan
@@ -111,7 +112,11 @@ func memoryRun(_ s: Settings, loops: [EventLoop]) throws -> MemoryRun {
 /// (c): one payment, `fanoutSubscribers` TrackPaymentV2 streams on it over `fanoutConnections`;
 /// when the payment settles, latency from its HTLC's resolve_time_ns (the daemon's CLOCK_REALTIME
 /// right before the settle is committed) to each client's receipt of the SUCCEEDED snapshot.
-func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
+///
+/// With `shards: 2` the payment is a two-part MPP payment: its first settled part is a
+/// non-terminal update (IN_FLIGHT, one HTLC settled, one in flight) fanned out to every subscriber
+/// before the terminal one (the parts' settles come back with independent simulated latencies).
+func fanoutRun(_ s: Settings, loops: [EventLoop], shards: Int = 1) throws -> FanoutRun {
     let d = try DaemonProcess(binary: s.paytrackd, latencyMs: s.fanoutLatencyMs, threads: s.serverThreads,
                               debugLevel: "warn,CRTR=debug")
     defer { d.stop() }
@@ -119,7 +124,11 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     let bob = try connect(1, port: d.bobPort, cert: d.bobCert, loops: loops)[0]
     let payments = InFlightPayments(alice: senders, bob: bob)
     let tPay = monotonicSeconds()
-    try payments.make(count: 1)
+    if shards > 1 {
+        try payments.make(count: 1, amountSat: 10_000 * Int64(shards), maxShardSizeMsat: 10_000_000)
+    } else {
+        try payments.make(count: 1)
+    }
     let clients = try connect(s.fanoutConnections, port: d.port, cert: d.aliceCert, loops: loops)
     let load = TrackStreams(clients: clients)
     load.open(perConnection: s.fanoutSubscribers / s.fanoutConnections, hashes: payments.hashes, record: true)
@@ -151,7 +160,7 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     r.clientCpuSeconds = processCPUSeconds(getpid()) - clientCpu0
     (r.delivered, r.latenciesMs) = settleLatencies(load)
     let published = readPublishLog(d.logPath)
-    (r.publishLatenciesMs, r.updateLatenciesMs, r.commitMs) = publishLatencies(load.subscribers, published)
+    (r.publishLatenciesMs, r.updateLatenciesMs, r.commitMs, r.updateShape) = publishLatencies(load.subscribers, published)
     // CPU of the burst alone: from the terminal update's publish to the last receipt.
     if let pub = published.filter({ $0.shape.status == Lnrpc.Payment.PaymentStatus.succeeded.rawValue }).map(\.publishedAtNs).min(),
        let end = load.subscribers.compactMap(\.receivedAt.last).max(),
@@ -175,10 +184,11 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
 /// payment, same status and HTLC counts) and returns milliseconds from publish to receipt, for
 /// terminal and non-terminal snapshots apart, plus the median settle-stamp -> publish time of the
 /// terminal update (the durable commit before the fan-out). Unmatched messages are not counted.
-func publishLatencies(_ subscribers: [Subscriber], _ published: [PublishRecord]) -> (terminal: [Double], nonTerminal: [Double], commitMs: Double) {
+func publishLatencies(_ subscribers: [Subscriber], _ published: [PublishRecord]) -> (terminal: [Double], nonTerminal: [Double], commitMs: Double, nonTerminalShape: String) {
     var at: [String: [PublishRecord.Shape: Int64]] = [:]
     for p in published { at[p.hashHex, default: [:]][p.shape] = p.publishedAtNs }
-    var terminal: [Double] = [], other: [Double] = [], commit: [Double] = []
+    var terminal: [Double] = [], commit: [Double] = []
+    var others: [PublishRecord.Shape: [Double]] = [:]
     for sub in subscribers {
         for (i, bytes) in sub.later.enumerated() {
             guard let p = try? Lnrpc.Payment(serializedBytes: bytes),
@@ -190,11 +200,15 @@ func publishLatencies(_ subscribers: [Subscriber], _ published: [PublishRecord])
                     commit.append(Double(t - resolve) / 1e6)
                 }
             } else {
-                other.append(ms)
+                others[PublishRecord.Shape(p), default: []].append(ms)
             }
         }
     }
-    return (terminal, other, commit.first ?? .nan)
+    // Non-terminal: the update most subscribers received after attaching (e.g. the first settled
+    // part of an MPP payment), not stragglers such as a part registered while they attached.
+    let other = others.max(by: { $0.value.count < $1.value.count })
+    return (terminal, other?.value ?? [], commit.first ?? .nan,
+            other.map { "status \($0.key.status), \($0.key.htlcs) HTLCs: \($0.key.settled) settled, \($0.key.inFlight) in flight, \($0.key.failed) failed" } ?? "none")
 }
 
 /// For every subscriber that received a SUCCEEDED snapshot: milliseconds from the settled HTLC's
