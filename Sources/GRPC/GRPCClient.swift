@@ -1,4 +1,5 @@
 import Transport
+import Glibc
 
 /// A gRPC client over the same stack as the server (nghttp2 client session over OpenSSL) on its
 /// own event loop. The server certificate is pinned from a file (as lncli does with tls.cert).
@@ -169,18 +170,33 @@ public final class ClientCall: HTTP2StreamDelegate, @unchecked Sendable {
         onFinish(status, msgs)
     }
 
+    /// Response headers and trailers, compared as bytes: the fields gRPC defines are parsed in
+    /// place (no `String` per header), the rest kept in `responseMetadata`.
     public func stream(_ stream: HTTP2Stream, header name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        let n = String(decoding: name, as: UTF8.self)
-        switch n {
-        case ":status": httpStatus = Int(String(decoding: value, as: UTF8.self)) ?? 0
-        case "content-type": contentTypeOK = String(decoding: value, as: UTF8.self).hasPrefix("application/grpc")
-        case "grpc-status": grpcStatus = Int(String(decoding: value, as: UTF8.self))
-        case "grpc-message": grpcMessage = PercentEncoding.decode(UnsafeRawBufferPointer(value))
-        default:
-            if n.hasSuffix("-bin") {
-                if let b = Base64.decode(value) { b.withUnsafeBytes { responseMetadata.appendRaw(key: name, value: $0, binary: true) } }
-            } else { responseMetadata.appendRaw(key: name, value: value, binary: false) }
+        if bytesEqual(name, "grpc-status") { grpcStatus = ClientCall.decimal(value); return }
+        if bytesEqual(name, ":status") { httpStatus = ClientCall.decimal(value) ?? 0; return }
+        if bytesEqual(name, "content-type") {
+            let prefix: StaticString = "application/grpc"
+            contentTypeOK = value.count >= 16 && memcmp(value.baseAddress!, prefix.utf8Start, 16) == 0
+            return
         }
+        if bytesEqual(name, "grpc-message") { grpcMessage = PercentEncoding.decode(UnsafeRawBufferPointer(value)); return }
+        if name.count > 4 && bytesEqual(UnsafeRawBufferPointer(rebasing: name[(name.count - 4)...]), "-bin") {
+            if let b = Base64.decode(value) { b.withUnsafeBytes { responseMetadata.appendRaw(key: name, value: $0, binary: true) } }
+        } else {
+            responseMetadata.appendRaw(key: name, value: value, binary: false)
+        }
+    }
+
+    /// A header value as a decimal integer ("0", "200"); nil when it is not one (as `Int(String)`).
+    static func decimal(_ v: UnsafeRawBufferPointer) -> Int? {
+        guard !v.isEmpty, v.count <= 18 else { return v.isEmpty ? nil : Int(String(decoding: v, as: UTF8.self)) }
+        var n = 0
+        for b in v {
+            guard b >= 48 && b <= 57 else { return Int(String(decoding: v, as: UTF8.self)) }
+            n = n * 10 + Int(b - 48)
+        }
+        return n
     }
 
     public func streamHeadersEnded(_ stream: HTTP2Stream, endStream: Bool) {}

@@ -101,6 +101,17 @@ public struct ServerStreamWriter: Sendable {
         return true
     }
 
+    /// As `send(_: [UInt8])` for a message framed once (e.g. one update fanned out to many
+    /// streams): queued by reference, not copied into this stream's buffer.
+    @discardableResult
+    public func send(_ message: FramedMessage) -> Bool {
+        let c = call
+        if c.loop.inEventLoop { return c.sendStreamingFramed(message.bytes) }
+        guard c.acceptingFromOtherThreads() else { return false }
+        c.loop.execute { _ = c.sendStreamingFramed(message.bytes) }
+        return true
+    }
+
     /// True when `send` would accept a message now.
     public var isWritable: Bool { call.acceptingFromOtherThreads() }
 

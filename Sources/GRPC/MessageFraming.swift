@@ -16,6 +16,17 @@ public enum MessageFraming {
     }
 }
 
+/// A message already in gRPC framing (prefix + payload), immutable, so that one encoding can be
+/// queued by reference on many streams (`ServerStreamWriter.send(_: FramedMessage)`).
+public struct FramedMessage: Sendable {
+    /// The framed bytes (5-byte prefix, then the payload).
+    public let bytes: [UInt8]
+    /// Frames `message` (one copy).
+    public init(message: [UInt8]) { bytes = MessageFraming.frame(message) }
+    /// The payload length.
+    public var messageCount: Int { bytes.count - 5 }
+}
+
 /// Reassembles length-prefixed messages from DATA chunks of any size (a message may span chunks, a
 /// chunk may hold several). Bounded: a declared length above `maxMessageSize` is an error before any
 /// of it is buffered.

@@ -228,6 +228,17 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         return true
     }
 
+    /// As `sendStreaming`, for an already framed message: queued by reference (see
+    /// `HTTP2Stream.write(_: [UInt8])`), so a message shared by many streams is not copied per stream.
+    func sendStreamingFramed(_ framed: [UInt8]) -> Bool {
+        guard !finished, !stream.isClosed else { return false }
+        if stream.bufferedBytes >= maxBuffered { markFull(); return false }
+        if !stream.headersSentPublic { stream.sendHeaders(StaticHeaders.responseHeaders) }
+        stream.write(framed)
+        if stream.bufferedBytes >= maxBuffered { markFull() }
+        return true
+    }
+
     private func markFull() {
         fullFlag.store(true, ordering: .relaxed)
         stream.notifyWhenBuffered(atMost: maxBuffered / 2)

@@ -21,8 +21,8 @@
 /// is at-least-once: payments it already saw may come again; none is lost, even across a restart
 /// (stamps are persisted and indexed). The replay reads the `last_update_ns` index, not all payments.
 /// - `notify` is called by `PaymentControl` on the store's writer thread after the change
-///   committed, in commit order. Fan-out is synchronous into mailboxes (O(1) each); wake-ups run
-///   after the tower's lock is released.
+///   committed, in commit order. Fan-out is synchronous into mailboxes (O(1) each), outside the
+///   tower's lock; each mailbox is woken right after its offer (no lock held).
 public final class ControlTower: @unchecked Sendable {
     public struct Options: Sendable {
         /// Recent committed snapshots kept in memory (fast TrackPaymentV2 of finished payments).
@@ -34,16 +34,25 @@ public final class ControlTower: @unchecked Sendable {
         public init() {}
     }
 
+    /// What `notify` reports about one publish to an optional observer (debug logging): the
+    /// snapshot, the wall clock (CLOCK_REALTIME, unix ns) taken when the publish began (after the
+    /// commit; the fan-out proper starts here), and how many single-payment subscribers it was
+    /// offered to.
+    public typealias PublishObserver = @Sendable (_ snapshot: PaymentSnapshot, _ publishedAtNs: Int64, _ subscribers: Int) -> Void
+
     private let store: PaymentPersistence
     public let options: Options
+    /// Called by `notify` after the wake-ups ran (on the notifier's thread, outside the lock).
+    private let publishObserver: PublishObserver?
     private let lock = PaymentLock()
     private var cache: SnapshotCache
     private var subscribers: [PaymentHash: [ObjectIdentifier: PaymentMailbox]] = [:]
     private var allSubscribers: [ObjectIdentifier: AllPaymentsMailbox] = [:]
 
-    public init(store: PaymentPersistence, options: Options = Options()) {
+    public init(store: PaymentPersistence, options: Options = Options(), publishObserver: PublishObserver? = nil) {
         self.store = store
         self.options = options
+        self.publishObserver = publishObserver
         self.cache = SnapshotCache(capacity: options.cacheCapacity)
     }
 
@@ -151,28 +160,28 @@ public final class ControlTower: @unchecked Sendable {
     // MARK: Notifying (PaymentControl, writer thread, after commit)
 
     /// Publishes a committed snapshot to the cache and every subscriber.
+    ///
+    /// Under the lock: the cache is updated and the payment's subscribers are read (and, for a
+    /// terminal snapshot, all removed: each takes its last snapshot here). The single-payment
+    /// mailboxes are then offered the snapshot one by one OUTSIDE the lock, each woken right after
+    /// its offer, so the first subscribers' event loops are already sending while the rest are
+    /// offered (a fan-out to 10,000 does not wait for 10,000 offers first). This is safe: a mailbox
+    /// registering after the read gets the snapshot from the cache in `subscribePayment`; a
+    /// mailbox cancelled meanwhile refuses the offer; and versions only grow per mailbox, so no
+    /// snapshot arrives twice or out of order (notify runs on the store's writer thread, in commit
+    /// order; even concurrent notifies could only be dropped as older, never reordered).
     public func notify(_ s: PaymentSnapshot) {
+        let publishedAt = publishObserver == nil ? 0 : unixNanosNow()
         var wakes: [@Sendable () -> Void] = []
+        var subs: [PaymentMailbox] = []
         lock.lock()
         cache.put(s)
         let h = s.paymentHash
-        // Offer through a read-only view of the payment's subscribers (no copy of the dictionary),
-        // then remove the finished ones in place (all of them at once for a terminal snapshot).
-        var dropped: [ObjectIdentifier] = []
-        var total = 0
-        if let subs = subscribers[h] {
-            let box = SnapshotBox(s)
-            total = subs.count
-            wakes.reserveCapacity(total)
-            for (id, mb) in subs {
-                let (keep, wake) = mb.offer(box)
-                if let wake { wakes.append(wake) }
-                if !keep { dropped.append(id) }
-            }
-        }
-        if !dropped.isEmpty {
-            if dropped.count == total { subscribers[h] = nil }
-            else { for id in dropped { subscribers[h]?[id] = nil } }
+        if let d = subscribers[h] {
+            subs.reserveCapacity(d.count)
+            subs.append(contentsOf: d.values)
+            // Closed mailboxes otherwise leave through `cancel` -> `unregister`.
+            if s.status.isTerminal { subscribers[h] = nil }
         }
         for (id, mb) in allSubscribers {
             let (keep, wake) = mb.offer(s)
@@ -181,6 +190,13 @@ public final class ControlTower: @unchecked Sendable {
         }
         lock.unlock()
         for w in wakes { w() }
+        if !subs.isEmpty {
+            let box = SnapshotBox(s)
+            for mb in subs {
+                if let wake = mb.offer(box).wake { wake() }
+            }
+        }
+        publishObserver?(s, publishedAt, subs.count)
     }
 
     /// Updates the cache without notifying (pruning of failed attempts, as LND: no notification).

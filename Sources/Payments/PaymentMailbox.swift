@@ -76,6 +76,23 @@ public final class PaymentMailbox: @unchecked Sendable {
         return nil
     }
 
+    /// `poll()` plus whether nothing will ever come after what it returned (the terminal
+    /// snapshot, or nil once finished/cancelled), under one lock acquisition.
+    public func pollNext() -> (item: PaymentSnapshot?, finished: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = pending {
+            pending = nil
+            return (p.snapshot, false)
+        }
+        if let t = terminal {
+            terminal = nil
+            finished = true
+            return (t.snapshot, true)
+        }
+        return (nil, finished)
+    }
+
     /// True once nothing more will ever be returned by `poll()`.
     public var isFinished: Bool {
         lock.lock()

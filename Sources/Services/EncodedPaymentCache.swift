@@ -1,3 +1,4 @@
+import GRPC
 import Payments
 import Synchronization
 
@@ -7,6 +8,10 @@ import Synchronization
 final class EncodedPaymentCache: Sendable {
     private struct State {
         var entries: [PaymentHash: (version: UInt64, bytes: [UInt8])] = [:]
+        /// The same messages framed for streams (filled on first stream use), same bound.
+        var framed: [PaymentHash: (version: UInt64, message: FramedMessage)] = [:]
+        var framedOrder: [PaymentHash] = []
+        var framedHead = 0
         var order: [PaymentHash] = []
         var head = 0
     }
@@ -19,6 +24,30 @@ final class EncodedPaymentCache: Sendable {
         state.withLock { st in
             guard let e = st.entries[s.paymentHash], e.version == s.version else { return nil }
             return e.bytes
+        }
+    }
+
+    func framed(for s: PaymentSnapshot) -> FramedMessage? {
+        state.withLock { st in
+            guard let e = st.framed[s.paymentHash], e.version == s.version else { return nil }
+            return e.message
+        }
+    }
+
+    func storeFramed(_ message: FramedMessage, for s: PaymentSnapshot) {
+        state.withLock { st in
+            if st.framed.updateValue((s.version, message), forKey: s.paymentHash) == nil {
+                st.framedOrder.append(s.paymentHash)
+                if st.framed.count > capacity {
+                    let evict = st.framedOrder[st.framedHead]
+                    st.framedHead += 1
+                    st.framed[evict] = nil
+                    if st.framedHead > capacity {
+                        st.framedOrder.removeFirst(st.framedHead)
+                        st.framedHead = 0
+                    }
+                }
+            }
         }
     }
 

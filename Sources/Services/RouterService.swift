@@ -70,6 +70,17 @@ public final class RouterService: GRPCService, @unchecked Sendable {
         return bytes
     }
 
+    /// The framed `lnrpc.Payment` for a stream. Every snapshot version (terminal or not) is
+    /// marshalled and framed once, then that one array is queued on every subscriber's stream by
+    /// reference: a fan-out of one update marshals once and copies nothing per stream. (A version
+    /// identifies a snapshot: every change, pruning included, takes a new stamp.)
+    func encodeFramed(_ s: PaymentSnapshot) -> FramedMessage {
+        if let f = encoded.framed(for: s) { return f }
+        let f = FramedMessage(message: encode(s))
+        encoded.storeFramed(f, for: s)
+        return f
+    }
+
     /// `no_inflight_updates`: drop Initiated and InFlight snapshots, the first one included.
     static func passes(_ s: PaymentSnapshot, noInflightUpdates: Bool) -> Bool {
         !noInflightUpdates || s.status.isTerminal
@@ -78,9 +89,9 @@ public final class RouterService: GRPCService, @unchecked Sendable {
     /// Streams `mailbox` to `writer` on the call's loop.
     func stream(_ mailbox: PaymentMailbox, first: PaymentSnapshot? = nil, noInflightUpdates: Bool,
                 _ context: ServerCallContext, _ writer: ServerStreamWriter) {
-        let pump = StreamPump(source: mailbox, writer: writer, context: context, first: first) { [self] s in
-            Self.passes(s, noInflightUpdates: noInflightUpdates) ? encode(s) : nil
-        }
+        let pump = StreamPump(source: mailbox, writer: writer, context: context, first: first, encodeFramed: { [self] s in
+            Self.passes(s, noInflightUpdates: noInflightUpdates) ? encodeFramed(s) : nil
+        })
         guard register(pump) else { mailbox.cancel(); writer.finish(Self.shuttingDown); return }
         if context.eventLoop.inEventLoop { pump.start() } else { context.eventLoop.execute { pump.start() } }
     }
@@ -149,9 +160,9 @@ public final class RouterService: GRPCService, @unchecked Sendable {
                 mailbox.overflowed
                     ? GRPCStatus(.resourceExhausted, "subscriber fell too far behind; resubscribe with the \(Self.replaySinceMetadataKey) metadata to resume")
                     : .ok
-            }) { [self] s in
-                Self.passes(s, noInflightUpdates: noInflight) ? encode(s) : nil
-            }
+            }, encodeFramed: { [self] s in
+                Self.passes(s, noInflightUpdates: noInflight) ? encodeFramed(s) : nil
+            })
             guard register(pump) else { mailbox.cancel(); writer.finish(Self.shuttingDown); return }
             context.eventLoop.execute { pump.start() }
         }

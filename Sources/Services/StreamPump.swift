@@ -11,6 +11,16 @@ public protocol PollableSource: AnyObject, Sendable {
     var isFinished: Bool { get }
     func setWakeup(_ callback: @escaping @Sendable () -> Void)
     func cancel()
+    /// `poll()` and, when that returned nil or the last item, `isFinished`, in one step (a source
+    /// under a lock answers both with one acquisition). Default: the two calls.
+    func pollNext() -> (item: Item?, finished: Bool)
+}
+
+extension PollableSource {
+    public func pollNext() -> (item: Item?, finished: Bool) {
+        if let i = poll() { return (i, false) }
+        return (nil, isFinished)
+    }
 }
 
 /// Moves items from a `PollableSource` into a bounded `ServerStreamWriter`, on the call's event
@@ -24,7 +34,7 @@ public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked
     let source: Source
     let writer: ServerStreamWriter
     let loop: EventLoop
-    let encode: (Source.Item) -> [UInt8]?
+    let encode: (Source.Item) -> FramedMessage?
     let finalStatus: () -> GRPCStatus
     private var first: Source.Item?
     private var done = false { didSet { if done && !oldValue { ended() } } }
@@ -34,13 +44,22 @@ public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked
     ///     `no_inflight_updates`).
     ///   - finalStatus: the status the stream ends with once the source is finished and drained.
     ///   - first: an item sent before anything the source yields (already taken from it).
+    public convenience init(source: Source, writer: ServerStreamWriter, context: ServerCallContext,
+                            finalStatus: @escaping () -> GRPCStatus = { .ok }, first: Source.Item? = nil,
+                            encode: @escaping (Source.Item) -> [UInt8]?) {
+        self.init(source: source, writer: writer, context: context, finalStatus: finalStatus, first: first,
+                  encodeFramed: { encode($0).map(FramedMessage.init(message:)) })
+    }
+
+    /// As above with an encoder returning framed messages: a framed message shared by many
+    /// streams (a cached terminal update) is queued on each by reference, never copied.
     public init(source: Source, writer: ServerStreamWriter, context: ServerCallContext,
                 finalStatus: @escaping () -> GRPCStatus = { .ok }, first: Source.Item? = nil,
-                encode: @escaping (Source.Item) -> [UInt8]?) {
+                encodeFramed: @escaping (Source.Item) -> FramedMessage?) {
         self.source = source
         self.writer = writer
         self.loop = context.eventLoop
-        self.encode = encode
+        self.encode = encodeFramed
         self.finalStatus = finalStatus
         self.first = first
         context.onCancel { [self] in
@@ -64,24 +83,28 @@ public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked
         pump()
     }
 
-    /// Sends what the source has while the writer accepts; finishes after the last item.
+    /// Sends what the source has while the writer accepts; finishes after the last item (at
+    /// once when the source reports the item it returned as its last: one source lock per item).
     func pump() {
         while !done {
             guard writer.isWritable else { return }
             let next: Source.Item?
-            if let f = first { first = nil; next = f } else { next = source.poll() }
-            guard let item = next else {
-                if source.isFinished {
-                    done = true
-                    writer.finish(finalStatus())
+            var finished = false
+            if let f = first { first = nil; next = f } else { (next, finished) = source.pollNext() }
+            if let item = next, let framed = encode(item) {
+                if !writer.send(framed) && !finished {
+                    // The writer refused (call ended); nothing more to do.
+                    if !writer.isWritable { return }
                 }
+            } else if next != nil && !finished {
+                continue   // filtered out (e.g. no_inflight_updates)
+            }
+            if finished {
+                done = true
+                writer.finish(finalStatus())
                 return
             }
-            guard let bytes = encode(item) else { continue }
-            if !writer.send(bytes) {
-                // The writer refused (call ended); nothing more to do.
-                if !writer.isWritable { return }
-            }
+            if next == nil { return }
         }
     }
 

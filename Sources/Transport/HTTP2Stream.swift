@@ -72,8 +72,15 @@ public final class HTTP2Stream {
         kick()
     }
 
-    /// Appends bytes to the outbound buffer.
-    public func write(_ bytes: [UInt8]) { bytes.withUnsafeBytes { write($0) } }
+    /// Appends bytes to the outbound buffer. When nothing is buffered the array is queued by
+    /// reference (no copy): one encoded message shared by many streams (a fan-out) costs each
+    /// stream a reference, and the storage is released once nghttp2 has taken it. A later write
+    /// before it drained copies (copy-on-write), so the caller's array is never modified.
+    public func write(_ bytes: [UInt8]) {
+        guard !isClosed, !finished else { return }
+        if outbound.isEmpty { outbound = bytes; outOffset = 0 } else { outbound.append(contentsOf: bytes) }
+        kick()
+    }
 
     /// Ends the stream after the buffered data: server with `trailers` (HEADERS+END_STREAM), client
     /// with END_STREAM on the last DATA frame.

@@ -23,6 +23,27 @@ final class FramingTests: XCTestCase {
         }
     }
 
+    func testFramedMessageMatchesFraming() {
+        let m: [UInt8] = Array(0..<40)
+        let f = FramedMessage(message: m)
+        XCTAssertEqual(f.bytes, MessageFraming.frame(m))
+        XCTAssertEqual(f.messageCount, 40)
+    }
+
+    /// The client's header parsing reads decimal values in place; anything else falls back to
+    /// `Int(String)` (so "+5" and "-1" behave as before, junk is nil).
+    func testClientHeaderDecimal() {
+        func dec(_ s: String) -> Int? { Array(s.utf8).withUnsafeBytes { ClientCall.decimal($0) } }
+        XCTAssertEqual(dec("0"), 0)
+        XCTAssertEqual(dec("200"), 200)
+        XCTAssertEqual(dec("16"), 16)
+        XCTAssertEqual(dec("+5"), 5)
+        XCTAssertEqual(dec("-1"), -1)
+        XCTAssertNil(dec(""))
+        XCTAssertNil(dec("1x"))
+        XCTAssertNil(dec("99999999999999999999999"))
+    }
+
     func testTooLargeIsRejectedFromTheHeaderAlone() {
         XCTAssertThrowsError(try deframe([[0, 0, 0, 1, 1]], max: 256)) { e in
             XCTAssertEqual(e as? MessageDeframer.Failure, .tooLarge(257))

@@ -123,6 +123,55 @@ final class ControlTowerTests: XCTestCase {
         XCTAssertEqual(h.tower.subscriberCount(hash), 0)
     }
 
+    /// `pollNext` answers "item, and was it the last" in one step, as `poll` + `isFinished` would.
+    func testPollNextReportsTheLastItem() throws {
+        let h = try Harness()
+        let hash = Fixture.hash(1)
+        let s0 = try h.control.initPayment(Fixture.info(1))
+        let m = try h.tower.subscribePayment(hash)
+        XCTAssertEqual(m.pollNext().item, s0)
+        let empty = m.pollNext()
+        XCTAssertNil(empty.item)
+        XCTAssertFalse(empty.finished)
+        let s1 = try h.control.registerAttempt(hash, Fixture.attempt(1))
+        let t = try h.control.settleAttempt(hash, attemptID: 1, Fixture.settle(1))
+        let a = m.pollNext(), b = m.pollNext(), c = m.pollNext()
+        XCTAssertEqual(a.item, s1); XCTAssertFalse(a.finished)
+        XCTAssertEqual(b.item, t); XCTAssertTrue(b.finished, "the terminal snapshot is the last item")
+        XCTAssertNil(c.item); XCTAssertTrue(c.finished)
+        let cancelled = try h.tower.subscribePayment(Fixture.hash(1))
+        _ = cancelled.pollNext()
+        XCTAssertTrue(cancelled.pollNext().finished, "a terminal payment's late subscriber finishes after its one snapshot")
+    }
+
+    /// The publish observer (the daemon's CRTR debug line) sees every committed update once, after
+    /// its subscribers were offered it, with the subscriber count and a wall-clock stamp no later
+    /// than the moment the subscribers can read it.
+    func testPublishObserverSeesEveryUpdateWithItsSubscribers() throws {
+        final class Seen: @unchecked Sendable {
+            let lock = PaymentLock()
+            var events: [(PaymentSnapshot, Int64, Int)] = []
+        }
+        let seen = Seen()
+        let h = try Harness()
+        h.tower = ControlTower(store: h.store, publishObserver: { s, at, n in seen.lock.withLock { seen.events.append((s, at, n)) } })
+        h.control = PaymentControl(store: h.store, tower: h.tower, options: h.controlOptions)
+        let hash = Fixture.hash(1)
+        let s0 = try h.control.initPayment(Fixture.info(1))
+        let boxes = try (0..<3).map { _ in try h.tower.subscribePayment(hash) }
+        let before = unixNanosNow()
+        let s1 = try h.control.registerAttempt(hash, Fixture.attempt(1))
+        let t = try h.control.settleAttempt(hash, attemptID: 1, Fixture.settle(1))
+        let after = unixNanosNow()
+        let events = seen.lock.withLock { seen.events }
+        XCTAssertEqual(events.map(\.0), [s0, s1, t])
+        XCTAssertEqual(events.map(\.2), [0, 3, 3])
+        for e in events.dropFirst() { XCTAssertTrue(e.1 >= before && e.1 <= after) }
+        // Undrained mailboxes coalesce: the newest non-terminal snapshot, then the terminal one.
+        for b in boxes { XCTAssertEqual(drain(b), [s1, t]) }
+        XCTAssertEqual(h.tower.subscriberCount(hash), 0)
+    }
+
     /// Subscribing while another thread mutates: every subscriber sees a strictly increasing
     /// sequence of versions that ends with the terminal snapshot, with nothing after it, and
     /// whose first element is no older than the state committed before it subscribed.

@@ -41,6 +41,38 @@ final class StreamMemoryTests: XCTestCase {
         XCTAssertEqual(resp.closedCode, 0)
     }
 
+    /// One array written to many streams is queued on each by reference (no copy per stream), the
+    /// caller's array is never modified (a later write copies), and every peer gets the bytes.
+    func testSharedArrayIsQueuedByReference() {
+        let server = HTTP2Session(server: true)
+        let rec = RecordingServer()
+        server.delegate = rec
+        let shared = [UInt8]((0..<300).map { UInt8(truncatingIfNeeded: $0) })
+        var streams: [HTTP2Stream] = []
+        rec.configure = { _, r in
+            r.onRemoteEnded = { s in streams.append(s); s.sendHeaders(HTTP2HeaderBlock([(":status", "200")])) }
+        }
+        let client = HTTP2Session(server: false)
+        let responses = (0..<3).map { _ in RecordingStream() }
+        for r in responses { client.openStream(headers: request("/a/b"), delegate: r)!.finish(trailers: nil) }
+        pump(client, server)
+        XCTAssertEqual(streams.count, 3)
+        let base = shared.withUnsafeBufferPointer { $0.baseAddress }
+        for s in streams { s.write(shared) }
+        for s in streams {
+            XCTAssertEqual(s.outbound.withUnsafeBufferPointer { $0.baseAddress }, base, "queued by reference")
+        }
+        streams[0].write([7, 7])   // appends to a copy, not to `shared`
+        XCTAssertEqual(shared.count, 300)
+        XCTAssertEqual(streams[0].bufferedBytes, 302)
+        for s in streams { s.finish(trailers: HTTP2HeaderBlock([("grpc-status", "0")])) }
+        pump(client, server)
+        let bodies = Set(responses.map(\.data))
+        XCTAssertEqual(bodies, [shared + [7, 7], shared])
+        XCTAssertEqual(responses.map(\.closedCode), [0, 0, 0])
+        for s in streams { XCTAssertEqual(s.outbound.capacity, 0, "released once taken") }
+    }
+
     /// `produceWhile` stops asking nghttp2 for frames once the sink says so; the rest comes on
     /// the next call, nothing is lost.
     func testProduceWhileStopsAndResumes() {

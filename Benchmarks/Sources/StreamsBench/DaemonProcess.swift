@@ -15,17 +15,18 @@ final class DaemonProcess {
     var pid: Int32 { process.processIdentifier }
     var aliceCert: String { datadir + "/tls.cert" }
     var bobCert: String { datadir + "/nodes/bob/tls.cert" }
+    var logPath: String { datadir + "/paytrackd.log" }
 
     /// Starts the daemon with `--sim.latency latencyMs` (mean per-hop HTLC delay) and `extra` flags,
     /// and waits until both listeners accept TLS connections.
-    init(binary: String, latencyMs: Int, threads: Int?, extra: [String] = []) throws {
+    init(binary: String, latencyMs: Int, threads: Int?, debugLevel: String = "warn", extra: [String] = []) throws {
         self.binary = binary
         datadir = FileManager.default.temporaryDirectory.appendingPathComponent("streamsbench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: datadir, withIntermediateDirectories: true)
         port = try freePort()
         bobPort = try freePort()
         var args = ["--datadir", datadir, "--rpclisten", "127.0.0.1:\(port)", "--serve", "bob=127.0.0.1:\(bobPort)",
-                    "--no-macaroons", "--network", "regtest", "--debuglevel", "warn",
+                    "--no-macaroons", "--network", "regtest", "--debuglevel", debugLevel,
                     "--sim.latency", String(latencyMs)]
         if let t = threads { args += ["--threads", String(t)] }
         args += extra

@@ -21,7 +21,8 @@ final class InFlightPayments: @unchecked Sendable {
     }
 
     /// Creates the payments; throws if any invoice or payment failed or did not reach an HTLC.
-    func make(count: Int, amountSat: Int64 = 1, window: Int = 64) throws {
+    /// With `maxShardSizeMsat` the payments are sent as multi-part payments of such shards.
+    func make(count: Int, amountSat: Int64 = 1, maxShardSizeMsat: UInt64 = 0, window: Int = 64) throws {
         // 1. Invoices (blocking pool on bob: bounded window).
         let invoices = Locked([(hash: [UInt8], payReq: String)?](repeating: nil, count: count))
         let failures = Locked([String]())
@@ -57,6 +58,7 @@ final class InFlightPayments: @unchecked Sendable {
             req.paymentRequest = invoices.with { $0[i]!.payReq }
             req.timeoutSeconds = 3600
             req.feeLimitSat = 1000
+            req.maxShardSizeMsat = maxShardSizeMsat
             let st = states[i]
             let client = alice[i % alice.count]
             let release = { @Sendable in

@@ -42,6 +42,17 @@ struct FanoutRun {
     var delivered = 0
     var endedOK = 0
     var latenciesMs: [Double] = []
+    /// Terminal snapshot: milliseconds from the control tower's publish (CRTR debug line) to receipt.
+    var publishLatenciesMs: [Double] = []
+    /// Milliseconds from the settle stamp (resolve_time_ns) to the tower's publish (the commit).
+    var commitMs = Double.nan
+    /// Non-terminal snapshots received while attached: milliseconds from their publish to receipt.
+    var updateLatenciesMs: [Double] = []
+    var updateShape = ""
+    /// CPU seconds from the publish to the last receipt (samples every 5 ms): the daemon (all
+    /// threads) and the load client's loop threads (not the bench's waiting main thread).
+    var burstServerCpuSeconds = Double.nan
+    var burstClientCpuSeconds = Double.nan
     var cpuSeconds = 0.0
 }
 
@@ -101,14 +112,23 @@ func memoryRun(_ s: Settings, loops: [EventLoop]) throws -> MemoryRun {
 /// (c): one payment, `fanoutSubscribers` TrackPaymentV2 streams on it over `fanoutConnections`;
 /// when the payment settles, latency from its HTLC's resolve_time_ns (the daemon's CLOCK_REALTIME
 /// right before the settle is committed) to each client's receipt of the SUCCEEDED snapshot.
-func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
-    let d = try DaemonProcess(binary: s.paytrackd, latencyMs: s.fanoutLatencyMs, threads: s.serverThreads)
+///
+/// With `shards: 2` the payment is a two-part MPP payment: its first settled part is a
+/// non-terminal update (IN_FLIGHT, one HTLC settled, one in flight) fanned out to every subscriber
+/// before the terminal one (the parts' settles come back with independent simulated latencies).
+func fanoutRun(_ s: Settings, loops: [EventLoop], shards: Int = 1) throws -> FanoutRun {
+    let d = try DaemonProcess(binary: s.paytrackd, latencyMs: s.fanoutLatencyMs, threads: s.serverThreads,
+                              debugLevel: "warn,CRTR=debug")
     defer { d.stop() }
     let senders = try connect(1, port: d.port, cert: d.aliceCert, loops: loops)
     let bob = try connect(1, port: d.bobPort, cert: d.bobCert, loops: loops)[0]
     let payments = InFlightPayments(alice: senders, bob: bob)
     let tPay = monotonicSeconds()
-    try payments.make(count: 1)
+    if shards > 1 {
+        try payments.make(count: 1, amountSat: 10_000 * Int64(shards), maxShardSizeMsat: 10_000_000)
+    } else {
+        try payments.make(count: 1)
+    }
     let clients = try connect(s.fanoutConnections, port: d.port, cert: d.aliceCert, loops: loops)
     let load = TrackStreams(clients: clients)
     load.open(perConnection: s.fanoutSubscribers / s.fanoutConnections, hashes: payments.hashes, record: true)
@@ -120,7 +140,18 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     log("  \(load.total) subscribers attached \(fmt(monotonicSeconds() - tPay, 1)) s after the payment started; waiting for it to settle")
     let cpu0 = d.cpuSeconds()
     let clientCpu0 = processCPUSeconds(getpid())
-    let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 600, limitSeconds: 600)
+    // The daemon's threads are all started by now (loops, store writer, blocking pool, simulator).
+    let daemonCPU = ThreadCPUReader(pid: d.pid, tids: threadIDs(d.pid))
+    let clientCPU = ThreadCPUReader(pid: getpid(), tids: clientLoopTIDs)
+    var samples: [CPUSample] = []
+    samples.reserveCapacity(10_000)
+    perfControl("enable")
+    let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 600, limitSeconds: 600,
+                              pollMicros: 5_000) {
+        samples.append(CPUSample(at: realtimeNanos(), server: daemonCPU.read(), client: clientCPU.read()))
+    }
+    perfControl("disable")
+    samples.append(CPUSample(at: realtimeNanos(), server: daemonCPU.read(), client: clientCPU.read()))
     var r = FanoutRun()
     r.cpuSeconds = d.cpuSeconds() - cpu0
     r.subscribers = load.total
@@ -128,6 +159,14 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     guard done else { throw BenchError("only \(load.finished.load(ordering: .relaxed)) of \(load.total) subscribers ended") }
     r.clientCpuSeconds = processCPUSeconds(getpid()) - clientCpu0
     (r.delivered, r.latenciesMs) = settleLatencies(load)
+    let published = readPublishLog(d.logPath)
+    (r.publishLatenciesMs, r.updateLatenciesMs, r.commitMs, r.updateShape) = publishLatencies(load.subscribers, published)
+    // CPU of the burst alone: from the terminal update's publish to the last receipt.
+    if let pub = published.filter({ $0.shape.status == Lnrpc.Payment.PaymentStatus.succeeded.rawValue }).map(\.publishedAtNs).min(),
+       let end = load.subscribers.compactMap(\.receivedAt.last).max(),
+       let w = cpuWindow(samples, from: pub, to: end) {
+        (r.burstServerCpuSeconds, r.burstClientCpuSeconds) = w
+    }
     // Subscriber k was opened on connection k % C (see TrackStreams.open).
     var per = [(first: Double, last: Double)](repeating: (.infinity, -.infinity), count: s.fanoutConnections)
     for (k, sub) in load.subscribers.enumerated() {
@@ -139,6 +178,37 @@ func fanoutRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     for c in senders { c.close() }
     bob.close()
     return r
+}
+
+/// Matches every message received after the first to the tower's publish of that update (same
+/// payment, same status and HTLC counts) and returns milliseconds from publish to receipt, for
+/// terminal and non-terminal snapshots apart, plus the median settle-stamp -> publish time of the
+/// terminal update (the durable commit before the fan-out). Unmatched messages are not counted.
+func publishLatencies(_ subscribers: [Subscriber], _ published: [PublishRecord]) -> (terminal: [Double], nonTerminal: [Double], commitMs: Double, nonTerminalShape: String) {
+    var at: [String: [PublishRecord.Shape: Int64]] = [:]
+    for p in published { at[p.hashHex, default: [:]][p.shape] = p.publishedAtNs }
+    var terminal: [Double] = [], commit: [Double] = []
+    var others: [PublishRecord.Shape: [Double]] = [:]
+    for sub in subscribers {
+        for (i, bytes) in sub.later.enumerated() {
+            guard let p = try? Lnrpc.Payment(serializedBytes: bytes),
+                  let t = at[p.paymentHash]?[PublishRecord.Shape(p)] else { continue }
+            let ms = Double(sub.receivedAt[i + 1] - t) / 1e6
+            if p.status == .succeeded || p.status == .failed {
+                terminal.append(ms)
+                if commit.isEmpty, let resolve = p.htlcs.filter({ $0.status == .succeeded }).map(\.resolveTimeNs).max(), resolve > 0 {
+                    commit.append(Double(t - resolve) / 1e6)
+                }
+            } else {
+                others[PublishRecord.Shape(p), default: []].append(ms)
+            }
+        }
+    }
+    // Non-terminal: the update most subscribers received after attaching (e.g. the first settled
+    // part of an MPP payment), not stragglers such as a part registered while they attached.
+    let other = others.max(by: { $0.value.count < $1.value.count })
+    return (terminal, other?.value ?? [], commit.first ?? .nan,
+            other.map { "status \($0.key.status), \($0.key.htlcs) HTLCs: \($0.key.settled) settled, \($0.key.inFlight) in flight, \($0.key.failed) failed" } ?? "none")
 }
 
 /// For every subscriber that received a SUCCEEDED snapshot: milliseconds from the settled HTLC's
@@ -191,6 +261,15 @@ func finishRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     for c in senders { c.close() }
     bob.close()
     return r
+}
+
+/// With STREAMSBENCH_PERF_CTL=FIFO (perf record -D -1 --control fifo:FIFO), profiles only the
+/// fan-out burst: "enable" once every subscriber is attached, "disable" when all have ended.
+func perfControl(_ command: String) {
+    guard let path = ProcessInfo.processInfo.environment["STREAMSBENCH_PERF_CTL"], !path.isEmpty,
+          let h = FileHandle(forWritingAtPath: path) else { return }
+    h.write((command + "\n").data(using: .utf8)!)
+    try? h.close()
 }
 
 // MARK: Statistics and printing

@@ -42,7 +42,7 @@ final class TrackStreams: @unchecked Sendable {
         for j in 0..<perConnection {
             for client in clients {
                 let sub = Subscriber()
-                if record { sub.receivedAt.reserveCapacity(4) }
+                if record { sub.receivedAt.reserveCapacity(4); sub.later.reserveCapacity(2) }
                 subscribers.append(sub)
                 let request = requests[k % requests.count]
                 k += 1
@@ -73,17 +73,22 @@ final class TrackStreams: @unchecked Sendable {
 
     /// Waits until `target()` reaches `count`, or no progress for `stallSeconds`, or `limitSeconds`.
     /// Returns the seconds waited and whether the count was reached.
-    func wait(for count: Int, _ target: () -> Int, stallSeconds: Double = 60, limitSeconds: Double = 900) -> (Double, Bool) {
+    /// Polls every `pollMicros` (the receipts are stamped on the loop threads, so the poll interval
+    /// does not affect the latencies; a short one only steals CPU from the loops), calling `sample`
+    /// at each poll.
+    func wait(for count: Int, _ target: () -> Int, stallSeconds: Double = 60, limitSeconds: Double = 900,
+              pollMicros: UInt32 = 2_000, sample: (() -> Void)? = nil) -> (Double, Bool) {
         let start = monotonicSeconds()
         var last = -1
         var lastChange = start
         while true {
+            sample?()
             let n = target()
             let now = monotonicSeconds()
             if n >= count { return (now - start, true) }
             if n != last { last = n; lastChange = now }
             if now - lastChange > stallSeconds || now - start > limitSeconds { return (now - start, false) }
-            usleep(2_000)
+            usleep(pollMicros)
         }
     }
 

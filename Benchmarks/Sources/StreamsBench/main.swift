@@ -12,7 +12,7 @@
 // (b') settle check (`finish`): the (b) streams with a short --sim.latency, so every payment settles
 //     during the run: every stream must get its SUCCEEDED snapshot and end OK (latency reported).
 //
-// Usage: StreamsBench --paytrackd PATH [memory] [finish] [fanout] [--runs 3] [--finish-latency 10000] [--payments 1000]
+// Usage: StreamsBench --paytrackd PATH [memory] [finish] [fanout] [fanout-update] [--runs 3] [--finish-latency 10000] [--payments 1000]
 //        [--connections 100] [--streams-per-connection 1000] [--latency 600000]
 //        [--fanout-subscribers 10000] [--fanout-connections 10] [--fanout-latency 3000]
 //        [--client-loops 2] [--threads N (daemon event loops)]
@@ -28,7 +28,7 @@ func intArg(_ name: String, _ v: String) -> Int {
 }
 while !args.isEmpty {
     let a = args.removeFirst()
-    if a == "memory" || a == "fanout" || a == "finish" { modes.append(a); continue }
+    if a == "memory" || a == "fanout" || a == "finish" || a == "fanout-update" { modes.append(a); continue }
     guard a.hasPrefix("--"), !args.isEmpty else { log("unknown or incomplete argument \(a)"); exit(2) }
     let v = args.removeFirst()
     switch a {
@@ -56,6 +56,7 @@ signal(SIGPIPE, SIG_IGN)
 var lim = rlimit()
 getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lim)
 let loops = makeLoops(settings.clientLoops)
+recordLoopTIDs(loops)
 log("StreamsBench: paytrackd \(settings.paytrackd); \(ProcessInfo.processInfo.activeProcessorCount) cores; open-file limit \(lim.rlim_cur); load average \(loadAverage())")
 
 var failed = false
@@ -97,6 +98,8 @@ if modes.contains("fanout") {
             let r = try fanoutRun(s, loops: loops)
             runs.append(r)
             log("  run \(i): \(r.delivered)/\(r.subscribers) got SUCCEEDED, \(r.endedOK) ended OK; latency p50 \(fmt(percentile(r.latenciesMs, 50), 2)) ms, p99 \(fmt(percentile(r.latenciesMs, 99), 2)) ms, max \(fmt(percentile(r.latenciesMs, 100), 2)) ms, min \(fmt(percentile(r.latenciesMs, 0), 2)) ms; server CPU \(fmt(r.cpuSeconds, 2)) s, client CPU \(fmt(r.clientCpuSeconds, 2)) s; load \(loadAverage())")
+            log("         from the tower's publish (fan-out proper; the settle's commit took \(fmt(r.commitMs, 2)) ms before it): p50 \(fmt(percentile(r.publishLatenciesMs, 50), 2)) ms, p99 \(fmt(percentile(r.publishLatenciesMs, 99), 2)) ms, max \(fmt(percentile(r.publishLatenciesMs, 100), 2)) ms (\(r.publishLatenciesMs.count) matched)")
+            log("         CPU of the burst (publish -> last receipt): server \(fmt(r.burstServerCpuSeconds * 1e3, 1)) ms (\(fmt(r.burstServerCpuSeconds / Double(r.subscribers) * 1e6, 2)) µs/delivery), client loops \(fmt(r.burstClientCpuSeconds * 1e3, 1)) ms (\(fmt(r.burstClientCpuSeconds / Double(r.subscribers) * 1e6, 2)) µs/message)")
             let firsts = r.perConnection.map(\.first), spans = r.perConnection.map { $0.last - $0.first }
             log("         per connection: first delivery \(fmt(firsts.min() ?? .nan, 1))..\(fmt(firsts.max() ?? .nan, 1)) ms, first-to-last spread median \(fmt(median(spans), 1)) ms")
             if r.delivered != r.subscribers || r.endedOK != r.subscribers { failed = true }
@@ -106,7 +109,28 @@ if modes.contains("fanout") {
     }
     if !runs.isEmpty {
         let p99 = median(runs.map { percentile($0.latenciesMs, 99) })
+        log("(c) from publish, median over \(runs.count) runs: p50 \(fmt(median(runs.map { percentile($0.publishLatenciesMs, 50) }), 2)) ms, p99 \(fmt(median(runs.map { percentile($0.publishLatenciesMs, 99) }), 2)) ms; commit (settle stamp -> publish) \(fmt(median(runs.map(\.commitMs)), 2)) ms")
+        log("(c) burst CPU, median over \(runs.count) runs: server \(fmt(median(runs.map(\.burstServerCpuSeconds)) * 1e3, 1)) ms, client loops \(fmt(median(runs.map(\.burstClientCpuSeconds)) * 1e3, 1)) ms")
         log("(c) median over \(runs.count) runs: p50 \(fmt(median(runs.map { percentile($0.latenciesMs, 50) }), 2)) ms, p99 \(fmt(p99, 2)) ms (goal <= 20 ms: \(p99 <= 20 ? "met" : "NOT met")), max \(fmt(median(runs.map { percentile($0.latenciesMs, 100) }), 2)) ms")
+    }
+}
+if modes.contains("fanout-update") {
+    let s = settings
+    log("(c') fan-out of a NON-terminal update: one two-part MPP payment, \(s.fanoutSubscribers) subscribers over \(s.fanoutConnections) connections, --sim.latency \(s.fanoutLatencyMs); the first settled part (IN_FLIGHT, 1 settled + 1 in flight) reaches every subscriber before the terminal update")
+    var runs: [FanoutRun] = []
+    for i in 1...s.runs {
+        do {
+            let r = try fanoutRun(s, loops: loops, shards: 2)
+            runs.append(r)
+            let u = r.updateLatenciesMs
+            log("  run \(i): non-terminal update (\(r.updateShape)) received by \(u.count)/\(r.subscribers): publish -> receipt p50 \(fmt(percentile(u, 50), 2)) ms, p99 \(fmt(percentile(u, 99), 2)) ms, max \(fmt(percentile(u, 100), 2)) ms; terminal afterwards: \(r.delivered) got SUCCEEDED, \(r.endedOK) ended OK, publish -> receipt p99 \(fmt(percentile(r.publishLatenciesMs, 99), 2)) ms; load \(loadAverage())")
+            if r.delivered != r.subscribers || r.endedOK != r.subscribers { failed = true }
+        } catch {
+            log("  run \(i) FAILED: \(error)"); failed = true
+        }
+    }
+    if !runs.isEmpty {
+        log("(c') non-terminal, median over \(runs.count) runs: publish -> receipt p50 \(fmt(median(runs.map { percentile($0.updateLatenciesMs, 50) }), 2)) ms, p99 \(fmt(median(runs.map { percentile($0.updateLatenciesMs, 99) }), 2)) ms; received by \(fmt(median(runs.map { Double($0.updateLatenciesMs.count) }), 0)) of \(runs[0].subscribers)")
     }
 }
 log("load average at the end: \(loadAverage())")
