@@ -47,6 +47,28 @@ public struct Metadata: Sendable, Sequence {
         } }
     }
 
+    /// A copy whose storage is one allocation of exactly its entries (the server collects a
+    /// request's headers in a per-connection scratch `Metadata`, then gives the call this copy).
+    func exactCopy() -> Metadata {
+        var m = Metadata()
+        m.count = count
+        if !storage.isEmpty {
+            m.storage = Array(unsafeUninitializedCapacity: storage.count) { buf, n in
+                _ = buf.initialize(from: storage); n = storage.count
+            }
+        }
+        return m
+    }
+
+    /// Reserves room for `n` bytes of entries.
+    mutating func reserveCapacity(_ n: Int) { storage.reserveCapacity(n) }
+
+    /// Empties the metadata; keeps the storage for reuse while it is at most `keepingAtMost` bytes.
+    mutating func removeAll(keepingAtMost limit: Int) {
+        count = 0
+        storage.removeAll(keepingCapacity: storage.capacity <= limit)
+    }
+
     private mutating func appendEntry(_ key: [UInt8], binary: Bool, _ value: [UInt8]) {
         key.withUnsafeBytes { k in value.withUnsafeBytes { v in appendRaw(key: k, value: v, binary: binary) } }
     }
