@@ -1,3 +1,5 @@
+import Glibc
+
 /// Request metadata (custom headers). Keys are lowercase. Values of keys ending in "-bin" are
 /// binary (sent base64, stored decoded); others are ASCII strings.
 ///
@@ -130,6 +132,27 @@ public struct Metadata: Sendable, Sequence {
             }
         }
         return out
+    }
+
+    /// Calls `body` with the number of string values of `key` and the bytes of the first one
+    /// (empty when there is none), without making a String: for per-call checks such as the
+    /// macaroon interceptor's. The bytes are valid only during `body`.
+    public func withStringValues<R, E: Error>(_ key: String,
+                                              _ body: (_ count: Int, _ first: UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        var n = 0
+        var first = UnsafeRawBufferPointer(start: nil, count: 0)
+        var key = key
+        key.withUTF8 { kb in
+            forEachRaw { k, bin, v in
+                if !bin && k.count == kb.count && memcmp(k.baseAddress!, kb.baseAddress!, kb.count) == 0 {
+                    if n == 0 { first = v }
+                    n += 1
+                }
+                return true
+            }
+        }
+        // `first` points into `storage`, which is not mutated while self is borrowed here.
+        return try body(n, first)
     }
 
     /// Every entry, in arrival order.
