@@ -73,8 +73,18 @@ public final class HTTP2Session {
         activeStreams -= 1
     }
 
-    public init(server: Bool, configuration: HTTP2Configuration = HTTP2Configuration()) {
+    /// True when this server session applies `HTTP2RequestRules` (nghttp2's own HTTP messaging off).
+    let checksRequests: Bool
+
+    public convenience init(server: Bool, configuration: HTTP2Configuration = HTTP2Configuration()) {
+        self.init(server: server, configuration: configuration, libraryHTTPMessaging: !server)
+    }
+
+    /// `libraryHTTPMessaging`: let nghttp2 enforce RFC 9113 §8 itself (clients; tests compare
+    /// `HTTP2RequestRules` with it) instead of `HTTP2RequestRules` (servers).
+    init(server: Bool, configuration: HTTP2Configuration, libraryHTTPMessaging: Bool) {
         isServer = server
+        checksRequests = server && !libraryHTTPMessaging
         self.configuration = configuration
         var cbs: OpaquePointer?
         nghttp2_session_callbacks_new(&cbs)
@@ -91,6 +101,10 @@ public final class HTTP2Session {
         // No RFC 7540 priority tree (RFC 9113 deprecates it; gRPC does not use it): a cheaper
         // scheduler, and closed streams need not be retained for it.
         nghttp2_option_set_no_closed_streams(opt, 1)
+        // Server: the HTTP messaging rules (RFC 9113 §8) are enforced by `HTTP2RequestRules`, with
+        // nghttp2's outcomes, at a fraction of the per-request cost (see there). Clients keep
+        // nghttp2's own checks of responses.
+        if checksRequests { nghttp2_option_set_no_http_messaging(opt, 1) }
         let me = Unmanaged.passUnretained(self).toOpaque()
         var s: OpaquePointer?
         if server {
@@ -270,17 +284,32 @@ public final class HTTP2Session {
         }
     }
 
+    /// The request broke RFC 9113 §8 (`HTTP2RequestRules`): reset the stream with PROTOCOL_ERROR,
+    /// as nghttp2's own HTTP messaging does; its delegate hears nothing more but `streamClosed`.
+    fileprivate func reject(_ s: HTTP2Stream) {
+        guard !s.rejected else { return }
+        s.rejected = true
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), s.id, UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue))
+        needsFlush()
+    }
+
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
         let hd = frame.pointee.hd
         lastFrameReceived = monotonicNanos()
         switch UInt32(hd.type) {
         case NGHTTP2_HEADERS.rawValue:
-            guard let s = stream(hd.stream_id) else { return }
+            guard let s = stream(hd.stream_id), !s.rejected else { return }
             let end = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            if checksRequests {
+                // Request headers must be complete; trailers must end the stream.
+                let ok = frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST ? s.rules.requestHeadersEnded() : end
+                if !ok || (end && !s.rules.remoteEnded()) { reject(s); return }
+            }
             s.delegate?.streamHeadersEnded(s, endStream: end)
             if end { s.delegate?.streamRemoteEnded(s) }
         case NGHTTP2_DATA.rawValue:
-            if hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, let s = stream(hd.stream_id) {
+            if hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, let s = stream(hd.stream_id), !s.rejected {
+                if checksRequests && !s.rules.remoteEnded() { reject(s); return }
                 s.delegate?.streamRemoteEnded(s)
             }
         case NGHTTP2_PING.rawValue:
@@ -382,11 +411,19 @@ private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, ud i
 }
 
 private let onHeader: nghttp2_on_header_callback = { _, frame, name, namelen, value, valuelen, _, ud in
-    guard let p = nghttp2_session_get_stream_user_data(me(ud).rawSession, frame!.pointee.hd.stream_id) else { return 0 }
+    let session = me(ud)
+    guard let p = nghttp2_session_get_stream_user_data(session.rawSession, frame!.pointee.hd.stream_id) else { return 0 }
     // The session holds a +1 on the stream while it is open: borrow it without retain/release.
     Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef { s in
-        s.delegate?.stream(s, header: UnsafeRawBufferPointer(start: name, count: namelen),
-                           value: UnsafeRawBufferPointer(start: value, count: valuelen))
+        if s.rejected { return }
+        let n = UnsafeRawBufferPointer(start: name, count: namelen), v = UnsafeRawBufferPointer(start: value, count: valuelen)
+        if session.checksRequests {
+            switch s.rules.header(name: n, value: v, trailer: frame!.pointee.headers.cat != NGHTTP2_HCAT_REQUEST) {
+            case .pass: break
+            case .reject: session.reject(s); return
+            }
+        }
+        s.delegate?.stream(s, header: n, value: v)
     }
     return 0
 }
@@ -398,7 +435,10 @@ private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, ud in
 
 private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, len, ud in
     guard let p = nghttp2_session_get_stream_user_data(me(ud).rawSession, streamID) else { return 0 }
+    let session = me(ud)
     Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef { s in
+        if s.rejected { return }
+        if session.checksRequests && !s.rules.data(len) { session.reject(s); return }
         s.delegate?.stream(s, data: UnsafeRawBufferPointer(start: data, count: len))
     }
     return 0

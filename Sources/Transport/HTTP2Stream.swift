@@ -47,6 +47,11 @@ public final class HTTP2Stream {
     var trailers: HTTP2HeaderBlock?
     var deferred = false
     public internal(set) var isClosed = false
+    /// Server streams: the RFC 9113 §8 request checks (see `HTTP2RequestRules`).
+    var rules = HTTP2RequestRules()
+    /// Set when the request broke those rules: the stream is being reset (PROTOCOL_ERROR) and its
+    /// delegate hears nothing more but `streamClosed`.
+    var rejected = false
     // Intrusive list of open streams (the session holds the +1 retain via nghttp2 user data).
     unowned(unsafe) var prevOpen: HTTP2Stream?
     unowned(unsafe) var nextOpen: HTTP2Stream?
