@@ -120,27 +120,36 @@ struct HTTP2RequestRules {
     @inline(__always) private static func validByte(_ c: UInt8) -> Bool { c == 0x09 || (c >= 0x20 && c != 0x7F) }
 
     /// RFC 9113 §8.2.1 field value: no NUL/CR/LF or other control character except HTAB, no DEL,
-    /// no leading or trailing SP/HTAB (nghttp2_check_header_value_rfc9113). Eight bytes per step.
+    /// no leading or trailing SP/HTAB (nghttp2_check_header_value_rfc9113). Sixteen bytes per
+    /// step (two words checked at once for a byte below 0x20 or equal to 0x7F, both tests exact;
+    /// a hit, e.g. an HTAB, is then decided byte by byte).
     static func isValidFieldValue(_ v: UnsafeRawBufferPointer) -> Bool {
         let n = v.count
         guard n > 0, let p = v.baseAddress else { return true }
-        let first = p.load(as: UInt8.self), last = p.load(fromByteOffset: n - 1, as: UInt8.self)
+        let first = p.load(as: UInt8.self), last = p.load(fromByteOffset: n &- 1, as: UInt8.self)
         if first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 { return false }
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var i = 0
-        while i + 8 <= n {
-            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let below20 = (w &- ones &* 0x20) & ~w & highs          // some byte < 0x20 (exact)
-            let x = w ^ (ones &* 0x7F)
-            let del = (x &- ones) & ~x & highs                       // some byte == 0x7F (exact)
-            if below20 | del != 0 {
-                for j in i..<(i + 8) where !validByte(p.load(fromByteOffset: j, as: UInt8.self)) { return false }
-            }
-            i += 8
+        while n &- i >= 16 {
+            let a = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let b = p.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
+            if suspicious(a) | suspicious(b) != 0 && !bytesValid(p, i, i &+ 16) { return false }
+            i &+= 16
         }
-        while i < n {
-            if !validByte(p.load(fromByteOffset: i, as: UInt8.self)) { return false }
-            i += 1
+        return bytesValid(p, i, n)
+    }
+
+    /// Non-zero when some byte of `w` is below 0x20 or equals 0x7F (Bit Twiddling Hacks `hasless`
+    /// and `haszero`: exact as a whole-word answer).
+    @inline(__always) private static func suspicious(_ w: UInt64) -> UInt64 {
+        let x = w ^ 0x7F7F_7F7F_7F7F_7F7F
+        return ((w &- 0x2020_2020_2020_2020) & ~w | (x &- 0x0101_0101_0101_0101) & ~x) & 0x8080_8080_8080_8080
+    }
+
+    @inline(__always) private static func bytesValid(_ p: UnsafeRawPointer, _ from: Int, _ to: Int) -> Bool {
+        var j = from
+        while j < to {
+            if !validByte(p.load(fromByteOffset: j, as: UInt8.self)) { return false }
+            j &+= 1
         }
         return true
     }

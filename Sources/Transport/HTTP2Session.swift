@@ -410,20 +410,21 @@ private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, ud i
     return 0
 }
 
-private let onHeader: nghttp2_on_header_callback = { _, frame, name, namelen, value, valuelen, _, ud in
-    let session = me(ud)
-    guard let p = nghttp2_session_get_stream_user_data(session.rawSession, frame!.pointee.hd.stream_id) else { return 0 }
-    // The session holds a +1 on the stream while it is open: borrow it without retain/release.
+private let onHeader: nghttp2_on_header_callback = { raw, frame, name, namelen, value, valuelen, _, ud in
+    guard let p = nghttp2_session_get_stream_user_data(raw, frame!.pointee.hd.stream_id) else { return 0 }
+    // The session holds a +1 on the stream while it is open, and the connection on the session:
+    // borrow both without retain/release (this runs for every field of every request).
     Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef { s in
         if s.rejected { return }
         let n = UnsafeRawBufferPointer(start: name, count: namelen), v = UnsafeRawBufferPointer(start: value, count: valuelen)
-        if session.checksRequests {
-            switch s.rules.header(name: n, value: v, trailer: frame!.pointee.headers.cat != NGHTTP2_HCAT_REQUEST) {
-            case .pass: break
-            case .reject: session.reject(s); return
-            }
+        let rejected = Unmanaged<HTTP2Session>.fromOpaque(ud!)._withUnsafeGuaranteedRef { session -> Bool in
+            guard session.checksRequests,
+                  s.rules.header(name: n, value: v, trailer: frame!.pointee.headers.cat != NGHTTP2_HCAT_REQUEST) == .reject
+            else { return false }
+            session.reject(s)
+            return true
         }
-        s.delegate?.stream(s, header: n, value: v)
+        if !rejected { s.delegate?.stream(s, header: n, value: v) }
     }
     return 0
 }
