@@ -108,23 +108,24 @@ public final class MacaroonVerificationCache: @unchecked Sendable {
     }
 
     /// Equality of two byte strings whose running time depends only on their lengths (as
-    /// `CRYPTO_memcmp`), eight bytes per step.
+    /// `CRYPTO_memcmp`), sixteen bytes per step.
     static func constantTimeEquals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         guard a.count == b.count else { return false }
         let n = a.count
         guard n > 0 else { return true }
         let pa = a.baseAddress!, pb = b.baseAddress!
-        var diff: UInt64 = 0
+        var diff: UInt64 = 0, diff2: UInt64 = 0
         var i = 0
-        while i + 8 <= n {
+        while n &- i >= 16 {
             diff |= pa.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pb.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            i += 8
+            diff2 |= pa.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self) ^ pb.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
+            i &+= 16
         }
         while i < n {
             diff |= UInt64(pa.load(fromByteOffset: i, as: UInt8.self) ^ pb.load(fromByteOffset: i, as: UInt8.self))
-            i += 1
+            i &+= 1
         }
-        return diff == 0
+        return diff | diff2 == 0
     }
 
     /// Equality of two texts whose running time depends only on their lengths (same technique

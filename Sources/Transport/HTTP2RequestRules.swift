@@ -135,6 +135,10 @@ struct HTTP2RequestRules {
             if suspicious(a) | suspicious(b) != 0 && !bytesValid(p, i, i &+ 16) { return false }
             i &+= 16
         }
+        if n &- i >= 8 {
+            if suspicious(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) != 0 && !bytesValid(p, i, i &+ 8) { return false }
+            i &+= 8
+        }
         return bytesValid(p, i, n)
     }
 

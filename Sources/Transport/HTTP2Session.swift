@@ -48,7 +48,7 @@ public final class HTTP2Session {
     private(set) public var draining = false
     /// Set when the session decided the connection must end (after flushing).
     private(set) public var wantsClose = false
-    /// Monotonic time of the last frame received.
+    /// Monotonic time bytes were last received (the keepalive's idle clock).
     private(set) var lastFrameReceived: UInt64 = 0
     private var lastPingReceived: UInt64 = 0
     private var pingStrikes = 0
@@ -142,6 +142,9 @@ public final class HTTP2Session {
     public func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard session != nil else { return false }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
+        // Read activity, as grpc-go's keepalive tracks it (`lastRead`): one clock read per batch
+        // of received bytes rather than one per frame.
+        lastFrameReceived = monotonicNanos()
         let r = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
         if r < 0 { wantsClose = true; return false }
         return true
@@ -295,7 +298,6 @@ public final class HTTP2Session {
 
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
         let hd = frame.pointee.hd
-        lastFrameReceived = monotonicNanos()
         switch UInt32(hd.type) {
         case NGHTTP2_HEADERS.rawValue:
             guard let s = stream(hd.stream_id), !s.rejected else { return }
