@@ -73,7 +73,7 @@ public struct MessageDeframer {
             // A message split across chunks: reserve once (a whole-chunk message never gets here
             // and so costs no buffer at all).
             if body.isEmpty { body.reserveCapacity(min(expected, 1 << 20)) }
-            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<(p + take)]))
+            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<(p + take)]).assumingMemoryBound(to: UInt8.self))
             p += take
             if body.count == expected { finishMessage(onMessage) }
         }

@@ -33,12 +33,12 @@ public struct Metadata: Sendable, Sequence {
         guard key.count <= 0xFFFF else { return }
         if storage.isEmpty { storage.reserveCapacity(key.count + value.count + 64) }
         storage.append(UInt8(truncatingIfNeeded: key.count)); storage.append(UInt8(truncatingIfNeeded: key.count >> 8))
-        storage.append(contentsOf: key)
+        storage.append(contentsOf: key.assumingMemoryBound(to: UInt8.self))   // memcpy, not byte by byte
         storage.append(binary ? 1 : 0)
         let n = value.count
         storage.append(UInt8(truncatingIfNeeded: n)); storage.append(UInt8(truncatingIfNeeded: n >> 8))
         storage.append(UInt8(truncatingIfNeeded: n >> 16)); storage.append(UInt8(truncatingIfNeeded: n >> 24))
-        storage.append(contentsOf: value)
+        storage.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
         count += 1
     }
 

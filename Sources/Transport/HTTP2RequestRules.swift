@@ -37,8 +37,10 @@ struct HTTP2RequestRules {
 
     private enum Token { case authority, method, path, scheme, host, contentLength, te, connectionSpecific, other }
 
-    /// Checks one field of a request header block (`trailer` false) or of trailers.
-    mutating func header(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, trailer: Bool) -> Verdict {
+    /// Checks one field of a request header block (`trailer` false) or of trailers. `memo` is the
+    /// session's memory of recently validated long values.
+    mutating func header(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, trailer: Bool,
+                         memo: inout FieldValueMemo) -> Verdict {
         let n = name.count
         guard n > 0, let np = name.baseAddress?.assumingMemoryBound(to: UInt8.self),
               nghttp2_check_header_name(np, n) != 0 else { return .reject }
@@ -52,7 +54,7 @@ struct HTTP2RequestRules {
         case .path: valueOK = vp.map { nghttp2_check_path($0, vn) != 0 } ?? true
         case .authority, .host: valueOK = vp.map { nghttp2_check_authority($0, vn) != 0 } ?? true
         case .scheme: valueOK = Self.isScheme(value)
-        default: valueOK = Self.isValidFieldValue(value)
+        default: valueOK = memo.isValid(value)
         }
         if !valueOK { return .reject }
         if pseudo && (trailer || flags & Self.fPseudoDisallowed != 0) { return .reject }
@@ -211,5 +213,32 @@ struct HTTP2RequestRules {
         case 17: return equals(b, "transfer-encoding") ? .connectionSpecific : .other
         default: return .other
         }
+    }
+}
+
+/// A session's memory of the last two long field values found valid, so that a value a client
+/// repeats on every request (LND's ~600-byte `macaroon`) is checked with one `memcmp` against the
+/// bytes already validated instead of again character by character. Equal bytes have the same
+/// validity, so the outcome is unchanged. Bounded: two values of at most `maxLength` bytes.
+struct FieldValueMemo {
+    static let minLength = 64
+    static let maxLength = 4096
+    private var slots: ([UInt8], [UInt8]) = ([], [])
+    private var next = 0
+
+    mutating func isValid(_ v: UnsafeRawBufferPointer) -> Bool {
+        let n = v.count
+        guard n >= Self.minLength, n <= Self.maxLength, let p = v.baseAddress else {
+            return HTTP2RequestRules.isValidFieldValue(v)
+        }
+        if Self.same(slots.0, p, n) || Self.same(slots.1, p, n) { return true }
+        guard HTTP2RequestRules.isValidFieldValue(v) else { return false }
+        if next == 0 { slots.0 = Array(v) } else { slots.1 = Array(v) }
+        next ^= 1
+        return true
+    }
+
+    @inline(__always) private static func same(_ a: [UInt8], _ p: UnsafeRawPointer, _ n: Int) -> Bool {
+        a.count == n && a.withUnsafeBytes { memcmp($0.baseAddress!, p, n) == 0 }
     }
 }

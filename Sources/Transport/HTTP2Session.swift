@@ -75,6 +75,8 @@ public final class HTTP2Session {
 
     /// True when this server session applies `HTTP2RequestRules` (nghttp2's own HTTP messaging off).
     let checksRequests: Bool
+    /// Long field values this session recently found valid (see `FieldValueMemo`).
+    fileprivate var valueMemo = FieldValueMemo()
 
     public convenience init(server: Bool, configuration: HTTP2Configuration = HTTP2Configuration()) {
         self.init(server: server, configuration: configuration, libraryHTTPMessaging: !server)
@@ -421,7 +423,8 @@ private let onHeader: nghttp2_on_header_callback = { raw, frame, name, namelen, 
         let n = UnsafeRawBufferPointer(start: name, count: namelen), v = UnsafeRawBufferPointer(start: value, count: valuelen)
         let rejected = Unmanaged<HTTP2Session>.fromOpaque(ud!)._withUnsafeGuaranteedRef { session -> Bool in
             guard session.checksRequests,
-                  s.rules.header(name: n, value: v, trailer: frame!.pointee.headers.cat != NGHTTP2_HCAT_REQUEST) == .reject
+                  s.rules.header(name: n, value: v, trailer: frame!.pointee.headers.cat != NGHTTP2_HCAT_REQUEST,
+                                 memo: &session.valueMemo) == .reject
             else { return false }
             session.reject(s)
             return true

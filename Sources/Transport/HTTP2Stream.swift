@@ -73,7 +73,7 @@ public final class HTTP2Stream {
     /// Appends bytes to the outbound buffer.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !finished else { return }
-        outbound.append(contentsOf: bytes)
+        outbound.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))   // memcpy, not byte by byte
         kick()
     }
 

@@ -136,7 +136,30 @@ final class HTTP2RequestRulesTests: XCTestCase {
         XCTAssertFalse(o.rejected, "an empty value is valid")
     }
 
-    /// The eight-bytes-per-step value check agrees with nghttp2's own on every length and position.
+    /// A long value validated once is remembered per session (one memcmp next time); a value of the
+    /// same length with one bad byte, on the same connection, must still be rejected.
+    func testRememberedLongValuesDoNotLetBadOnesThrough() {
+        let server = HTTP2Session(server: true)
+        let rec = RecordingServer()
+        server.delegate = rec
+        let client = HTTP2Session(server: false)
+        let long = String(repeating: "0a1b2c3d", count: 80)
+        var bad = Array(long.utf8); bad[300] = 0x0A
+        let values = [long, long, String(decoding: bad, as: UTF8.self), long + "e", long]
+        var clients: [RecordingStream] = []
+        for v in values {
+            let r = RecordingStream()
+            let s = client.openStream(headers: HTTP2HeaderBlock(Self.good + [("macaroon", v)]), delegate: r)!
+            s.write(Array("hi".utf8))
+            s.finish(trailers: nil)
+            clients.append(r)
+            pump(client, server)
+        }
+        XCTAssertEqual(rec.streams.map { $0.1.closedCode == 1 }, [false, false, true, false, false])
+        XCTAssertEqual(rec.streams.map { $0.1.remoteEnded }, [true, true, false, true, true])
+    }
+
+    /// The sixteen-bytes-per-step value check agrees with nghttp2's own on every length and position.
     func testFieldValueCheckMatchesNghttp2() {
         var rng = SystemRandomNumberGenerator()
         let interesting: [UInt8] = [0x00, 0x01, 0x08, 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x21, 0x41, 0x7E, 0x7F, 0x80, 0xC3, 0xFF]
