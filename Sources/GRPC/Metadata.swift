@@ -54,11 +54,9 @@ public struct Metadata: Sendable, Sequence {
     func exactCopy() -> Metadata {
         var m = Metadata()
         m.count = count
-        if !storage.isEmpty {
-            m.storage = Array(unsafeUninitializedCapacity: storage.count) { buf, n in
-                _ = buf.initialize(from: storage); n = storage.count
-            }
-        }
+        // (Array(UnsafeBufferPointer) is specialized; `Array(unsafeUninitializedCapacity:)` here
+        // went through the generic runtime path: a metadata lookup per call.)
+        if !storage.isEmpty { m.storage = storage.withUnsafeBufferPointer { Array($0) } }
         return m
     }
 
