@@ -36,7 +36,10 @@ public final class HTTP2Session {
     /// Receives stream openings and drain notices (strong; released when the session closes).
     public var delegate: HTTP2SessionDelegate?
     /// Called when stream/session activity outside `receive` left frames to send.
-    var onNeedsFlush: (() -> Void)?
+    var onNeedsFlush: (() -> Void)? { didSet { flushRequested = false } }
+    /// Set once `onNeedsFlush` was called; cleared when the owner produces. A call emits several
+    /// frames (headers, data, trailers): the owner is told once, not once per frame.
+    private var flushRequested = false
     /// A slot for per-connection state of upper layers (e.g. an auth cache). Strong.
     public var connectionContext: AnyObject?
     /// The peer's address as "ip:port" ("[ip]:port" for IPv6).
@@ -163,6 +166,7 @@ public final class HTTP2Session {
     /// it was given is consumed; the rest stays in nghttp2 and the streams' buffers for a later call).
     /// Lets the caller bound what it buffers downstream (e.g. ciphertext waiting for the socket).
     public func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        flushRequested = false
         guard session != nil else { return false }
         while true {
             var p: UnsafePointer<UInt8>?
@@ -244,7 +248,12 @@ public final class HTTP2Session {
 
     // MARK: Internals used by HTTP2Stream
 
-    func needsFlush() { onNeedsFlush?() }
+    /// Tells the owner (once until its next `produce`) that frames are waiting.
+    func needsFlush() {
+        if flushRequested { return }
+        flushRequested = true
+        onNeedsFlush?()
+    }
 
     func submitResponse(_ s: HTTP2Stream, headers: HTTP2HeaderBlock, withBody: Bool) {
         sentSinceLastPing = true
@@ -405,6 +414,10 @@ public final class HTTP2Session {
 
 // MARK: nghttp2 C callbacks (user_data = the HTTP2Session, unretained)
 
+@inline(__always) private func session_isServer(_ p: UnsafeMutableRawPointer?) -> Bool {
+    Unmanaged<HTTP2Session>.fromOpaque(p!)._withUnsafeGuaranteedRef { $0.isServer }
+}
+
 @inline(__always) private func me(_ p: UnsafeMutableRawPointer?) -> HTTP2Session {
     Unmanaged<HTTP2Session>.fromOpaque(p!).takeUnretainedValue()
 }
@@ -429,7 +442,15 @@ private let onHeader: nghttp2_on_header_callback = { raw, frame, name, namelen, 
             session.reject(s)
             return true
         }
-        if !rejected { s.delegate?.stream(s, header: n, value: v) }
+        if rejected { return }
+        if session_isServer(ud) {
+            // Server: the stream holds its delegate (a ServerCall, whose field callback only
+            // records the field) strongly while open: no retain/release per field.
+            unowned(unsafe) let d = s.delegate
+            d?.stream(s, header: n, value: v)
+        } else {
+            s.delegate?.stream(s, header: n, value: v)
+        }
     }
     return 0
 }

@@ -3,6 +3,8 @@ import CNghttp2
 /// Per-stream callbacks (called on the connection's loop thread, from inside nghttp2 processing).
 public protocol HTTP2StreamDelegate: AnyObject {
     /// One header field of a HEADERS block (request headers, response headers or trailers).
+    /// Must only record the field: it may not close the connection or replace the stream's
+    /// delegate (server sessions call it without retaining the delegate).
     func stream(_ stream: HTTP2Stream, header name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
     /// A complete HEADERS block was received; `endStream` when it also ended the peer's side.
     func streamHeadersEnded(_ stream: HTTP2Stream, endStream: Bool)
