@@ -88,9 +88,16 @@ final class ServerConnectionHandler: HTTP2SessionDelegate {
     init(server: GRPCServer, session: HTTP2Session) {
         self.server = server; self.session = session
         loop = server.group.loops.first { $0.inEventLoop } ?? server.group.loops[0]
+        headerScratch.reserveCapacity(1024)
     }
 
+    /// The metadata of the request header block being received (see `ServerCall.appendMetadata`);
+    /// emptied when each stream opens, its storage kept while at most `scratchLimit` bytes.
+    var headerScratch = Metadata()
+    static let scratchLimit = 4096
+
     func session(_ session: HTTP2Session, streamOpened stream: HTTP2Stream) {
+        if headerScratch.count > 0 { headerScratch.removeAll(keepingAtMost: Self.scratchLimit) }
         let call = ServerCall(stream: stream, loop: loop, connection: self)
         stream.delegate = call
     }

@@ -81,7 +81,10 @@ public struct MessageDeframer {
                 onMessage(msg)
                 continue
             }
-            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<(p + take)]))
+            // A message split across chunks: reserve once (a whole-chunk message never gets here
+            // and so costs no buffer at all).
+            if body.isEmpty { body.reserveCapacity(min(expected, 1 << 20)) }
+            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<(p + take)]).assumingMemoryBound(to: UInt8.self))
             p += take
             if body.count == expected { finishMessage(onMessage) }
         }
@@ -93,7 +96,6 @@ public struct MessageDeframer {
         let len = Int(b0) << 24 | Int(b1) << 16 | Int(b2) << 8 | Int(b3)
         if len > maxMessageSize { throw .tooLarge(len) }
         expected = len
-        if len > 0 { body.reserveCapacity(min(len, 1 << 20)) }
     }
 
     private mutating func finishMessage(_ onMessage: ([UInt8]) -> Void) {

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Request metadata (custom headers). Keys are lowercase. Values of keys ending in "-bin" are
 /// binary (sent base64, stored decoded); others are ASCII strings.
 ///
@@ -31,12 +33,12 @@ public struct Metadata: Sendable, Sequence {
         guard key.count <= 0xFFFF else { return }
         if storage.isEmpty { storage.reserveCapacity(key.count + value.count + 64) }
         storage.append(UInt8(truncatingIfNeeded: key.count)); storage.append(UInt8(truncatingIfNeeded: key.count >> 8))
-        storage.append(contentsOf: key)
+        storage.append(contentsOf: key.assumingMemoryBound(to: UInt8.self))   // memcpy, not byte by byte
         storage.append(binary ? 1 : 0)
         let n = value.count
         storage.append(UInt8(truncatingIfNeeded: n)); storage.append(UInt8(truncatingIfNeeded: n >> 8))
         storage.append(UInt8(truncatingIfNeeded: n >> 16)); storage.append(UInt8(truncatingIfNeeded: n >> 24))
-        storage.append(contentsOf: value)
+        storage.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
         count += 1
     }
 
@@ -45,6 +47,26 @@ public struct Metadata: Sendable, Sequence {
         if storage.capacity > storage.count { storage = Array(unsafeUninitializedCapacity: storage.count) { buf, n in
             _ = buf.initialize(from: storage); n = storage.count
         } }
+    }
+
+    /// A copy whose storage is one allocation of exactly its entries (the server collects a
+    /// request's headers in a per-connection scratch `Metadata`, then gives the call this copy).
+    func exactCopy() -> Metadata {
+        var m = Metadata()
+        m.count = count
+        // (Array(UnsafeBufferPointer) is specialized; `Array(unsafeUninitializedCapacity:)` here
+        // went through the generic runtime path: a metadata lookup per call.)
+        if !storage.isEmpty { m.storage = storage.withUnsafeBufferPointer { Array($0) } }
+        return m
+    }
+
+    /// Reserves room for `n` bytes of entries.
+    mutating func reserveCapacity(_ n: Int) { storage.reserveCapacity(n) }
+
+    /// Empties the metadata; keeps the storage for reuse while it is at most `keepingAtMost` bytes.
+    mutating func removeAll(keepingAtMost limit: Int) {
+        count = 0
+        storage.removeAll(keepingCapacity: storage.capacity <= limit)
     }
 
     private mutating func appendEntry(_ key: [UInt8], binary: Bool, _ value: [UInt8]) {
@@ -108,6 +130,27 @@ public struct Metadata: Sendable, Sequence {
             }
         }
         return out
+    }
+
+    /// Calls `body` with the number of string values of `key` and the bytes of the first one
+    /// (empty when there is none), without making a String: for per-call checks such as the
+    /// macaroon interceptor's. The bytes are valid only during `body`.
+    public func withStringValues<R, E: Error>(_ key: String,
+                                              _ body: (_ count: Int, _ first: UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        var n = 0
+        var first = UnsafeRawBufferPointer(start: nil, count: 0)
+        var key = key
+        key.withUTF8 { kb in
+            forEachRaw { k, bin, v in
+                if !bin && k.count == kb.count && memcmp(k.baseAddress!, kb.baseAddress!, kb.count) == 0 {
+                    if n == 0 { first = v }
+                    n += 1
+                }
+                return true
+            }
+        }
+        // `first` points into `storage`, which is not mutated while self is borrowed here.
+        return try body(n, first)
     }
 
     /// Every entry, in arrival order.

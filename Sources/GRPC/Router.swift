@@ -1,3 +1,5 @@
+import Glibc
+
 /// Maps ":path" ("/package.Service/Method") to a handler. Matching works on the raw header bytes
 /// (no String per request); each route keeps its path as a String for `ServerCallContext.path`.
 public struct Router: Sendable {
@@ -8,7 +10,9 @@ public struct Router: Sendable {
         case malformed
     }
 
-    struct Route: Sendable {
+    /// One method. A class: the per-call path reads its fields through one reference instead of
+    /// copying (and retaining) every field of a struct.
+    final class Route: Sendable {
         let path: String
         let bytes: [UInt8]
         let handler: RPCHandler
@@ -16,6 +20,11 @@ public struct Router: Sendable {
         let method: Substring
         /// The service's `shutdownStatus`.
         let shutdownStatus: GRPCStatus
+        init(path: String, bytes: [UInt8], handler: RPCHandler, service: Substring, method: Substring,
+             shutdownStatus: GRPCStatus) {
+            self.path = path; self.bytes = bytes; self.handler = handler; self.service = service
+            self.method = method; self.shutdownStatus = shutdownStatus
+        }
     }
 
     private(set) var routes: [Route] = []
@@ -41,8 +50,10 @@ public struct Router: Sendable {
     /// Index of the route whose path equals `path` byte for byte.
     func match(_ path: UnsafeRawBufferPointer) -> Int? {
         let n = path.count
-        for i in routes.indices where routes[i].bytes.count == n {
-            if routes[i].bytes.withUnsafeBytes({ $0.elementsEqual(path) }) { return i }
+        guard n > 0, let p = path.baseAddress else { return nil }
+        for i in routes.indices {
+            let r = routes[i]
+            if r.bytes.count == n && r.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, p, n) }) == 0 { return i }
         }
         return nil
     }

@@ -69,13 +69,26 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         if bytesEqual(name, "grpc-encoding") { encoding = String(decoding: value, as: UTF8.self); return }
         if name.count > 4 && bytesEqual(UnsafeRawBufferPointer(rebasing: name[(name.count - 4)...]), "-bin") {
             // Binary metadata: base64 (padding optional). Undecodable values are dropped.
-            if let b = Base64.decode(value) { b.withUnsafeBytes { metadata.appendRaw(key: name, value: $0, binary: true) } }
+            if let b = Base64.decode(value) { b.withUnsafeBytes { appendMetadata(key: name, value: $0, binary: true) } }
         } else {
-            metadata.appendRaw(key: name, value: value, binary: false)
+            appendMetadata(key: name, value: value, binary: false)
         }
     }
 
+    /// The request's header block is collected in the connection's scratch buffer (HTTP/2 header
+    /// blocks of different streams never interleave) and copied to the call, in one exact
+    /// allocation, when the block ends; a later block (client trailers) appends to the call's own.
+    @inline(__always) private func appendMetadata(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, binary: Bool) {
+        if headersEnded { metadata.appendRaw(key: key, value: value, binary: binary) }
+        else { connection.headerScratch.appendRaw(key: key, value: value, binary: binary) }
+    }
+
     func streamHeadersEnded(_ stream: HTTP2Stream, endStream: Bool) {
+        if !headersEnded {
+            headersEnded = true
+            metadata = connection.headerScratch.exactCopy()
+            connection.headerScratch.removeAll(keepingAtMost: ServerConnectionHandler.scratchLimit)
+        }
         if dispatched || failedEarly || accepted { return }
         if !isPOST { failEarly(GRPCStatus(.unimplemented, "grpc: method must be POST"), httpStatus: 405); return }
         if !contentTypeOK {
@@ -153,7 +166,6 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         dispatched = true
         request = nil
         deframer = nil        // the one request is decoded: nothing more to deframe
-        metadata.compact()
         switch handler {
         case .unary(let f):
             f(self, req, UnaryResponder(call: self))

@@ -78,6 +78,7 @@ public class ServerCallContext: @unchecked Sendable {
     var handler: RPCHandler?
     var bidi: BidiRequestHandler?
     var deadlineTimer: EventLoopTimer?
+    var headersEnded = false    // the request's header block ended (metadata copied in)
     var accepted = false        // passed routing and interceptors
     var dispatched = false
     var finished = false

@@ -79,6 +79,34 @@ public final class MacaroonChecker: Sendable {
         guard verified.granted.allows(required, fullMethod: fullMethod) else { throw .permissionDenied }
     }
 
+    /// ``checkRequest(macaroonValues:fullMethod:peerIP:cache:now:)`` for a transport that hands
+    /// over the raw metadata: `macaroonCount` values of key `macaroon`, the first one's bytes in
+    /// `macaroon`. Same order of checks and errors; a macaroon already verified on this connection
+    /// (`cache`) costs one constant-time comparison of the header bytes, one clock read and the
+    /// per-connection memo of the method's rule: no String, no hex decoding, no table hashing.
+    public func checkRequest(macaroonCount: Int, macaroon: UnsafeRawBufferPointer, fullMethod: String,
+                             cache: MacaroonVerificationCache, now: MacaroonTime = .now()) throws(MacaroonError) {
+        guard isEnabled else { return }
+        let rule = cache.rule(for: fullMethod) { m in
+            if openMethods.contains(m) { return .open }
+            guard let r = table[m] else { return .unknown }
+            return .required(r)
+        }
+        let required: RequiredSet
+        switch rule {
+        case .open: return
+        case .unknown: throw .unknownPermissions(method: fullMethod)
+        case .required(let r): required = r
+        }
+        guard macaroonCount == 1 else { throw .expectedOneMacaroon(got: macaroonCount) }
+        if let granted = cache.lookup(bytes: macaroon, now: now) {
+            if granted.allows(required, fullMethod: fullMethod) { return }
+            throw .permissionDenied
+        }
+        try checkRequest(macaroonValues: [String(decoding: macaroon, as: UTF8.self)], fullMethod: fullMethod,
+                         peerIP: nil, cache: cache, now: now)
+    }
+
     /// LND `CheckMacAuth` for already-decoded bytes (CheckMacaroonPermissions uses it).
     /// Unlike LND, an empty `requiredPermissions` does not skip signature and caveat checks.
     @discardableResult

@@ -20,9 +20,21 @@ public final class MacaroonVerificationCache: @unchecked Sendable {
 
     struct Entry {
         let key: String
+        /// `key`'s UTF-8 bytes (the per-call hit path compares header bytes with these).
+        let keyBytes: [UInt8]
         let granted: GrantedPermissions
         let expiry: MacaroonTime?
     }
+
+    /// What a full method needs, as the checker's (immutable) tables say; memoized per connection
+    /// for the last method seen (see ``MacaroonChecker/checkRequest(macaroonCount:macaroon:fullMethod:cache:now:)``).
+    enum MethodRule {
+        case open
+        case unknown
+        case required(RequiredSet)
+    }
+    var lastMethod: String?
+    var lastRule: MethodRule = .unknown
 
     /// The connection's peer as the caveat checkers see it.
     struct Peer: Sendable {
@@ -58,10 +70,32 @@ public final class MacaroonVerificationCache: @unchecked Sendable {
         }
     }
 
+    /// As `lookup(_:now:)` for the raw header bytes (no String made).
+    func lookup(bytes key: UnsafeRawBufferPointer, now: MacaroonTime) -> GrantedPermissions? {
+        lock.withLock {
+            for e in entries where e.keyBytes.withUnsafeBytes({ Self.constantTimeEquals($0, key) }) {
+                if let exp = e.expiry, !(now < exp) { return nil }
+                return e.granted
+            }
+            return nil
+        }
+    }
+
+    /// The memoized rule of `method` (loop-confined per connection, under the lock anyway).
+    func rule(for method: String, compute: (String) -> MethodRule) -> MethodRule {
+        lock.withLock {
+            // Route paths are the same String storage call after call: `==` is then a pointer compare.
+            if let m = lastMethod, m == method { return lastRule }
+            let r = compute(method)
+            lastMethod = method; lastRule = r
+            return r
+        }
+    }
+
     func store(_ key: String, _ verified: VerifiedMacaroon) {
         guard key.utf8.count <= Self.maximumKeyLength else { return }
         lock.withLock {
-            let entry = Entry(key: key, granted: verified.granted, expiry: verified.expiry)
+            let entry = Entry(key: key, keyBytes: Array(key.utf8), granted: verified.granted, expiry: verified.expiry)
             if let i = entries.firstIndex(where: { Self.constantTimeEquals($0.key, key) }) {
                 entries[i] = entry
             } else if entries.count < Self.capacity {
@@ -71,6 +105,27 @@ public final class MacaroonVerificationCache: @unchecked Sendable {
                 next = (next + 1) % Self.capacity
             }
         }
+    }
+
+    /// Equality of two byte strings whose running time depends only on their lengths (as
+    /// `CRYPTO_memcmp`), sixteen bytes per step.
+    static func constantTimeEquals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        let n = a.count
+        guard n > 0 else { return true }
+        let pa = a.baseAddress!, pb = b.baseAddress!
+        var diff: UInt64 = 0, diff2: UInt64 = 0
+        var i = 0
+        while n &- i >= 16 {
+            diff |= pa.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pb.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            diff2 |= pa.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self) ^ pb.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
+            i &+= 16
+        }
+        while i < n {
+            diff |= UInt64(pa.load(fromByteOffset: i, as: UInt8.self) ^ pb.load(fromByteOffset: i, as: UInt8.self))
+            i &+= 1
+        }
+        return diff | diff2 == 0
     }
 
     /// Equality of two texts whose running time depends only on their lengths (same technique

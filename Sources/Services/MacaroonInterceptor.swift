@@ -16,7 +16,6 @@ public struct MacaroonInterceptor: ServerInterceptor {
 
     public func intercept(_ context: ServerCallContext) -> GRPCStatus? {
         guard checker.isEnabled else { return nil }
-        let values = context.metadata.stringValues("macaroon")
         let cache: MacaroonVerificationCache
         if let c = context.connectionStorage as? MacaroonVerificationCache {
             cache = c
@@ -26,7 +25,10 @@ public struct MacaroonInterceptor: ServerInterceptor {
         }
         do {
             // The cache is bound to the connection's peer IP, which the checker then uses.
-            try checker.checkRequest(macaroonValues: values, fullMethod: context.path, peerIP: nil, cache: cache)
+            let path = context.path
+            try context.metadata.withStringValues("macaroon") { (n, first) throws(MacaroonError) in
+                try checker.checkRequest(macaroonCount: n, macaroon: first, fullMethod: path, cache: cache)
+            }
             return nil
         } catch {
             return error.grpcStatus

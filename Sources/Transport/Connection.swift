@@ -162,14 +162,14 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             let n = tls.takeCiphertext(into: buf.baseAddress!, cap: buf.count)
             if n == 0 { break }
             if pending.count - pendingOffset > 0 {
-                pending.append(contentsOf: UnsafeRawBufferPointer(start: buf.baseAddress!, count: n))
+                pending.append(contentsOf: UnsafeRawBufferPointer(start: buf.baseAddress!, count: n).assumingMemoryBound(to: UInt8.self))
                 continue
             }
             let w = Glibc.send(fd, buf.baseAddress!, n, Int32(MSG_NOSIGNAL))
             if w == n { continue }
             if w < 0 && errno != EAGAIN && errno != EINTR { close(); return }
             let written = max(0, w)
-            pending.append(contentsOf: UnsafeRawBufferPointer(start: buf.baseAddress! + written, count: n - written))
+            pending.append(contentsOf: UnsafeRawBufferPointer(start: buf.baseAddress! + written, count: n - written).assumingMemoryBound(to: UInt8.self))
         }
         updateInterest()
     }

@@ -36,7 +36,10 @@ public final class HTTP2Session {
     /// Receives stream openings and drain notices (strong; released when the session closes).
     public var delegate: HTTP2SessionDelegate?
     /// Called when stream/session activity outside `receive` left frames to send.
-    var onNeedsFlush: (() -> Void)?
+    var onNeedsFlush: (() -> Void)? { didSet { flushRequested = false } }
+    /// Set once `onNeedsFlush` was called; cleared when the owner produces. A call emits several
+    /// frames (headers, data, trailers): the owner is told once, not once per frame.
+    private var flushRequested = false
     /// A slot for per-connection state of upper layers (e.g. an auth cache). Strong.
     public var connectionContext: AnyObject?
     /// The peer's address as "ip:port" ("[ip]:port" for IPv6).
@@ -48,7 +51,7 @@ public final class HTTP2Session {
     private(set) public var draining = false
     /// Set when the session decided the connection must end (after flushing).
     private(set) public var wantsClose = false
-    /// Monotonic time of the last frame received.
+    /// Monotonic time bytes were last received (the keepalive's idle clock).
     private(set) var lastFrameReceived: UInt64 = 0
     private var lastPingReceived: UInt64 = 0
     private var pingStrikes = 0
@@ -73,8 +76,20 @@ public final class HTTP2Session {
         activeStreams -= 1
     }
 
-    public init(server: Bool, configuration: HTTP2Configuration = HTTP2Configuration()) {
+    /// True when this server session applies `HTTP2RequestRules` (nghttp2's own HTTP messaging off).
+    let checksRequests: Bool
+    /// Long field values this session recently found valid (see `FieldValueMemo`).
+    fileprivate var valueMemo = FieldValueMemo()
+
+    public convenience init(server: Bool, configuration: HTTP2Configuration = HTTP2Configuration()) {
+        self.init(server: server, configuration: configuration, libraryHTTPMessaging: !server)
+    }
+
+    /// `libraryHTTPMessaging`: let nghttp2 enforce RFC 9113 §8 itself (clients; tests compare
+    /// `HTTP2RequestRules` with it) instead of `HTTP2RequestRules` (servers).
+    init(server: Bool, configuration: HTTP2Configuration, libraryHTTPMessaging: Bool) {
         isServer = server
+        checksRequests = server && !libraryHTTPMessaging
         self.configuration = configuration
         var cbs: OpaquePointer?
         nghttp2_session_callbacks_new(&cbs)
@@ -91,6 +106,10 @@ public final class HTTP2Session {
         // No RFC 7540 priority tree (RFC 9113 deprecates it; gRPC does not use it): a cheaper
         // scheduler, and closed streams need not be retained for it.
         nghttp2_option_set_no_closed_streams(opt, 1)
+        // Server: the HTTP messaging rules (RFC 9113 §8) are enforced by `HTTP2RequestRules`, with
+        // nghttp2's outcomes, at a fraction of the per-request cost (see there). Clients keep
+        // nghttp2's own checks of responses.
+        if checksRequests { nghttp2_option_set_no_http_messaging(opt, 1) }
         let me = Unmanaged.passUnretained(self).toOpaque()
         var s: OpaquePointer?
         if server {
@@ -128,6 +147,9 @@ public final class HTTP2Session {
     public func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard session != nil else { return false }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
+        // Read activity, as grpc-go's keepalive tracks it (`lastRead`): one clock read per batch
+        // of received bytes rather than one per frame.
+        lastFrameReceived = monotonicNanos()
         let r = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
         if r < 0 { wantsClose = true; return false }
         return true
@@ -144,6 +166,7 @@ public final class HTTP2Session {
     /// it was given is consumed; the rest stays in nghttp2 and the streams' buffers for a later call).
     /// Lets the caller bound what it buffers downstream (e.g. ciphertext waiting for the socket).
     public func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        flushRequested = false
         guard session != nil else { return false }
         while true {
             var p: UnsafePointer<UInt8>?
@@ -225,7 +248,12 @@ public final class HTTP2Session {
 
     // MARK: Internals used by HTTP2Stream
 
-    func needsFlush() { onNeedsFlush?() }
+    /// Tells the owner (once until its next `produce`) that frames are waiting.
+    func needsFlush() {
+        if flushRequested { return }
+        flushRequested = true
+        onNeedsFlush?()
+    }
 
     func submitResponse(_ s: HTTP2Stream, headers: HTTP2HeaderBlock, withBody: Bool) {
         sentSinceLastPing = true
@@ -270,17 +298,31 @@ public final class HTTP2Session {
         }
     }
 
+    /// The request broke RFC 9113 §8 (`HTTP2RequestRules`): reset the stream with PROTOCOL_ERROR,
+    /// as nghttp2's own HTTP messaging does; its delegate hears nothing more but `streamClosed`.
+    fileprivate func reject(_ s: HTTP2Stream) {
+        guard !s.rejected else { return }
+        s.rejected = true
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), s.id, UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue))
+        needsFlush()
+    }
+
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
         let hd = frame.pointee.hd
-        lastFrameReceived = monotonicNanos()
         switch UInt32(hd.type) {
         case NGHTTP2_HEADERS.rawValue:
-            guard let s = stream(hd.stream_id) else { return }
+            guard let s = stream(hd.stream_id), !s.rejected else { return }
             let end = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            if checksRequests {
+                // Request headers must be complete; trailers must end the stream.
+                let ok = frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST ? s.rules.requestHeadersEnded() : end
+                if !ok || (end && !s.rules.remoteEnded()) { reject(s); return }
+            }
             s.delegate?.streamHeadersEnded(s, endStream: end)
             if end { s.delegate?.streamRemoteEnded(s) }
         case NGHTTP2_DATA.rawValue:
-            if hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, let s = stream(hd.stream_id) {
+            if hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0, let s = stream(hd.stream_id), !s.rejected {
+                if checksRequests && !s.rules.remoteEnded() { reject(s); return }
                 s.delegate?.streamRemoteEnded(s)
             }
         case NGHTTP2_PING.rawValue:
@@ -372,6 +414,10 @@ public final class HTTP2Session {
 
 // MARK: nghttp2 C callbacks (user_data = the HTTP2Session, unretained)
 
+@inline(__always) private func session_isServer(_ p: UnsafeMutableRawPointer?) -> Bool {
+    Unmanaged<HTTP2Session>.fromOpaque(p!)._withUnsafeGuaranteedRef { $0.isServer }
+}
+
 @inline(__always) private func me(_ p: UnsafeMutableRawPointer?) -> HTTP2Session {
     Unmanaged<HTTP2Session>.fromOpaque(p!).takeUnretainedValue()
 }
@@ -381,12 +427,30 @@ private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, ud i
     return 0
 }
 
-private let onHeader: nghttp2_on_header_callback = { _, frame, name, namelen, value, valuelen, _, ud in
-    guard let p = nghttp2_session_get_stream_user_data(me(ud).rawSession, frame!.pointee.hd.stream_id) else { return 0 }
-    // The session holds a +1 on the stream while it is open: borrow it without retain/release.
+private let onHeader: nghttp2_on_header_callback = { raw, frame, name, namelen, value, valuelen, _, ud in
+    guard let p = nghttp2_session_get_stream_user_data(raw, frame!.pointee.hd.stream_id) else { return 0 }
+    // The session holds a +1 on the stream while it is open, and the connection on the session:
+    // borrow both without retain/release (this runs for every field of every request).
     Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef { s in
-        s.delegate?.stream(s, header: UnsafeRawBufferPointer(start: name, count: namelen),
-                           value: UnsafeRawBufferPointer(start: value, count: valuelen))
+        if s.rejected { return }
+        let n = UnsafeRawBufferPointer(start: name, count: namelen), v = UnsafeRawBufferPointer(start: value, count: valuelen)
+        let rejected = Unmanaged<HTTP2Session>.fromOpaque(ud!)._withUnsafeGuaranteedRef { session -> Bool in
+            guard session.checksRequests,
+                  s.rules.header(name: n, value: v, trailer: frame!.pointee.headers.cat != NGHTTP2_HCAT_REQUEST,
+                                 memo: &session.valueMemo) == .reject
+            else { return false }
+            session.reject(s)
+            return true
+        }
+        if rejected { return }
+        if session_isServer(ud) {
+            // Server: the stream holds its delegate (a ServerCall, whose field callback only
+            // records the field) strongly while open: no retain/release per field.
+            unowned(unsafe) let d = s.delegate
+            d?.stream(s, header: n, value: v)
+        } else {
+            s.delegate?.stream(s, header: n, value: v)
+        }
     }
     return 0
 }
@@ -398,7 +462,10 @@ private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, ud in
 
 private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, len, ud in
     guard let p = nghttp2_session_get_stream_user_data(me(ud).rawSession, streamID) else { return 0 }
+    let session = me(ud)
     Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef { s in
+        if s.rejected { return }
+        if session.checksRequests && !s.rules.data(len) { session.reject(s); return }
         s.delegate?.stream(s, data: UnsafeRawBufferPointer(start: data, count: len))
     }
     return 0

@@ -3,6 +3,8 @@ import CNghttp2
 /// Per-stream callbacks (called on the connection's loop thread, from inside nghttp2 processing).
 public protocol HTTP2StreamDelegate: AnyObject {
     /// One header field of a HEADERS block (request headers, response headers or trailers).
+    /// Must only record the field: it may not close the connection or replace the stream's
+    /// delegate (server sessions call it without retaining the delegate).
     func stream(_ stream: HTTP2Stream, header name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
     /// A complete HEADERS block was received; `endStream` when it also ended the peer's side.
     func streamHeadersEnded(_ stream: HTTP2Stream, endStream: Bool)
@@ -47,6 +49,11 @@ public final class HTTP2Stream {
     var trailers: HTTP2HeaderBlock?
     var deferred = false
     public internal(set) var isClosed = false
+    /// Server streams: the RFC 9113 §8 request checks (see `HTTP2RequestRules`).
+    var rules = HTTP2RequestRules()
+    /// Set when the request broke those rules: the stream is being reset (PROTOCOL_ERROR) and its
+    /// delegate hears nothing more but `streamClosed`.
+    var rejected = false
     // Intrusive list of open streams (the session holds the +1 retain via nghttp2 user data).
     unowned(unsafe) var prevOpen: HTTP2Stream?
     unowned(unsafe) var nextOpen: HTTP2Stream?
@@ -68,7 +75,7 @@ public final class HTTP2Stream {
     /// Appends bytes to the outbound buffer.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !finished else { return }
-        outbound.append(contentsOf: bytes)
+        outbound.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))   // memcpy, not byte by byte
         kick()
     }
 
