@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The mailbox of one TrackPaymentV2-style subscriber: at most the newest non-terminal snapshot
 /// plus the terminal one, so a stalled reader costs O(1) memory and still gets the final state.
 ///
@@ -79,16 +81,23 @@ public final class PaymentMailbox: @unchecked Sendable {
     /// `poll()` plus whether nothing will ever come after what it returned (the terminal
     /// snapshot, or nil once finished/cancelled), under one lock acquisition.
     public func pollNext() -> (item: PaymentSnapshot?, finished: Bool) {
+        let (box, finished) = pollNextBox()
+        return (box?.snapshot, finished)
+    }
+
+    /// As `pollNext()`, returning the box itself: the one shared by every subscriber the
+    /// snapshot was offered to (no copy of the snapshot; its `memo` can hold a derived form).
+    public func pollNextBox() -> (item: SnapshotBox?, finished: Bool) {
         lock.lock()
         defer { lock.unlock() }
         if let p = pending {
             pending = nil
-            return (p.snapshot, false)
+            return (p, false)
         }
         if let t = terminal {
             terminal = nil
             finished = true
-            return (t.snapshot, true)
+            return (t, true)
         }
         return (nil, finished)
     }
@@ -133,7 +142,12 @@ public final class PaymentMailbox: @unchecked Sendable {
 }
 
 /// One immutable snapshot behind a class reference (shared by the mailboxes it is offered to).
-final class SnapshotBox: Sendable {
-    let snapshot: PaymentSnapshot
-    init(_ snapshot: PaymentSnapshot) { self.snapshot = snapshot }
+public final class SnapshotBox: Sendable {
+    public let snapshot: PaymentSnapshot
+    /// A slot for one form derived from `snapshot` alone (e.g. the stream layer's encoded
+    /// message), set once by the first consumer that computes it and then read, lock-free, by
+    /// every other subscriber the box was offered to. Whoever stores must derive it only from
+    /// `snapshot` (the box is immutable, so the memo is valid for the box's life).
+    public let memo = AtomicLazyReference<any AnyObject & Sendable>()
+    public init(_ snapshot: PaymentSnapshot) { self.snapshot = snapshot }
 }

@@ -37,7 +37,7 @@ extension RouterService {
                 // §5.4: subscribe after init and before any attempt, and take the Initiated
                 // snapshot out now, so the mailbox's coalescing can never drop it.
                 let mailbox = try tower.subscribePayment(payment.hash)
-                let initiated = mailbox.poll()
+                let initiated: PaymentSnapshot? = mailbox.poll()
                 payment.start()
                 stream(mailbox, first: initiated, noInflightUpdates: request.noInflightUpdates, context, writer)
             } catch {

@@ -81,6 +81,15 @@ public final class RouterService: GRPCService, @unchecked Sendable {
         return f
     }
 
+    /// As `encodeFramed(_: PaymentSnapshot)`, memoized on the box: the first subscriber of a
+    /// fanned-out update stores the framed message in the shared box, the others load it
+    /// (lock-free; no cache lock, hash lookup or snapshot copy per subscriber).
+    func encodeFramed(_ box: SnapshotBox) -> FramedMessage {
+        if let m = box.memo.load() as? FramedMessageRef { return m.message }
+        let f = encodeFramed(box.snapshot)
+        return (box.memo.storeIfNil(FramedMessageRef(f)) as? FramedMessageRef)?.message ?? f
+    }
+
     /// `no_inflight_updates`: drop Initiated and InFlight snapshots, the first one included.
     static func passes(_ s: PaymentSnapshot, noInflightUpdates: Bool) -> Bool {
         !noInflightUpdates || s.status.isTerminal
@@ -89,8 +98,9 @@ public final class RouterService: GRPCService, @unchecked Sendable {
     /// Streams `mailbox` to `writer` on the call's loop.
     func stream(_ mailbox: PaymentMailbox, first: PaymentSnapshot? = nil, noInflightUpdates: Bool,
                 _ context: ServerCallContext, _ writer: ServerStreamWriter) {
-        let pump = StreamPump(source: mailbox, writer: writer, context: context, first: first, encodeFramed: { [self] s in
-            Self.passes(s, noInflightUpdates: noInflightUpdates) ? encodeFramed(s) : nil
+        let pump = StreamPump(source: mailbox, writer: writer, context: context, first: first.map(SnapshotBox.init),
+                              encodeFramed: { [self] box in
+            Self.passes(box.snapshot, noInflightUpdates: noInflightUpdates) ? encodeFramed(box) : nil
         })
         guard register(pump) else { mailbox.cancel(); writer.finish(Self.shuttingDown); return }
         if context.eventLoop.inEventLoop { pump.start() } else { context.eventLoop.execute { pump.start() } }
@@ -168,4 +178,10 @@ public final class RouterService: GRPCService, @unchecked Sendable {
         }
         if !accepted { writer.finish(BlockingWork.busy) }
     }
+}
+
+/// A framed message behind a class reference (for `SnapshotBox.memo`).
+final class FramedMessageRef: Sendable {
+    let message: FramedMessage
+    init(_ message: FramedMessage) { self.message = message }
 }
