@@ -65,6 +65,10 @@ public final class EventLoop: @unchecked Sendable {
     let readBuffer: UnsafeMutableRawBufferPointer
     let plainBuffer: UnsafeMutableRawBufferPointer
     let outBuffer: UnsafeMutableRawBufferPointer
+    /// Ciphertext gathered for one `send` (see `Connection.flushPending`), and whether a flush
+    /// holds it now.
+    let sendBuffer: UnsafeMutableRawBufferPointer
+    var sendBufferInUse = false
 
     public init(index: Int = 0) {
         self.index = index
@@ -75,11 +79,12 @@ public final class EventLoop: @unchecked Sendable {
         readBuffer = .allocate(byteCount: 65536, alignment: 16)
         plainBuffer = .allocate(byteCount: 16384 + 512, alignment: 16)
         outBuffer = .allocate(byteCount: 16384, alignment: 16)
+        sendBuffer = .allocate(byteCount: 65536, alignment: 16)
     }
 
     deinit {
         close(epfd); close(wakeFD)
-        readBuffer.deallocate(); plainBuffer.deallocate(); outBuffer.deallocate()
+        readBuffer.deallocate(); plainBuffer.deallocate(); outBuffer.deallocate(); sendBuffer.deallocate()
     }
 
     /// Starts the loop on a new thread.

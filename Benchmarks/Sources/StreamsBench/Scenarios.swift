@@ -49,6 +49,11 @@ struct FanoutRun {
     /// Non-terminal snapshots received while attached: milliseconds from their publish to receipt.
     var updateLatenciesMs: [Double] = []
     var updateShape = ""
+    /// Milliseconds from the non-terminal update's publish to the terminal one's (fan-out-update
+    /// runs): below the non-terminal burst's length, the two bursts overlap.
+    var updateGapMs = Double.nan
+    /// CPU seconds of the non-terminal burst (its publish to its last receipt): daemon, client loops.
+    var updateBurstCpuSeconds: (server: Double, client: Double) = (.nan, .nan)
     /// CPU seconds from the publish to the last receipt (samples every 5 ms): the daemon (all
     /// threads) and the load client's loop threads (not the bench's waiting main thread).
     var burstServerCpuSeconds = Double.nan
@@ -161,18 +166,29 @@ func fanoutRun(_ s: Settings, loops: [EventLoop], shards: Int = 1) throws -> Fan
     r.endedOK = load.finishedOK.load(ordering: .relaxed)
     guard done else { throw BenchError("only \(load.finished.load(ordering: .relaxed)) of \(load.total) subscribers ended") }
     r.clientCpuSeconds = processCPUSeconds(getpid()) - clientCpu0
-    (r.delivered, r.latenciesMs) = settleLatencies(load)
+    let subs = load.subscribers
+    (r.delivered, r.latenciesMs) = settleLatencies(subscribers: subs)
     let published = readPublishLog(d.logPath)
-    (r.publishLatenciesMs, r.updateLatenciesMs, r.commitMs, r.updateShape) = publishLatencies(load.subscribers, published)
+    (r.publishLatenciesMs, r.updateLatenciesMs, r.commitMs, r.updateShape) = publishLatencies(subs, published)
+    if shards > 1 {
+        let succeeded = Lnrpc.Payment.PaymentStatus.succeeded.rawValue
+        let terminalAt = published.filter { $0.shape.status == succeeded }.map(\.publishedAtNs).min()
+        let updateAt = published.filter { $0.shape.status != succeeded && $0.shape.settled == 1 }.map(\.publishedAtNs).min()
+        if let t = terminalAt, let u = updateAt { r.updateGapMs = Double(t - u) / 1e6 }
+        if let u = updateAt, let last = r.updateLatenciesMs.max(),
+           let w = cpuWindow(samples, from: u, to: u + Int64(last * 1e6)) {
+            r.updateBurstCpuSeconds = w
+        }
+    }
     // CPU of the burst alone: from the terminal update's publish to the last receipt.
     if let pub = published.filter({ $0.shape.status == Lnrpc.Payment.PaymentStatus.succeeded.rawValue }).map(\.publishedAtNs).min(),
-       let end = load.subscribers.compactMap(\.receivedAt.last).max(),
+       let end = subs.compactMap(\.receivedAt.last).max(),
        let w = cpuWindow(samples, from: pub, to: end) {
         (r.burstServerCpuSeconds, r.burstClientCpuSeconds) = w
     }
     // Subscriber k was opened on connection k % C (see TrackStreams.open).
     var per = [(first: Double, last: Double)](repeating: (.infinity, -.infinity), count: s.fanoutConnections)
-    for (k, sub) in load.subscribers.enumerated() {
+    for (k, sub) in subs.enumerated() {
         let (_, ms) = settleLatencies(subscribers: [sub])
         for v in ms { let c = k % s.fanoutConnections; per[c] = (min(per[c].first, v), max(per[c].last, v)) }
     }

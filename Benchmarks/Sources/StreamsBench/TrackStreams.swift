@@ -5,71 +5,152 @@ import ProtoWire
 import Synchronization
 import Transport
 
-/// One TrackPaymentV2 subscriber as the load client sees it. Touched only on its connection's loop
-/// thread until the run is over.
-final class Subscriber: @unchecked Sendable {
-    /// CLOCK_REALTIME of each message received (recorded only when `record` is on; else only the first).
-    var receivedAt: [Int64] = []
-    /// The messages after the first (recorded only when `record` is on), decoded after the run.
-    var later: [[UInt8]] = []
-    var messages = 0
+/// One TrackPaymentV2 subscriber as the load client saw it: built from `TrackStreams`' tables
+/// after the run (see `TrackStreams.subscribers`).
+struct Subscriber {
+    /// CLOCK_REALTIME of each message received (with `record`: up to `TrackStreams.maxRecorded`;
+    /// without: only the first).
+    var receivedAt: [Int64]
+    /// The messages after the first (with `record`), decoded after the run.
+    var later: [[UInt8]]
+    var messages: Int
     var status: GRPCStatus.Code?
-    var statusMessage = ""
+    var statusMessage: String
 }
 
 /// Holds `streams` TrackPaymentV2 calls open over `clients` (TLS + HTTP/2 connections made with
 /// our own `GRPCClient`), each connection carrying `streams / clients.count` of them, and counts
 /// first snapshots and finished calls with atomics the main thread polls.
+///
+/// The load client shares the machine with the daemon, so what it does per message is kept
+/// small: each receipt goes into flat tables allocated up front (subscriber k's slots are
+/// `k * maxRecorded ..<`), touched only on the loop thread of k's connection until the run is over;
+/// the per-subscriber view is assembled afterwards. Kept messages are copied into a pre-faulted
+/// arena per connection and the client's array is dropped at once: keeping 10,000 arrays instead
+/// grew the client's heap by ~10 MB during the burst, and the page faults and `mprotect` calls of
+/// that growth were ~40% of the client's CPU in the fan-out (perf, 2026-11-21), time the daemon
+/// lost on the shared cores.
 final class TrackStreams: @unchecked Sendable {
+    /// Receipts kept per subscriber (the first snapshot and the updates after it).
+    static let maxRecorded = 4
     let clients: [GRPCClient]
     let firstSnapshots = Atomic<Int>(0)
     let finished = Atomic<Int>(0)
     let finishedOK = Atomic<Int>(0)
-    private(set) var subscribers: [Subscriber] = []
+    private var count = 0
+    private var record = false
+    /// Per subscriber: messages received.
+    private var messageCounts: UnsafeMutablePointer<Int32>
+    /// Per subscriber, `maxRecorded` slots: receipt clocks and (after the first) the messages:
+    /// where each lies in its connection's arena (offset, count), or -1 when it did not fit and
+    /// was kept as an array in `spilled`.
+    private var receipts: UnsafeMutablePointer<Int64>
+    private var stored: UnsafeMutablePointer<(offset: Int32, count: Int32)>
+    private var spilled: UnsafeMutablePointer<[UInt8]>
+    private var arenas: [ByteArena] = []
+    /// Per subscriber: the status code it ended with (-1 while open) and, when not OK, the message.
+    private var statusCodes: UnsafeMutablePointer<Int32>
+    private var statusMessages: UnsafeMutablePointer<String>
 
-    init(clients: [GRPCClient]) { self.clients = clients }
+    init(clients: [GRPCClient]) {
+        self.clients = clients
+        messageCounts = .allocate(capacity: 0); receipts = .allocate(capacity: 0); stored = .allocate(capacity: 0)
+        spilled = .allocate(capacity: 0); statusCodes = .allocate(capacity: 0); statusMessages = .allocate(capacity: 0)
+    }
+
+    deinit { release() }
+
+    private func release() {
+        spilled.deinitialize(count: count * Self.maxRecorded)
+        statusMessages.deinitialize(count: count)
+        messageCounts.deallocate(); receipts.deallocate(); stored.deallocate(); spilled.deallocate()
+        statusCodes.deallocate(); statusMessages.deallocate()
+    }
 
     /// Opens `perConnection` streams on every connection; stream k (over all) tracks
-    /// `hashes[k % hashes.count]`. With `record`, every message and its receipt time are kept.
+    /// `hashes[k % hashes.count]` on connection `k % clients.count`. With `record`, the first
+    /// `maxRecorded` messages and their receipt times are kept.
     func open(perConnection: Int, hashes: [[UInt8]], record: Bool) {
-        subscribers.reserveCapacity(perConnection * clients.count)
+        precondition(count == 0, "open once")
+        let n = perConnection * clients.count
+        release()
+        count = n
+        self.record = record
+        let m = Self.maxRecorded
+        messageCounts = .allocate(capacity: n); messageCounts.initialize(repeating: 0, count: n)
+        receipts = .allocate(capacity: n * m); receipts.initialize(repeating: 0, count: n * m)
+        stored = .allocate(capacity: n * m); stored.initialize(repeating: (-1, 0), count: n * m)
+        spilled = .allocate(capacity: n * m); spilled.initialize(repeating: [], count: n * m)
+        // Room for every kept message at up to 2 KiB (a Payment with two HTLCs is ~1.2 KB).
+        arenas = record ? clients.map { _ in ByteArena(capacity: perConnection * (m - 1) * 2048) } : []
+        statusCodes = .allocate(capacity: n); statusCodes.initialize(repeating: -1, count: n)
+        statusMessages = .allocate(capacity: n); statusMessages.initialize(repeating: "", count: n)
         let requests: [[UInt8]] = hashes.map { h in
             var r = Routerrpc.TrackPaymentRequest()
             r.paymentHash = h
             return r.serializedBytes()
         }
         var k = 0
-        for j in 0..<perConnection {
+        for _ in 0..<perConnection {
             for client in clients {
-                let sub = Subscriber()
-                if record { sub.receivedAt.reserveCapacity(4); sub.later.reserveCapacity(2) }
-                subscribers.append(sub)
                 let request = requests[k % requests.count]
-                k += 1
-                _ = j
                 client.serverStreaming(path: "/routerrpc.Router/TrackPaymentV2", request: request,
-                    onMessage: { [self] bytes in
-                        let now = realtimeNanos()
-                        sub.messages += 1
-                        if sub.messages == 1 {
-                            sub.receivedAt.append(now)
-                            firstSnapshots.add(1, ordering: .relaxed)
-                        } else if record {
-                            sub.receivedAt.append(now)
-                            sub.later.append(bytes)
-                        }
-                    },
-                    onFinish: { [self] status in
-                        sub.status = status.code
-                        sub.statusMessage = status.message
-                        finished.add(1, ordering: .relaxed)
-                        if status.code == .ok { finishedOK.add(1, ordering: .relaxed) }
-                    })
+                    onMessage: { [self, k] bytes in received(k, bytes) },
+                    onFinish: { [self, k] status in ended(k, status) })
+                k += 1
             }
         }
     }
 
-    var total: Int { subscribers.count }
+    /// Subscriber `k`'s connection loop: one message arrived.
+    @inline(__always) private func received(_ k: Int, _ bytes: [UInt8]) {
+        let now = realtimeNanos()
+        let i = Int(messageCounts[k])
+        messageCounts[k] += 1
+        if i == 0 {
+            receipts[k * Self.maxRecorded] = now
+            firstSnapshots.add(1, ordering: .relaxed)
+        } else if record && i < Self.maxRecorded {
+            receipts[k * Self.maxRecorded + i] = now
+            if let at = arenas[k % arenas.count].store(bytes) {
+                stored[k * Self.maxRecorded + i] = at
+            } else {
+                spilled[k * Self.maxRecorded + i] = bytes
+            }
+        }
+    }
+
+    /// Subscriber `k`'s connection loop: the call ended.
+    private func ended(_ k: Int, _ status: GRPCStatus) {
+        statusCodes[k] = Int32(status.code.rawValue)
+        if !status.message.isEmpty { statusMessages[k] = status.message }
+        finished.add(1, ordering: .relaxed)
+        if status.code == .ok { finishedOK.add(1, ordering: .relaxed) }
+    }
+
+    /// Every subscriber as received so far (call once the counts the caller waited for are in:
+    /// the tables are written on the loop threads).
+    var subscribers: [Subscriber] {
+        (0..<count).map { k in
+            let got = Int(messageCounts[k])
+            let kept = record ? min(got, Self.maxRecorded) : min(got, 1)
+            let base = k * Self.maxRecorded
+            return Subscriber(receivedAt: (0..<kept).map { receipts[base + $0] },
+                              later: kept > 1 ? (1..<kept).map { message(k, base + $0) } : [],
+                              messages: got,
+                              status: statusCodes[k] < 0 ? nil : GRPCStatus.Code(rawValue: Int(statusCodes[k])),
+                              statusMessage: statusMessages[k])
+        }
+    }
+
+    /// The kept message in slot `slot` of subscriber `k`.
+    private func message(_ k: Int, _ slot: Int) -> [UInt8] {
+        let at = stored[slot]
+        if at.offset < 0 { return spilled[slot] }
+        return arenas[k % arenas.count].bytes(at)
+    }
+
+    var total: Int { count }
 
     /// Waits until `target()` reaches `count`, or no progress for `stallSeconds`, or `limitSeconds`.
     /// Returns the seconds waited and whether the count was reached.
@@ -102,5 +183,36 @@ final class TrackStreams: @unchecked Sendable {
     /// Closes the connections (the open calls end with UNAVAILABLE).
     func close() {
         for c in clients { c.close() }
+    }
+}
+
+/// A bump allocator over memory written once up front (so its pages are resident before the
+/// run): stores copies of messages without growing the heap. One per connection, used only on
+/// that connection's loop thread.
+final class ByteArena: @unchecked Sendable {
+    private let base: UnsafeMutableRawPointer
+    private let capacity: Int
+    private var used = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(byteCount: max(capacity, 1), alignment: 16)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: max(capacity, 1))
+    }
+
+    deinit { base.deallocate() }
+
+    /// Copies `bytes` in; nil when full.
+    func store(_ bytes: [UInt8]) -> (offset: Int32, count: Int32)? {
+        guard used + bytes.count <= capacity else { return nil }
+        let at = used
+        bytes.withUnsafeBytes { if let p = $0.baseAddress { (base + at).copyMemory(from: p, byteCount: $0.count) } }
+        used += bytes.count
+        return (Int32(at), Int32(bytes.count))
+    }
+
+    func bytes(_ at: (offset: Int32, count: Int32)) -> [UInt8] {
+        if at.count == 0 { return [] }
+        return [UInt8](UnsafeRawBufferPointer(start: base + Int(at.offset), count: Int(at.count)))
     }
 }

@@ -123,7 +123,8 @@ if modes.contains("fanout-update") {
             let r = try fanoutRun(s, loops: loops, shards: 2)
             runs.append(r)
             let u = r.updateLatenciesMs
-            log("  run \(i): non-terminal update (\(r.updateShape)) received by \(u.count)/\(r.subscribers): publish -> receipt p50 \(fmt(percentile(u, 50), 2)) ms, p99 \(fmt(percentile(u, 99), 2)) ms, max \(fmt(percentile(u, 100), 2)) ms; terminal afterwards: \(r.delivered) got SUCCEEDED, \(r.endedOK) ended OK, publish -> receipt p99 \(fmt(percentile(r.publishLatenciesMs, 99), 2)) ms; load \(loadAverage())")
+            log("  run \(i): non-terminal update (\(r.updateShape)) received by \(u.count)/\(r.subscribers): publish -> receipt p50 \(fmt(percentile(u, 50), 2)) ms, p99 \(fmt(percentile(u, 99), 2)) ms, max \(fmt(percentile(u, 100), 2)) ms; terminal afterwards: \(r.delivered) got SUCCEEDED, \(r.endedOK) ended OK, publish -> receipt p99 \(fmt(percentile(r.publishLatenciesMs, 99), 2)) ms, published \(fmt(r.updateGapMs, 1)) ms after the update; load \(loadAverage())")
+            log("         CPU of the non-terminal burst: server \(fmt(r.updateBurstCpuSeconds.server * 1e3, 1)) ms, client loops \(fmt(r.updateBurstCpuSeconds.client * 1e3, 1)) ms")
             if r.delivered != r.subscribers || r.endedOK != r.subscribers { failed = true }
         } catch {
             log("  run \(i) FAILED: \(error)"); failed = true
