@@ -189,11 +189,14 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
         if isStreaming { connection.streamingEnded(self) }
         if !wasFinished || errorCode != 0 { cancel() }
-        // The stream is gone: nothing can cancel the call any more, and its callbacks (which often
-        // capture the stream's producer, which holds this call) must not keep it alive.
-        cancelCallbacks.removeAll()
         readyCallback = nil
         bidi = nil
+    }
+
+    /// The stream is gone: nothing can cancel the call any more, and its cancel callbacks (which
+    /// often capture the stream's producer, which holds this call) must not keep it alive.
+    func streamReleased(_ stream: HTTP2Stream) {
+        cancelCallbacks.removeAll()
     }
 
     // MARK: Responses (loop thread)

@@ -86,6 +86,9 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             session = s
             s.peerAddress = peerAddress
             s.onNeedsFlush = { [unowned(unsafe) self] in self.markDirty() }  // cleared in close()
+            // Closed streams are let go of when the loop is idle (the loop holds the connection
+            // until then; close() releases whatever is left).
+            s.onStreamsToRelease = { [unowned(unsafe) self] in self.loop.executeWhenIdle(self) }
             scheduleKeepalive()
             onEstablished?(self)
         }
@@ -292,6 +295,11 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
         onClose = nil
         onEstablished = nil
     }
+}
+
+extension Connection: EventLoopTask {
+    /// Idle work (see `HTTP2Session.onStreamsToRelease`): lets go of the session's closed streams.
+    func runOnLoop() { session?.releaseClosedStreams() }
 }
 
 /// Formats a socket address as "ip:port" / "[ip]:port".

@@ -54,6 +54,11 @@ public final class EventLoop: @unchecked Sendable {
     private var registrations: [UInt64: EventLoopSelectable] = [:]
     private var nextToken: UInt64 = 1
     private var dirty: [EventLoopFlushable] = []
+    /// Work queued with `executeWhenIdle` (loop thread only), and when the oldest was queued.
+    private var idleWork: [EventLoopTask] = []
+    private var idleSince: UInt64 = 0
+    /// The longest idle work waits for the loop to be idle before it runs anyway.
+    static let idleWorkMaxDelayNanos: UInt64 = 50_000_000
     // Timers: a binary min-heap of (deadline, id); callbacks kept in a dictionary so that
     // cancellation is O(1) (cancelled heap entries are skipped when they surface).
     private var heap: [(deadline: UInt64, id: UInt64)] = []
@@ -115,6 +120,7 @@ public final class EventLoop: @unchecked Sendable {
         for t in tasks { t.run() }
         _ = runTimers()
         flushDirty()
+        if !idleWork.isEmpty { runIdleWork() }
         return tasks.count
     }
 
@@ -134,6 +140,23 @@ public final class EventLoop: @unchecked Sendable {
     /// of stream writers after one update costs one queue slot each and one eventfd write per loop.
     public func execute(_ task: EventLoopTask) {
         enqueue(.task(task))
+    }
+
+    /// Loop thread only: runs `task.runOnLoop()` once the loop is idle (a turn of up to 1 ms
+    /// found no event and no queued work), or `idleWorkMaxDelayNanos` after the oldest idle work
+    /// was queued, whichever comes first. For housekeeping that must not delay live traffic, such
+    /// as freeing the streams a fan-out just ended (`HTTP2Session.onStreamsToRelease`).
+    public func executeWhenIdle(_ task: EventLoopTask) {
+        precondition(inEventLoop, "executeWhenIdle is for the loop thread")
+        if idleWork.isEmpty { idleSince = monotonicNanos() }
+        idleWork.append(task)
+    }
+
+    private func runIdleWork() {
+        let work = idleWork
+        idleWork = []
+        for t in work { t.runOnLoop() }
+        flushDirty()
     }
 
     func enqueue(_ task: @escaping () -> Void) { enqueue(.closure(task)) }
@@ -243,6 +266,8 @@ public final class EventLoop: @unchecked Sendable {
             var timeout = runTimers()
             flushDirty()
             if !dirty.isEmpty { timeout = 0 }
+            // With idle work waiting, look for a quiet millisecond.
+            else if !idleWork.isEmpty && (timeout < 0 || timeout > 1) { timeout = 1 }
             let n = pt_epoll_wait(epfd, datas, events, 256, timeout)
             if n > 0 {
                 for i in 0..<Int(n) {
@@ -263,10 +288,15 @@ public final class EventLoop: @unchecked Sendable {
             swap(&tasks, &queue)
             wakePending = false
             queueLock.unlock()
+            let quiet = n == 0 && timeout > 0 && tasks.isEmpty
             for t in tasks { t.run() }
             tasks.removeAll(keepingCapacity: true)
             flushDirty()
+            if !idleWork.isEmpty && (quiet || monotonicNanos() &- idleSince >= EventLoop.idleWorkMaxDelayNanos) {
+                runIdleWork()
+            }
         }
+        if !idleWork.isEmpty { runIdleWork() }
         // Drop everything still registered (the loop is going away).
         registrations.removeAll()
         timerCallbacks.removeAll()

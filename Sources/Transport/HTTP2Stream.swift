@@ -17,6 +17,14 @@ public protocol HTTP2StreamDelegate: AnyObject {
     /// The stream is gone (completed, reset by either side, or the connection was lost).
     /// `errorCode` is the HTTP/2 error code (0 = NO_ERROR).
     func streamClosed(_ stream: HTTP2Stream, errorCode: UInt32)
+    /// The session lets go of the closed stream and, right after, of this delegate: drop the
+    /// references that would keep each other alive. Comes after `streamClosed`, at once or at the
+    /// loop's next idle moment (see `HTTP2Session.onStreamsToRelease`). Default: nothing.
+    func streamReleased(_ stream: HTTP2Stream)
+}
+
+extension HTTP2StreamDelegate {
+    public func streamReleased(_ stream: HTTP2Stream) {}
 }
 
 /// One HTTP/2 stream of an `HTTP2Session`. All methods must be called on the session's loop thread.

@@ -40,4 +40,48 @@ final class EventLoopTests: XCTestCase {
         XCTAssertEqual(loop.runPendingTasks(), 1)
         XCTAssertEqual(b.n, 1)
     }
+
+    /// Idle work waits while the loop has work, and runs once a turn finds nothing to do.
+    func testIdleWorkWaitsForAQuietTurn() {
+        let loop = EventLoop()
+        loop.start()
+        defer { loop.stop(); loop.waitForExit() }
+        final class Log: EventLoopTask, @unchecked Sendable {
+            var busyTurnsLeft = 200
+            var busyTurnsWhenIdleRan = -1
+            let done = Latch<Int>()
+            func runOnLoop() { busyTurnsWhenIdleRan = busyTurnsLeft; done.fulfil(busyTurnsLeft) }
+        }
+        let log = Log()
+        // A chain of tasks, each queueing the next: the loop always has ready work until it ends.
+        @Sendable func busy() {
+            if log.busyTurnsLeft == 0 { return }
+            log.busyTurnsLeft -= 1
+            loop.execute { busy() }
+        }
+        loop.execute {
+            loop.executeWhenIdle(log)
+            busy()
+        }
+        XCTAssertEqual(log.done.wait(), 0, "idle work ran only after the busy chain ended")
+    }
+
+    /// Under work that never stops, idle work still runs after `idleWorkMaxDelayNanos`.
+    func testIdleWorkRunsUnderContinuousLoadAfterItsMaximumDelay() {
+        let loop = EventLoop()
+        loop.start()
+        defer { loop.stop(); loop.waitForExit() }
+        final class State: EventLoopTask, @unchecked Sendable {
+            var stop = false
+            let ran = Latch<Bool>()
+            func runOnLoop() { stop = true; ran.fulfil(true) }
+        }
+        let st = State()
+        @Sendable func busy() { if !st.stop { loop.execute { busy() } } }
+        loop.execute {
+            loop.executeWhenIdle(st)
+            busy()
+        }
+        XCTAssertTrue(st.ran.wait())
+    }
 }

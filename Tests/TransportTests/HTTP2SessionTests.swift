@@ -149,4 +149,58 @@ final class HTTP2SessionTests: XCTestCase {
         rec.streams[0].0.write([1, 2, 3])
         XCTAssertFalse([UInt8](repeating: 0, count: 10).withUnsafeBytes { server.receive($0) })
     }
+
+    /// With `onStreamsToRelease` set, a closed stream's delegate hears `streamClosed` at once but
+    /// is let go of (`streamReleased`, then dropped) only at `releaseClosedStreams()`; the owner
+    /// is told once per batch. Without it, release follows the close at once.
+    func testClosedStreamsAreReleasedWhenTheOwnerSays() {
+        final class Tracking: HTTP2StreamDelegate {
+            var closed = false, released = false
+            let onDeinit: () -> Void
+            init(onDeinit: @escaping () -> Void) { self.onDeinit = onDeinit }
+            deinit { onDeinit() }
+            func stream(_ stream: HTTP2Stream, header name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {}
+            func streamHeadersEnded(_ stream: HTTP2Stream, endStream: Bool) {}
+            func stream(_ stream: HTTP2Stream, data: UnsafeRawBufferPointer) {}
+            func streamRemoteEnded(_ stream: HTTP2Stream) {}
+            func streamWritable(_ stream: HTTP2Stream) {}
+            func streamClosed(_ stream: HTTP2Stream, errorCode: UInt32) { closed = true }
+            func streamReleased(_ stream: HTTP2Stream) { released = true }
+        }
+        for deferred in [true, false] {
+            let server = HTTP2Session(server: true)
+            let rec = RecordingServer()
+            server.delegate = rec
+            rec.configure = { stream, r in
+                r.onRemoteEnded = { s in
+                    s.sendHeaders(HTTP2HeaderBlock([(":status", "200")]))
+                    s.finish(trailers: HTTP2HeaderBlock([("grpc-status", "0")]))
+                }
+            }
+            let client = HTTP2Session(server: false)
+            var asked = 0
+            if deferred { client.onStreamsToRelease = { asked += 1 } }
+            var freed = 0
+            var calls: [Tracking] = []
+            for _ in 0..<3 {
+                let t = Tracking(onDeinit: { freed += 1 })
+                calls.append(t)
+                let s = client.openStream(headers: request("/a/b"), delegate: t)!
+                s.finish(trailers: nil)
+            }
+            weak var probe = calls[0]
+            calls.removeAll()   // the streams alone hold their delegates now
+            pump(client, server)
+            XCTAssertEqual(client.activeStreams, 0)
+            if deferred {
+                XCTAssertEqual(asked, 1, "one request for the batch")
+                XCTAssertEqual(freed, 0, "kept until released")
+                XCTAssertEqual(probe?.closed, true)
+                XCTAssertEqual(probe?.released, false)
+                client.releaseClosedStreams()
+            }
+            XCTAssertEqual(freed, 3, "deferred: \(deferred)")
+            XCTAssertNil(probe)
+        }
+    }
 }
