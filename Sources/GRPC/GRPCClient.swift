@@ -62,7 +62,7 @@ public final class GRPCClient: @unchecked Sendable {
                                 onMessage: @escaping @Sendable ([UInt8]) -> Void,
                                 onFinish: @escaping @Sendable (GRPCStatus) -> Void) -> ClientCall {
         let call = ClientCall(client: self, onMessage: onMessage, onFinish: { status, _ in onFinish(status) })
-        start(call, path: path, request: request, metadata: metadata, timeout: timeout)
+        start(call, path: path, request: request, metadata: metadata, timeout: timeout, streaming: true)
         return call
     }
 
@@ -83,7 +83,8 @@ public final class GRPCClient: @unchecked Sendable {
         return latch.wait()
     }
 
-    private func start(_ call: ClientCall, path: String, request: [UInt8], metadata: Metadata, timeout: Duration?) {
+    private func start(_ call: ClientCall, path: String, request: [UInt8], metadata: Metadata, timeout: Duration?,
+                       streaming: Bool = false) {
         var fields: [(name: [UInt8], value: [UInt8])] = [
             (Array(":method".utf8), Array("POST".utf8)), (Array(":scheme".utf8), Array("https".utf8)),
             (Array(":path".utf8), Array(path.utf8)), (Array(":authority".utf8), Array(authority.utf8)),
@@ -113,6 +114,7 @@ public final class GRPCClient: @unchecked Sendable {
             }
             call.stream = stream
             stream.context = call
+            stream.releaseWhenIdle = streaming
             stream.write(framed)
             stream.finish(trailers: nil)
             if let n = deadlineNanos {

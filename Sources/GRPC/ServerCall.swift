@@ -124,6 +124,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         if case .bidiStreaming(let f)? = handler {
             dispatched = true
             isStreaming = true
+            stream.releaseWhenIdle = true
             connection.streamingStarted(self)
             bidi = f(self, ServerStreamWriter(call: self))
         }
@@ -171,6 +172,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
             f(self, req, UnaryResponder(call: self))
         case .serverStreaming(let f):
             isStreaming = true
+            stream.releaseWhenIdle = true
             connection.streamingStarted(self)
             f(self, req, ServerStreamWriter(call: self))
         case .bidiStreaming:

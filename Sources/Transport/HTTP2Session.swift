@@ -64,7 +64,8 @@ public final class HTTP2Session {
     private var closedStreams: [HTTP2Stream] = []
     /// Closed streams held for a later release at most (beyond, they are released at once).
     static let maxClosedStreams = 4096
-    /// When set, a closed stream (its delegate already told with `streamClosed`) is kept until
+    /// When set, a closed stream marked `releaseWhenIdle` (its delegate already told with
+    /// `streamClosed`) is kept until
     /// `releaseClosedStreams()`, and this is called when the first one is kept: the owner runs
     /// the release when its loop is idle. Letting go of a finished call frees a dozen objects
     /// (call, stream, writer, producer, closures); in a fan-out that ends thousands of streams at
@@ -379,7 +380,7 @@ public final class HTTP2Session {
         s.isClosed = true
         unlink(s)
         s.delegate?.streamClosed(s, errorCode: errorCode)
-        if let later = onStreamsToRelease, closedStreams.count < HTTP2Session.maxClosedStreams {
+        if s.releaseWhenIdle, let later = onStreamsToRelease, closedStreams.count < HTTP2Session.maxClosedStreams {
             if closedStreams.isEmpty { later() }
             closedStreams.append(s)
         } else {

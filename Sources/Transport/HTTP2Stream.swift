@@ -39,6 +39,10 @@ public final class HTTP2Stream {
     public var delegate: HTTP2StreamDelegate?
     /// A slot for the owner's per-stream object (strong).
     public var context: AnyObject?
+    /// Set by the owner of a long-lived stream (a gRPC streaming call): once closed, it is let go
+    /// of at the loop's next idle moment rather than at once (see `HTTP2Session.onStreamsToRelease`).
+    /// Short calls are freed at once, while their memory is still in cache.
+    public var releaseWhenIdle = false
 
     /// Bytes written but not yet taken by nghttp2.
     public var bufferedBytes: Int { outbound.count - outOffset }

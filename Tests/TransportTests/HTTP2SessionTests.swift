@@ -150,7 +150,7 @@ final class HTTP2SessionTests: XCTestCase {
         XCTAssertFalse([UInt8](repeating: 0, count: 10).withUnsafeBytes { server.receive($0) })
     }
 
-    /// With `onStreamsToRelease` set, a closed stream's delegate hears `streamClosed` at once but
+    /// With `onStreamsToRelease` set, a closed `releaseWhenIdle` stream's delegate hears `streamClosed` at once but
     /// is let go of (`streamReleased`, then dropped) only at `releaseClosedStreams()`; the owner
     /// is told once per batch. Without it, release follows the close at once.
     func testClosedStreamsAreReleasedWhenTheOwnerSays() {
@@ -167,7 +167,9 @@ final class HTTP2SessionTests: XCTestCase {
             func streamClosed(_ stream: HTTP2Stream, errorCode: UInt32) { closed = true }
             func streamReleased(_ stream: HTTP2Stream) { released = true }
         }
-        for deferred in [true, false] {
+        // (the owner asks to be told, the streams are marked releaseWhenIdle)
+        for (handler, marked) in [(true, true), (true, false), (false, true)] {
+            let deferred = handler && marked
             let server = HTTP2Session(server: true)
             let rec = RecordingServer()
             server.delegate = rec
@@ -179,13 +181,14 @@ final class HTTP2SessionTests: XCTestCase {
             }
             let client = HTTP2Session(server: false)
             var asked = 0
-            if deferred { client.onStreamsToRelease = { asked += 1 } }
+            if handler { client.onStreamsToRelease = { asked += 1 } }
             var freed = 0
             var calls: [Tracking] = []
             for _ in 0..<3 {
                 let t = Tracking(onDeinit: { freed += 1 })
                 calls.append(t)
                 let s = client.openStream(headers: request("/a/b"), delegate: t)!
+                s.releaseWhenIdle = marked
                 s.finish(trailers: nil)
             }
             weak var probe = calls[0]
@@ -199,7 +202,8 @@ final class HTTP2SessionTests: XCTestCase {
                 XCTAssertEqual(probe?.released, false)
                 client.releaseClosedStreams()
             }
-            XCTAssertEqual(freed, 3, "deferred: \(deferred)")
+            XCTAssertEqual(asked, deferred ? 1 : 0)
+            XCTAssertEqual(freed, 3, "handler \(handler), marked \(marked)")
             XCTAssertNil(probe)
         }
     }
