@@ -124,9 +124,9 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         if case .bidiStreaming(let f)? = handler {
             dispatched = true
             isStreaming = true
-            stream.releaseWhenIdle = true
             connection.streamingStarted(self)
             bidi = f(self, ServerStreamWriter(call: self))
+            markLongLived()
         }
     }
 
@@ -172,9 +172,9 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
             f(self, req, UnaryResponder(call: self))
         case .serverStreaming(let f):
             isStreaming = true
-            stream.releaseWhenIdle = true
             connection.streamingStarted(self)
             f(self, req, ServerStreamWriter(call: self))
+            markLongLived()
         case .bidiStreaming:
             break
         }
@@ -183,6 +183,14 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
     func streamWritable(_ stream: HTTP2Stream) {
         fullFlag.store(false, ordering: .relaxed)
         if !finished, let cb = readyCallback { cb() }
+    }
+
+    /// A streaming call still open after its handler returned (a TrackPaymentV2 waiting for
+    /// updates, as opposed to one answered from a finished payment in the same turn) is let go of
+    /// at an idle moment once it ends (`HTTP2Stream.releaseWhenIdle`): such calls end in bulk when
+    /// a payment many watch settles. Calls over within the turn are freed at once, still in cache.
+    private func markLongLived() {
+        if !finished { stream.releaseWhenIdle = true }
     }
 
     func streamClosed(_ stream: HTTP2Stream, errorCode: UInt32) {
