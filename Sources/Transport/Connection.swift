@@ -4,9 +4,10 @@ import CNghttp2
 /// One TCP connection on one `EventLoop`: socket <-> `TLSEngine` <-> `HTTP2Session`.
 ///
 /// The connection stays on its loop for life; its OpenSSL and nghttp2 objects are touched only
-/// there. Reads are processed in full (decrypt, feed nghttp2) and the resulting frames are batched
-/// into TLS records and written with one `write` per loop iteration. When the socket cannot take
-/// more, the rest waits in `pending` and reading pauses until it drains (backpressure).
+/// there. Reads are processed in full (decrypt, feed nghttp2); the frames produced in a loop
+/// iteration are batched into TLS records and sent once per iteration, in `send`s of up to ~48 KiB
+/// (see `flushPending`). When the socket cannot take more, the rest waits in `pending` and reading
+/// pauses until it drains (backpressure).
 final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Sendable {
     let fd: Int32
     unowned(unsafe) let loop: EventLoop

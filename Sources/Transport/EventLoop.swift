@@ -8,7 +8,7 @@ public protocol EventLoopSelectable: AnyObject {
 }
 
 /// Something that wants a callback once per loop iteration, after events and tasks ran
-/// (connections use it to coalesce output: one TLS record batch and one write per iteration).
+/// (connections use it to coalesce output: one batch of TLS records and sends per iteration).
 protocol EventLoopFlushable: AnyObject {
     func flushPending()
 }
