@@ -7,10 +7,9 @@ import GRPC
 /// whichever loop's SO_REUSEPORT listener the kernel picked.
 final class ConnectionBalanceTests: XCTestCase {
     func testConnectionsAreSpreadEvenlyOverTheLoops() throws {
-        var t = Array("/tmp/paytrack-balance-XXXXXX".utf8CString)
-        let dir = String(cString: mkdtemp(&t)!)
-        defer { unlink(dir + "/tls.cert"); unlink(dir + "/tls.key"); rmdir(dir) }
-        let creds = try TLSCredentials.loadOrCreate(certPath: dir + "/tls.cert", keyPath: dir + "/tls.key")
+        let tmp = try TemporaryCredentials()
+        defer { tmp.remove() }
+        let creds = tmp.creds
         // The handler answers with the index of the loop its connection lives on.
         let svc = ServiceDefinition(name: "t.B", methods: [
             "Loop": .unary { ctx, _, r in r.respond([UInt8(ctx.eventLoop.index)]) },

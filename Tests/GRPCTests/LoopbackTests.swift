@@ -6,10 +6,9 @@ import GRPC
 /// Our client against our server over real TLS on loopback.
 final class LoopbackTests: XCTestCase {
     func testUnaryStreamingDeadlineCancelAndShutdown() throws {
-        var t = Array("/tmp/paytrack-grpc-XXXXXX".utf8CString)
-        let dir = String(cString: mkdtemp(&t)!)
-        defer { unlink(dir + "/tls.cert"); unlink(dir + "/tls.key"); rmdir(dir) }
-        let creds = try TLSCredentials.loadOrCreate(certPath: dir + "/tls.cert", keyPath: dir + "/tls.key")
+        let tmp = try TemporaryCredentials()
+        defer { tmp.remove() }
+        let creds = tmp.creds
         final class Seen: @unchecked Sendable { let lock = Lock(); var cancelled = 0; var peer = "" }
         let seen = Seen()
         let svc = ServiceDefinition(name: "t.S", methods: [

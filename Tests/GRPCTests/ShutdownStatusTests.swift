@@ -12,10 +12,9 @@ final class ShutdownStatusTests: XCTestCase {
     }
 
     func testEachServiceStreamEndsWithItsShutdownStatus() throws {
-        var t = Array("/tmp/paytrack-grpc-XXXXXX".utf8CString)
-        let dir = String(cString: mkdtemp(&t)!)
-        defer { unlink(dir + "/tls.cert"); unlink(dir + "/tls.key"); rmdir(dir) }
-        let creds = try TLSCredentials.loadOrCreate(certPath: dir + "/tls.cert", keyPath: dir + "/tls.key")
+        let tmp = try TemporaryCredentials()
+        defer { tmp.remove() }
+        let creds = tmp.creds
         let plain = ServiceDefinition(name: "t.Plain", methods: ["Hang": .serverStreaming { _, _, w in _ = w.send([1]) }])
         let server = GRPCServer(services: [plain, CustomService()], tls: try creds.makeServerContext())
         let port = try server.start(host: "127.0.0.1", port: 0)

@@ -9,16 +9,7 @@ final class HTTP2SessionTests: XCTestCase {
     }
 
     func testRequestResponseWithTrailers() {
-        let server = HTTP2Session(server: true)
-        let rec = RecordingServer()
-        server.delegate = rec
-        rec.configure = { stream, r in
-            r.onRemoteEnded = { s in
-                s.sendHeaders(HTTP2HeaderBlock([(":status", "200")]))
-                s.write(Array("pong:".utf8) + r.data)
-                s.finish(trailers: HTTP2HeaderBlock([("grpc-status", "0")]))
-            }
-        }
+        let (server, rec) = answeringServer { r in Array("pong:".utf8) + r.data }
         let client = HTTP2Session(server: false)
         let resp = RecordingStream()
         let s = client.openStream(headers: request("/a/b"), delegate: resp)!
@@ -170,15 +161,7 @@ final class HTTP2SessionTests: XCTestCase {
         // (the owner asks to be told, the streams are marked releaseWhenIdle)
         for (handler, marked) in [(true, true), (true, false), (false, true)] {
             let deferred = handler && marked
-            let server = HTTP2Session(server: true)
-            let rec = RecordingServer()
-            server.delegate = rec
-            rec.configure = { stream, r in
-                r.onRemoteEnded = { s in
-                    s.sendHeaders(HTTP2HeaderBlock([(":status", "200")]))
-                    s.finish(trailers: HTTP2HeaderBlock([("grpc-status", "0")]))
-                }
-            }
+            let (server, _) = answeringServer()
             let client = HTTP2Session(server: false)
             var asked = 0
             if handler { client.onStreamsToRelease = { asked += 1 } }

@@ -44,3 +44,20 @@ final class RecordingServer: HTTP2SessionDelegate {
     }
     func sessionWillDrain(_ session: HTTP2Session) { drained = true }
 }
+
+/// A server session that answers every request, once the client ended its side, with response
+/// headers, `body(request)` and trailers `grpc-status: 0`.
+func answeringServer(_ body: @escaping (RecordingStream) -> [UInt8] = { _ in [] }) -> (HTTP2Session, RecordingServer) {
+    let server = HTTP2Session(server: true)
+    let rec = RecordingServer()
+    server.delegate = rec
+    rec.configure = { _, r in
+        r.onRemoteEnded = { s in
+            s.sendHeaders(HTTP2HeaderBlock([(":status", "200")]))
+            let b = body(r)
+            if !b.isEmpty { s.write(b) }
+            s.finish(trailers: HTTP2HeaderBlock([("grpc-status", "0")]))
+        }
+    }
+    return (server, rec)
+}
