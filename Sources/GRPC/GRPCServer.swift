@@ -81,7 +81,7 @@ extension GRPCServer {
 final class ServerConnectionHandler: HTTP2SessionDelegate {
     unowned(unsafe) let server: GRPCServer      // outlives its connections (shutdown closes them)
     unowned(unsafe) let session: HTTP2Session   // owns this handler
-    private var streamingHead: ServerCallContext?   // intrusive list of open streaming calls
+    private var streamingHead: ServerCallContext?   // intrusive list of streaming calls whose stream is not yet released
     private var draining = false
     let loop: EventLoop
 
@@ -106,6 +106,8 @@ final class ServerConnectionHandler: HTTP2SessionDelegate {
         draining = true
         while let c = streamingHead as? ServerCall {
             streamingEnded(c)
+            // Finished calls stay listed until their stream is released: nothing to end there.
+            guard !c.finished else { continue }
             c.finish(shutdownStatus(of: c))
             c.cancel()
         }

@@ -197,7 +197,6 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         let wasFinished = finished
         markDone()
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
-        if isStreaming { connection.streamingEnded(self) }
         if !wasFinished || errorCode != 0 { cancel() }
         readyCallback = nil
         bidi = nil
@@ -205,8 +204,12 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
 
     /// The stream is gone: nothing can cancel the call any more, and its cancel callbacks (which
     /// often capture the stream's producer, which holds this call) must not keep it alive.
+    /// It also leaves the connection's list of streaming calls only now: unlinking touches its
+    /// neighbours there, cold when thousands of streams end at once (the list's walkers skip
+    /// finished calls).
     func streamReleased(_ stream: HTTP2Stream) {
         cancelCallbacks.removeAll()
+        if isStreaming { connection.streamingEnded(self) }
     }
 
     // MARK: Responses (loop thread)
@@ -275,7 +278,6 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         guard !finished else { return }
         markDone()
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
-        if isStreaming { connection.streamingEnded(self) }
         readyCallback = nil
         bidi = nil
         if stream.headersSentPublic {

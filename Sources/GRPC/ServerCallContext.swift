@@ -88,7 +88,7 @@ public class ServerCallContext: @unchecked Sendable {
     let fullFlag = Atomic<Bool>(false)
     let doneFlag = Atomic<Bool>(false)
     var isStreaming = false
-    // Intrusive list of this connection's open streaming calls (for shutdown).
+    // Intrusive list of this connection's streaming calls until their stream is released (shutdown).
     unowned(unsafe) var prevStreaming: ServerCallContext?
     unowned(unsafe) var nextStreaming: ServerCallContext?
     var inStreamingList = false

@@ -13,6 +13,8 @@ public final class RouterService: GRPCService, @unchecked Sendable {
     let work: BlockingWork
     let sender: PaymentSending?
     let encoded = EncodedPaymentCache()
+    /// TrackPaymentV2 subscribers of one payment on one loop share one tower subscription.
+    let fanouts = PaymentFanoutRegistry()
     /// Set by `shutdown()`: streams that start afterwards end at once with `shuttingDown`.
     let closed = Atomic<Bool>(false)
 
@@ -125,9 +127,17 @@ public final class RouterService: GRPCService, @unchecked Sendable {
                 writer.finish(.ok)
                 return
             }
-            // Fast path: the snapshot is in memory; subscribe and start on this loop.
+            // Fast path: the snapshot is in memory; join this loop's group of the payment's
+            // subscribers (one tower subscription per payment and loop, see `PaymentFanout`).
+            guard !closed.load(ordering: .acquiring) else { writer.finish(Self.shuttingDown); return }
             do {
-                stream(try tower.subscribePayment(hash), noInflightUpdates: noInflight, context, writer)
+                let group = try fanouts.group(for: hash, on: context.eventLoop,
+                                              subscribe: { () throws(PaymentError) in try tower.subscribePayment(hash) },
+                                              encode: { [self] box in encodeFramed(box) })
+                if let slot = group.join(writer, first: cached, firstMessage: encodeFramed(cached),
+                                         noInflightUpdates: noInflight) {
+                    context.onCancel { group.leave(slot) }
+                }
             } catch {
                 writer.finish(RPC.status(error))
             }

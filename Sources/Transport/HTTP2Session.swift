@@ -81,11 +81,13 @@ public final class HTTP2Session {
         activeStreams += 1
     }
 
+    /// Takes `s` out of the list of streams `closeAllStreams` walks. A closed stream kept for a
+    /// later release (`closedStreams`) stays listed until then: unlinking touches both
+    /// neighbours, cold when thousands of streams close at once, so it is done at the idle moment.
     private func unlink(_ s: HTTP2Stream) {
         if let p = s.prevOpen { p.nextOpen = s.nextOpen } else { openHead = s.nextOpen }
         s.nextOpen?.prevOpen = s.prevOpen
         s.prevOpen = nil; s.nextOpen = nil
-        activeStreams -= 1
     }
 
     /// True when this server session applies `HTTP2RequestRules` (nghttp2's own HTTP messaging off).
@@ -378,12 +380,13 @@ public final class HTTP2Session {
         nghttp2_session_set_stream_user_data(session, id, nil)
         let s = Unmanaged<HTTP2Stream>.fromOpaque(p).takeRetainedValue()
         s.isClosed = true
-        unlink(s)
+        activeStreams -= 1
         s.delegate?.streamClosed(s, errorCode: errorCode)
         if s.releaseWhenIdle, let later = onStreamsToRelease, closedStreams.count < HTTP2Session.maxClosedStreams {
             if closedStreams.isEmpty { later() }
             closedStreams.append(s)
         } else {
+            unlink(s)
             release(s)
         }
     }
@@ -393,7 +396,7 @@ public final class HTTP2Session {
         guard !closedStreams.isEmpty else { return }
         let streams = closedStreams
         closedStreams = []
-        for s in streams { release(s) }
+        for s in streams { unlink(s); release(s) }
     }
 
     private func release(_ s: HTTP2Stream) {
@@ -432,6 +435,7 @@ public final class HTTP2Session {
         while let s = openHead {
             nghttp2_session_set_stream_user_data(session, s.id, nil)
             unlink(s)
+            activeStreams -= 1
             s.isClosed = true
             s.delegate?.streamClosed(s, errorCode: errorCode)
             release(s)
