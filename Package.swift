@@ -106,6 +106,6 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet"]),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "Node", "LightningRPC"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "Node", "LightningRPC", "Payments", "PaymentStore"]),
     ]
 )

@@ -197,3 +197,41 @@ def test_streams_end_with_lnd_status_on_shutdown(tmp_path):
             assert (r.error.code(), r.error.details()) == (grpc.StatusCode.UNAVAILABLE, "routerrpc server shutting down")
     finally:
         n.stop()
+
+
+def test_many_subscribers_on_one_connection(net):
+    """Streams of one payment on one connection share one subscription on the server (one loop,
+    one `PaymentFanout`): each still gets its own current snapshot first, every later change,
+    its own filter, and ends OK; cancelled streams do not disturb the others."""
+    inv = _invoice(net, 2_500)
+    send = _start_send(net, inv.payment_request)
+    send.wait_for(lambda p: len(p.htlcs) == 1 and p.htlcs[0].status == lnd.HTLC_IN_FLIGHT)
+    router = net.alice.router      # one channel: one HTTP/2 connection
+
+    def track(**kw):
+        call = router.TrackPaymentV2(rt.TrackPaymentRequest(payment_hash=inv.r_hash, **kw), timeout=60)
+        return lnd.StreamReader(call)
+
+    plain = [track() for _ in range(12)]
+    quiet = [track(no_inflight_updates=True) for _ in range(4)]
+    cancelled = [track() for _ in range(4)]
+    for r in plain + cancelled:
+        assert r.next().status == lnd.IN_FLIGHT          # each got its own first snapshot
+    for r in cancelled:
+        r.call.cancel()
+    for r in plain + quiet + cancelled:
+        assert r.done.wait(30), "stream did not end"
+    assert send.done.wait(30) and send.error is None
+    final = send.messages[-1]
+    assert final.status == lnd.SUCCEEDED
+    for r in plain:
+        assert r.error is None
+        msgs = r.messages
+        assert msgs[-1] == final
+        k = send.messages.index(msgs[0])
+        assert send.messages[k:] == msgs, "every change after the first snapshot, once, in order"
+    for r in quiet:
+        assert r.error is None
+        assert r.messages == [final]
+    for r in cancelled:   # (a cancel may lose the race with the settle: then it ended OK)
+        assert r.error is None or r.error.code() == grpc.StatusCode.CANCELLED
