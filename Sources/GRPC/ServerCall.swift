@@ -30,6 +30,12 @@ enum StaticHeaders {
     b.count == s.utf8CodeUnitCount && memcmp(b.baseAddress!, s.utf8Start, b.count) == 0
 }
 
+/// A released call's cancel callbacks, held by its stream until the stream is freed.
+private final class ReleasedCallbacks {
+    let callbacks: [() -> Void]
+    init(_ callbacks: [() -> Void]) { self.callbacks = callbacks }
+}
+
 /// Server side of one gRPC call on one HTTP/2 stream: header validation, routing, interception,
 /// deframing, handler dispatch, responses, trailers, deadline and cancellation. Loop thread only
 /// (except the atomic `fullFlag`/`doneFlag` read by writers on other threads).
@@ -203,12 +209,17 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
     }
 
     /// The stream is gone: nothing can cancel the call any more, and its cancel callbacks (which
-    /// often capture the stream's producer, which holds this call) must not keep it alive.
+    /// often capture the stream's producer, which holds this call) must not keep it alive. They
+    /// move to the stream's `context` slot, dropped with the stream (by the session's `Reaper`,
+    /// off the loop, for streams released at an idle moment).
     /// It also leaves the connection's list of streaming calls only now: unlinking touches its
     /// neighbours there, cold when thousands of streams end at once (the list's walkers skip
     /// finished calls).
     func streamReleased(_ stream: HTTP2Stream) {
-        cancelCallbacks.removeAll()
+        if !cancelCallbacks.isEmpty {
+            stream.context = ReleasedCallbacks(cancelCallbacks)
+            cancelCallbacks = []
+        }
         if isStreaming { connection.streamingEnded(self) }
     }
 

@@ -189,6 +189,9 @@ final class PaymentFanout<Sink: FanoutSink>: @unchecked Sendable {
     }
 }
 
-extension PaymentFanout: EventLoopTask {
+/// The daemon's groups run on event loops. (Conforming with the concrete sink lets the compiler
+/// specialize `drain` and everything it calls: the generic form copies each member through value
+/// witnesses.)
+extension PaymentFanout: EventLoopTask where Sink == ServerStreamWriter {
     func runOnLoop() { drain() }
 }

@@ -72,6 +72,8 @@ public final class HTTP2Session {
     /// once, doing it after the burst keeps it out of the way of the updates being delivered.
     /// Nil: released at once.
     public var onStreamsToRelease: (() -> Void)?
+    /// Frees the streams `releaseClosedStreams` lets go of (nil: freed by that call itself).
+    public var reaper: Reaper? = .shared
     private var lastStreamID: Int32 = 0
     var pingAcked = true
     private unowned(unsafe) var openHead: HTTP2Stream?
@@ -391,12 +393,19 @@ public final class HTTP2Session {
         }
     }
 
-    /// Lets go of the streams kept since they closed (see `onStreamsToRelease`).
+    /// Lets go of the streams kept since they closed (see `onStreamsToRelease`): their delegates
+    /// hear `streamReleased` here; what the streams hold is then freed by `reaper` on spare CPU
+    /// (or here, without a reaper or when it is full).
     public func releaseClosedStreams() {
         guard !closedStreams.isEmpty else { return }
         let streams = closedStreams
         closedStreams = []
-        for s in streams { unlink(s); release(s) }
+        for s in streams {
+            unlink(s)
+            s.delegate?.streamReleased(s)
+        }
+        if let r = reaper, r.take(streams) { return }
+        _ = Reaper.free(streams)
     }
 
     private func release(_ s: HTTP2Stream) {

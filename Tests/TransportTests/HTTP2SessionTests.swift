@@ -158,17 +158,18 @@ final class HTTP2SessionTests: XCTestCase {
             func streamClosed(_ stream: HTTP2Stream, errorCode: UInt32) { closed = true }
             func streamReleased(_ stream: HTTP2Stream) { released = true }
         }
-        // (the owner asks to be told, the streams are marked releaseWhenIdle)
-        for (handler, marked) in [(true, true), (true, false), (false, true)] {
+        // (the owner asks to be told, the streams are marked releaseWhenIdle, a reaper frees them)
+        for (handler, marked, reaping) in [(true, true, false), (true, true, true), (true, false, true), (false, true, true)] {
             let deferred = handler && marked
             let (server, _) = answeringServer()
             let client = HTTP2Session(server: false)
+            client.reaper = reaping ? Reaper(limit: 16) : nil
             var asked = 0
             if handler { client.onStreamsToRelease = { asked += 1 } }
-            var freed = 0
+            let freed = Counter()   // delegates deinit on the reaper's thread
             var calls: [Tracking] = []
             for _ in 0..<3 {
-                let t = Tracking(onDeinit: { freed += 1 })
+                let t = Tracking(onDeinit: { freed.add() })
                 calls.append(t)
                 let s = client.openStream(headers: request("/a/b"), delegate: t)!
                 s.releaseWhenIdle = marked
@@ -180,14 +181,45 @@ final class HTTP2SessionTests: XCTestCase {
             XCTAssertEqual(client.activeStreams, 0)
             if deferred {
                 XCTAssertEqual(asked, 1, "one request for the batch")
-                XCTAssertEqual(freed, 0, "kept until released")
+                XCTAssertEqual(freed.value, 0, "kept until released")
                 XCTAssertEqual(probe?.closed, true)
                 XCTAssertEqual(probe?.released, false)
                 client.releaseClosedStreams()
+                if reaping { freed.wait(for: 3) }
             }
             XCTAssertEqual(asked, deferred ? 1 : 0)
-            XCTAssertEqual(freed, 3, "handler \(handler), marked \(marked)")
+            XCTAssertEqual(freed.value, 3, "handler \(handler), marked \(marked), reaping \(reaping)")
             XCTAssertNil(probe)
+            if deferred && reaping { XCTAssertEqual(client.reaper?.counts.freed, 3) }
         }
+    }
+
+    func testAFullReaperLeavesTheFreeingToTheCaller() {
+        let (server, _) = answeringServer()
+        let client = HTTP2Session(server: false)
+        client.reaper = Reaper(limit: 2)
+        client.onStreamsToRelease = {}
+        for _ in 0..<3 {
+            let s = client.openStream(headers: request("/a/b"), delegate: RecordingStream())!
+            s.releaseWhenIdle = true
+            s.finish(trailers: nil)
+        }
+        pump(client, server)
+        client.releaseClosedStreams()
+        XCTAssertEqual(client.reaper?.counts.waiting, 0, "3 streams exceed the limit of 2: none handed over")
+        XCTAssertEqual(client.reaper?.counts.freed, 0)
+    }
+}
+
+/// A counter bumped on any thread, waited for on the test's.
+final class Counter: @unchecked Sendable {
+    private let lock = Lock()
+    private var n = 0
+    func add() { lock.withLock { n += 1 } }
+    var value: Int { lock.withLock { n } }
+    /// Waits (up to 10 s) until the count reaches `target`.
+    func wait(for target: Int) {
+        let deadline = monotonicNanos() + 10_000_000_000
+        while value < target && monotonicNanos() < deadline { usleep(1_000) }
     }
 }
