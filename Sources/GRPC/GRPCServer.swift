@@ -84,6 +84,8 @@ final class ServerConnectionHandler: HTTP2SessionDelegate {
     private var streamingHead: ServerCallContext?   // intrusive list of streaming calls whose stream is not yet released
     private var draining = false
     let loop: EventLoop
+    /// This connection's response headers and OK trailers.
+    let headers = ConnectionHeaders()
 
     init(server: GRPCServer, session: HTTP2Session) {
         self.server = server; self.session = session

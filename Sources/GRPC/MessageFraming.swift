@@ -23,6 +23,14 @@ public struct FramedMessage: Sendable {
     public let bytes: [UInt8]
     /// Frames `message` (one copy).
     public init(message: [UInt8]) { bytes = MessageFraming.frame(message) }
+    private init(bytes: [UInt8]) { self.bytes = bytes }
+    /// The same message in a buffer of its own. Queueing a message on a stream retains its buffer
+    /// (and the stream releases it once sent): a message fanned out from several event loops at
+    /// once is best copied per loop, so each loop's reference counting stays in its own core's
+    /// cache instead of bouncing one cache line between them.
+    public func ownCopy() -> FramedMessage {
+        FramedMessage(bytes: bytes.withUnsafeBufferPointer { Array($0) })
+    }
     /// The payload length.
     public var messageCount: Int { bytes.count - 5 }
 }

@@ -2,14 +2,13 @@ import Transport
 import Glibc
 import Synchronization
 
-/// Pre-encoded header blocks for the hot path (static: nghttp2 references them without copying).
+/// Pre-encoded header blocks for the hot path. nghttp2 references them without copying, and each
+/// stream retains the block it sends until the stream is released, so the common blocks are
+/// made once per connection (`ConnectionHeaders`): thousands of streams ending together on
+/// several loops would otherwise bounce one reference count between the loops' cores.
 enum StaticHeaders {
-    static let responseHeaders = HTTP2HeaderBlock([(":status", "200"), ("content-type", "application/grpc"),
-                                                   ("grpc-accept-encoding", "identity")], isStatic: true)
-    static let okTrailers = HTTP2HeaderBlock([("grpc-status", "0")], isStatic: true)
-
-    static func trailers(_ status: GRPCStatus) -> HTTP2HeaderBlock {
-        if status.code == .ok && status.message.isEmpty { return okTrailers }
+    static func trailers(_ status: GRPCStatus, ok: HTTP2HeaderBlock) -> HTTP2HeaderBlock {
+        if status.code == .ok && status.message.isEmpty { return ok }
         var f: [(name: [UInt8], value: [UInt8])] = [(Array("grpc-status".utf8), Array(String(status.code.rawValue).utf8))]
         if !status.message.isEmpty { f.append((Array("grpc-message".utf8), PercentEncoding.encode(status.message))) }
         return HTTP2HeaderBlock(bytes: f)
@@ -24,6 +23,14 @@ enum StaticHeaders {
         if !status.message.isEmpty { f.append((Array("grpc-message".utf8), PercentEncoding.encode(status.message))) }
         return HTTP2HeaderBlock(bytes: f)
     }
+}
+
+/// One connection's copies of the response headers and OK trailers (see `StaticHeaders`).
+/// Held by the connection's handler, which outlives every frame submitted with them.
+struct ConnectionHeaders {
+    let response = HTTP2HeaderBlock([(":status", "200"), ("content-type", "application/grpc"),
+                                     ("grpc-accept-encoding", "identity")], isStatic: true)
+    let okTrailers = HTTP2HeaderBlock([("grpc-status", "0")], isStatic: true)
 }
 
 @inline(__always) func bytesEqual(_ b: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
@@ -240,10 +247,10 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         guard !finished else { return }
         markDone()
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
-        stream.sendHeaders(StaticHeaders.responseHeaders)
+        stream.sendHeaders(connection.headers.response)
         stream.reserveCapacity(message.count + 5)
         writeFramed(message)
-        stream.finish(trailers: StaticHeaders.okTrailers)
+        stream.finish(trailers: connection.headers.okTrailers)
     }
 
     @inline(__always) private func writeFramed(_ message: [UInt8]) {
@@ -260,7 +267,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
     func sendStreaming(_ message: [UInt8]) -> Bool {
         guard !finished, !stream.isClosed else { return false }
         if stream.bufferedBytes >= maxBuffered { markFull(); return false }
-        if !stream.headersSentPublic { stream.sendHeaders(StaticHeaders.responseHeaders) }
+        if !stream.headersSentPublic { stream.sendHeaders(connection.headers.response) }
         stream.reserveCapacity(message.count + 5)
         writeFramed(message)
         if stream.bufferedBytes >= maxBuffered { markFull() }
@@ -272,7 +279,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
     func sendStreamingFramed(_ framed: [UInt8]) -> Bool {
         guard !finished, !stream.isClosed else { return false }
         if stream.bufferedBytes >= maxBuffered { markFull(); return false }
-        if !stream.headersSentPublic { stream.sendHeaders(StaticHeaders.responseHeaders) }
+        if !stream.headersSentPublic { stream.sendHeaders(connection.headers.response) }
         stream.write(framed)
         if stream.bufferedBytes >= maxBuffered { markFull() }
         return true
@@ -292,10 +299,10 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         readyCallback = nil
         bidi = nil
         if stream.headersSentPublic {
-            stream.finish(trailers: StaticHeaders.trailers(status))
+            stream.finish(trailers: StaticHeaders.trailers(status, ok: connection.headers.okTrailers))
         } else if status.code == .ok {
-            stream.sendHeaders(StaticHeaders.responseHeaders)
-            stream.finish(trailers: StaticHeaders.okTrailers)
+            stream.sendHeaders(connection.headers.response)
+            stream.finish(trailers: connection.headers.okTrailers)
         } else {
             stream.respondTrailersOnly(StaticHeaders.trailersOnly(status, httpStatus: httpStatus))
         }

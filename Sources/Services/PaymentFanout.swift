@@ -133,7 +133,7 @@ final class PaymentFanout<Sink: FanoutSink>: @unchecked Sendable {
                 block(i, box, terminal: terminal)
                 continue
             }
-            if framed == nil { framed = encode(box) }
+            if framed == nil { framed = encode(box).ownCopy() }   // this loop's own (see `ownCopy`)
             sink.send(framed!)
             if terminal {
                 sink.finish(.ok)

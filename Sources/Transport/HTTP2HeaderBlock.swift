@@ -3,8 +3,9 @@ import CNghttp2
 /// An immutable, pre-encoded list of HTTP/2 header fields ready for nghttp2 (`nghttp2_nv` array plus
 /// the bytes it points to, in one allocation). Names must be lowercase.
 ///
-/// A block made with `isStatic: true` must live for the whole process (store it in a `static let`);
-/// nghttp2 then references its bytes without copying. Other blocks are copied by nghttp2 at submit.
+/// A block made with `isStatic: true` must outlive every frame submitted with it (a `static let`,
+/// or a block held by the owner of the session that sends it); nghttp2 then references its bytes
+/// without copying. Other blocks are copied by nghttp2 at submit.
 public final class HTTP2HeaderBlock: @unchecked Sendable {
     let nva: UnsafeMutablePointer<nghttp2_nv>
     let count: Int
