@@ -17,11 +17,17 @@ public struct TLSError: Error, CustomStringConvertible, Sendable {
 }
 
 /// An OpenSSL `SSL_CTX` configured like LND's gRPC listener (§9): TLS 1.2 minimum, TLS 1.2 suites
-/// limited to ECDHE-ECDSA (AES128-GCM, AES256-GCM, CHACHA20-POLY1305, AES128-CBC-SHA256), ALPN `h2`.
+/// limited to ECDHE-ECDSA (AES128-GCM, AES256-GCM, CHACHA20-POLY1305, AES128-CBC-SHA256), ALPN `h2`;
+/// TLS 1.3 suites in the order Go's crypto/tls (LND's TLS) picks on AES-NI hardware, AES-128-GCM
+/// first, with the server's order deciding (OpenSSL's default would pick AES-256-GCM, about a
+/// third more work per byte for the same protection level TLS 1.3 requires).
 /// Immutable after creation; shared by all loops (OpenSSL contexts are thread-safe for that use).
 public final class TLSContext: @unchecked Sendable {
     let ctx: OpaquePointer
     public let isServer: Bool
+
+    /// TLS 1.3 suites, preferred first.
+    public static let tls13Suites = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"
 
     /// LND's TLS 1.2 suite list, in OpenSSL names.
     public static let lndTLS12Ciphers =
@@ -62,8 +68,9 @@ public final class TLSContext: @unchecked Sendable {
 
     private func configureCommon() throws {
         guard pt_SSL_CTX_set_min_tls12(ctx) == 1 else { throw TLSError("min protocol") }
-        _ = pt_SSL_CTX_set_options(ctx, PT_SSL_OP_NO_RENEGOTIATION | PT_SSL_OP_NO_COMPRESSION)
+        _ = pt_SSL_CTX_set_options(ctx, PT_SSL_OP_NO_RENEGOTIATION | PT_SSL_OP_NO_COMPRESSION | PT_SSL_OP_CIPHER_SERVER_PREFERENCE)
         guard SSL_CTX_set_cipher_list(ctx, TLSContext.lndTLS12Ciphers) == 1 else { throw TLSError("cipher list") }
+        guard SSL_CTX_set_ciphersuites(ctx, TLSContext.tls13Suites) == 1 else { throw TLSError("TLS 1.3 suites") }
         _ = pt_SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384")
     }
 

@@ -182,6 +182,19 @@ def test_tls12_ecdhe_ecdsa_only(grpc_server):
         ctx.wrap_socket(socket.create_connection(("127.0.0.1", grpc_server.port))).close()
 
 
+def test_tls13_prefers_aes128_gcm_like_go(grpc_server):
+    # Python's OpenSSL offers TLS_AES_256_GCM_SHA384 first; the server's order decides, as Go's
+    # crypto/tls (LND) does on AES-NI hardware: AES-128-GCM. A client offering only another
+    # TLS 1.3 suite still gets it.
+    with _tls_client().wrap_socket(socket.create_connection(("127.0.0.1", grpc_server.port))) as t:
+        assert t.version() == "TLSv1.3"
+        assert t.cipher()[0] == "TLS_AES_128_GCM_SHA256"
+    out = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{grpc_server.port}", "-tls1_3",
+                          "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256", "-alpn", "h2"],
+                         input=b"", capture_output=True, timeout=20)
+    assert b"TLS_CHACHA20_POLY1305_SHA256" in out.stdout, out.stdout[-2000:]
+
+
 # MARK: keepalive enforcement (raw HTTP/2 over TLS)
 
 def _frame(ftype, flags, stream, payload=b""):

@@ -94,11 +94,11 @@ func memoryRun(_ s: Settings, loops: [EventLoop]) throws -> MemoryRun {
     let cpu0 = d.cpuSeconds()
     let t1 = monotonicSeconds()
     load.open(perConnection: s.streamsPerConnection, hashes: payments.hashes, record: false)
-    let (waited, ok) = load.wait(for: load.total) { load.firstSnapshots.load(ordering: .relaxed) }
+    let (waited, ok) = load.wait(for: load.total) { load.firstSnapshotCount }
     r.openSeconds = monotonicSeconds() - t1
     _ = waited
     guard ok else {
-        throw BenchError("only \(load.firstSnapshots.load(ordering: .relaxed)) of \(load.total) streams got a first snapshot; ended: \(load.endedSummary())")
+        throw BenchError("only \(load.firstSnapshotCount) of \(load.total) streams got a first snapshot; ended: \(load.endedSummary())")
     }
     r.cpuSeconds = d.cpuSeconds() - cpu0
     r.streams = load.total
@@ -106,7 +106,7 @@ func memoryRun(_ s: Settings, loops: [EventLoop]) throws -> MemoryRun {
     r.serverThreads = d.threads()
     usleep(3_000_000)
     r.rssHold = d.memory().rss
-    let ended = load.finished.load(ordering: .relaxed)
+    let ended = load.finishedCount
     if ended > 0 { throw BenchError("\(ended) streams ended while they should be open: \(load.endedSummary())") }
     load.close()
     for c in senders { c.close() }
@@ -137,9 +137,9 @@ func fanoutRun(_ s: Settings, loops: [EventLoop], shards: Int = 1) throws -> Fan
     let clients = try connect(s.fanoutConnections, port: d.port, cert: d.aliceCert, loops: loops)
     let load = TrackStreams(clients: clients)
     load.open(perConnection: s.fanoutSubscribers / s.fanoutConnections, hashes: payments.hashes, record: true)
-    let (_, ok) = load.wait(for: load.total) { load.firstSnapshots.load(ordering: .relaxed) }
-    guard ok else { throw BenchError("only \(load.firstSnapshots.load(ordering: .relaxed)) of \(load.total) subscribers got a first snapshot") }
-    if load.finished.load(ordering: .relaxed) > 0 {
+    let (_, ok) = load.wait(for: load.total) { load.firstSnapshotCount }
+    guard ok else { throw BenchError("only \(load.firstSnapshotCount) of \(load.total) subscribers got a first snapshot") }
+    if load.finishedCount > 0 {
         throw BenchError("the payment finished before every subscriber was attached (\(fmt(monotonicSeconds() - tPay, 1)) s after it started): raise --fanout-latency")
     }
     log("  \(load.total) subscribers attached \(fmt(monotonicSeconds() - tPay, 1)) s after the payment started; waiting for it to settle")
@@ -154,7 +154,7 @@ func fanoutRun(_ s: Settings, loops: [EventLoop], shards: Int = 1) throws -> Fan
     var samples: [CPUSample] = []
     samples.reserveCapacity(10_000)
     perfControl("enable")
-    let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 600, limitSeconds: 600,
+    let (_, done) = load.wait(for: load.total, { load.finishedCount }, stallSeconds: 600, limitSeconds: 600,
                               pollMicros: 5_000) {
         samples.append(CPUSample(at: realtimeNanos(), server: daemonCPU.read(), client: clientCPU.read()))
     }
@@ -163,8 +163,8 @@ func fanoutRun(_ s: Settings, loops: [EventLoop], shards: Int = 1) throws -> Fan
     var r = FanoutRun()
     r.cpuSeconds = d.cpuSeconds() - cpu0
     r.subscribers = load.total
-    r.endedOK = load.finishedOK.load(ordering: .relaxed)
-    guard done else { throw BenchError("only \(load.finished.load(ordering: .relaxed)) of \(load.total) subscribers ended") }
+    r.endedOK = load.finishedOKCount
+    guard done else { throw BenchError("only \(load.finishedCount) of \(load.total) subscribers ended") }
     r.clientCpuSeconds = processCPUSeconds(getpid()) - clientCpu0
     let subs = load.subscribers
     (r.delivered, r.latenciesMs) = settleLatencies(subscribers: subs)
@@ -263,18 +263,18 @@ func finishRun(_ s: Settings, loops: [EventLoop]) throws -> FanoutRun {
     let clients = try connect(s.connections, port: d.port, cert: d.aliceCert, loops: loops)
     let load = TrackStreams(clients: clients)
     load.open(perConnection: s.streamsPerConnection, hashes: payments.hashes, record: true)
-    let (_, ok) = load.wait(for: load.total) { load.firstSnapshots.load(ordering: .relaxed) }
-    guard ok else { throw BenchError("only \(load.firstSnapshots.load(ordering: .relaxed)) of \(load.total) streams got a first snapshot") }
-    let early = load.finished.load(ordering: .relaxed)
+    let (_, ok) = load.wait(for: load.total) { load.firstSnapshotCount }
+    guard ok else { throw BenchError("only \(load.firstSnapshotCount) of \(load.total) streams got a first snapshot") }
+    let early = load.finishedCount
     if early > 0 { throw BenchError("\(early) streams ended before all were attached: raise --finish-latency") }
     log("  \(load.total) streams attached \(fmt(monotonicSeconds() - tPay, 1)) s after the first payment started; waiting for the payments to settle")
     let cpu0 = d.cpuSeconds()
-    let (_, done) = load.wait(for: load.total, { load.finished.load(ordering: .relaxed) }, stallSeconds: 300, limitSeconds: 900)
+    let (_, done) = load.wait(for: load.total, { load.finishedCount }, stallSeconds: 300, limitSeconds: 900)
     var r = FanoutRun()
     r.cpuSeconds = d.cpuSeconds() - cpu0
     r.subscribers = load.total
-    r.endedOK = load.finishedOK.load(ordering: .relaxed)
-    guard done else { throw BenchError("only \(load.finished.load(ordering: .relaxed)) of \(load.total) streams ended: \(load.endedSummary())") }
+    r.endedOK = load.finishedOKCount
+    guard done else { throw BenchError("only \(load.finishedCount) of \(load.total) streams ended: \(load.endedSummary())") }
     (r.delivered, r.latenciesMs) = settleLatencies(load)
     load.close()
     for c in senders { c.close() }

@@ -29,14 +29,19 @@ struct Subscriber {
 /// arena per connection and the client's array is dropped at once: keeping 10,000 arrays instead
 /// grew the client's heap by ~10 MB during the burst, and the page faults and `mprotect` calls of
 /// that growth were ~40% of the client's CPU in the fan-out (perf, 2026-11-21), time the daemon
-/// lost on the shared cores.
+/// lost on the shared cores. Each connection's callbacks capture that connection's own
+/// `Recorder` (with its own counters), not this shared object: retaining one object, or adding
+/// to one counter, from both client loops per message bounced its cache line between the cores.
 final class TrackStreams: @unchecked Sendable {
     /// Receipts kept per subscriber (the first snapshot and the updates after it).
     static let maxRecorded = 4
     let clients: [GRPCClient]
-    let firstSnapshots = Atomic<Int>(0)
-    let finished = Atomic<Int>(0)
-    let finishedOK = Atomic<Int>(0)
+    private var recorders: [Recorder] = []
+    /// Subscribers that got their first snapshot / whose call ended / ended with OK (sums over
+    /// the connections' counters; any thread).
+    var firstSnapshotCount: Int { recorders.reduce(0) { $0 + $1.firstSnapshots.load(ordering: .relaxed) } }
+    var finishedCount: Int { recorders.reduce(0) { $0 + $1.finished.load(ordering: .relaxed) } }
+    var finishedOKCount: Int { recorders.reduce(0) { $0 + $1.finishedOK.load(ordering: .relaxed) } }
     private var count = 0
     private var record = false
     /// Per subscriber: messages received.
@@ -90,42 +95,72 @@ final class TrackStreams: @unchecked Sendable {
             r.paymentHash = h
             return r.serializedBytes()
         }
+        recorders = clients.indices.map { c in
+            Recorder(record: record, messageCounts: messageCounts, receipts: receipts, stored: stored, spilled: spilled,
+                     statusCodes: statusCodes, statusMessages: statusMessages, arena: record ? arenas[c] : nil)
+        }
         var k = 0
         for _ in 0..<perConnection {
-            for client in clients {
+            for (c, client) in clients.enumerated() {
                 let request = requests[k % requests.count]
+                let recorder = recorders[c]
                 client.serverStreaming(path: "/routerrpc.Router/TrackPaymentV2", request: request,
-                    onMessage: { [self, k] bytes in received(k, bytes) },
-                    onFinish: { [self, k] status in ended(k, status) })
+                    onMessage: { [recorder, k] bytes in recorder.received(k, bytes) },
+                    onFinish: { [recorder, k] status in recorder.ended(k, status) })
                 k += 1
             }
         }
     }
 
-    /// Subscriber `k`'s connection loop: one message arrived.
-    @inline(__always) private func received(_ k: Int, _ bytes: [UInt8]) {
-        let now = realtimeNanos()
-        let i = Int(messageCounts[k])
-        messageCounts[k] += 1
-        if i == 0 {
-            receipts[k * Self.maxRecorded] = now
-            firstSnapshots.add(1, ordering: .relaxed)
-        } else if record && i < Self.maxRecorded {
-            receipts[k * Self.maxRecorded + i] = now
-            if let at = arenas[k % arenas.count].store(bytes) {
-                stored[k * Self.maxRecorded + i] = at
-            } else {
-                spilled[k * Self.maxRecorded + i] = bytes
+    /// What one connection's loop records: into the shared tables (only this connection's
+    /// subscribers' slots) and its own arena and counters.
+    final class Recorder: @unchecked Sendable {
+        let record: Bool
+        let messageCounts: UnsafeMutablePointer<Int32>
+        let receipts: UnsafeMutablePointer<Int64>
+        let stored: UnsafeMutablePointer<(offset: Int32, count: Int32)>
+        let spilled: UnsafeMutablePointer<[UInt8]>
+        let statusCodes: UnsafeMutablePointer<Int32>
+        let statusMessages: UnsafeMutablePointer<String>
+        let arena: ByteArena?
+        let firstSnapshots = Atomic<Int>(0)
+        let finished = Atomic<Int>(0)
+        let finishedOK = Atomic<Int>(0)
+        /// Keeps the counters of two connections' recorders off one cache line.
+        private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+
+        init(record: Bool, messageCounts: UnsafeMutablePointer<Int32>, receipts: UnsafeMutablePointer<Int64>,
+             stored: UnsafeMutablePointer<(offset: Int32, count: Int32)>, spilled: UnsafeMutablePointer<[UInt8]>,
+             statusCodes: UnsafeMutablePointer<Int32>, statusMessages: UnsafeMutablePointer<String>, arena: ByteArena?) {
+            self.record = record; self.messageCounts = messageCounts; self.receipts = receipts; self.stored = stored
+            self.spilled = spilled; self.statusCodes = statusCodes; self.statusMessages = statusMessages; self.arena = arena
+        }
+
+        /// Subscriber `k`'s connection loop: one message arrived.
+        @inline(__always) func received(_ k: Int, _ bytes: [UInt8]) {
+            let now = realtimeNanos()
+            let i = Int(messageCounts[k])
+            messageCounts[k] += 1
+            if i == 0 {
+                receipts[k * TrackStreams.maxRecorded] = now
+                firstSnapshots.add(1, ordering: .relaxed)
+            } else if record && i < TrackStreams.maxRecorded {
+                receipts[k * TrackStreams.maxRecorded + i] = now
+                if let at = arena?.store(bytes) {
+                    stored[k * TrackStreams.maxRecorded + i] = at
+                } else {
+                    spilled[k * TrackStreams.maxRecorded + i] = bytes
+                }
             }
         }
-    }
 
-    /// Subscriber `k`'s connection loop: the call ended.
-    private func ended(_ k: Int, _ status: GRPCStatus) {
-        statusCodes[k] = Int32(status.code.rawValue)
-        if !status.message.isEmpty { statusMessages[k] = status.message }
-        finished.add(1, ordering: .relaxed)
-        if status.code == .ok { finishedOK.add(1, ordering: .relaxed) }
+        /// Subscriber `k`'s connection loop: the call ended.
+        func ended(_ k: Int, _ status: GRPCStatus) {
+            statusCodes[k] = Int32(status.code.rawValue)
+            if !status.message.isEmpty { statusMessages[k] = status.message }
+            finished.add(1, ordering: .relaxed)
+            if status.code == .ok { finishedOK.add(1, ordering: .relaxed) }
+        }
     }
 
     /// Every subscriber as received so far (call once the counts the caller waited for are in:
