@@ -61,7 +61,18 @@ public final class GRPCClient: @unchecked Sendable {
     public func serverStreaming(path: String, request: [UInt8], metadata: Metadata = Metadata(), timeout: Duration? = nil,
                                 onMessage: @escaping @Sendable ([UInt8]) -> Void,
                                 onFinish: @escaping @Sendable (GRPCStatus) -> Void) -> ClientCall {
-        let call = ClientCall(client: self, onMessage: onMessage, onFinish: { status, _ in onFinish(status) })
+        serverStreaming(path: path, request: request, metadata: metadata, timeout: timeout,
+                        onMessageBytes: { onMessage([UInt8]($0)) }, onFinish: onFinish)
+    }
+
+    /// As `serverStreaming(... onMessage: ...)`, lending each response instead of copying it:
+    /// `onMessageBytes` gets the message's bytes, valid only during the call (no allocation per
+    /// message; for readers that decode or copy what they need at once).
+    @discardableResult
+    public func serverStreaming(path: String, request: [UInt8], metadata: Metadata = Metadata(), timeout: Duration? = nil,
+                                onMessageBytes: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,
+                                onFinish: @escaping @Sendable (GRPCStatus) -> Void) -> ClientCall {
+        let call = ClientCall(client: self, onMessage: onMessageBytes, onFinish: { status, _ in onFinish(status) })
         start(call, path: path, request: request, metadata: metadata, timeout: timeout, streaming: true)
         return call
     }
@@ -131,7 +142,8 @@ public final class GRPCClient: @unchecked Sendable {
 /// One client call. `cancel` may be called from any thread.
 public final class ClientCall: HTTP2StreamDelegate, @unchecked Sendable {
     unowned let client: GRPCClient
-    let onMessage: (@Sendable ([UInt8]) -> Void)?
+    /// Each response, lent (nil: unary, responses collected in `messages`).
+    let onMessage: (@Sendable (UnsafeRawBufferPointer) -> Void)?
     let onFinish: @Sendable (GRPCStatus, [[UInt8]]) -> Void
     var stream: HTTP2Stream?
     var timer: EventLoopTimer?
@@ -147,7 +159,7 @@ public final class ClientCall: HTTP2StreamDelegate, @unchecked Sendable {
     /// Response headers and trailers as received (loop thread).
     public private(set) var responseMetadata = Metadata()
 
-    init(client: GRPCClient, onMessage: (@Sendable ([UInt8]) -> Void)?, onFinish: @escaping @Sendable (GRPCStatus, [[UInt8]]) -> Void) {
+    init(client: GRPCClient, onMessage: (@Sendable (UnsafeRawBufferPointer) -> Void)?, onFinish: @escaping @Sendable (GRPCStatus, [[UInt8]]) -> Void) {
         self.client = client; self.onMessage = onMessage; self.onFinish = onFinish
         deframer = MessageDeframer(maxMessageSize: client.maxReceiveMessageSize)
     }
@@ -206,8 +218,8 @@ public final class ClientCall: HTTP2StreamDelegate, @unchecked Sendable {
     public func stream(_ stream: HTTP2Stream, data: UnsafeRawBufferPointer) {
         guard !done, failure == nil else { return }
         do {
-            try deframer.consume(data) { m in
-                if let cb = onMessage { cb(m) } else { messages.append(m) }
+            try deframer.consumeBorrowing(data) { m in
+                if let cb = onMessage { cb(m) } else { messages.append([UInt8](m)) }
             }
         } catch {
             switch error {

@@ -61,6 +61,14 @@ public struct MessageDeframer {
 
     /// Consumes `chunk`, calling `onMessage` for each complete message.
     public mutating func consume(_ chunk: UnsafeRawBufferPointer, _ onMessage: ([UInt8]) -> Void) throws(Failure) {
+        try consumeBorrowing(chunk) { onMessage([UInt8]($0)) }
+    }
+
+    /// As `consume`, lending each message instead of copying it: `onMessage` gets the message's
+    /// bytes, valid only during the call (inside `chunk` when the whole message is there, else in
+    /// this deframer's buffer).
+    public mutating func consumeBorrowing(_ chunk: UnsafeRawBufferPointer,
+                                          _ onMessage: (UnsafeRawBufferPointer) -> Void) throws(Failure) {
         var p = chunk.startIndex
         let end = chunk.endIndex
         while p < end {
@@ -82,8 +90,8 @@ public struct MessageDeframer {
             let need = expected - body.count
             let take = min(need, end - p)
             if body.isEmpty && take == expected {
-                // Whole message in this chunk: one copy into the result.
-                let msg = [UInt8](UnsafeRawBufferPointer(rebasing: chunk[p..<(p + take)]))
+                // Whole message in this chunk: lent in place.
+                let msg = UnsafeRawBufferPointer(rebasing: chunk[p..<(p + take)])
                 p += take
                 expected = -1; messagesSeen += 1
                 onMessage(msg)
@@ -106,10 +114,10 @@ public struct MessageDeframer {
         expected = len
     }
 
-    private mutating func finishMessage(_ onMessage: ([UInt8]) -> Void) {
+    private mutating func finishMessage(_ onMessage: (UnsafeRawBufferPointer) -> Void) {
         let m = body
         body = []
         expected = -1; messagesSeen += 1
-        onMessage(m)
+        m.withUnsafeBytes { onMessage($0) }
     }
 }

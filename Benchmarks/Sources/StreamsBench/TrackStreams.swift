@@ -105,7 +105,7 @@ final class TrackStreams: @unchecked Sendable {
                 let request = requests[k % requests.count]
                 let recorder = recorders[c]
                 client.serverStreaming(path: "/routerrpc.Router/TrackPaymentV2", request: request,
-                    onMessage: { [recorder, k] bytes in recorder.received(k, bytes) },
+                    onMessageBytes: { [recorder, k] bytes in recorder.received(k, bytes) },
                     onFinish: { [recorder, k] status in recorder.ended(k, status) })
                 k += 1
             }
@@ -136,8 +136,13 @@ final class TrackStreams: @unchecked Sendable {
             self.spilled = spilled; self.statusCodes = statusCodes; self.statusMessages = statusMessages; self.arena = arena
         }
 
-        /// Subscriber `k`'s connection loop: one message arrived.
-        @inline(__always) func received(_ k: Int, _ bytes: [UInt8]) {
+        /// Where the last message kept in `arena` lies: a fan-out sends every subscriber the same
+        /// bytes, so a message equal to it is recorded as a second reference (compared byte for
+        /// byte), not copied again.
+        private var lastKept: (offset: Int32, count: Int32)?
+
+        /// Subscriber `k`'s connection loop: one message arrived (lent by the client).
+        @inline(__always) func received(_ k: Int, _ bytes: UnsafeRawBufferPointer) {
             let now = realtimeNanos()
             let i = Int(messageCounts[k])
             messageCounts[k] += 1
@@ -145,11 +150,15 @@ final class TrackStreams: @unchecked Sendable {
                 receipts[k * TrackStreams.maxRecorded] = now
                 firstSnapshots.add(1, ordering: .relaxed)
             } else if record && i < TrackStreams.maxRecorded {
-                receipts[k * TrackStreams.maxRecorded + i] = now
-                if let at = arena?.store(bytes) {
-                    stored[k * TrackStreams.maxRecorded + i] = at
+                let slot = k * TrackStreams.maxRecorded + i
+                receipts[slot] = now
+                if let last = lastKept, let arena, arena.holds(bytes, at: last) {
+                    stored[slot] = last
+                } else if let at = arena?.store(bytes) {
+                    stored[slot] = at
+                    lastKept = at
                 } else {
-                    spilled[k * TrackStreams.maxRecorded + i] = bytes
+                    spilled[slot] = [UInt8](bytes)
                 }
             }
         }
@@ -238,12 +247,19 @@ final class ByteArena: @unchecked Sendable {
     deinit { base.deallocate() }
 
     /// Copies `bytes` in; nil when full.
-    func store(_ bytes: [UInt8]) -> (offset: Int32, count: Int32)? {
+    func store(_ bytes: UnsafeRawBufferPointer) -> (offset: Int32, count: Int32)? {
         guard used + bytes.count <= capacity else { return nil }
         let at = used
-        bytes.withUnsafeBytes { if let p = $0.baseAddress { (base + at).copyMemory(from: p, byteCount: $0.count) } }
+        if let p = bytes.baseAddress { (base + at).copyMemory(from: p, byteCount: bytes.count) }
         used += bytes.count
         return (Int32(at), Int32(bytes.count))
+    }
+
+    /// True when the bytes stored at `at` equal `bytes`.
+    func holds(_ bytes: UnsafeRawBufferPointer, at: (offset: Int32, count: Int32)) -> Bool {
+        guard Int(at.count) == bytes.count else { return false }
+        guard let p = bytes.baseAddress else { return true }
+        return memcmp(base + Int(at.offset), p, bytes.count) == 0
     }
 
     func bytes(_ at: (offset: Int32, count: Int32)) -> [UInt8] {
