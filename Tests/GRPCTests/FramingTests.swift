@@ -23,6 +23,34 @@ final class FramingTests: XCTestCase {
         }
     }
 
+    func testBorrowingDeframerLendsWholeMessagesInPlaceAndSplitOnesFromItsBuffer() throws {
+        let a: [UInt8] = Array(0..<200), b: [UInt8] = [], c: [UInt8] = [9, 8, 7]
+        let wire = MessageFraming.frame(a) + MessageFraming.frame(b) + MessageFraming.frame(c)
+        for cut in 0...wire.count {
+            var d = MessageDeframer(maxMessageSize: 1 << 20)
+            var out: [[UInt8]] = []
+            var inPlace = 0
+            for chunk in [Array(wire[..<cut]), Array(wire[cut...])] {
+                try chunk.withUnsafeBytes { buf in
+                    try d.consumeBorrowing(buf) { m in
+                        out.append([UInt8](m))
+                        if let p = m.baseAddress, let q = buf.baseAddress, p >= q, p + m.count <= q + buf.count { inPlace += 1 }
+                    }
+                }
+            }
+            XCTAssertEqual(out, [a, b, c], "cut at \(cut)")
+            XCTAssertTrue(d.isEmpty)
+            if cut == 0 || cut == wire.count { XCTAssertEqual(inPlace, 2, "a and c lie whole in the chunk (b is empty)") }
+        }
+    }
+
+    func testFramedMessageOwnCopyIsEqualButSeparate() {
+        let f = FramedMessage(message: Array(0..<40))
+        let g = f.ownCopy()
+        XCTAssertEqual(f.bytes, g.bytes)
+        f.bytes.withUnsafeBufferPointer { p in g.bytes.withUnsafeBufferPointer { q in XCTAssertNotEqual(p.baseAddress, q.baseAddress) } }
+    }
+
     func testFramedMessageMatchesFraming() {
         let m: [UInt8] = Array(0..<40)
         let f = FramedMessage(message: m)
