@@ -44,32 +44,11 @@ final class TrackStreams: @unchecked Sendable {
     var finishedOKCount: Int { recorders.reduce(0) { $0 + $1.finishedOK.load(ordering: .relaxed) } }
     private var count = 0
     private var record = false
-    /// Per subscriber: messages received.
-    private var messageCounts: UnsafeMutablePointer<Int32>
-    /// Per subscriber, `maxRecorded` slots: receipt clocks and (after the first) the messages:
-    /// where each lies in its connection's arena (offset, count), or -1 when it did not fit and
-    /// was kept as an array in `spilled`.
-    private var receipts: UnsafeMutablePointer<Int64>
-    private var stored: UnsafeMutablePointer<(offset: Int32, count: Int32)>
-    private var spilled: UnsafeMutablePointer<[UInt8]>
+    private var tables = ReceiptTables(subscribers: 0)
     private var arenas: [ByteArena] = []
-    /// Per subscriber: the status code it ended with (-1 while open) and, when not OK, the message.
-    private var statusCodes: UnsafeMutablePointer<Int32>
-    private var statusMessages: UnsafeMutablePointer<String>
 
     init(clients: [GRPCClient]) {
         self.clients = clients
-        messageCounts = .allocate(capacity: 0); receipts = .allocate(capacity: 0); stored = .allocate(capacity: 0)
-        spilled = .allocate(capacity: 0); statusCodes = .allocate(capacity: 0); statusMessages = .allocate(capacity: 0)
-    }
-
-    deinit { release() }
-
-    private func release() {
-        spilled.deinitialize(count: count * Self.maxRecorded)
-        statusMessages.deinitialize(count: count)
-        messageCounts.deallocate(); receipts.deallocate(); stored.deallocate(); spilled.deallocate()
-        statusCodes.deallocate(); statusMessages.deallocate()
     }
 
     /// Opens `perConnection` streams on every connection; stream k (over all) tracks
@@ -78,26 +57,19 @@ final class TrackStreams: @unchecked Sendable {
     func open(perConnection: Int, hashes: [[UInt8]], record: Bool) {
         precondition(count == 0, "open once")
         let n = perConnection * clients.count
-        release()
         count = n
         self.record = record
         let m = Self.maxRecorded
-        messageCounts = .allocate(capacity: n); messageCounts.initialize(repeating: 0, count: n)
-        receipts = .allocate(capacity: n * m); receipts.initialize(repeating: 0, count: n * m)
-        stored = .allocate(capacity: n * m); stored.initialize(repeating: (-1, 0), count: n * m)
-        spilled = .allocate(capacity: n * m); spilled.initialize(repeating: [], count: n * m)
+        tables = ReceiptTables(subscribers: n)
         // Room for every kept message at up to 2 KiB (a Payment with two HTLCs is ~1.2 KB).
         arenas = record ? clients.map { _ in ByteArena(capacity: perConnection * (m - 1) * 2048) } : []
-        statusCodes = .allocate(capacity: n); statusCodes.initialize(repeating: -1, count: n)
-        statusMessages = .allocate(capacity: n); statusMessages.initialize(repeating: "", count: n)
         let requests: [[UInt8]] = hashes.map { h in
             var r = Routerrpc.TrackPaymentRequest()
             r.paymentHash = h
             return r.serializedBytes()
         }
         recorders = clients.indices.map { c in
-            Recorder(record: record, messageCounts: messageCounts, receipts: receipts, stored: stored, spilled: spilled,
-                     statusCodes: statusCodes, statusMessages: statusMessages, arena: record ? arenas[c] : nil)
+            Recorder(record: record, tables: tables, arena: record ? arenas[c] : nil)
         }
         var k = 0
         for _ in 0..<perConnection {
@@ -116,6 +88,9 @@ final class TrackStreams: @unchecked Sendable {
     /// subscribers' slots) and its own arena and counters.
     final class Recorder: @unchecked Sendable {
         let record: Bool
+        /// Kept alive by every recorder: the calls may still end (and write here) after the
+        /// `TrackStreams` that opened them is gone.
+        let tables: ReceiptTables
         let messageCounts: UnsafeMutablePointer<Int32>
         let receipts: UnsafeMutablePointer<Int64>
         let stored: UnsafeMutablePointer<(offset: Int32, count: Int32)>
@@ -129,11 +104,10 @@ final class TrackStreams: @unchecked Sendable {
         /// Keeps the counters of two connections' recorders off one cache line.
         private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
 
-        init(record: Bool, messageCounts: UnsafeMutablePointer<Int32>, receipts: UnsafeMutablePointer<Int64>,
-             stored: UnsafeMutablePointer<(offset: Int32, count: Int32)>, spilled: UnsafeMutablePointer<[UInt8]>,
-             statusCodes: UnsafeMutablePointer<Int32>, statusMessages: UnsafeMutablePointer<String>, arena: ByteArena?) {
-            self.record = record; self.messageCounts = messageCounts; self.receipts = receipts; self.stored = stored
-            self.spilled = spilled; self.statusCodes = statusCodes; self.statusMessages = statusMessages; self.arena = arena
+        init(record: Bool, tables: ReceiptTables, arena: ByteArena?) {
+            self.record = record; self.tables = tables; self.arena = arena
+            messageCounts = tables.messageCounts; receipts = tables.receipts; stored = tables.stored
+            spilled = tables.spilled; statusCodes = tables.statusCodes; statusMessages = tables.statusMessages
         }
 
         /// Where the last message kept in `arena` lies: a fan-out sends every subscriber the same
@@ -176,21 +150,22 @@ final class TrackStreams: @unchecked Sendable {
     /// the tables are written on the loop threads).
     var subscribers: [Subscriber] {
         (0..<count).map { k in
-            let got = Int(messageCounts[k])
+            let t = tables
+            let got = Int(t.messageCounts[k])
             let kept = record ? min(got, Self.maxRecorded) : min(got, 1)
             let base = k * Self.maxRecorded
-            return Subscriber(receivedAt: (0..<kept).map { receipts[base + $0] },
+            return Subscriber(receivedAt: (0..<kept).map { t.receipts[base + $0] },
                               later: kept > 1 ? (1..<kept).map { message(k, base + $0) } : [],
                               messages: got,
-                              status: statusCodes[k] < 0 ? nil : GRPCStatus.Code(rawValue: Int(statusCodes[k])),
-                              statusMessage: statusMessages[k])
+                              status: t.statusCodes[k] < 0 ? nil : GRPCStatus.Code(rawValue: Int(t.statusCodes[k])),
+                              statusMessage: t.statusMessages[k])
         }
     }
 
     /// The kept message in slot `slot` of subscriber `k`.
     private func message(_ k: Int, _ slot: Int) -> [UInt8] {
-        let at = stored[slot]
-        if at.offset < 0 { return spilled[slot] }
+        let at = tables.stored[slot]
+        if at.offset < 0 { return tables.spilled[slot] }
         return arenas[k % arenas.count].bytes(at)
     }
 
@@ -227,6 +202,42 @@ final class TrackStreams: @unchecked Sendable {
     /// Closes the connections (the open calls end with UNAVAILABLE).
     func close() {
         for c in clients { c.close() }
+    }
+}
+
+/// The receipts of every subscriber, in flat tables allocated up front. Subscriber k's slots in
+/// the per-message tables are `k * TrackStreams.maxRecorded ..<`; each subscriber's slots are
+/// written only on its connection's loop.
+final class ReceiptTables: @unchecked Sendable {
+    let subscribers: Int
+    /// Per subscriber: messages received.
+    let messageCounts: UnsafeMutablePointer<Int32>
+    /// Per subscriber, `maxRecorded` slots: receipt clocks and (after the first) the messages:
+    /// where each lies in its connection's arena (offset, count), or -1 when it did not fit and
+    /// was kept as an array in `spilled`.
+    let receipts: UnsafeMutablePointer<Int64>
+    let stored: UnsafeMutablePointer<(offset: Int32, count: Int32)>
+    let spilled: UnsafeMutablePointer<[UInt8]>
+    /// Per subscriber: the status code it ended with (-1 while open) and, when not OK, the message.
+    let statusCodes: UnsafeMutablePointer<Int32>
+    let statusMessages: UnsafeMutablePointer<String>
+
+    init(subscribers n: Int) {
+        subscribers = n
+        let m = TrackStreams.maxRecorded
+        messageCounts = .allocate(capacity: n); messageCounts.initialize(repeating: 0, count: n)
+        receipts = .allocate(capacity: n * m); receipts.initialize(repeating: 0, count: n * m)
+        stored = .allocate(capacity: n * m); stored.initialize(repeating: (-1, 0), count: n * m)
+        spilled = .allocate(capacity: n * m); spilled.initialize(repeating: [], count: n * m)
+        statusCodes = .allocate(capacity: n); statusCodes.initialize(repeating: -1, count: n)
+        statusMessages = .allocate(capacity: n); statusMessages.initialize(repeating: "", count: n)
+    }
+
+    deinit {
+        spilled.deinitialize(count: subscribers * TrackStreams.maxRecorded)
+        statusMessages.deinitialize(count: subscribers)
+        messageCounts.deallocate(); receipts.deallocate(); stored.deallocate(); spilled.deallocate()
+        statusCodes.deallocate(); statusMessages.deallocate()
     }
 }
 
