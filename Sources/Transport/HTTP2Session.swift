@@ -276,6 +276,7 @@ public final class HTTP2Session {
         if withBody {
             var provider = nghttp2_data_provider()
             provider.read_callback = readCallback
+            provider.source.ptr = Unmanaged.passUnretained(s).toOpaque()   // see `readCallback`
             nghttp2_submit_response(session, s.id, headers.nva, headers.count, &provider)
         } else {
             nghttp2_submit_response(session, s.id, headers.nva, headers.count, nil)
@@ -414,9 +415,10 @@ public final class HTTP2Session {
         s.delegate = nil
     }
 
-    fileprivate func read(streamID: Int32, buf: UnsafeMutablePointer<UInt8>, length: Int,
+    fileprivate func read(streamID: Int32, source: UnsafeMutableRawPointer?, buf: UnsafeMutablePointer<UInt8>, length: Int,
                           flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard let s = stream(streamID) else { return Int(NGHTTP2_ERR_DEFERRED.rawValue) }
+        let found = source.map { Unmanaged<HTTP2Stream>.fromOpaque($0).takeUnretainedValue() } ?? stream(streamID)
+        guard let s = found else { return Int(NGHTTP2_ERR_DEFERRED.rawValue) }
         let n = s.take(into: buf, cap: length)
         if let t = s.writableThreshold, s.bufferedBytes <= t { s.writableThreshold = nil; pendingWritable.append(s) }
         if s.bufferedBytes == 0 {
@@ -521,6 +523,8 @@ private let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, cod
     return 0
 }
 
-private let readCallback: nghttp2_data_source_read_callback = { _, streamID, buf, length, flags, _, ud in
-    me(ud).read(streamID: streamID, buf: buf!, length: length, flags: flags!)
+/// The data provider's source is the stream itself (unretained: nghttp2 only reads an open
+/// stream, which its user data keeps alive), so no stream lookup per DATA frame.
+private let readCallback: nghttp2_data_source_read_callback = { _, streamID, buf, length, flags, source, ud in
+    me(ud).read(streamID: streamID, source: source?.pointee.ptr, buf: buf!, length: length, flags: flags!)
 }
