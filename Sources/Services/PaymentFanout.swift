@@ -137,7 +137,7 @@ final class PaymentFanout<Sink: FanoutSink>: @unchecked Sendable {
             sink.send(framed!)
             if terminal {
                 sink.finish(.ok)
-                free(i)
+                free(i, reusable: false)   // the group is over after this: no slot is taken again
             }
         }
     }
@@ -170,12 +170,12 @@ final class PaymentFanout<Sink: FanoutSink>: @unchecked Sendable {
         members[i].blocked = false
     }
 
-    private func free(_ i: Int) {
+    private func free(_ i: Int, reusable: Bool = true) {
         members[i].sink = nil
         members[i].pending = nil
         members[i].terminal = nil
         members[i].blocked = false
-        freeSlots.append(i)
+        if reusable { freeSlots.append(i) }
         count -= 1
     }
 

@@ -379,8 +379,9 @@ public final class HTTP2Session {
     }
 
     fileprivate func streamClosed(_ id: Int32, errorCode: UInt32) {
+        // (The user data is not cleared: with `no_closed_streams` nghttp2 destroys the stream as
+        // soon as this callback returns, and nothing looks it up meanwhile.)
         guard let p = nghttp2_session_get_stream_user_data(session, id) else { return }
-        nghttp2_session_set_stream_user_data(session, id, nil)
         let s = Unmanaged<HTTP2Stream>.fromOpaque(p).takeRetainedValue()
         s.isClosed = true
         activeStreams -= 1
