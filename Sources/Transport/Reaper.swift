@@ -16,7 +16,7 @@ import Glibc
 /// so a machine with no idle CPU degrades to the former behaviour instead of queueing garbage.
 public final class Reaper: @unchecked Sendable {
     /// The process-wide reaper (its thread starts with the first hand-over).
-    public static let shared = Reaper(limit: 1 << 17)
+    public static let shared = Reaper(limit: 1 << 15)
 
     /// Most streams that may wait to be freed.
     public let limit: Int
