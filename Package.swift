@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Transport"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
-        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore"]),
+        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite"]),
         .testTarget(name: "BOLT11Tests", dependencies: ["BOLT11", "Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InvoicesTests", dependencies: ["Invoices", "BOLT11", "Crypto"]),
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto"]),

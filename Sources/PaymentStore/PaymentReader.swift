@@ -25,15 +25,19 @@ final class PaymentReader {
 
     private lazy var beginStatement = try? db.prepare("BEGIN")
     private lazy var commitStatement = try? db.prepare("COMMIT")
-    private lazy var fetchStatement = try? db.prepare("""
+    /// One payment and its attempts by hash: the `hash` unique index, then the attempts' key.
+    static let fetchByHashSQL = """
         SELECT p.id, p.hash, p.payment_index, p.value_msat, p.creation_ns, p.payment_request, p.first_hop_records,
         p.failure_reason, p.last_update_ns, a.attempt_id, a.session_key, a.attempt_ns, a.attempt_hash, a.route,
         a.settle_preimage, a.settle_ns, a.fail_ns, a.failure
         FROM payments p LEFT JOIN htlc_attempts a ON a.payment_id = p.id WHERE p.hash = ? ORDER BY a.attempt_id
-        """)
-    private lazy var attemptsStatement = try? db.prepare("""
-        SELECT \(Self.attemptColumns) FROM htlc_attempts WHERE payment_id = ? ORDER BY attempt_id
-        """)
+        """
+    /// One payment's attempts: the attempts' primary key.
+    static let attemptsSQL = """
+        SELECT \(attemptColumns) FROM htlc_attempts WHERE payment_id = ? ORDER BY attempt_id
+        """
+    private lazy var fetchStatement = try? db.prepare(Self.fetchByHashSQL)
+    private lazy var attemptsStatement = try? db.prepare(Self.attemptsSQL)
 
     private static func prepared(_ st: Statement?) throws -> Statement {
         guard let st else { throw SQLiteError(code: 1, message: "cannot prepare payments read statement") }

@@ -130,7 +130,7 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     public func fetchInFlightPayments() throws(PaymentError) -> [PaymentSnapshot] {
         try withReader { r in
             try r.inReadTransaction {
-                try r.snapshots("SELECT \(PaymentReader.paymentColumns) FROM payments WHERE status IN (?1, ?2) ORDER BY payment_index") {
+                try r.snapshots(Self.inFlightSQL) {
                     $0.bind(1, Int64(PaymentStatus.initiated.rawValue))
                     $0.bind(2, Int64(PaymentStatus.inFlight.rawValue))
                 }
@@ -141,7 +141,7 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     public func fetchPaymentsUpdated(since: Int64, limit: Int) throws(PaymentError) -> [PaymentSnapshot] {
         try withReader { r in
             try r.inReadTransaction {
-                try r.snapshots("SELECT \(PaymentReader.paymentColumns) FROM payments WHERE last_update_ns >= ?1 ORDER BY last_update_ns LIMIT ?2") {
+                try r.snapshots(Self.updatedSinceSQL) {
                     $0.bind(1, since)
                     $0.bind(2, limit)
                 }
@@ -158,18 +158,7 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     /// only Succeeded payments; creation dates are unix seconds, inclusive at both ends.
     public func queryPayments(_ q: PaymentsQuery) throws(PaymentError) -> PaymentsPage {
         try q.validate()
-        var conditions: [String] = []
-        if q.reversed {
-            if q.indexOffset != 0 { conditions.append("payment_index < ?1") }
-        } else {
-            conditions.append("payment_index > ?1")
-        }
-        if !q.includeIncomplete { conditions.append("status = \(PaymentStatus.succeeded.rawValue)") }
-        if q.creationDateStart != 0 { conditions.append("creation_ns >= ?2") }
-        if q.creationDateEnd != 0 { conditions.append("creation_ns < ?3") }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT \(PaymentReader.paymentColumns) FROM payments \(whereClause) ORDER BY payment_index "
-            + (q.reversed ? "DESC" : "ASC") + " LIMIT ?4"
+        let sql = Self.querySQL(q)
         let limit = Int64(min(q.effectiveMaxPayments, UInt64(Int64.max)))
         let start = Self.secondsToNanos(q.creationDateStart)
         let end = Self.secondsToNanos(q.creationDateEnd &+ 1)
@@ -187,6 +176,31 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
                                     lastIndexOffset: list.last?.paymentIndex ?? 0, totalNumPayments: total)
             }
         }
+    }
+
+    // MARK: Statements (each served by an index; PaymentStoreTests checks their query plans)
+
+    /// Initiated and in-flight payments (startup, TrackPayments): the `payments_status` index.
+    static let inFlightSQL =
+        "SELECT \(PaymentReader.paymentColumns) FROM payments WHERE status IN (?1, ?2) ORDER BY payment_index"
+    /// Payments updated at or after ?1, oldest first, at most ?2 (TrackPayments replay): `payments_update`.
+    static let updatedSinceSQL =
+        "SELECT \(PaymentReader.paymentColumns) FROM payments WHERE last_update_ns >= ?1 ORDER BY last_update_ns LIMIT ?2"
+
+    /// One ListPayments page: ?1 index offset, ?2/?3 creation range (ns, end exclusive), ?4 limit.
+    static func querySQL(_ q: PaymentsQuery) -> String {
+        var conditions: [String] = []
+        if q.reversed {
+            if q.indexOffset != 0 { conditions.append("payment_index < ?1") }
+        } else {
+            conditions.append("payment_index > ?1")
+        }
+        if !q.includeIncomplete { conditions.append("status = \(PaymentStatus.succeeded.rawValue)") }
+        if q.creationDateStart != 0 { conditions.append("creation_ns >= ?2") }
+        if q.creationDateEnd != 0 { conditions.append("creation_ns < ?3") }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return "SELECT \(PaymentReader.paymentColumns) FROM payments \(whereClause) ORDER BY payment_index "
+            + (q.reversed ? "DESC" : "ASC") + " LIMIT ?4"
     }
 
     static func secondsToNanos(_ s: UInt64) -> Int64 {
