@@ -91,12 +91,6 @@ final class TrackStreams: @unchecked Sendable {
         /// Kept alive by every recorder: the calls may still end (and write here) after the
         /// `TrackStreams` that opened them is gone.
         let tables: ReceiptTables
-        let messageCounts: UnsafeMutablePointer<Int32>
-        let receipts: UnsafeMutablePointer<Int64>
-        let stored: UnsafeMutablePointer<(offset: Int32, count: Int32)>
-        let spilled: UnsafeMutablePointer<[UInt8]>
-        let statusCodes: UnsafeMutablePointer<Int32>
-        let statusMessages: UnsafeMutablePointer<String>
         let arena: ByteArena?
         let firstSnapshots = Atomic<Int>(0)
         let finished = Atomic<Int>(0)
@@ -106,8 +100,6 @@ final class TrackStreams: @unchecked Sendable {
 
         init(record: Bool, tables: ReceiptTables, arena: ByteArena?) {
             self.record = record; self.tables = tables; self.arena = arena
-            messageCounts = tables.messageCounts; receipts = tables.receipts; stored = tables.stored
-            spilled = tables.spilled; statusCodes = tables.statusCodes; statusMessages = tables.statusMessages
         }
 
         /// Where the last message kept in `arena` lies: a fan-out sends every subscriber the same
@@ -118,29 +110,30 @@ final class TrackStreams: @unchecked Sendable {
         /// Subscriber `k`'s connection loop: one message arrived (lent by the client).
         @inline(__always) func received(_ k: Int, _ bytes: UnsafeRawBufferPointer) {
             let now = realtimeNanos()
-            let i = Int(messageCounts[k])
-            messageCounts[k] += 1
+            let t = tables
+            let i = Int(t.messageCounts[k])
+            t.messageCounts[k] += 1
             if i == 0 {
-                receipts[k * TrackStreams.maxRecorded] = now
+                t.receipts[k * TrackStreams.maxRecorded] = now
                 firstSnapshots.add(1, ordering: .relaxed)
             } else if record && i < TrackStreams.maxRecorded {
                 let slot = k * TrackStreams.maxRecorded + i
-                receipts[slot] = now
+                t.receipts[slot] = now
                 if let last = lastKept, let arena, arena.holds(bytes, at: last) {
-                    stored[slot] = last
+                    t.stored[slot] = last
                 } else if let at = arena?.store(bytes) {
-                    stored[slot] = at
+                    t.stored[slot] = at
                     lastKept = at
                 } else {
-                    spilled[slot] = [UInt8](bytes)
+                    t.spilled[slot] = [UInt8](bytes)
                 }
             }
         }
 
         /// Subscriber `k`'s connection loop: the call ended.
         func ended(_ k: Int, _ status: GRPCStatus) {
-            statusCodes[k] = Int32(status.code.rawValue)
-            if !status.message.isEmpty { statusMessages[k] = status.message }
+            tables.statusCodes[k] = Int32(status.code.rawValue)
+            if !status.message.isEmpty { tables.statusMessages[k] = status.message }
             finished.add(1, ordering: .relaxed)
             if status.code == .ok { finishedOK.add(1, ordering: .relaxed) }
         }
