@@ -66,16 +66,20 @@ extension InvoiceRegistry {
         return pending.count
     }
 
-    /// Settles a hold invoice whose HTLCs have all arrived (invoicesrpc SettleInvoice).
+    /// Settles a hold invoice whose HTLCs have all arrived (invoicesrpc SettleInvoice, LND's
+    /// `SettleHodlInvoice`): the invoice is found by sha256(preimage), so a wrong preimage is
+    /// `unable to locate invoice`; OPEN (no complete set yet, or a regular invoice) is
+    /// `invoice still open`; CANCELED is `invoice already canceled`; an already SETTLED invoice
+    /// is a success (LND swallows ErrInvoiceAlreadySettled, the call is idempotent).
     public func settleInvoice(preimage: [UInt8]) throws(InvoiceError) {
         guard preimage.count == 32 else { throw .invalidPreimageLength(preimage.count) }
         let hash = SHA256.hash(preimage)
         let pending = try withLock { () throws(InvoiceError) -> [PendingResolution] in
             guard var inv = try storage({ try store.invoice(hash: hash) }) else { throw .notFound }
             switch inv.state {
-            case .settled: throw .alreadySettled
+            case .settled: return []
             case .canceled: throw .alreadyCanceled
-            case .open: throw inv.isHold ? .invoiceStillOpen : .notHoldInvoice
+            case .open: throw .invoiceStillOpen
             case .accepted: break
             }
             inv.rPreimage = preimage
@@ -162,7 +166,9 @@ extension InvoiceRegistry {
             }
             if inv.isHold {
                 inv.state = .accepted
+                inv.amtPaidMsat = inv.htlcs.filter { $0.state == .accepted }.reduce(0) { $0 + Int64(clamping: $1.amtMsat) }
                 try store.update(inv)
+                notify(inv)
                 return []
             }
             return try settleLocked(&inv, preimage: inv.rPreimage ?? [])
@@ -225,6 +231,7 @@ extension InvoiceRegistry {
         }
         inv.state = .canceled
         try store.update(inv)
+        notify(inv)
         let parts = held.removeValue(forKey: inv.rHash)?.parts ?? []
         return parts.map {
             ($0.resolve, .fail(HTLCFailure(code: .incorrectOrUnknownPaymentDetails, htlcMsat: $0.amountMsat, height: lastHeight)))

@@ -3,6 +3,9 @@ import BOLT11
 /// lnrpc `Invoice.InvoiceState`.
 public enum InvoiceState: Int32, Sendable, Equatable {
     case open = 0, settled = 1, canceled = 2, accepted = 3
+
+    /// SETTLED and CANCELED never change again (LND `ContractState.IsFinal`).
+    public var isFinal: Bool { self == .settled || self == .canceled }
 }
 
 /// lnrpc `InvoiceHTLCState`.

@@ -50,8 +50,6 @@ public enum InvoiceError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadySettled
     /// Settle on a canceled invoice (invoices.ErrInvoiceAlreadyCanceled).
     case alreadyCanceled
-    /// SettleInvoice on an invoice that was not created as a hold invoice.
-    case notHoldInvoice
     /// SubscribeInvoices: the subscriber did not drain its bounded queue in time.
     case subscriberTooSlow(limit: Int)
     /// SQLite failed.
@@ -82,7 +80,6 @@ public enum InvoiceError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invoiceStillOpen: return "invoice still open"
         case .alreadySettled: return "invoice already settled"
         case .alreadyCanceled: return "invoice already canceled"
-        case .notHoldInvoice: return "invoice is not a hold invoice"
         case .subscriberTooSlow(let n): return "invoice subscriber fell more than \(n) updates behind"
         case .storage(let m): return "invoice store: \(m)"
         }

@@ -52,6 +52,8 @@ public final class InvoiceRegistry: @unchecked Sendable {
     var held: [[UInt8]: HeldSet] = [:]
     var subscribers: [UInt64: AsyncThrowingStream<Invoice, Error>.Continuation] = [:]
     var nextSubscriberID: UInt64 = 1
+    /// SubscribeSingleInvoice streams by payment hash, then subscriber id (`SingleInvoiceSubscription.swift`).
+    var singleSubscribers: [[UInt8]: [UInt64: AsyncThrowingStream<Invoice, Error>.Continuation]] = [:]
     var lastHeight: UInt32 = 0
 
     /// Opens (creating if needed) the store at `path`. HTLCs left ACCEPTED by a previous run on
@@ -169,6 +171,16 @@ public final class InvoiceRegistry: @unchecked Sendable {
         }
     }
 
+    /// LookupInvoiceV2 by payment address: `unable to locate invoice`, or `there are no existing
+    /// invoices` when the store is empty (LND's KV backend). The address is not length-checked
+    /// (LND copies it into a [32]byte), so a wrong length simply matches nothing.
+    public func lookupInvoice(paymentAddr: [UInt8]) throws(InvoiceError) -> Invoice {
+        try withLock { () throws(InvoiceError) -> Invoice in
+            if let inv = try storage({ try store.invoice(paymentAddr: paymentAddr) }) { return inv }
+            throw try storage { try store.count() } == 0 ? .noInvoicesCreated : .notFound
+        }
+    }
+
     /// LookupInvoice by the hex `r_hash_str` (either case).
     public func lookupInvoice(rHashStr: String) throws(InvoiceError) -> Invoice {
         if let e = goHexError(rHashStr) { throw .invalidHex(e) }
@@ -224,8 +236,11 @@ public final class InvoiceRegistry: @unchecked Sendable {
     /// Number of live subscribers (for tests and metrics).
     public var subscriberCount: Int { withLock { subscribers.count } }
 
-    /// Sends an add (OPEN) or settle event to every subscriber. Called under the lock.
+    /// Sends a state change to the invoice's single-invoice subscribers (every state), and an add
+    /// (OPEN) or settle event to every SubscribeInvoices subscriber (LND sends ACCEPTED and
+    /// CANCELED to single-invoice subscribers only). Called under the lock.
     func notify(_ inv: Invoice) {
+        notifySingle(inv)
         guard inv.state == .open || inv.state == .settled else { return }
         var slow = [UInt64]()
         for (id, c) in subscribers {

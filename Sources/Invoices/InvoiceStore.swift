@@ -38,6 +38,7 @@ final class InvoiceStore {
       is_hold INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS invoices_by_settle_index ON invoices(settle_index) WHERE settle_index > 0;
+    CREATE INDEX IF NOT EXISTS invoices_by_payment_addr ON invoices(payment_addr);
     CREATE TABLE IF NOT EXISTS invoice_htlcs (
       add_index INTEGER NOT NULL REFERENCES invoices(add_index),
       chan_id INTEGER NOT NULL,
@@ -153,6 +154,11 @@ final class InvoiceStore {
 
     func invoice(hash: [UInt8]) throws -> Invoice? {
         try select("WHERE payment_hash = ?") { $0.bind(1, hash) }.first
+    }
+
+    /// The invoice whose payment address (BOLT 11 `s`) is `addr` (LookupInvoiceV2 by payment_addr).
+    func invoice(paymentAddr addr: [UInt8]) throws -> Invoice? {
+        try select("WHERE payment_addr = ? LIMIT 1") { $0.bind(1, addr) }.first
     }
 
     func count() throws -> Int {

@@ -36,3 +36,6 @@ public struct MethodDescriptor: Sendable, Equatable {
         self.serverStreaming = serverStreaming
     }
 }
+
+/// Messages of LND's `invoicesrpc` package (Protos/invoicesrpc/invoices.proto): hold invoices.
+public enum Invoicesrpc {}

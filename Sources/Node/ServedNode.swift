@@ -79,6 +79,8 @@ public final class ServedNode: @unchecked Sendable {
         invoiceConfig.mppTimeoutSeconds = config.mppTimeoutSeconds
         invoices = try InvoiceRegistry(path: directory.invoicesDatabasePath, configuration: invoiceConfig)
         network.setPayeeHandler(InvoicePayee(registry: invoices), for: id)
+        // LND's invoice expiry watcher: accepted hold invoices are canceled 18 blocks before their HTLCs expire.
+        network.onNewBlock { [invoices] height in invoices.cancelExpiringHoldInvoices(height: height) }
 
         let paymentLog = sink.logger("PAYM")
         router = ChannelRouter(source: id, network: network, control: control,

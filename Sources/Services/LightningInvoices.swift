@@ -17,8 +17,10 @@ struct LightningInvoices: Sendable {
     /// Hop hints for the node's private channels (LND `SelectHopHints`), added when `private` is set.
     var privateHints: @Sendable () -> [[BOLT11.HopHint]] = { [] }
 
-    func addInvoice(_ r: Lnrpc.Invoice) throws -> Lnrpc.AddInvoiceResponse {
+    /// AddInvoice; with `holdPaymentHash`, AddHoldInvoice (no preimage, held HTLCs).
+    func addInvoice(_ r: Lnrpc.Invoice, holdPaymentHash: [UInt8]? = nil) throws -> Lnrpc.AddInvoiceResponse {
         var req = AddInvoiceRequest()
+        req.holdPaymentHash = holdPaymentHash
         req.memo = r.memo
         req.rPreimage = r.rPreimage
         req.value = r.value

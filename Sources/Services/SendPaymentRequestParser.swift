@@ -165,9 +165,16 @@ public struct SendPaymentRequestParser: Sendable {
                     + "with max_parts=\(maxParts) and max_shard_size_msat=\(Self.msat(r.maxShardSizeMsat))")
             }
         }
+        // LND <= 0.20's single-channel restriction (field 8, reserved since v0.21): honoured for
+        // old clients, exclusive with the list form.
+        var outgoing = r.outgoingChanIds
+        if r.outgoingChanId != 0 {
+            if !outgoing.isEmpty { throw Failure("outgoing_chan_id and outgoing_chan_ids are mutually exclusive") }
+            outgoing = [r.outgoingChanId]
+        }
         return PaymentIntent(paymentHash: hash, destination: destination, amountMsat: amount, finalCLTVDelta: finalCLTV,
                              feeLimitMsat: feeLimit, cltvLimit: limit, routeHints: hints,
-                             outgoingChanIDs: r.outgoingChanIds, lastHopPubKey: lastHop, paymentAddr: paymentAddr,
+                             outgoingChanIDs: outgoing, lastHopPubKey: lastHop, paymentAddr: paymentAddr,
                              destCustomRecords: r.destCustomRecords, firstHopCustomRecords: r.firstHopCustomRecords,
                              maxParts: maxParts, maxShardSizeMsat: r.maxShardSizeMsat, timeoutSeconds: timeout,
                              paymentRequest: r.paymentRequest,

@@ -90,6 +90,8 @@ public final class SimulatedNetwork: @unchecked Sendable {
     /// Timestamp of the newest channel update, bumped on every policy change.
     var updateClock: UInt32 = 1_700_000_000
     var blockTask: Task<Void, Never>?
+    /// Called with the new height after each mined block (`onNewBlock`).
+    var blockObservers: [@Sendable (UInt32) -> Void] = []
 
     public init(topology: Topology, configuration: Configuration = Configuration()) throws(TopologyError) {
         try topology.validate()
@@ -280,8 +282,19 @@ public final class SimulatedNetwork: @unchecked Sendable {
 
     public var blockHeight: UInt32 { withLock { height } }
 
-    /// Advances the chain by `count` blocks.
-    public func mineBlocks(_ count: UInt32 = 1) { withLock { height += count } }
+    /// Advances the chain by `count` blocks, then tells every block observer the new height
+    /// (outside the lock).
+    public func mineBlocks(_ count: UInt32 = 1) {
+        let (h, observers) = withLock { height += count; return (height, blockObservers) }
+        for o in observers { o(h) }
+    }
+
+    /// Registers `observer`, called with the new height after every block (e.g. the hold-invoice
+    /// expiry watcher of a node's invoice registry). Observers are never removed; they must be
+    /// cheap and must not call `mineBlocks`.
+    public func onNewBlock(_ observer: @escaping @Sendable (UInt32) -> Void) {
+        withLock { blockObservers.append(observer) }
+    }
 
     /// Mines one block every `intervalNanoseconds` until `stopBlockClock()` (Bitcoin: 600 s).
     public func startBlockClock(intervalNanoseconds: UInt64) {

@@ -4,16 +4,48 @@ import LightningRPC
 import ProtoWire
 import XCTest
 
-/// Protos/ must be wire-identical to LND for everything in Fixtures/lnd-schema.json: this compiles
+/// Protos/ must be wire-identical to LND for everything in Fixtures/lnd-schema.json and
+/// Fixtures/lnd-schema-more.json (hold invoices, routes, graph, mission control, HTLC events, and
+/// under `legacy` the payment calls LND v0.21.0 removed, as LND v0.20.3 declared them): this compiles
 /// Protos/ with the reference protoc, decodes the FileDescriptorSet with our own ProtoWire and
-/// compares every message, field, enum and method with the fixture.
+/// compares every message, field, enum and method with the union of the fixtures (a `legacy`
+/// message replaces the current one of the same name: routerrpc.SendPaymentRequest keeps field 8).
 final class SchemaConformanceTests: XCTestCase {
     var set = Descriptor.FileSet()
     var schema = JSONValue.null
 
     override func setUpWithError() throws {
         set = try Descriptor.FileSet(serializedBytes: try TestSupport.descriptorSet())
-        schema = try JSONParser().parse(Array(try TestSupport.fixture("lnd-schema.json")))
+        let base = try JSONParser().parse(Array(try TestSupport.fixture("lnd-schema.json")))
+        let more = try JSONParser().parse(Array(try TestSupport.fixture("lnd-schema-more.json")))
+        schema = Self.merge([base, more, more["legacy"] ?? .null])
+    }
+
+    /// The union of schema files: `messages` and `enums` by name (a later file wins), `methods`
+    /// concatenated.
+    static func merge(_ schemas: [JSONValue]) -> JSONValue {
+        var messages: [String: JSONValue] = [:], enums: [String: JSONValue] = [:]
+        var methods: [JSONValue] = []
+        for s in schemas {
+            if case .object(let ms)? = s["messages"] { for m in ms { messages[m.key] = m.value } }
+            if case .object(let es)? = s["enums"] { for e in es { enums[e.key] = e.value } }
+            if case .array(let ps)? = s["methods"] { methods += ps }
+        }
+        func object(_ d: [String: JSONValue]) -> JSONValue {
+            .object(d.keys.sorted().map { JSONMember($0, d[$0]!) })
+        }
+        return .object([JSONMember("messages", object(messages)), JSONMember("enums", object(enums)),
+                        JSONMember("methods", .array(methods))])
+    }
+
+    /// The merge really took the legacy message: LND v0.20.3's outgoing_chan_id (8) is declared.
+    func testLegacySendPaymentRequestDeclaresField8() {
+        let (messages, _) = index()
+        let field = messages["routerrpc.SendPaymentRequest"]?.fields.first { $0.number == 8 }
+        XCTAssertEqual(field?.name, "outgoing_chan_id")
+        XCTAssertEqual(field?.deprecated, true)
+        guard case .array(let methods)? = schema["methods"] else { return XCTFail("no methods") }
+        XCTAssertEqual(methods.count, 15 + 18 + 7)
     }
 
     /// Flattens the set into full name → (message, package) and full name → enum.
@@ -32,9 +64,9 @@ final class SchemaConformanceTests: XCTestCase {
     }
 
     func testFilesAndPackages() {
-        XCTAssertEqual(set.files.map(\.name), ["lightning.proto", "routerrpc/router.proto"])
-        XCTAssertEqual(set.files.map(\.package), ["lnrpc", "routerrpc"])
-        XCTAssertEqual(set.files.last?.dependencies, ["lightning.proto"])
+        XCTAssertEqual(set.files.map(\.name), ["lightning.proto", "routerrpc/router.proto", "invoicesrpc/invoices.proto"])
+        XCTAssertEqual(set.files.map(\.package), ["lnrpc", "routerrpc", "invoicesrpc"])
+        XCTAssertEqual(set.files.dropFirst().map(\.dependencies), [["lightning.proto"], ["lightning.proto"]])
     }
 
     func testEveryMessageAndFieldMatchesTheSchema() throws {
@@ -103,7 +135,7 @@ final class SchemaConformanceTests: XCTestCase {
             }
         }
         XCTAssertEqual(Set(set.files.flatMap { f in f.services.map { "\(f.package).\($0.name)" } }),
-                       ["lnrpc.Lightning", "routerrpc.Router"])
+                       ["lnrpc.Lightning", "routerrpc.Router", "invoicesrpc.Invoices"])
     }
 
     /// LND marks channel ids `jstype = JS_STRING` (spec §2); it changes nothing on the wire but
@@ -111,7 +143,11 @@ final class SchemaConformanceTests: XCTestCase {
     func testJSStringChannelIDs() {
         let (messages, _) = index()
         let jsString: Int32 = 1
-        for (message, field) in [("lnrpc.Hop", "chan_id"), ("lnrpc.ChannelUpdate", "chan_id"), ("lnrpc.HopHint", "chan_id")] {
+        for (message, field) in [("lnrpc.Hop", "chan_id"), ("lnrpc.ChannelUpdate", "chan_id"), ("lnrpc.HopHint", "chan_id"),
+                                 ("lnrpc.Channel", "chan_id"), ("lnrpc.ChannelEdge", "channel_id"),
+                                 ("lnrpc.ChanInfoRequest", "chan_id"), ("lnrpc.SendRequest", "outgoing_chan_id"),
+                                 ("routerrpc.BuildRouteRequest", "outgoing_chan_id"),
+                                 ("routerrpc.SendPaymentRequest", "outgoing_chan_id")] {
             XCTAssertEqual(messages[message]?.fields.first { $0.name == field }?.jstype, jsString, "\(message).\(field)")
         }
     }
@@ -121,8 +157,8 @@ final class SchemaConformanceTests: XCTestCase {
         XCTAssertEqual(LightningDescriptors.files.map(\.name), set.files.map(\.name))
         XCTAssertTrue(LightningDescriptors.files.map(\.bytes) == set.rawFiles,
                       "embedded descriptors differ from protoc's: run Scripts/gen-lightningrpc")
-        XCTAssertEqual(LightningDescriptors.serviceNames, ["lnrpc.Lightning", "routerrpc.Router"])
-        XCTAssertEqual(LightningDescriptors.methods.count, 15)
+        XCTAssertEqual(LightningDescriptors.serviceNames, ["lnrpc.Lightning", "routerrpc.Router", "invoicesrpc.Invoices"])
+        XCTAssertEqual(LightningDescriptors.methods.count, 15 + 18 + 7)
         XCTAssertEqual(LightningDescriptors.methods.first { $0.path == "/routerrpc.Router/TrackPaymentV2" },
                        MethodDescriptor(path: "/routerrpc.Router/TrackPaymentV2", inputType: "routerrpc.TrackPaymentRequest",
                                         outputType: "lnrpc.Payment", clientStreaming: false, serverStreaming: true))

@@ -57,6 +57,24 @@ final class SendPaymentRequestParserTests: XCTestCase {
         XCTAssertEqual(intent.paymentRequest, r.paymentRequest)
     }
 
+    /// LND v0.20's field 8 (`outgoing_chan_id`, reserved since v0.21) restricts the first hop
+    /// like a one-element `outgoing_chan_ids`; both at once is refused.
+    func testLegacyOutgoingChanIDIsHonoured() throws {
+        var r = Routerrpc.SendPaymentRequest()
+        r.paymentRequest = try invoice(amountMsat: 250_000)
+        r.outgoingChanId = 42
+        XCTAssertEqual(try parser.parse(r).outgoingChanIDs, [42])
+        // On the wire it is field 8, varint (tag 0x40), as a v0.20 client sends it.
+        var only = Routerrpc.SendPaymentRequest()
+        only.outgoingChanId = 42
+        XCTAssertEqual(only.serializedBytes(), [0x40, 42])
+        XCTAssertEqual(try Routerrpc.SendPaymentRequest(serializedBytes: [0x40, 42]).outgoingChanId, 42)
+        r.outgoingChanIds = [7]
+        XCTAssertEqual(error(r), "outgoing_chan_id and outgoing_chan_ids are mutually exclusive")
+        r.outgoingChanId = 0
+        XCTAssertEqual(try parser.parse(r).outgoingChanIDs, [7])
+    }
+
     func testValidationTexts() throws {
         var r = Routerrpc.SendPaymentRequest()
         r.timePref = 2

@@ -22,6 +22,8 @@ extension Routerrpc {
         public var timeoutSeconds: Int32 = 0
         /// `fee_limit_sat` = 7 (int64).
         public var feeLimitSat: Int64 = 0
+        /// `outgoing_chan_id` = 8 (uint64). Deprecated in LND.
+        public var outgoingChanId: UInt64 = 0
         /// `cltv_limit` = 9 (int32).
         public var cltvLimit: Int32 = 0
         /// `route_hints` = 10 (repeated lnrpc.RouteHint).
@@ -78,6 +80,8 @@ extension Routerrpc {
                 timeoutSeconds = try reader.readInt32(tag)
             case 7:
                 feeLimitSat = try reader.readInt64(tag)
+            case 8:
+                outgoingChanId = try reader.readUInt64(tag)
             case 9:
                 cltvLimit = try reader.readInt32(tag)
             case 10:
@@ -132,6 +136,7 @@ extension Routerrpc {
             writer.writeString(paymentRequest, field: 5)
             writer.writeInt32(timeoutSeconds, field: 6)
             writer.writeInt64(feeLimitSat, field: 7)
+            writer.writeUInt64(outgoingChanId, field: 8)
             writer.writeInt32(cltvLimit, field: 9)
             for v in routeHints { writer.writeMessage(v, field: 10) }
             writer.writeMap(destCustomRecords, field: 11) { w, k, v in
@@ -163,7 +168,7 @@ extension Routerrpc {
 extension Routerrpc.SendPaymentRequest: GatewayJSONMessage {
     public func gatewayJSON() -> JSONValue {
         var o: [JSONMember] = []
-        o.reserveCapacity(24)
+        o.reserveCapacity(25)
         o.append(JSONMember("dest", GatewayJSON.bytes(self.dest)))
         o.append(JSONMember("amt", GatewayJSON.int64(self.amt)))
         o.append(JSONMember("payment_hash", GatewayJSON.bytes(self.paymentHash)))
@@ -171,6 +176,7 @@ extension Routerrpc.SendPaymentRequest: GatewayJSONMessage {
         o.append(JSONMember("payment_request", .string(self.paymentRequest)))
         o.append(JSONMember("timeout_seconds", GatewayJSON.int32(self.timeoutSeconds)))
         o.append(JSONMember("fee_limit_sat", GatewayJSON.int64(self.feeLimitSat)))
+        o.append(JSONMember("outgoing_chan_id", GatewayJSON.uint64(self.outgoingChanId)))
         o.append(JSONMember("cltv_limit", GatewayJSON.int32(self.cltvLimit)))
         o.append(JSONMember("route_hints", .array(self.routeHints.map { $0.gatewayJSON() })))
         o.append(JSONMember("dest_custom_records", GatewayJSON.map(self.destCustomRecords) { GatewayJSON.bytes($0) }))
@@ -219,6 +225,9 @@ extension Routerrpc.SendPaymentRequest: GatewayJSONMessage {
             case "fee_limit_sat", "feeLimitSat":
                 if value == .null { self.feeLimitSat = 0; continue }
                 self.feeLimitSat = try GatewayJSON.decodeInt64(value, "fee_limit_sat")
+            case "outgoing_chan_id", "outgoingChanId":
+                if value == .null { self.outgoingChanId = 0; continue }
+                self.outgoingChanId = try GatewayJSON.decodeUInt64(value, "outgoing_chan_id")
             case "cltv_limit", "cltvLimit":
                 if value == .null { self.cltvLimit = 0; continue }
                 self.cltvLimit = try GatewayJSON.decodeInt32(value, "cltv_limit")

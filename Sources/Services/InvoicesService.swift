@@ -1,0 +1,150 @@
+import BOLT11
+import GRPC
+import Invoices
+import LightningRPC
+import Synchronization
+
+/// `invoicesrpc.Invoices` (LND's invoices sub-server): hold invoices (AddHoldInvoice,
+/// SettleInvoice, CancelInvoice), SubscribeSingleInvoice and LookupInvoiceV2, over the node's
+/// invoice registry, with LND's texts and codes (invoices_server.go). Every error is UNKNOWN
+/// except LookupInvoiceV2's, which uses INVALID_ARGUMENT and NOT_FOUND as LND does.
+public final class InvoicesService: GRPCService, @unchecked Sendable {
+    public let serviceName = "invoicesrpc.Invoices"
+    let registry: InvoiceRegistry
+    let invoices: LightningInvoices
+    let work: BlockingWork
+
+    public init(registry: InvoiceRegistry, currency: Currency, work: BlockingWork,
+                privateHints: @escaping @Sendable () -> [[BOLT11.HopHint]] = { [] }) {
+        self.registry = registry
+        invoices = LightningInvoices(registry: registry, currency: currency, privateHints: privateHints)
+        self.work = work
+    }
+
+    public var methods: [String: RPCHandler] {
+        [
+            "AddHoldInvoice": RPC.unary(Invoicesrpc.AddHoldInvoiceRequest.self, work: work) { [self] in try addHoldInvoice($1) },
+            "SettleInvoice": RPC.unary(Invoicesrpc.SettleInvoiceMsg.self, work: work) { [self] in try settleInvoice($1) },
+            "CancelInvoice": RPC.unary(Invoicesrpc.CancelInvoiceMsg.self, work: work) { [self] in try cancelInvoice($1) },
+            "LookupInvoiceV2": RPC.unary(Invoicesrpc.LookupInvoiceMsg.self, work: work) { [self] in try lookupInvoiceV2($1) },
+            "SubscribeSingleInvoice": .serverStreaming { [self] in subscribeSingleInvoice($0, $1, $2) },
+        ]
+    }
+
+    /// LND's lntypes.MakeHash text, used for every hash field of this service.
+    static func hashLength(_ n: Int) -> GRPCStatus { GRPCStatus(.unknown, "invalid hash length of \(n), want 32") }
+
+    /// Registry errors as invoices_server.go returns them: plain errors (UNKNOWN), so
+    /// `unable to locate invoice` is not NOT_FOUND here.
+    static func plain(_ e: InvoiceError) -> GRPCStatus { GRPCStatus(.unknown, e.description) }
+
+    /// AddHoldInvoice: `hash` is required (32 bytes); then AddInvoice's checks; the invoice is
+    /// stored with no preimage and reaches ACCEPTED, not SETTLED, when its HTLCs arrive.
+    func addHoldInvoice(_ r: Invoicesrpc.AddHoldInvoiceRequest) throws -> Invoicesrpc.AddHoldInvoiceResp {
+        if r.hash.count != 32 { throw Self.hashLength(r.hash.count) }
+        var inv = Lnrpc.Invoice()
+        inv.memo = r.memo
+        inv.value = r.value
+        inv.valueMsat = r.valueMsat
+        inv.descriptionHash = r.descriptionHash
+        inv.expiry = r.expiry
+        inv.fallbackAddr = r.fallbackAddr
+        inv.cltvExpiry = r.cltvExpiry
+        inv.routeHints = r.routeHints
+        inv.private = r.private
+        let added: Lnrpc.AddInvoiceResponse
+        do { added = try invoices.addInvoice(inv, holdPaymentHash: r.hash) } catch let e as InvoiceError { throw Self.plain(e) }
+        var out = Invoicesrpc.AddHoldInvoiceResp()
+        out.paymentRequest = added.paymentRequest
+        out.addIndex = added.addIndex
+        out.paymentAddr = added.paymentAddr
+        return out
+    }
+
+    /// SettleInvoice: found by sha256(preimage); idempotent on a settled invoice.
+    func settleInvoice(_ r: Invoicesrpc.SettleInvoiceMsg) throws -> Invoicesrpc.SettleInvoiceResp {
+        do { try registry.settleInvoice(preimage: r.preimage) } catch { throw Self.plain(error) }
+        return Invoicesrpc.SettleInvoiceResp()
+    }
+
+    /// CancelInvoice: OPEN or ACCEPTED → CANCELED (held HTLCs fail back); idempotent on a
+    /// canceled invoice; `invoice already settled` on a settled one.
+    func cancelInvoice(_ r: Invoicesrpc.CancelInvoiceMsg) throws -> Invoicesrpc.CancelInvoiceResp {
+        if r.paymentHash.count != 32 { throw Self.hashLength(r.paymentHash.count) }
+        do { try registry.cancelInvoice(paymentHash: r.paymentHash) } catch { throw Self.plain(error) }
+        return Invoicesrpc.CancelInvoiceResp()
+    }
+
+    /// LookupInvoiceV2 (the oneof checked in LND's order). NOT_FOUND `unable to locate invoice`;
+    /// an empty store is UNKNOWN `there are no existing invoices`. PayTrack stores no AMP HTLC
+    /// sets, so a `set_id` matches no invoice.
+    func lookupInvoiceV2(_ r: Invoicesrpc.LookupInvoiceMsg) throws -> Lnrpc.Invoice {
+        let found: Invoice
+        var blank = false
+        do {
+            // The generated message flattens the oneof: a member counts as set when non-empty.
+            if !r.paymentHash.isEmpty {
+                let h = r.paymentHash
+                if h.count != 32 {
+                    throw GRPCStatus(.invalidArgument, "unable to parse pay hash: invalid hash length of \(h.count), want 32")
+                }
+                found = try registry.lookupInvoice(rHash: h)
+            } else if !r.paymentAddr.isEmpty {
+                found = try registry.lookupInvoice(paymentAddr: r.paymentAddr)
+                blank = r.lookupModifier == .htlcSetBlank
+            } else if !r.setId.isEmpty {
+                throw GRPCStatus(.notFound, InvoiceError.notFound.description)
+            } else {
+                throw GRPCStatus(.invalidArgument, "invoice ref must be set")
+            }
+        } catch let e as InvoiceError {
+            if case .notFound = e { throw GRPCStatus(.notFound, e.description) }
+            throw Self.plain(e)
+        }
+        var out = InvoiceMarshaller.invoice(found)
+        if blank { out.htlcs = [] }
+        return out
+    }
+
+    /// SubscribeSingleInvoice: the invoice's current state first (if it exists), then one
+    /// message per state change; ends OK after SETTLED or CANCELED.
+    func subscribeSingleInvoice(_ context: ServerCallContext, _ bytes: [UInt8], _ writer: ServerStreamWriter) {
+        let request: Invoicesrpc.SubscribeSingleInvoiceRequest
+        do { request = try RPC.decode(bytes) } catch { writer.finish(error); return }
+        if request.rHash.count != 32 { writer.finish(Self.hashLength(request.rHash.count)); return }
+        let state = SingleSubscriptionState()
+        let task = Task { [registry] in
+            let sub: SingleInvoiceSubscription
+            do { sub = try registry.subscribeSingleInvoice(paymentHash: request.rHash) } catch {
+                writer.finish(RPC.status(error))
+                return
+            }
+            state.subscription.withLock { $0 = sub }
+            if state.cancelled.withLock({ $0 }) { sub.cancel(); return }
+            do {
+                for try await invoice in sub.updates {
+                    let bytes = InvoiceMarshaller.invoice(invoice).serializedBytes()
+                    // At most a handful of messages per stream; wait for room rather than drop one.
+                    while !writer.send(bytes) {
+                        if Task.isCancelled || state.cancelled.withLock({ $0 }) { return }
+                        try await Task.sleep(nanoseconds: 5_000_000)
+                    }
+                }
+                writer.finish(.ok)
+            } catch {
+                writer.finish(RPC.status(error))
+            }
+        }
+        context.onCancel {
+            state.cancelled.withLock { $0 = true }
+            state.subscription.withLock { $0 }?.cancel()
+            task.cancel()
+        }
+    }
+}
+
+/// Shared between a SubscribeSingleInvoice task and its cancellation callback.
+private final class SingleSubscriptionState: Sendable {
+    let subscription = Mutex<SingleInvoiceSubscription?>(nil)
+    let cancelled = Mutex(false)
+}
