@@ -14,9 +14,9 @@ public enum RequiredPermissions {
         "/routerrpc.Router/SendPaymentV2": [.init("offchain", "write")],
         "/routerrpc.Router/TrackPaymentV2": [.init("offchain", "read")],
         "/routerrpc.Router/TrackPayments": [.init("offchain", "read")],
-        "/routerrpc.Router/SendToRouteV2": [.init("offchain", "write")],
-        "/routerrpc.Router/EstimateRouteFee": [.init("offchain", "read")],
-        "/routerrpc.Router/SubscribeHtlcEvents": [.init("offchain", "read")],
+        // legacy (LND <= 0.20, routerrpc/router_server.go@v0.20.3 macPermissions)
+        "/routerrpc.Router/SendPayment": [.init("offchain", "write")],
+        "/routerrpc.Router/TrackPayment": [.init("offchain", "read")],
         // lnrpc.Lightning
         "/lnrpc.Lightning/GetInfo": [.init("info", "read")],
         "/lnrpc.Lightning/AddInvoice": [.init("invoices", "write")],
@@ -30,26 +30,50 @@ public enum RequiredPermissions {
         "/lnrpc.Lightning/BakeMacaroon": [.init("macaroon", "generate")],
         "/lnrpc.Lightning/CheckMacaroonPermissions": [.init("macaroon", "read")],
         "/lnrpc.Lightning/ListPermissions": [.init("info", "read")],
-        // invoicesrpc.Invoices (LookupInvoiceV2 really needs invoices:write in LND)
+        // legacy (LND <= 0.20, rpcserver.go@v0.20.3 MainRPCServerPermissions)
+        "/lnrpc.Lightning/SendPaymentSync": [.init("offchain", "write")],
+        "/lnrpc.Lightning/SendPayment": [.init("offchain", "write")],
+        // invoicesrpc.Invoices (invoicesrpc/invoices_server.go macPermissions; LookupInvoiceV2 really
+        // needs invoices:write in LND)
         "/invoicesrpc.Invoices/LookupInvoiceV2": [.init("invoices", "write")],
         "/invoicesrpc.Invoices/SubscribeSingleInvoice": [.init("invoices", "read")],
-        // gRPC server reflection: needs a macaroon. Decision: the schema is LND's public API,
-        // but listing services on an authenticated port without a credential is free
-        // fingerprinting; grpcurl sends metadata with -H 'macaroon: <hex>', so any macaroon
-        // with info:read (admin, readonly) works. LND itself serves no reflection.
-        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo": [.init("info", "read")],
-        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": [.init("info", "read")],
+        "/invoicesrpc.Invoices/AddHoldInvoice": [.init("invoices", "write")],
+        "/invoicesrpc.Invoices/SettleInvoice": [.init("invoices", "write")],
+        "/invoicesrpc.Invoices/CancelInvoice": [.init("invoices", "write")],
     ]
+
+    /// gRPC server reflection (LND serves none). Open by default: it describes LND's public schema,
+    /// and reflection clients (grpcurl-style tools such as `grpc-requests`) cannot attach metadata
+    /// to their reflection calls. `--reflection.macaroon` requires ``reflectionPermissions``.
+    public static let reflectionMethods: Set<String> = [
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+    ]
+    /// What reflection needs with `--reflection.macaroon` (admin and readonly macaroons have it).
+    public static let reflectionPermissions: [MacaroonPermission] = [.init("info", "read")]
 
     /// Methods served without any macaroon. Health checking is open: load balancers and
     /// orchestrators probe without credentials, and the answer (SERVING or not) reveals nothing
-    /// else. (LND's own whitelist — WalletUnlocker, lnrpc.State — names methods PayTrack does
-    /// not serve.)
-    public static let openMethods: Set<String> = [
+    /// else; reflection is open unless `--reflection.macaroon`. (LND's own whitelist —
+    /// WalletUnlocker, lnrpc.State — names methods PayTrack does not serve.)
+    public static let openMethods: Set<String> = Set([
         "/grpc.health.v1.Health/Check",
         "/grpc.health.v1.Health/Watch",
         "/grpc.health.v1.Health/List",
-    ]
+    ]).union(reflectionMethods)
+
+    /// The permission table with reflection behind a macaroon (`--reflection.macaroon`) or open.
+    public static func requiredPermissions(reflectionMacaroon: Bool) -> [String: [MacaroonPermission]] {
+        guard reflectionMacaroon else { return requiredPermissions }
+        var table = requiredPermissions
+        for m in reflectionMethods { table[m] = reflectionPermissions }
+        return table
+    }
+
+    /// The open methods with reflection open or not (`--reflection.macaroon`).
+    public static func openMethods(reflectionMacaroon: Bool) -> Set<String> {
+        reflectionMacaroon ? openMethods.subtracting(reflectionMethods) : openMethods
+    }
 
     /// The permissions for `fullMethod`, or nil when the table has none.
     public static func permissions(for fullMethod: String) -> [MacaroonPermission]? {

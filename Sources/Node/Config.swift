@@ -13,6 +13,8 @@ public struct Config: Sendable {
     public var network = "testnet"
     public var debugLevel = LogLevels()
     public var useStatusInitiated = false
+    /// `--reflection.macaroon`: server reflection needs a macaroon with info:read (default: open).
+    public var reflectionMacaroon = false
     public var keepFailedPaymentAttempts = true
     public var serve: [(name: String, address: String)] = []
     public var node = "alice"
@@ -79,6 +81,7 @@ extension Config {
         Flag(names: ["debuglevel", "d"], value: "LEVEL", help: "log level for all subsystems, or SUBSYSTEM=level pairs (trace, debug, info, warn, error, critical, off)") { c, v in
             do { c.debugLevel = try LogLevels(parsing: v) } catch { throw ConfigError(description: "\(error)") } },
         Flag(names: ["usestatusinitiated", "routerrpc.usestatusinitiated"], value: nil, help: "send INITIATED (not IN_FLIGHT) for payments with no HTLCs yet, as LND's routerrpc.usestatusinitiated") { c, _ in c.useStatusInitiated = true },
+        Flag(names: ["reflection.macaroon"], value: nil, help: "require a macaroon with info:read for gRPC server reflection (default: reflection is open)") { c, _ in c.reflectionMacaroon = true },
         Flag(names: ["keep-failed-payment-attempts"], value: nil, help: "keep failed HTLC attempts after a payment completes (the default)") { c, _ in c.keepFailedPaymentAttempts = true },
         Flag(names: ["prune-failed-payment-attempts"], value: nil, help: "delete failed HTLC attempts once a payment completes (LND's default behaviour)") { c, _ in c.keepFailedPaymentAttempts = false },
         Flag(names: ["node"], value: "NAME", help: "simulated node served on --rpclisten (default alice)") { $0.node = $1 },

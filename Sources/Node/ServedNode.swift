@@ -99,7 +99,9 @@ public final class ServedNode: @unchecked Sendable {
             let store = try MacaroonStore.openOrCreate(datadir: directory.root, network: directory.network, password: password)
             let written = try DefaultMacaroons.writeDefaultMacaroons(store: store, directory: directory.chainDirectory)
             for path in written { log.info("\(name): wrote \(path)") }
-            macaroons = MacaroonService(checker: MacaroonChecker(rootKeys: store), store: store)
+            macaroons = MacaroonService(checker: MacaroonChecker(
+                rootKeys: store, requiredPermissions: RequiredPermissions.requiredPermissions(reflectionMacaroon: config.reflectionMacaroon),
+                openMethods: RequiredPermissions.openMethods(reflectionMacaroon: config.reflectionMacaroon)), store: store)
         }
     }
 
@@ -191,7 +193,7 @@ public final class ServedNode: @unchecked Sendable {
                              nodeInfo: { [unowned self] in nodeInfo() }, work: work,
                              privateHints: { [unowned self] in privateHopHints() }),
             health,
-        ] + reflection.services
+        ] + moreServices(marshaller: marshaller, parser: parser, sender: sender, work: work) + reflection.services
     }
 
     /// Binds `listeners` ("host:port") on `group` and starts answering; returns the bound ports.

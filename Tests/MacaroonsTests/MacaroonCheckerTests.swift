@@ -139,21 +139,32 @@ final class MacaroonCheckerTests: XCTestCase {
         try check([], checker: disabled)
         try check(["garbage", "more"], "/no.Such/Method", checker: disabled)
         try check([], "/grpc.health.v1.Health/Check")
-        XCTAssertMacaroonError("expected 1 macaroon, got 0") { try check([], "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo") }
+        // Reflection is open by default; `--reflection.macaroon` puts it behind info:read.
+        try check([], "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo")
+        let guarded = MacaroonChecker(rootKeys: Fixture.store(),
+                                      requiredPermissions: RequiredPermissions.requiredPermissions(reflectionMacaroon: true),
+                                      openMethods: RequiredPermissions.openMethods(reflectionMacaroon: true))
+        XCTAssertMacaroonError("expected 1 macaroon, got 0") {
+            try check([], "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", checker: guarded)
+        }
+        XCTAssertEqual(RequiredPermissions.requiredPermissions(reflectionMacaroon: true)["/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"],
+                       [.init("info", "read")])
+        XCTAssertNil(RequiredPermissions.requiredPermissions["/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"],
+                     "ListPermissions does not list open reflection")
     }
 
-    /// Every method of spec §1 (and the two reflection services) has an entry.
+    /// Every method of spec §1 and of LND's invoices sub-server and legacy payment calls has an entry.
     func testPermissionTableCoversServedMethods() {
         let served = [
             "/routerrpc.Router/SendPaymentV2", "/routerrpc.Router/TrackPaymentV2", "/routerrpc.Router/TrackPayments",
-            "/routerrpc.Router/SendToRouteV2", "/routerrpc.Router/EstimateRouteFee", "/routerrpc.Router/SubscribeHtlcEvents",
+            "/routerrpc.Router/SendPayment", "/routerrpc.Router/TrackPayment",
+            "/lnrpc.Lightning/SendPaymentSync", "/lnrpc.Lightning/SendPayment",
+            "/invoicesrpc.Invoices/AddHoldInvoice", "/invoicesrpc.Invoices/SettleInvoice", "/invoicesrpc.Invoices/CancelInvoice",
             "/lnrpc.Lightning/GetInfo", "/lnrpc.Lightning/AddInvoice", "/lnrpc.Lightning/LookupInvoice",
             "/lnrpc.Lightning/ListInvoices", "/lnrpc.Lightning/SubscribeInvoices", "/lnrpc.Lightning/DecodePayReq",
             "/lnrpc.Lightning/ListPayments", "/lnrpc.Lightning/DeletePayment", "/lnrpc.Lightning/DeleteAllPayments",
             "/lnrpc.Lightning/BakeMacaroon", "/lnrpc.Lightning/CheckMacaroonPermissions", "/lnrpc.Lightning/ListPermissions",
             "/invoicesrpc.Invoices/LookupInvoiceV2", "/invoicesrpc.Invoices/SubscribeSingleInvoice",
-            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
         ]
         for m in served {
             XCTAssertNotNil(RequiredPermissions.permissions(for: m), m)

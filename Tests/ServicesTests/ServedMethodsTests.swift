@@ -38,10 +38,25 @@ final class ServedMethodsTests: XCTestCase {
             "/lnrpc.Lightning/LookupInvoice", "/lnrpc.Lightning/SubscribeInvoices", "/lnrpc.Lightning/DecodePayReq",
             "/lnrpc.Lightning/ListPayments", "/lnrpc.Lightning/DeletePayment", "/lnrpc.Lightning/DeleteAllPayments",
             "/lnrpc.Lightning/BakeMacaroon", "/lnrpc.Lightning/ListPermissions", "/lnrpc.Lightning/CheckMacaroonPermissions",
+            // invoicesrpc (hold invoices)
+            "/invoicesrpc.Invoices/AddHoldInvoice", "/invoicesrpc.Invoices/SettleInvoice", "/invoicesrpc.Invoices/CancelInvoice",
+            "/invoicesrpc.Invoices/LookupInvoiceV2", "/invoicesrpc.Invoices/SubscribeSingleInvoice",
+            // legacy payment calls (LND <= 0.20)
+            "/lnrpc.Lightning/SendPaymentSync", "/lnrpc.Lightning/SendPayment",
+            "/routerrpc.Router/SendPayment", "/routerrpc.Router/TrackPayment",
         ]
         XCTAssertTrue(lnd.isSubset(of: paths), "missing: \(lnd.subtracting(paths).sorted())")
         let extra = paths.subtracting(lnd).filter { !$0.hasPrefix("/grpc.health.v1.") && !$0.hasPrefix("/grpc.reflection.") }
         XCTAssertEqual(extra, [], "served methods outside LND's scope")
+    }
+
+    /// ListPermissions lists LND's permission table for exactly the methods served (issue 15: it
+    /// used to advertise methods PayTrack did not serve); open methods (health, reflection by
+    /// default) are not in it.
+    func testListPermissionsListsExactlyTheServedMethods() throws {
+        let node = try makeNode()
+        let served = Set(servedPaths(node)).subtracting(RequiredPermissions.openMethods)
+        XCTAssertEqual(Set(node.macaroons.listPermissions().map(\.0)), served)
     }
 
     func testInterceptorPeerIP() {
