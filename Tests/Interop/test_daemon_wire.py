@@ -57,14 +57,26 @@ def test_h2load_many_streams_through_macaroon_check(daemon, tmp_path):
     assert daemon.proc.poll() is None
 
 
-def test_reflection_lists_lnd_services_with_a_macaroon(daemon):
+def test_reflection_is_open_by_default_and_lists_lnd_services(daemon):
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-    stub = reflection_pb2_grpc.ServerReflectionStub(daemon.channel("readonly"))
-    responses = list(stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
-    names = {s.name for s in responses[0].list_services_response.service}
-    assert {"lnrpc.Lightning", "routerrpc.Router"} <= names
-    # Without a macaroon reflection is refused like any other authenticated method.
-    bare = reflection_pb2_grpc.ServerReflectionStub(daemon.channel(None))
-    with pytest.raises(grpc.RpcError) as e:
-        list(bare.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
-    assert e.value.details() == "expected 1 macaroon, got 0"
+    # Reflection clients cannot attach metadata to reflection calls: it answers without a macaroon.
+    for ch in (daemon.channel(None), daemon.channel("readonly")):
+        stub = reflection_pb2_grpc.ServerReflectionStub(ch)
+        responses = list(stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+        names = {s.name for s in responses[0].list_services_response.service}
+        assert {"lnrpc.Lightning", "routerrpc.Router", "invoicesrpc.Invoices"} <= names
+
+
+def test_reflection_macaroon_flag_requires_info_read(tmp_path):
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+    d = harness.Daemon(tmp_path / "node", "--reflection.macaroon").start()
+    try:
+        stub = reflection_pb2_grpc.ServerReflectionStub(d.channel("readonly"))
+        responses = list(stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+        assert "lnrpc.Lightning" in {s.name for s in responses[0].list_services_response.service}
+        bare = reflection_pb2_grpc.ServerReflectionStub(d.channel(None))
+        with pytest.raises(grpc.RpcError) as e:
+            list(bare.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+        assert e.value.details() == "expected 1 macaroon, got 0"
+    finally:
+        d.stop()
