@@ -63,6 +63,9 @@ let package = Package(
         // MARK: The call interface every face adapts to (handlers, contexts, writers, statuses)
         .target(name: "RPCCore", dependencies: ["Transport"], swiftSettings: hotPathSettings),
 
+        // MARK: LND's REST gateway and WebSocket proxy over Transport's HTTP face
+        .target(name: "RESTGateway", dependencies: ["RPCCore", "Transport", "LightningRPC", "LightningPrimitives", "ProtoWire", "JSON"]),
+
         // MARK: gRPC over Transport
         .target(name: "GRPC", dependencies: ["RPCCore", "Transport", "ProtoWire"], swiftSettings: hotPathSettings),
 
@@ -84,7 +87,7 @@ let package = Package(
             "Routing", "Simnet", "Crypto", "PaymentLifecycle",
         ]),
         .target(name: "Node", dependencies: [
-            "Services", "RPCCore", "GRPC", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
+            "Services", "RPCCore", "GRPC", "RESTGateway", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
             "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
@@ -101,6 +104,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
+        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "RPCCore", "Transport"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
         .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite"]),
