@@ -27,7 +27,7 @@ let package = Package(
         .library(name: "LightningRPC", targets: ["LightningRPC", "JSON"]),
         .library(name: "Crypto", targets: ["Crypto"]),
         .library(name: "Transport", targets: ["Transport"]),
-        .library(name: "GRPC", targets: ["GRPC"]),
+        .library(name: "GRPC", targets: ["GRPC", "RPCCore"]),
         .library(name: "Payments", targets: ["Payments", "PaymentStore"]),
         .library(name: "Invoices", targets: ["Invoices", "BOLT11"]),
         .library(name: "Macaroons", targets: ["Macaroons"]),
@@ -60,8 +60,14 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CHTTPParser"],
                 swiftSettings: hotPathSettings),
 
+        // MARK: The call interface every face adapts to (handlers, contexts, writers, statuses)
+        .target(name: "RPCCore", dependencies: ["Transport"], swiftSettings: hotPathSettings),
+
+        // MARK: LND's REST gateway and WebSocket proxy over Transport's HTTP face
+        .target(name: "RESTGateway", dependencies: ["RPCCore", "Transport", "LightningRPC", "LightningPrimitives", "ProtoWire", "JSON"]),
+
         // MARK: gRPC over Transport
-        .target(name: "GRPC", dependencies: ["Transport", "ProtoWire"], swiftSettings: hotPathSettings),
+        .target(name: "GRPC", dependencies: ["RPCCore", "Transport", "ProtoWire"], swiftSettings: hotPathSettings),
 
         // MARK: Domain
         // Dependency-free facts shared by the domain targets: BOLT 4 failure codes, the hex codec.
@@ -77,17 +83,17 @@ let package = Package(
 
         // MARK: Services and composition
         .target(name: "Services", dependencies: [
-            "LightningRPC", "GRPC", "Payments", "Invoices", "BOLT11", "Macaroons", "Routing", "Simnet", "Crypto",
-            "PaymentLifecycle",
+            "RPCCore", "Transport", "LightningRPC", "ProtoWire", "Payments", "Invoices", "BOLT11", "Macaroons",
+            "Routing", "Simnet", "Crypto", "PaymentLifecycle",
         ]),
         .target(name: "Node", dependencies: [
-            "Services", "GRPC", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
+            "Services", "RPCCore", "GRPC", "RESTGateway", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
             "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
-        .executableTarget(name: "paytrack", dependencies: ["Node", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons"]),
+        .executableTarget(name: "paytrack", dependencies: ["Node", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons"]),
         // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
-        .executableTarget(name: "GRPCTestServer", dependencies: ["GRPC", "Transport", "ProtoWire"],
+        .executableTarget(name: "GRPCTestServer", dependencies: ["RPCCore", "GRPC", "Transport", "ProtoWire"],
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
 
         // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
@@ -97,7 +103,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
-        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Transport"]),
+        .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
+        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON"]),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "RPCCore", "Transport"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
         .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite"]),
         .testTarget(name: "BOLT11Tests", dependencies: ["BOLT11", "Crypto"], resources: [.copy("Fixtures")]),
@@ -106,6 +114,6 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet"]),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "Node", "LightningRPC", "Payments", "PaymentStore"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "LightningRPC", "Payments", "PaymentStore"]),
     ]
 )

@@ -7,6 +7,7 @@
 // (reflection) methods; pending tasks run and timers are dropped after each input.
 import Transport
 import GRPC
+import RPCCore
 
 final class Harness: @unchecked Sendable {
     let loop = EventLoop()

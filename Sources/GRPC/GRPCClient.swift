@@ -1,3 +1,4 @@
+import RPCCore
 import Transport
 import Glibc
 

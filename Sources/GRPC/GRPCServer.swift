@@ -1,3 +1,4 @@
+import RPCCore
 import Transport
 
 /// Server options.
@@ -30,7 +31,7 @@ public final class GRPCServer: @unchecked Sendable {
     ///   - interceptors: run in order before each handler.
     ///   - tls: a server `TLSContext` (see `TLSContext(serverCertificatePath:privateKeyPath:)`).
     ///   - tls: nil builds a server without a network transport (only `makeServerSession`).
-    public init(services: [GRPCService], interceptors: [ServerInterceptor] = [], tls: TLSContext?,
+    public init(services: [RPCService], interceptors: [ServerInterceptor] = [], tls: TLSContext?,
                 configuration: GRPCServerConfiguration = GRPCServerConfiguration(), group: EventLoopGroup? = nil) {
         router = Router(services: services)
         self.interceptors = interceptors
@@ -81,7 +82,7 @@ extension GRPCServer {
 final class ServerConnectionHandler: HTTP2SessionDelegate {
     unowned(unsafe) let server: GRPCServer      // outlives its connections (shutdown closes them)
     unowned(unsafe) let session: HTTP2Session   // owns this handler
-    private var streamingHead: ServerCallContext?   // intrusive list of streaming calls whose stream is not yet released
+    private var streamingHead: ServerCall?   // intrusive list of streaming calls whose stream is not yet released
     private var draining = false
     let loop: EventLoop
     /// This connection's response headers and OK trailers.
@@ -106,7 +107,7 @@ final class ServerConnectionHandler: HTTP2SessionDelegate {
 
     func sessionWillDrain(_ session: HTTP2Session) {
         draining = true
-        while let c = streamingHead as? ServerCall {
+        while let c = streamingHead {
             streamingEnded(c)
             // Finished calls stay listed until their stream is released: nothing to end there.
             guard !c.finished else { continue }

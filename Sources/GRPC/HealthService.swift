@@ -1,10 +1,11 @@
+import RPCCore
 import Transport
 import ProtoWire
 
 /// `grpc.health.v1.Health` (Check and Watch). Messages are hand-coded:
 /// HealthCheckRequest { string service = 1; } / HealthCheckResponse { ServingStatus status = 1; }.
 /// Thread-safe: statuses may be set from any thread; watchers are notified through their writers.
-public final class HealthService: GRPCService, @unchecked Sendable {
+public final class HealthService: RPCService, @unchecked Sendable {
     public enum ServingStatus: Int32, Sendable {
         case unknown = 0, serving = 1, notServing = 2, serviceUnknown = 3
     }

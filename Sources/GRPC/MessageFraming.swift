@@ -16,25 +16,6 @@ public enum MessageFraming {
     }
 }
 
-/// A message already in gRPC framing (prefix + payload), immutable, so that one encoding can be
-/// queued by reference on many streams (`ServerStreamWriter.send(_: FramedMessage)`).
-public struct FramedMessage: Sendable {
-    /// The framed bytes (5-byte prefix, then the payload).
-    public let bytes: [UInt8]
-    /// Frames `message` (one copy).
-    public init(message: [UInt8]) { bytes = MessageFraming.frame(message) }
-    private init(bytes: [UInt8]) { self.bytes = bytes }
-    /// The same message in a buffer of its own. Queueing a message on a stream retains its buffer
-    /// (and the stream releases it once sent): a message fanned out from several event loops at
-    /// once is best copied per loop, so each loop's reference counting stays in its own core's
-    /// cache instead of bouncing one cache line between them.
-    public func ownCopy() -> FramedMessage {
-        FramedMessage(bytes: bytes.withUnsafeBufferPointer { Array($0) })
-    }
-    /// The payload length.
-    public var messageCount: Int { bytes.count - 5 }
-}
-
 /// Reassembles length-prefixed messages from DATA chunks of any size (a message may span chunks, a
 /// chunk may hold several). Bounded: a declared length above `maxMessageSize` is an error before any
 /// of it is buffered.

@@ -1,3 +1,4 @@
+import RPCCore
 import ProtoWire
 
 // Typed conveniences over the raw-bytes API (messages are encoded with ProtoWire).

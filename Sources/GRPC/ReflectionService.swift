@@ -1,3 +1,4 @@
+import RPCCore
 import ProtoWire
 
 /// gRPC server reflection, `grpc.reflection.v1.ServerReflection` and `grpc.reflection.v1alpha`
@@ -27,7 +28,7 @@ public final class ReflectionService: Sendable {
     }
 
     /// The two services (v1 and v1alpha) to register with the server.
-    public var services: [GRPCService] {
+    public var services: [RPCService] {
         let handler = RPCHandler.bidiStreaming { [self] _, writer in
             BidiRequestHandler(onMessage: { req in writer.send(self.answer(req)) }, onEnd: { writer.finish() })
         }

@@ -1,3 +1,4 @@
+import RPCCore
 import Glibc
 
 /// Maps ":path" ("/package.Service/Method") to a handler. Matching works on the raw header bytes
@@ -30,9 +31,9 @@ public struct Router: Sendable {
     private(set) var routes: [Route] = []
     private var services: Set<String> = []
 
-    public init(services: [GRPCService] = []) { for s in services { add(s) } }
+    public init(services: [RPCService] = []) { for s in services { add(s) } }
 
-    public mutating func add(_ service: GRPCService) {
+    public mutating func add(_ service: RPCService) {
         services.insert(service.serviceName)
         for (m, h) in service.methods.sorted(by: { $0.key < $1.key }) {
             let p = "/\(service.serviceName)/\(m)"

@@ -1,3 +1,4 @@
+import RPCCore
 import Transport
 import Glibc
 import Synchronization
@@ -49,8 +50,58 @@ private final class ReleasedCallbacks {
 final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Sendable {
     var loop: EventLoop { eventLoop }
 
-    override init(stream: HTTP2Stream, loop: EventLoop, connection: ServerConnectionHandler) {
-        super.init(stream: stream, loop: loop, connection: connection)
+    // MARK: The handler's view (ServerCallContext)
+
+    override var path: String { routeIndex.map { connection.server.router.routes[$0].path } ?? unmatchedPath }
+    override var peerAddress: String { stream.session.peerAddress }
+
+    override var serviceName: Substring {
+        if let i = routeIndex { return connection.server.router.routes[i].service }
+        return super.serviceName
+    }
+
+    override var methodName: Substring {
+        if let i = routeIndex { return connection.server.router.routes[i].method }
+        return super.methodName
+    }
+
+    override var connectionStorage: AnyObject? {
+        get { stream.session.connectionContext }
+        set { stream.session.connectionContext = newValue }
+    }
+
+    // MARK: gRPC call state
+
+    let stream: HTTP2Stream
+    let connection: ServerConnectionHandler
+    var routeIndex: Int?
+    var unmatchedPath = ""
+    var isPOST = false
+    var contentTypeOK = false
+    var contentTypeSeen = false
+    var timeoutNanos: UInt64?
+    var badTimeout = false
+    var encoding: String?
+    var deframer: MessageDeframer?
+    var request: [UInt8]?
+    var extraMessages = false
+    var handler: RPCHandler?
+    var bidi: BidiRequestHandler?
+    var deadlineTimer: EventLoopTimer?
+    var headersEnded = false    // the request's header block ended (metadata copied in)
+    var accepted = false        // passed routing and interceptors
+    var dispatched = false
+    var finished = false
+    var failedEarly = false
+    var isStreaming = false
+    // Intrusive list of this connection's streaming calls until their stream is released (shutdown).
+    unowned(unsafe) var prevStreaming: ServerCall?
+    unowned(unsafe) var nextStreaming: ServerCall?
+    var inStreamingList = false
+
+    init(stream: HTTP2Stream, loop: EventLoop, connection: ServerConnectionHandler) {
+        self.stream = stream; self.connection = connection
+        super.init(eventLoop: loop)
     }
 
     // MARK: HTTP2StreamDelegate
@@ -243,7 +294,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         finish(status, httpStatus: httpStatus)
     }
 
-    func respondUnary(_ message: [UInt8]) {
+    override func respondUnary(_ message: [UInt8]) {
         guard !finished else { return }
         markDone()
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
@@ -264,7 +315,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
     /// High-watermark backpressure: a message is accepted while fewer than `maxBuffered` bytes are
     /// queued (so the buffer holds at most `maxBuffered` plus one message); once the watermark is
     /// reached the writer reports full until nghttp2 has drained it to half.
-    func sendStreaming(_ message: [UInt8]) -> Bool {
+    override func sendStreaming(_ message: [UInt8]) -> Bool {
         guard !finished, !stream.isClosed else { return false }
         if stream.bufferedBytes >= maxBuffered { markFull(); return false }
         if !stream.headersSentPublic { stream.sendHeaders(connection.headers.response) }
@@ -274,9 +325,10 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         return true
     }
 
-    /// As `sendStreaming`, for an already framed message: queued by reference (see
-    /// `HTTP2Stream.write(_: [UInt8])`), so a message shared by many streams is not copied per stream.
-    func sendStreamingFramed(_ framed: [UInt8]) -> Bool {
+    /// As `sendStreaming`, for a message encoded once: its framed bytes are queued by reference
+    /// (see `HTTP2Stream.write(_: [UInt8])`), so a message shared by many streams is not copied per stream.
+    override func sendStreaming(_ message: EncodedMessage) -> Bool {
+        let framed = message.framed
         guard !finished, !stream.isClosed else { return false }
         if stream.bufferedBytes >= maxBuffered { markFull(); return false }
         if !stream.headersSentPublic { stream.sendHeaders(connection.headers.response) }
@@ -290,9 +342,9 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         stream.notifyWhenBuffered(atMost: maxBuffered / 2)
     }
 
-    func acceptingFromOtherThreads() -> Bool { !fullFlag.load(ordering: .relaxed) && !doneFlag.load(ordering: .relaxed) }
+    override func finish(_ status: GRPCStatus) { finish(status, httpStatus: 200) }
 
-    func finish(_ status: GRPCStatus, httpStatus: Int = 200) {
+    func finish(_ status: GRPCStatus, httpStatus: Int) {
         guard !finished else { return }
         markDone()
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }

@@ -60,3 +60,68 @@ public enum Base64 {
         return out
     }
 }
+
+/// Go's `base64.CorruptInputError`: the offset of the first byte Go's decoder refused.
+public struct Base64CorruptInput: Error, Equatable, Sendable, CustomStringConvertible {
+    public let offset: Int
+    public init(offset: Int) { self.offset = offset }
+    /// Go's text: `illegal base64 data at input byte N`.
+    public var description: String { "illegal base64 data at input byte \(offset)" }
+}
+
+extension Base64 {
+    /// Go's `base64.StdEncoding` (`urlSafe` false) or `base64.URLEncoding` (true) `DecodeString`:
+    /// one alphabet, padding required, CR and LF skipped, and Go's error offsets (what
+    /// grpc-gateway's `runtime.Bytes` reports for a path parameter of type bytes).
+    public static func decodeGo(_ text: String, urlSafe: Bool) throws(Base64CorruptInput) -> [UInt8] {
+        let src = Array(text.utf8)
+        let alphabet = urlSafe ? url : std
+        var map = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in alphabet.enumerated() { map[Int(c)] = UInt8(i) }
+        let pad = UInt8(ascii: "=")
+        func isNewline(_ c: UInt8) -> Bool { c == 10 || c == 13 }
+        var out: [UInt8] = []
+        out.reserveCapacity(src.count * 3 / 4)
+        var si = 0
+        while true {
+            // One quantum of 4 characters (Go's decodeQuantum).
+            var dbuf = [UInt8](repeating: 0, count: 4)
+            var dlen = 4
+            var j = 0
+            var trailing: Base64CorruptInput?
+            quantum: while j < 4 {
+                if si == src.count {
+                    if j == 0 { return out }
+                    // Padding is required: a short final quantum is corrupt.
+                    throw Base64CorruptInput(offset: si - j)
+                }
+                let c = src[si]
+                si += 1
+                let v = map[Int(c)]
+                if v != 0xFF { dbuf[j] = v; j += 1; continue }
+                if isNewline(c) { continue }
+                if c != pad { throw Base64CorruptInput(offset: si - 1) }
+                switch j {
+                case 0, 1:
+                    throw Base64CorruptInput(offset: si - 1)
+                case 2:
+                    while si < src.count && isNewline(src[si]) { si += 1 }
+                    if si == src.count { throw Base64CorruptInput(offset: src.count) }
+                    if src[si] != pad { throw Base64CorruptInput(offset: si - 1) }
+                    si += 1
+                default:
+                    break
+                }
+                while si < src.count && isNewline(src[si]) { si += 1 }
+                if si < src.count { trailing = Base64CorruptInput(offset: si) }
+                dlen = j
+                break quantum
+            }
+            let val = UInt32(dbuf[0]) << 18 | UInt32(dbuf[1]) << 12 | UInt32(dbuf[2]) << 6 | UInt32(dbuf[3])
+            let bytes = [UInt8(truncatingIfNeeded: val >> 16), UInt8(truncatingIfNeeded: val >> 8), UInt8(truncatingIfNeeded: val)]
+            out.append(contentsOf: bytes.prefix(dlen - 1))
+            if let trailing { throw trailing }
+            if dlen < 4 { return out }
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import GRPC
+import RPCCore
 import LightningRPC
 import PaymentLifecycle
 import Payments

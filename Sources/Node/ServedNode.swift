@@ -2,6 +2,7 @@ import BOLT11
 import Crypto
 import Foundation
 import GRPC
+import RPCCore
 import Invoices
 import LightningRPC
 import Macaroons
@@ -178,7 +179,7 @@ public final class ServedNode: @unchecked Sendable {
     }
 
     /// The services this node answers.
-    func services(config: Config, work: BlockingWork) -> [GRPCService] {
+    func services(config: Config, work: BlockingWork) -> [RPCService] {
         let marshaller = PaymentMarshaller(useStatusInitiated: config.useStatusInitiated)
         let parser = SendPaymentRequestParser(selfNode: nodeID, currency: currency, maxCLTVExpiry: config.maxCLTVExpiry)
         let sender = NodePaymentSender(parser: parser, router: router)

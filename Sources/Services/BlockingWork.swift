@@ -1,5 +1,5 @@
 import Dispatch
-import GRPC
+import RPCCore
 import Synchronization
 
 /// Runs handler work that may block (SQLite reads and commits) off the event loops, with a bound

@@ -1,4 +1,4 @@
-import GRPC
+import RPCCore
 import Payments
 import Synchronization
 
@@ -9,7 +9,7 @@ final class EncodedPaymentCache: Sendable {
     private struct State {
         var entries: [PaymentHash: (version: UInt64, bytes: [UInt8])] = [:]
         /// The same messages framed for streams (filled on first stream use), same bound.
-        var framed: [PaymentHash: (version: UInt64, message: FramedMessage)] = [:]
+        var framed: [PaymentHash: (version: UInt64, message: EncodedMessage)] = [:]
         var framedOrder: [PaymentHash] = []
         var framedHead = 0
         var order: [PaymentHash] = []
@@ -27,14 +27,14 @@ final class EncodedPaymentCache: Sendable {
         }
     }
 
-    func framed(for s: PaymentSnapshot) -> FramedMessage? {
+    func framed(for s: PaymentSnapshot) -> EncodedMessage? {
         state.withLock { st in
             guard let e = st.framed[s.paymentHash], e.version == s.version else { return nil }
             return e.message
         }
     }
 
-    func storeFramed(_ message: FramedMessage, for s: PaymentSnapshot) {
+    func storeFramed(_ message: EncodedMessage, for s: PaymentSnapshot) {
         state.withLock { st in
             if st.framed.updateValue((s.version, message), forKey: s.paymentHash) == nil {
                 st.framedOrder.append(s.paymentHash)

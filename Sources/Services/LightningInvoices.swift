@@ -1,6 +1,6 @@
 import BOLT11
 import Foundation
-import GRPC
+import RPCCore
 import Invoices
 import LightningRPC
 import Synchronization

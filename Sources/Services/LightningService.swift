@@ -1,5 +1,5 @@
 import BOLT11
-import GRPC
+import RPCCore
 import Invoices
 import LightningRPC
 import Macaroons
@@ -8,7 +8,7 @@ import Payments
 /// `lnrpc.Lightning`: the payment, invoice, macaroon and node-info calls PayTrack serves. Each
 /// part is a small struct over one domain; this type only routes methods to them, running every
 /// call that touches a store off the event loops (`BlockingWork`).
-public final class LightningService: GRPCService, @unchecked Sendable {
+public final class LightningService: RPCService, @unchecked Sendable {
     public let serviceName = "lnrpc.Lightning"
     let payments: LightningPayments
     let macaroons: LightningMacaroons

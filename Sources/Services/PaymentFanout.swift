@@ -1,4 +1,4 @@
-import GRPC
+import RPCCore
 import Payments
 import Transport
 
@@ -8,7 +8,7 @@ protocol FanoutSink: Sendable {
     /// True when `send` would accept a message now.
     var isWritable: Bool { get }
     /// Queues one framed message; false when refused (full, or the call ended).
-    @discardableResult func send(_ message: FramedMessage) -> Bool
+    @discardableResult func send(_ message: EncodedMessage) -> Bool
     /// Ends the stream with `status` after the queued messages.
     func finish(_ status: GRPCStatus)
     /// Runs `callback` each time the sink stops being full. Replaces any previous callback.
@@ -61,7 +61,7 @@ final class PaymentFanout<Sink: FanoutSink>: @unchecked Sendable {
     }
 
     let mailbox: PaymentMailbox
-    private let encode: (SnapshotBox) -> FramedMessage
+    private let encode: (SnapshotBox) -> EncodedMessage
     private var members: [Member] = []
     private var freeSlots: [Int] = []
     /// Members currently in the group.
@@ -73,7 +73,7 @@ final class PaymentFanout<Sink: FanoutSink>: @unchecked Sendable {
     /// - Parameters:
     ///   - mailbox: the group's subscription (`ControlTower.subscribePayment`).
     ///   - encode: the framed `lnrpc.Payment` of a snapshot (memoized on the shared box).
-    init(mailbox: PaymentMailbox, encode: @escaping (SnapshotBox) -> FramedMessage) {
+    init(mailbox: PaymentMailbox, encode: @escaping (SnapshotBox) -> EncodedMessage) {
         self.mailbox = mailbox
         self.encode = encode
     }
@@ -82,7 +82,7 @@ final class PaymentFanout<Sink: FanoutSink>: @unchecked Sendable {
     /// loop), framed as `firstMessage`: it is sent now (unless filtered), then every newer
     /// snapshot the group receives. A terminal `first` is sent and the stream ends at once (no
     /// membership). Returns the slot, or nil when the stream already ended.
-    func join(_ sink: Sink, first s: PaymentSnapshot, firstMessage: @autoclosure () -> FramedMessage,
+    func join(_ sink: Sink, first s: PaymentSnapshot, firstMessage: @autoclosure () -> EncodedMessage,
               noInflightUpdates: Bool) -> Slot? {
         precondition(!isOver, "join an over group")
         let terminal = s.status.isTerminal
@@ -120,7 +120,7 @@ final class PaymentFanout<Sink: FanoutSink>: @unchecked Sendable {
         let s = box.snapshot
         let version = s.version
         let terminal = s.status.isTerminal
-        var framed: FramedMessage?
+        var framed: EncodedMessage?
         for i in members.indices {
             guard let sink = members[i].sink, version > members[i].lastVersion else { continue }
             members[i].lastVersion = version

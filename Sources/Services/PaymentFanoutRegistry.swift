@@ -1,4 +1,4 @@
-import GRPC
+import RPCCore
 import Payments
 import Synchronization
 import Transport
@@ -25,7 +25,7 @@ final class PaymentFanoutRegistry: Sendable {
     /// The open group of `hash` on `loop` (the caller's loop), or a new one on `subscribe()`'s
     /// mailbox, woken onto `loop`.
     func group(for hash: PaymentHash, on loop: EventLoop, subscribe: () throws(PaymentError) -> PaymentMailbox,
-               encode: @escaping (SnapshotBox) -> FramedMessage) throws(PaymentError) -> Group {
+               encode: @escaping (SnapshotBox) -> EncodedMessage) throws(PaymentError) -> Group {
         let key = Key(loop: ObjectIdentifier(loop), hash: hash)
         if let g = groups.withLock({ $0[key] }), !g.isOver { return g }
         let g = Group(mailbox: try subscribe(), encode: encode)

@@ -1,4 +1,4 @@
-import GRPC
+import RPCCore
 import ProtoWire
 
 /// An error that knows the gRPC status LND answers it with.

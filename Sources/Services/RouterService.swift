@@ -1,4 +1,4 @@
-import GRPC
+import RPCCore
 import LightningRPC
 import Payments
 import ProtoWire
@@ -6,7 +6,7 @@ import Synchronization
 
 /// `routerrpc.Router`: TrackPaymentV2, TrackPayments and SendPaymentV2 with LND's semantics
 /// (spec §3–§5). Holds no state of its own beyond caches of encoded messages.
-public final class RouterService: GRPCService, @unchecked Sendable {
+public final class RouterService: RPCService, @unchecked Sendable {
     public let serviceName = "routerrpc.Router"
     let tower: ControlTower
     let marshaller: PaymentMarshaller
@@ -76,9 +76,9 @@ public final class RouterService: GRPCService, @unchecked Sendable {
     /// marshalled and framed once, then that one array is queued on every subscriber's stream by
     /// reference: a fan-out of one update marshals once and copies nothing per stream. (A version
     /// identifies a snapshot: every change, pruning included, takes a new stamp.)
-    func encodeFramed(_ s: PaymentSnapshot) -> FramedMessage {
+    func encodeFramed(_ s: PaymentSnapshot) -> EncodedMessage {
         if let f = encoded.framed(for: s) { return f }
-        let f = FramedMessage(message: encode(s))
+        let f = EncodedMessage(message: encode(s))
         encoded.storeFramed(f, for: s)
         return f
     }
@@ -86,10 +86,10 @@ public final class RouterService: GRPCService, @unchecked Sendable {
     /// As `encodeFramed(_: PaymentSnapshot)`, memoized on the box: the first subscriber of a
     /// fanned-out update stores the framed message in the shared box, the others load it
     /// (lock-free; no cache lock, hash lookup or snapshot copy per subscriber).
-    func encodeFramed(_ box: SnapshotBox) -> FramedMessage {
-        if let m = box.memo.load() as? FramedMessageRef { return m.message }
+    func encodeFramed(_ box: SnapshotBox) -> EncodedMessage {
+        if let m = box.memo.load() as? EncodedMessageRef { return m.message }
         let f = encodeFramed(box.snapshot)
-        return (box.memo.storeIfNil(FramedMessageRef(f)) as? FramedMessageRef)?.message ?? f
+        return (box.memo.storeIfNil(EncodedMessageRef(f)) as? EncodedMessageRef)?.message ?? f
     }
 
     /// `no_inflight_updates`: drop Initiated and InFlight snapshots, the first one included.
@@ -191,7 +191,7 @@ public final class RouterService: GRPCService, @unchecked Sendable {
 }
 
 /// A framed message behind a class reference (for `SnapshotBox.memo`).
-final class FramedMessageRef: Sendable {
-    let message: FramedMessage
-    init(_ message: FramedMessage) { self.message = message }
+final class EncodedMessageRef: Sendable {
+    let message: EncodedMessage
+    init(_ message: EncodedMessage) { self.message = message }
 }

@@ -1,7 +1,7 @@
 import BOLT11
 import Crypto
 import Foundation
-import GRPC
+import RPCCore
 import LightningRPC
 import PaymentLifecycle
 import Routing

@@ -1,4 +1,4 @@
-import GRPC
+import RPCCore
 import Payments
 
 extension PaymentError: GRPCStatusConvertible {

@@ -1,4 +1,4 @@
-import GRPC
+import RPCCore
 import Transport
 
 /// A pull-based source of stream messages: the control tower's mailboxes and the invoice
@@ -34,7 +34,7 @@ public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked
     let source: Source
     let writer: ServerStreamWriter
     let loop: EventLoop
-    let encode: (Source.Item) -> FramedMessage?
+    let encode: (Source.Item) -> EncodedMessage?
     let finalStatus: () -> GRPCStatus
     private var first: Source.Item?
     private var done = false { didSet { if done && !oldValue { ended() } } }
@@ -48,14 +48,14 @@ public final class StreamPump<Source: PollableSource>: EventLoopTask, @unchecked
                             finalStatus: @escaping () -> GRPCStatus = { .ok }, first: Source.Item? = nil,
                             encode: @escaping (Source.Item) -> [UInt8]?) {
         self.init(source: source, writer: writer, context: context, finalStatus: finalStatus, first: first,
-                  encodeFramed: { encode($0).map(FramedMessage.init(message:)) })
+                  encodeFramed: { encode($0).map(EncodedMessage.init(message:)) })
     }
 
     /// As above with an encoder returning framed messages: a framed message shared by many
     /// streams (a cached terminal update) is queued on each by reference, never copied.
     public init(source: Source, writer: ServerStreamWriter, context: ServerCallContext,
                 finalStatus: @escaping () -> GRPCStatus = { .ok }, first: Source.Item? = nil,
-                encodeFramed: @escaping (Source.Item) -> FramedMessage?) {
+                encodeFramed: @escaping (Source.Item) -> EncodedMessage?) {
         self.source = source
         self.writer = writer
         self.loop = context.eventLoop

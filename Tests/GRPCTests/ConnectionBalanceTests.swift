@@ -2,6 +2,7 @@ import XCTest
 import Glibc
 import Transport
 import GRPC
+import RPCCore
 
 /// `HTTP2Server` puts each accepted connection on the loop with the fewest live connections,
 /// whichever loop's SO_REUSEPORT listener the kernel picked.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import GRPC
+import RPCCore
 
 final class FramingTests: XCTestCase {
     func deframe(_ chunks: [[UInt8]], max: Int = 1 << 20) throws -> [[UInt8]] {
@@ -44,17 +45,12 @@ final class FramingTests: XCTestCase {
         }
     }
 
-    func testFramedMessageOwnCopyIsEqualButSeparate() {
-        let f = FramedMessage(message: Array(0..<40))
-        let g = f.ownCopy()
-        XCTAssertEqual(f.bytes, g.bytes)
-        f.bytes.withUnsafeBufferPointer { p in g.bytes.withUnsafeBufferPointer { q in XCTAssertNotEqual(p.baseAddress, q.baseAddress) } }
-    }
-
-    func testFramedMessageMatchesFraming() {
+    /// The gRPC face queues `EncodedMessage.framed` as is: its layout must be gRPC's framing.
+    func testEncodedMessageIsGRPCFramed() {
         let m: [UInt8] = Array(0..<40)
-        let f = FramedMessage(message: m)
-        XCTAssertEqual(f.bytes, MessageFraming.frame(m))
+        let f = EncodedMessage(message: m)
+        XCTAssertEqual(f.framed, MessageFraming.frame(m))
+        XCTAssertEqual(Array(f.payload), m)
         XCTAssertEqual(f.messageCount, 40)
     }
 

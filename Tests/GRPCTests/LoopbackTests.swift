@@ -2,6 +2,7 @@ import XCTest
 import Glibc
 import Transport
 import GRPC
+import RPCCore
 
 /// Our client against our server over real TLS on loopback.
 final class LoopbackTests: XCTestCase {

@@ -1,6 +1,7 @@
 import XCTest
 import Transport
 @testable import GRPC
+import RPCCore
 
 /// Request metadata is collected in a per-connection scratch buffer and copied to each call when
 /// its header block ends: calls on one connection must each see exactly their own metadata.

@@ -2,10 +2,11 @@ import XCTest
 import Glibc
 import Transport
 import GRPC
+import RPCCore
 
 /// Graceful shutdown ends each open server stream with its service's `shutdownStatus`.
 final class ShutdownStatusTests: XCTestCase {
-    struct CustomService: GRPCService {
+    struct CustomService: RPCService {
         let serviceName = "t.Custom"
         var methods: [String: RPCHandler] { ["Hang": .serverStreaming { _, _, w in _ = w.send([1]) }] }
         var shutdownStatus: GRPCStatus { GRPCStatus(.unavailable, "custom service shutting down") }

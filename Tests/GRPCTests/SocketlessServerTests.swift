@@ -1,6 +1,7 @@
 import XCTest
 import Transport
 @testable import GRPC
+import RPCCore
 
 /// The gRPC server driven through an HTTP/2 session with no socket: a client HTTP2Session produces
 /// bytes, the server session consumes them on an adopted loop (this thread).

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import GRPC
+import RPCCore
 import Payments
 import PaymentStore
 @testable import Services
@@ -18,9 +19,9 @@ final class PaymentFanoutTests: XCTestCase {
         var writable = true
         var ready: (@Sendable () -> Void)?
         var isWritable: Bool { writable && status == nil }
-        func send(_ message: FramedMessage) -> Bool {
+        func send(_ message: EncodedMessage) -> Bool {
             guard isWritable else { return false }
-            versions.append(message.bytes.dropFirst(5).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+            versions.append(message.payload.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
             return true
         }
         func finish(_ status: GRPCStatus) { if self.status == nil { self.status = status } }
@@ -83,7 +84,7 @@ final class PaymentFanoutTests: XCTestCase {
 
         func group() throws -> PaymentFanout<RecordingSink> {
             PaymentFanout(mailbox: try tower.subscribePayment(hash)) { box in
-                withUnsafeBytes(of: box.snapshot.version.bigEndian) { FramedMessage(message: Array($0)) }
+                withUnsafeBytes(of: box.snapshot.version.bigEndian) { EncodedMessage(message: Array($0)) }
             }
         }
 
@@ -91,7 +92,7 @@ final class PaymentFanoutTests: XCTestCase {
         func join(_ g: PaymentFanout<RecordingSink>, _ sink: RecordingSink, noInflightUpdates: Bool = false)
             -> PaymentFanout<RecordingSink>.Slot? {
             let s = tower.cachedPayment(hash)!
-            return g.join(sink, first: s, firstMessage: withUnsafeBytes(of: s.version.bigEndian) { FramedMessage(message: Array($0)) },
+            return g.join(sink, first: s, firstMessage: withUnsafeBytes(of: s.version.bigEndian) { EncodedMessage(message: Array($0)) },
                           noInflightUpdates: noInflightUpdates)
         }
     }

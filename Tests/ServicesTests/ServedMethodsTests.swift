@@ -1,5 +1,6 @@
 import XCTest
 import GRPC
+import RPCCore
 import Macaroons
 import Simnet
 @testable import Node

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import GRPC
+import RPCCore
 
 /// One real `paytrackd` child process on loopback with a temporary datadir: alice (the primary
 /// node) on `port`, bob (`--serve bob=...`) on `bobPort`, no macaroons. Stopped with SIGTERM

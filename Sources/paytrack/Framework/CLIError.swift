@@ -1,4 +1,5 @@
 import GRPC
+import RPCCore
 
 /// Why a command failed. Every failure prints one line to stderr, prefixed `[paytrack] ` as
 /// lncli prefixes `[lncli] `, and the process exits with status 1.

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GRPC
+import RPCCore
 
 /// Ctrl-C (SIGINT) handling: while a call is running, the first SIGINT cancels it (the server
 /// sees RST_STREAM CANCEL, as when lncli's context is cancelled) the connection is closed and the

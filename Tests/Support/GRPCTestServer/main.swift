@@ -9,6 +9,7 @@
 // the fixed gRPC message in FILE (the benchmark body; the payment engine is not wired here).
 // Prints "LISTENING <port>" when ready. SIGTERM/SIGINT: graceful shutdown, exit 0.
 import GRPC
+import RPCCore
 import Transport
 import ProtoWire
 import Glibc
@@ -158,7 +159,7 @@ let testService = ServiceDefinition(name: "paytrack.test.TestService", methods: 
     },
 ])
 
-var services: [GRPCService] = [testService]
+var services: [RPCService] = [testService]
 let health = HealthService()
 services.append(health)
 

@@ -1,4 +1,6 @@
-/// A gRPC status: code plus message, as carried in `grpc-status` / `grpc-message` trailers.
+/// The status a call ends with: a gRPC code plus message. Every face speaks it: gRPC carries it in
+/// `grpc-status` / `grpc-message` trailers, LND's REST gateway as `{"code":N,"message":"..."}` with an
+/// HTTP status mapped from the code, the WebSocket proxy as an `{"error":...}` message.
 public struct GRPCStatus: Error, Equatable, Sendable, CustomStringConvertible {
     /// gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html).
     public enum Code: Int, Sendable {

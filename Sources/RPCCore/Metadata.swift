@@ -29,7 +29,7 @@ public struct Metadata: Sendable, Sequence {
     }
 
     /// Appends an entry from raw header bytes (GRPC's header parsing; no intermediate Strings).
-    mutating func appendRaw(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, binary: Bool) {
+    package mutating func appendRaw(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, binary: Bool) {
         guard key.count <= 0xFFFF else { return }
         if storage.isEmpty { storage.reserveCapacity(key.count + value.count + 64) }
         storage.append(UInt8(truncatingIfNeeded: key.count)); storage.append(UInt8(truncatingIfNeeded: key.count >> 8))
@@ -43,7 +43,7 @@ public struct Metadata: Sendable, Sequence {
     }
 
     /// Trims the storage to exactly its entries (a call keeps its metadata for life).
-    mutating func compact() {
+    package mutating func compact() {
         if storage.capacity > storage.count { storage = Array(unsafeUninitializedCapacity: storage.count) { buf, n in
             _ = buf.initialize(from: storage); n = storage.count
         } }
@@ -51,7 +51,7 @@ public struct Metadata: Sendable, Sequence {
 
     /// A copy whose storage is one allocation of exactly its entries (the server collects a
     /// request's headers in a per-connection scratch `Metadata`, then gives the call this copy).
-    func exactCopy() -> Metadata {
+    package func exactCopy() -> Metadata {
         var m = Metadata()
         m.count = count
         // (Array(UnsafeBufferPointer) is specialized; `Array(unsafeUninitializedCapacity:)` here
@@ -61,10 +61,10 @@ public struct Metadata: Sendable, Sequence {
     }
 
     /// Reserves room for `n` bytes of entries.
-    mutating func reserveCapacity(_ n: Int) { storage.reserveCapacity(n) }
+    package mutating func reserveCapacity(_ n: Int) { storage.reserveCapacity(n) }
 
     /// Empties the metadata; keeps the storage for reuse while it is at most `keepingAtMost` bytes.
-    mutating func removeAll(keepingAtMost limit: Int) {
+    package mutating func removeAll(keepingAtMost limit: Int) {
         count = 0
         storage.removeAll(keepingCapacity: storage.capacity <= limit)
     }
@@ -74,7 +74,7 @@ public struct Metadata: Sendable, Sequence {
     }
 
     /// Visits entries as raw bytes until `body` returns false.
-    func forEachRaw(_ body: (UnsafeRawBufferPointer, Bool, UnsafeRawBufferPointer) -> Bool) {
+    package func forEachRaw(_ body: (UnsafeRawBufferPointer, Bool, UnsafeRawBufferPointer) -> Bool) {
         storage.withUnsafeBytes { s in
             var i = 0
             while i < s.count {

@@ -1,0 +1,162 @@
+import LightningRPC
+import ProtoWire
+import RPCCore
+import Transport
+
+/// LND's REST gateway and WebSocket proxy as an `HTTPApplication`: LND's REST bindings run the
+/// very handlers gRPC runs, in process (LND's gateway dials its own gRPC port instead), through the
+/// same interceptors (the macaroon check reads `Grpc-Metadata-Macaroon`, any case). An upgrade
+/// request on any binding's path runs that binding over a WebSocket (`?method=` overrides the
+/// verb; the macaroon may also come as a `Sec-WebSocket-Protocol` entry
+/// `Grpc-Metadata-Macaroon+<hex>`, which is echoed so browsers complete the handshake).
+public final class RESTGateway: HTTPApplication, @unchecked Sendable {
+    /// Bindings, most specific first (a literal segment beats a variable at the first difference).
+    let bindings: [RESTBinding]
+    let methods: [String: GatewayMethod]
+    let interceptors: [ServerInterceptor]
+    let decoder: RequestDecoder
+    /// `--restcors` origins ("*" allows any); empty: no CORS headers at all, as LND.
+    let corsOrigins: [String]
+    /// Extra routes served before the bindings (e.g. the dashboard's static files), by exact path.
+    var staticFiles: [String: (contentType: String, body: [UInt8])] = [:]
+    var staticHeaders = HTTPHeaders()
+
+    public init(services: [RPCService], interceptors: [ServerInterceptor], corsOrigins: [String] = [],
+                bindings: [RESTBinding] = LNDRESTBindings.all,
+                methods: [MethodDescriptor] = LightningDescriptors.methods,
+                messageTypes: [any GatewayJSONMessage.Type] = LightningDescriptors.messageTypes,
+                descriptorFiles: [[UInt8]] = LightningDescriptors.files.map(\.bytes)) {
+        self.bindings = bindings.sorted { a, b in
+            let x = a.template.specificity, y = b.template.specificity
+            for (p, q) in zip(x, y) where p != q { return p }
+            return false
+        }
+        self.methods = GatewayMethod.table(services: services, methods: methods, messageTypes: messageTypes)
+        self.interceptors = interceptors
+        self.decoder = RequestDecoder(schema: MessageSchema(files: descriptorFiles))
+        self.corsOrigins = corsOrigins
+    }
+
+    /// Serves `body` at `path` (GET) with `contentType`; `headers` go on every such response.
+    public func addStaticFile(path: String, contentType: String, body: [UInt8]) {
+        staticFiles[path] = (contentType, body)
+    }
+
+    /// Headers added to every static file response (e.g. a Content-Security-Policy).
+    public func setStaticHeaders(_ headers: HTTPHeaders) { staticHeaders = headers }
+
+    // MARK: Routing
+
+    enum Resolution {
+        case found(RESTBinding, [(field: [String], value: String)])
+        /// The path matches a binding of another verb (grpc-gateway: 501 "Method Not Allowed").
+        case wrongVerb
+        case notFound
+    }
+
+    func resolve(verb: String, path: String) -> Resolution {
+        guard let segments = PathTemplate.segments(ofPath: path) else { return .notFound }
+        var other = false
+        for b in bindings {
+            guard let values = b.template.match(segments) else { continue }
+            if b.verb == verb { return .found(b, values) }
+            other = true
+        }
+        return other ? .wrongVerb : .notFound
+    }
+
+    /// LND's `allowCORS`: with origins configured and an `Origin` header, the allow headers, and
+    /// the origin echoed when it is allowed.
+    func corsHeaders(_ head: HTTPRequestHead) -> HTTPHeaders {
+        var h = HTTPHeaders()
+        guard !corsOrigins.isEmpty, let origin = head.headers["Origin"] else { return h }
+        h.add(name: "Access-Control-Allow-Headers", value: "Content-Type, Accept, Grpc-Metadata-Macaroon")
+        h.add(name: "Access-Control-Allow-Methods", value: "GET, POST, DELETE")
+        if corsOrigins.contains(where: { $0 == "*" || $0 == origin }) {
+            h.add(name: "Access-Control-Allow-Origin", value: origin)
+        }
+        return h
+    }
+
+    /// Request metadata from `Grpc-Metadata-<key>` headers (grpc-gateway's default header matcher).
+    static func metadata(_ headers: HTTPHeaders) -> Metadata {
+        var m = Metadata()
+        let prefix = "grpc-metadata-"
+        for (name, value) in headers where name.utf8.count > prefix.utf8.count {
+            guard HTTPHeaders.equalsIgnoringCase(name.prefix(prefix.count), prefix) else { continue }
+            let key = String(name.dropFirst(prefix.count)).lowercased()
+            if key.hasSuffix("-bin") {
+                if let b = Base64.decode(value) { m.add(key, binary: b) }
+            } else {
+                m.add(key, value)
+            }
+        }
+        return m
+    }
+
+    // MARK: HTTPApplication
+
+    public func request(_ head: HTTPRequestHead, _ writer: HTTPResponseWriter) -> HTTPRequestHandler {
+        let cors = corsHeaders(head)
+        if head.method == "OPTIONS" && !cors.entries.isEmpty {
+            writer.respond(status: 200, headers: cors, body: [])
+            return DiscardingRequest()
+        }
+        if head.isWebSocketUpgrade {
+            return WebSocketProxyRequest.start(gateway: self, head: head, writer: writer)
+        }
+        if head.method == "GET" || head.method == "HEAD", let file = staticFiles[head.path] {
+            var h = staticHeaders
+            h.add(name: "Content-Type", value: file.contentType)
+            writer.respond(status: 200, headers: h, body: file.body)
+            return DiscardingRequest()
+        }
+        switch resolve(verb: head.method, path: head.path) {
+        case .notFound:
+            Self.respondError(writer, GRPCStatus(.notFound, "Not Found"), cors)
+            return DiscardingRequest()
+        case .wrongVerb:
+            Self.respondError(writer, GRPCStatus(.unimplemented, "Method Not Allowed"), cors)
+            return DiscardingRequest()
+        case .found(let binding, let values):
+            guard let method = methods[binding.method] else {
+                Self.respondError(writer, Self.unserved(binding.method), cors)
+                return DiscardingRequest()
+            }
+            return RESTRequest(gateway: self, head: head, writer: writer, binding: binding, method: method,
+                               pathValues: values, cors: cors)
+        }
+    }
+
+    /// gRPC's answer for a method with a binding but no handler here.
+    static func unserved(_ path: String) -> GRPCStatus {
+        let parts = path.split(separator: "/")
+        return GRPCStatus(.unimplemented, "unknown method \(parts.last ?? "") for service \(parts.first ?? "")")
+    }
+
+    static func respondError(_ writer: HTTPResponseWriter, _ status: GRPCStatus, _ extra: HTTPHeaders) {
+        var h = extra
+        h.add(name: "Content-Type", value: "application/json")
+        writer.respond(status: GatewayStatus.httpStatus(status.code), headers: h, body: GatewayStatus.unaryBody(status))
+    }
+
+    /// Runs `method` for a decoded request on `call`: the interceptors, then the handler.
+    func dispatch(_ method: GatewayMethod, request: [UInt8], call: ServerCallContext) {
+        for i in interceptors {
+            if let refused = i.intercept(call) { call.finish(refused); return }
+        }
+        switch method.handler {
+        case .unary(let f): f(call, request, UnaryResponder(call: call))
+        case .serverStreaming(let f): f(call, request, ServerStreamWriter(call: call))
+        case .bidiStreaming:
+            call.finish(GRPCStatus(.unimplemented, "streaming calls are not supported"))
+        }
+    }
+}
+
+/// A request already answered (errors, CORS preflight, static files): its body is ignored.
+final class DiscardingRequest: HTTPRequestHandler {
+    func body(_ chunk: [UInt8]) {}
+    func end() {}
+    func cancelled() {}
+}

@@ -1,0 +1,85 @@
+import RPCCore
+import Transport
+
+/// One call over LND's WebSocket proxy: each `{"result":...}` (or `{"error":...}`) line the REST
+/// face would write is one text message. The stream's end closes the WebSocket with 1000 (LND
+/// drops the TCP connection instead, which clients see as 1006); a unary answer is one message,
+/// then 1000. A client close or a lost connection cancels the call.
+final class WebSocketCall: ServerCallContext, @unchecked Sendable {
+    let method: GatewayMethod
+    let channel: WebSocketChannel
+    let peer: String
+    private let storage: () -> AnyObject?
+    private let setStorage: (AnyObject?) -> Void
+    private var done = false
+
+    init(method: GatewayMethod, channel: WebSocketChannel, metadata: Metadata, peer: String,
+         storage: @escaping () -> AnyObject?, setStorage: @escaping (AnyObject?) -> Void) {
+        self.method = method; self.channel = channel; self.peer = peer
+        self.storage = storage; self.setStorage = setStorage
+        super.init(eventLoop: channel.eventLoop)
+        self.metadata = metadata
+    }
+
+    override var path: String { method.path }
+    override var peerAddress: String { peer }
+    override var connectionStorage: AnyObject? {
+        get { storage() }
+        set { setStorage(newValue) }
+    }
+
+    private func markDone() {
+        done = true
+        doneFlag.store(true, ordering: .relaxed)
+        readyCallback = nil
+        channel.onWritable = nil
+    }
+
+    override func respondUnary(_ message: [UInt8]) {
+        guard !done else { return }
+        markDone()
+        if let body = try? GatewayJSONLine.unaryBody(message, output: method.output) {
+            channel.send(text: String(decoding: body, as: UTF8.self))
+            channel.close(code: 1000, reason: "")
+        } else {
+            channel.close(code: 1011, reason: "failed to marshal response")
+        }
+    }
+
+    override func finish(_ status: GRPCStatus) {
+        guard !done else { return }
+        markDone()
+        if status.code != .ok {
+            channel.send(text: String(decoding: GatewayStatus.streamError(status), as: UTF8.self))
+        }
+        channel.close(code: 1000, reason: "")
+    }
+
+    override func sendStreaming(_ message: [UInt8]) -> Bool {
+        guard let line = try? GatewayJSONLine.make(message, output: method.output) else { return false }
+        return send(line.text)
+    }
+
+    override func sendStreaming(_ message: EncodedMessage) -> Bool {
+        guard let line = try? GatewayJSONLine.of(message, output: method.output) else { return false }
+        return send(line.text)
+    }
+
+    private func send(_ text: String) -> Bool {
+        if done || fullFlag.load(ordering: .relaxed) { return false }
+        if !channel.send(text: text) {
+            fullFlag.store(true, ordering: .relaxed)
+            channel.onWritable = { [self] in
+                self.fullFlag.store(false, ordering: .relaxed)
+                if !self.done, let cb = self.readyCallback { cb() }
+            }
+        }
+        return true
+    }
+
+    /// The WebSocket ended (client close, error, pong timeout, connection lost).
+    func channelClosed() {
+        if !done { markDone() }
+        cancel()
+    }
+}
