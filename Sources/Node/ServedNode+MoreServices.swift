@@ -1,4 +1,4 @@
-import GRPC
+import RPCCore
 import Services
 
 extension ServedNode {
@@ -7,7 +7,7 @@ extension ServedNode {
     /// calls of lnrpc and routerrpc (LND <= 0.20). Services that share a name with an existing
     /// one add methods to it (the router merges method tables by service name).
     func moreServices(marshaller: PaymentMarshaller, parser: SendPaymentRequestParser, sender: PaymentSending,
-                      work: BlockingWork) -> [GRPCService] {
+                      work: BlockingWork) -> [RPCService] {
         [
             InvoicesService(registry: invoices, currency: currency, work: work,
                             privateHints: { [unowned self] in privateHopHints() }),

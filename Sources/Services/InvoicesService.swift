@@ -1,5 +1,5 @@
 import BOLT11
-import GRPC
+import RPCCore
 import Invoices
 import LightningRPC
 import Synchronization
@@ -8,7 +8,7 @@ import Synchronization
 /// SettleInvoice, CancelInvoice), SubscribeSingleInvoice and LookupInvoiceV2, over the node's
 /// invoice registry, with LND's texts and codes (invoices_server.go). Every error is UNKNOWN
 /// except LookupInvoiceV2's, which uses INVALID_ARGUMENT and NOT_FOUND as LND does.
-public final class InvoicesService: GRPCService, @unchecked Sendable {
+public final class InvoicesService: RPCService, @unchecked Sendable {
     public let serviceName = "invoicesrpc.Invoices"
     let registry: InvoiceRegistry
     let invoices: LightningInvoices

@@ -1,4 +1,4 @@
-import GRPC
+import RPCCore
 import Transport
 import LightningRPC
 import PaymentLifecycle
@@ -19,7 +19,7 @@ import Synchronization
 /// - the call waits for the whole payment, however long a hold invoice holds it.
 ///
 /// Served as a second `lnrpc.Lightning` service definition (the router merges the method tables).
-public final class LegacyLightningPayments: GRPCService, @unchecked Sendable {
+public final class LegacyLightningPayments: RPCService, @unchecked Sendable {
     public let serviceName = "lnrpc.Lightning"
     let router: ChannelRouter
     let tower: ControlTower

@@ -1,4 +1,4 @@
-import GRPC
+import RPCCore
 import LightningRPC
 import Payments
 import Synchronization
@@ -9,7 +9,7 @@ import Transport
 /// (same validation, codes, first message) with every `lnrpc.Payment` snapshot converted to a
 /// `routerrpc.PaymentStatus` as LND's `legacyTrackPaymentServer.Send` does. Served as a second
 /// `routerrpc.Router` service definition.
-public final class LegacyRouterPayments: GRPCService, @unchecked Sendable {
+public final class LegacyRouterPayments: RPCService, @unchecked Sendable {
     public let serviceName = "routerrpc.Router"
     let tower: ControlTower
     let marshaller: PaymentMarshaller
@@ -112,7 +112,7 @@ public final class LegacyRouterPayments: GRPCService, @unchecked Sendable {
         }, first: first.map(SnapshotBox.init), encodeFramed: { [self] box in
             if failure.withLock({ $0 }) != nil { return nil }
             switch convert(box.snapshot) {
-            case .status(let s): return FramedMessage(message: s.serializedBytes())
+            case .status(let s): return EncodedMessage(message: s.serializedBytes())
             case .error(let text):
                 failure.withLock { $0 = text }
                 mailbox.cancel()
