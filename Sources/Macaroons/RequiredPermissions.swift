@@ -30,6 +30,11 @@ public enum RequiredPermissions {
         "/lnrpc.Lightning/BakeMacaroon": [.init("macaroon", "generate")],
         "/lnrpc.Lightning/CheckMacaroonPermissions": [.init("macaroon", "read")],
         "/lnrpc.Lightning/ListPermissions": [.init("info", "read")],
+        "/lnrpc.Lightning/ChannelBalance": [.init("offchain", "read")],
+        "/lnrpc.Lightning/ListChannels": [.init("offchain", "read")],
+        "/lnrpc.Lightning/DescribeGraph": [.init("info", "read")],
+        "/lnrpc.Lightning/GetNodeInfo": [.init("info", "read")],
+        "/lnrpc.Lightning/GetChanInfo": [.init("info", "read")],
         // legacy (LND <= 0.20, rpcserver.go@v0.20.3 MainRPCServerPermissions)
         "/lnrpc.Lightning/SendPaymentSync": [.init("offchain", "write")],
         "/lnrpc.Lightning/SendPayment": [.init("offchain", "write")],

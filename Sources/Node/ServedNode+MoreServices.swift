@@ -14,6 +14,7 @@ extension ServedNode {
             LegacyLightningPayments(router: router, tower: tower, parser: LegacySendRequestParser(v2: parser),
                                     marshaller: marshaller, work: work),
             LegacyRouterPayments(tower: tower, marshaller: marshaller, work: work, sender: sender),
+            LightningGraph(network: network, node: nodeID, features: nodeInfo().features, work: work),
         ]
     }
 }

@@ -6,6 +6,9 @@ import Routing
 /// `fee_rate_milli_msat`, `disabled`). 64-bit values may be strings or numbers.
 /// Balances are not in the graph: each channel's node1 balance is drawn uniformly from
 /// [0, capacity] by a generator seeded with `seed`, so an import is reproducible.
+/// A node whose key is the one `seed` derives for its alias (PayTrack's own DescribeGraph output,
+/// re-imported with the same `--sim.seed`) stays a simulated node with its signing key, so it can
+/// be served again; every other node is imported by its public key alone.
 public enum DescribeGraphImport {
     public static func decode(_ bytes: [UInt8], seed: String = "paytrack", startHeight: UInt32? = nil) throws(TopologyError) -> Topology {
         let root = JSONFields(try JSONFields.parse(bytes), path: "")
@@ -19,7 +22,8 @@ public enum DescribeGraphImport {
             if usedAliases.contains(a) { a = "\(a)-\(id.hex.prefix(12))" }
             usedAliases.insert(a)
             aliasOf[id] = a
-            nodes.append(Topology.Node(alias: a, nodeID: id))
+            let derived = NodeIdentity.nodeID(of: NodeIdentity.derivePrivateKey(seed: seed, alias: a))
+            nodes.append(Topology.Node(alias: a, nodeID: derived == id ? nil : id))
         }
         for (i, o) in try root.objects("nodes").enumerated() {
             let f = JSONFields(o, path: "nodes[\(i)].")

@@ -43,11 +43,16 @@ extension SimulatedNetwork {
             let step = withLock { forward(route, k) }
             switch step {
             case .failed(let message):
-                release(locked)
+                release(locked, htlcID: htlcID)
                 await delay(hops: k)
                 return .failed(HTLCFailure(message: message, failureSourceIndex: k))
             case .locked(let c, let d, let amount):
                 locked.append((c, d, amount))
+                withLock {
+                    pendingHTLCs[htlcID, default: []].append(LockedHTLC(
+                        channel: c, direction: d, amountMsat: amount, expiry: route.incomingExpiry(ofHop: k),
+                        paymentHash: paymentHash, htlcID: htlcID))
+                }
                 await delay(hops: 1)
             }
         }
@@ -79,6 +84,7 @@ extension SimulatedNetwork {
         switch decision {
         case .settle(let preimage):
             withLock {
+                pendingHTLCs.removeValue(forKey: htlcID)
                 for l in locked {
                     channels[l.channel].lockedMsat[l.direction] -= l.amount
                     channels[l.channel].balanceMsat[l.direction] -= l.amount
@@ -88,7 +94,7 @@ extension SimulatedNetwork {
             await delay(hops: n)
             return .settled(preimage: preimage)
         case .fail(let message):
-            release(locked)
+            release(locked, htlcID: htlcID)
             await delay(hops: n)
             return .failed(HTLCFailure(message: message, failureSourceIndex: n))
         }
@@ -152,9 +158,12 @@ extension SimulatedNetwork {
         return .locked(channel: c, direction: d, amount: outAmount)
     }
 
-    func release(_ locked: [(channel: Int, direction: Int, amount: UInt64)]) {
+    func release(_ locked: [(channel: Int, direction: Int, amount: UInt64)], htlcID: UInt64) {
         guard !locked.isEmpty else { return }
-        withLock { for l in locked { channels[l.channel].lockedMsat[l.direction] -= l.amount } }
+        withLock {
+            pendingHTLCs.removeValue(forKey: htlcID)
+            for l in locked { channels[l.channel].lockedMsat[l.direction] -= l.amount }
+        }
     }
 
     func delay(hops: Int) async {

@@ -47,6 +47,8 @@ public final class SimulatedNetwork: @unchecked Sendable {
     struct Channel {
         let scid: ShortChannelID
         let nodes: (Int, Int)
+        /// The node that opened (funded) the channel: the topology's first named node.
+        let opener: Int
         let capacitySat: UInt64
         let isPrivate: Bool
         var balanceMsat: [UInt64]
@@ -68,6 +70,10 @@ public final class SimulatedNetwork: @unchecked Sendable {
         public var remoteBalanceMsat: UInt64
         /// Outgoing HTLC amounts in flight (locked out of `localBalanceMsat`).
         public var localLockedMsat: UInt64
+        /// Incoming HTLC amounts in flight (locked out of `remoteBalanceMsat`).
+        public var remoteLockedMsat: UInt64 = 0
+        /// This node opened the channel.
+        public var isInitiator: Bool = false
         public var isPrivate: Bool
         public var localPolicy: RoutingPolicy?
         public var remotePolicy: RoutingPolicy?
@@ -87,6 +93,8 @@ public final class SimulatedNetwork: @unchecked Sendable {
     /// leaving 2^20 ids per ms of uptime before a later start could overlap.
     var nextHTLCID = UInt64(Date().timeIntervalSince1970 * 1000) << 20
     var payeeHandlers: [NodeID: any PayeeHandler] = [:]
+    /// HTLCs locked on channels and not yet settled or failed, by HTLC id (`PendingHTLCs.swift`).
+    var pendingHTLCs: [UInt64: [LockedHTLC]] = [:]
     /// Timestamp of the newest channel update, bumped on every policy change.
     var updateClock: UInt32 = 1_700_000_000
     var blockTask: Task<Void, Never>?
@@ -112,7 +120,7 @@ public final class SimulatedNetwork: @unchecked Sendable {
             let capacityMsat = c.capacitySat * 1000
             let balanceA = c.balanceAMsat ?? UInt64.random(in: 0...capacityMsat, using: &balances)
             let aFirst = nodes[a].id < nodes[b].id
-            let ch = Channel(scid: c.shortChannelID, nodes: aFirst ? (a, b) : (b, a), capacitySat: c.capacitySat,
+            let ch = Channel(scid: c.shortChannelID, nodes: aFirst ? (a, b) : (b, a), opener: a, capacitySat: c.capacitySat,
                              isPrivate: c.isPrivate,
                              balanceMsat: aFirst ? [balanceA, capacityMsat - balanceA] : [capacityMsat - balanceA, balanceA],
                              lockedMsat: [0, 0],
@@ -182,6 +190,7 @@ public final class SimulatedNetwork: @unchecked Sendable {
         return ChannelBalance(shortChannelID: ch.scid, remoteNode: nodes[ch.endpoint(1 - d)].id,
                               capacitySat: ch.capacitySat, localBalanceMsat: ch.balanceMsat[d],
                               remoteBalanceMsat: ch.balanceMsat[1 - d], localLockedMsat: ch.lockedMsat[d],
+                              remoteLockedMsat: ch.lockedMsat[1 - d], isInitiator: ch.opener == n,
                               isPrivate: ch.isPrivate, localPolicy: ch.policy[d], remotePolicy: ch.policy[1 - d])
     }
 

@@ -42,6 +42,9 @@ final class ServedMethodsTests: XCTestCase {
             // invoicesrpc (hold invoices)
             "/invoicesrpc.Invoices/AddHoldInvoice", "/invoicesrpc.Invoices/SettleInvoice", "/invoicesrpc.Invoices/CancelInvoice",
             "/invoicesrpc.Invoices/LookupInvoiceV2", "/invoicesrpc.Invoices/SubscribeSingleInvoice",
+            // channels and graph
+            "/lnrpc.Lightning/ChannelBalance", "/lnrpc.Lightning/ListChannels", "/lnrpc.Lightning/DescribeGraph",
+            "/lnrpc.Lightning/GetNodeInfo", "/lnrpc.Lightning/GetChanInfo",
             // legacy payment calls (LND <= 0.20)
             "/lnrpc.Lightning/SendPaymentSync", "/lnrpc.Lightning/SendPayment",
             "/routerrpc.Router/SendPayment", "/routerrpc.Router/TrackPayment",
