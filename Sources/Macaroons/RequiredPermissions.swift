@@ -14,7 +14,14 @@ public enum RequiredPermissions {
         "/routerrpc.Router/SendPaymentV2": [.init("offchain", "write")],
         "/routerrpc.Router/TrackPaymentV2": [.init("offchain", "read")],
         "/routerrpc.Router/TrackPayments": [.init("offchain", "read")],
+        "/routerrpc.Router/SendToRouteV2": [.init("offchain", "write")],
+        "/routerrpc.Router/EstimateRouteFee": [.init("offchain", "read")],
+        "/routerrpc.Router/BuildRoute": [.init("offchain", "read")],
+        "/routerrpc.Router/QueryMissionControl": [.init("offchain", "read")],
+        "/routerrpc.Router/ResetMissionControl": [.init("offchain", "write")],
+        "/routerrpc.Router/QueryProbability": [.init("offchain", "read")],
         // legacy (LND <= 0.20, routerrpc/router_server.go@v0.20.3 macPermissions)
+        "/routerrpc.Router/SendToRoute": [.init("offchain", "write")],
         "/routerrpc.Router/SendPayment": [.init("offchain", "write")],
         "/routerrpc.Router/TrackPayment": [.init("offchain", "read")],
         // lnrpc.Lightning
@@ -35,9 +42,12 @@ public enum RequiredPermissions {
         "/lnrpc.Lightning/DescribeGraph": [.init("info", "read")],
         "/lnrpc.Lightning/GetNodeInfo": [.init("info", "read")],
         "/lnrpc.Lightning/GetChanInfo": [.init("info", "read")],
+        "/lnrpc.Lightning/QueryRoutes": [.init("info", "read")],
         // legacy (LND <= 0.20, rpcserver.go@v0.20.3 MainRPCServerPermissions)
         "/lnrpc.Lightning/SendPaymentSync": [.init("offchain", "write")],
         "/lnrpc.Lightning/SendPayment": [.init("offchain", "write")],
+        "/lnrpc.Lightning/SendToRouteSync": [.init("offchain", "write")],
+        "/lnrpc.Lightning/SendToRoute": [.init("offchain", "write")],
         // invoicesrpc.Invoices (invoicesrpc/invoices_server.go macPermissions; LookupInvoiceV2 really
         // needs invoices:write in LND)
         "/invoicesrpc.Invoices/LookupInvoiceV2": [.init("invoices", "write")],

@@ -15,6 +15,9 @@ extension ServedNode {
                                     marshaller: marshaller, work: work),
             LegacyRouterPayments(tower: tower, marshaller: marshaller, work: work, sender: sender),
             LightningGraph(network: network, node: nodeID, features: nodeInfo().features, work: work),
+            LightningRoutes(router: router, marshaller: marshaller, maxCLTVExpiry: parser.maxCLTVExpiry, work: work),
+            RouterRoutes(router: router, tower: tower, marshaller: marshaller, sender: sender, currency: currency,
+                         maxCLTVExpiry: parser.maxCLTVExpiry, work: work),
         ]
     }
 }

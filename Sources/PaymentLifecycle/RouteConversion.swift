@@ -4,9 +4,9 @@ import Routing
 /// Translations from the router's and the simulated switch's vocabulary into the payment
 /// store's (the same BOLT 4/7 facts, kept apart so routing stays free of persistence). Both sides
 /// share one BOLT 4 `FailureCode` (LightningPrimitives), so codes pass through unchanged.
-enum RouteConversion {
+public enum RouteConversion {
     /// A routing `Route` as the payment store records an attempt's route.
-    static func route(_ r: Routing.Route) -> Payments.Route {
+    public static func route(_ r: Routing.Route) -> Payments.Route {
         let hops = r.hops.map { h in
             Payments.Hop(chanID: h.chanID.rawValue, pubKey: h.pubKey.bytes,
                          amtToForwardMsat: Int64(h.amtToForwardMsat), feeMsat: Int64(h.feeMsat), expiry: h.expiry,

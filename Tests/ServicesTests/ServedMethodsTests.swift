@@ -44,9 +44,13 @@ final class ServedMethodsTests: XCTestCase {
             "/invoicesrpc.Invoices/LookupInvoiceV2", "/invoicesrpc.Invoices/SubscribeSingleInvoice",
             // channels and graph
             "/lnrpc.Lightning/ChannelBalance", "/lnrpc.Lightning/ListChannels", "/lnrpc.Lightning/DescribeGraph",
-            "/lnrpc.Lightning/GetNodeInfo", "/lnrpc.Lightning/GetChanInfo",
+            "/lnrpc.Lightning/GetNodeInfo", "/lnrpc.Lightning/GetChanInfo", "/lnrpc.Lightning/QueryRoutes",
+            // routes and mission control
+            "/routerrpc.Router/EstimateRouteFee", "/routerrpc.Router/SendToRouteV2", "/routerrpc.Router/BuildRoute",
+            "/routerrpc.Router/QueryMissionControl", "/routerrpc.Router/ResetMissionControl", "/routerrpc.Router/QueryProbability",
             // legacy payment calls (LND <= 0.20)
             "/lnrpc.Lightning/SendPaymentSync", "/lnrpc.Lightning/SendPayment",
+            "/lnrpc.Lightning/SendToRouteSync", "/lnrpc.Lightning/SendToRoute", "/routerrpc.Router/SendToRoute",
             "/routerrpc.Router/SendPayment", "/routerrpc.Router/TrackPayment",
         ]
         XCTAssertTrue(lnd.isSubset(of: paths), "missing: \(lnd.subtracting(paths).sorted())")
