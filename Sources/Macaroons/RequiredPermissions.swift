@@ -20,6 +20,7 @@ public enum RequiredPermissions {
         "/routerrpc.Router/QueryMissionControl": [.init("offchain", "read")],
         "/routerrpc.Router/ResetMissionControl": [.init("offchain", "write")],
         "/routerrpc.Router/QueryProbability": [.init("offchain", "read")],
+        "/routerrpc.Router/SubscribeHtlcEvents": [.init("offchain", "read")],
         // legacy (LND <= 0.20, routerrpc/router_server.go@v0.20.3 macPermissions)
         "/routerrpc.Router/SendToRoute": [.init("offchain", "write")],
         "/routerrpc.Router/SendPayment": [.init("offchain", "write")],

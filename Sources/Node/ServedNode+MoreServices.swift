@@ -18,6 +18,7 @@ extension ServedNode {
             LightningRoutes(router: router, marshaller: marshaller, maxCLTVExpiry: parser.maxCLTVExpiry, work: work),
             RouterRoutes(router: router, tower: tower, marshaller: marshaller, sender: sender, currency: currency,
                          maxCLTVExpiry: parser.maxCLTVExpiry, work: work),
+            HTLCEventsService(network: network, node: nodeID),
         ]
     }
 }

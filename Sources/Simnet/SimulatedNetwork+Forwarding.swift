@@ -42,8 +42,16 @@ extension SimulatedNetwork {
         for k in 0..<n {
             let step = withLock { forward(route, k) }
             switch step {
-            case .failed(let message):
+            case .failed(let message, let detail):
                 release(locked, htlcID: htlcID)
+                // Node k's link refuses it; every node before it sees the failure come back.
+                var events = [htlcEvent(route, k, htlcID: htlcID, .linkFail(message, detail))]
+                if k > 0 { events.append(htlcEvent(route, k, htlcID: htlcID, .final(settled: false))) }
+                for j in stride(from: k - 1, through: 0, by: -1) {
+                    events.append(htlcEvent(route, j, htlcID: htlcID, .forwardFail))
+                    if j > 0 { events.append(htlcEvent(route, j, htlcID: htlcID, .final(settled: false))) }
+                }
+                publish(events)
                 await delay(hops: k)
                 return .failed(HTLCFailure(message: message, failureSourceIndex: k))
             case .locked(let c, let d, let amount):
@@ -53,6 +61,7 @@ extension SimulatedNetwork {
                         channel: c, direction: d, amountMsat: amount, expiry: route.incomingExpiry(ofHop: k),
                         paymentHash: paymentHash, htlcID: htlcID))
                 }
+                publish([htlcEvent(route, k, htlcID: htlcID, .forward)])
                 await delay(hops: 1)
             }
         }
@@ -83,6 +92,13 @@ extension SimulatedNetwork {
         }
         switch decision {
         case .settle(let preimage):
+            var events = [htlcEvent(route, n, htlcID: htlcID, .settle(preimage: preimage)),
+                          htlcEvent(route, n, htlcID: htlcID, .final(settled: true))]
+            for j in stride(from: n - 1, through: 0, by: -1) {
+                events.append(htlcEvent(route, j, htlcID: htlcID, .settle(preimage: preimage)))
+                if j > 0 { events.append(htlcEvent(route, j, htlcID: htlcID, .final(settled: true))) }
+            }
+            publish(events)
             withLock {
                 pendingHTLCs.removeValue(forKey: htlcID)
                 for l in locked {
@@ -95,6 +111,14 @@ extension SimulatedNetwork {
             return .settled(preimage: preimage)
         case .fail(let message):
             release(locked, htlcID: htlcID)
+            let detail: HTLCEvent.LinkFailure = message.code == .mppTimeout ? .mppInvoiceTimeout : .invoiceRefused
+            var events = [htlcEvent(route, n, htlcID: htlcID, .linkFail(message, detail)),
+                          htlcEvent(route, n, htlcID: htlcID, .final(settled: false))]
+            for j in stride(from: n - 1, through: 0, by: -1) {
+                events.append(htlcEvent(route, j, htlcID: htlcID, .forwardFail))
+                if j > 0 { events.append(htlcEvent(route, j, htlcID: htlcID, .final(settled: false))) }
+            }
+            publish(events)
             await delay(hops: n)
             return .failed(HTLCFailure(message: message, failureSourceIndex: n))
         }
@@ -107,7 +131,7 @@ extension SimulatedNetwork {
 
     enum ForwardStep {
         case locked(channel: Int, direction: Int, amount: UInt64)
-        case failed(FailureMessage)
+        case failed(FailureMessage, HTLCEvent.LinkFailure)
     }
 
     /// The checks of the node at source index `k` forwarding over `route.hops[k].chanID`
@@ -117,20 +141,20 @@ extension SimulatedNetwork {
         guard let from = route.node(atSourceIndex: k), let f = nodeIndex[from],
               let c = channelIndex[hop.chanID], let d = channels[c].direction(from: f),
               let next = nodeIndex[hop.pubKey], channels[c].endpoint(1 - d) == next, nodes[next].online
-        else { return .failed(FailureMessage(code: .unknownNextPeer)) }
+        else { return .failed(FailureMessage(code: .unknownNextPeer), .noDetail) }
         let ch = channels[c]
-        guard let policy = ch.policy[d] else { return .failed(FailureMessage(code: .unknownNextPeer)) }
+        guard let policy = ch.policy[d] else { return .failed(FailureMessage(code: .unknownNextPeer), .noDetail) }
         let update = channelUpdate(c, direction: d)
         let outAmount = route.incomingAmountMsat(ofHop: k)
         let outExpiry = route.incomingExpiry(ofHop: k)
         if policy.disabled {
-            return .failed(FailureMessage(code: .channelDisabled, channelUpdate: update, disabledFlags: 0))
+            return .failed(FailureMessage(code: .channelDisabled, channelUpdate: update, disabledFlags: 0), .linkNotEligible)
         }
         if outAmount < policy.minHTLCMsat {
-            return .failed(FailureMessage(code: .amountBelowMinimum, htlcMsat: outAmount, channelUpdate: update))
+            return .failed(FailureMessage(code: .amountBelowMinimum, htlcMsat: outAmount, channelUpdate: update), .noDetail)
         }
         if outAmount > policy.maxHTLCMsat {
-            return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update))
+            return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update), .htlcExceedsMax)
         }
         if k > 0 {
             // A forwarding node (not the sender) enforces its fee and CLTV delta.
@@ -138,21 +162,21 @@ extension SimulatedNetwork {
             let inExpiry = route.incomingExpiry(ofHop: k - 1)
             let fee = policy.fee(forwarding: outAmount)
             if inAmount < outAmount || inAmount - outAmount < fee {
-                return .failed(FailureMessage(code: .feeInsufficient, htlcMsat: inAmount, channelUpdate: update))
+                return .failed(FailureMessage(code: .feeInsufficient, htlcMsat: inAmount, channelUpdate: update), .noDetail)
             }
             if inExpiry < outExpiry || inExpiry - outExpiry < policy.timeLockDelta {
-                return .failed(FailureMessage(code: .incorrectCltvExpiry, cltvExpiry: inExpiry, channelUpdate: update))
+                return .failed(FailureMessage(code: .incorrectCltvExpiry, cltvExpiry: inExpiry, channelUpdate: update), .noDetail)
             }
         }
         if outExpiry <= height + configuration.expiryGraceDelta {
-            return .failed(FailureMessage(code: .expiryTooSoon, channelUpdate: update))
+            return .failed(FailureMessage(code: .expiryTooSoon, channelUpdate: update), .noDetail)
         }
         if ch.balanceMsat[d] - ch.lockedMsat[d] < outAmount {
-            return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update))
+            return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update), .insufficientBalance)
         }
         let rate = _temporaryFailureRate ?? configuration.temporaryFailureRate
         if k > 0 && rate > 0 && Double.random(in: 0..<1, using: &rng) < rate {
-            return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update))
+            return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update), .noDetail)
         }
         channels[c].lockedMsat[d] += outAmount
         return .locked(channel: c, direction: d, amount: outAmount)

@@ -95,6 +95,9 @@ public final class SimulatedNetwork: @unchecked Sendable {
     var payeeHandlers: [NodeID: any PayeeHandler] = [:]
     /// HTLCs locked on channels and not yet settled or failed, by HTLC id (`PendingHTLCs.swift`).
     var pendingHTLCs: [UInt64: [LockedHTLC]] = [:]
+    /// SubscribeHtlcEvents handlers by node, then token (`HTLCEvents.swift`).
+    var htlcSubscribers: [NodeID: [UInt64: @Sendable (HTLCEvent) -> Void]] = [:]
+    var nextHTLCSubscriber: UInt64 = 0
     /// Timestamp of the newest channel update, bumped on every policy change.
     var updateClock: UInt32 = 1_700_000_000
     var blockTask: Task<Void, Never>?

@@ -48,6 +48,7 @@ final class ServedMethodsTests: XCTestCase {
             // routes and mission control
             "/routerrpc.Router/EstimateRouteFee", "/routerrpc.Router/SendToRouteV2", "/routerrpc.Router/BuildRoute",
             "/routerrpc.Router/QueryMissionControl", "/routerrpc.Router/ResetMissionControl", "/routerrpc.Router/QueryProbability",
+            "/routerrpc.Router/SubscribeHtlcEvents",
             // legacy payment calls (LND <= 0.20)
             "/lnrpc.Lightning/SendPaymentSync", "/lnrpc.Lightning/SendPayment",
             "/lnrpc.Lightning/SendToRouteSync", "/lnrpc.Lightning/SendToRoute", "/routerrpc.Router/SendToRoute",
