@@ -39,6 +39,8 @@ public final class WebSocketSession: WebSocketChannel {
     private var wantsWritable = false
     private var nextPingAt: UInt64
     private var pongDueAt: UInt64?
+    /// A close asked for while messages were still queued: queued once they are sent.
+    private var deferredClose: (code: UInt16, reason: [UInt8])?
 
     public init(loop: EventLoop, handler: WebSocketHandler?, subprotocol: String?,
                 configuration: WebSocketConfiguration = WebSocketConfiguration(), outputLimit: Int = 256 * 1024,
@@ -72,7 +74,10 @@ public final class WebSocketSession: WebSocketChannel {
         guard state == .open, let ctx else { return }
         var r = Array(reason.utf8.prefix(123))
         while String(validating: r, as: UTF8.self) == nil { r.removeLast() }   // cut on a character boundary
-        _ = wslay_event_queue_close(ctx, code, r, r.count)
+        // wslay sends control frames before queued messages: a close queued now would overtake
+        // (and so drop) the messages sent just before it. It waits until they are out.
+        if wslay_event_get_queued_msg_count(ctx) > 0 { deferredClose = (code, r) }
+        else { _ = wslay_event_queue_close(ctx, code, r, r.count) }
         state = .closeSent(at: monotonicNanos())
         notifyClosed(code: code, reason: reason)
         onNeedsFlush?()
@@ -101,13 +106,18 @@ public final class WebSocketSession: WebSocketChannel {
     /// connection must end at once.
     func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         guard let ctx, state != .failed else { return false }
-        if wslay_event_want_write(ctx) != 0 {
-            let r: Int32 = withoutActuallyEscaping(sink) { s in
-                self.sink = s; sinkFull = false
-                defer { self.sink = nil }
-                return wslay_event_send(ctx)
+        for _ in 0..<2 {
+            if wslay_event_want_write(ctx) != 0 {
+                let r: Int32 = withoutActuallyEscaping(sink) { s in
+                    self.sink = s; sinkFull = false
+                    defer { self.sink = nil }
+                    return wslay_event_send(ctx)
+                }
+                if r != 0 { fail(); return false }
             }
-            if r != 0 { fail(); return false }
+            guard let d = deferredClose, wslay_event_get_queued_msg_count(ctx) == 0, !sinkFull else { break }
+            deferredClose = nil
+            _ = wslay_event_queue_close(ctx, d.code, d.reason, d.reason.count)
         }
         afterEvents()
         if wantsWritable && queuedBytes < outputLimit && state == .open {
