@@ -31,8 +31,19 @@ public struct Config: Sendable {
     public var maxCLTVExpiry: UInt32 = 2016
     public var macaroonPasswordFile: String?
     public var threads = 0
+    /// LND's REST gateway (and its WebSocket proxy) for the primary node (`--restlisten`).
+    public var restListen: [String] = []
+    public var noREST = false
+    /// REST listeners of other served nodes (`--serve-rest NAME=HOST:PORT`).
+    public var serveREST: [(name: String, address: String)] = []
+    /// `--restcors` origins ("*" for any).
+    public var restCORS: [String] = []
+    /// WebSocket proxy keepalive: ping interval and pong wait, seconds (LND's --ws-ping-interval, --ws-pong-wait).
+    public var wsPingIntervalSeconds: Double = 30
+    public var wsPongWaitSeconds: Double = 5
 
     public static let defaultRPCListen = "127.0.0.1:10009"
+    public static let defaultRESTListen = "127.0.0.1:8080"
     public static let networks = ["mainnet", "testnet", "regtest", "simnet", "signet"]
 
     public static var defaultDataDirectory: String {
@@ -43,6 +54,13 @@ public struct Config: Sendable {
 
     /// The listeners of the primary node (`--rpclisten`, default 127.0.0.1:10009).
     public var primaryListeners: [String] { rpcListen.isEmpty ? [Self.defaultRPCListen] : rpcListen }
+
+    /// The REST listeners of node `name` (the primary's default 127.0.0.1:8080; none with `--norest`).
+    public func restListeners(node name: String) -> [String] {
+        if noREST { return [] }
+        if name == node { return restListen.isEmpty ? [Self.defaultRESTListen] : restListen }
+        return serveREST.filter { $0.name == name }.map(\.address)
+    }
 }
 
 /// What parsing the command line asks the program to do.
@@ -103,6 +121,16 @@ extension Config {
             guard let n = Int(v), n > 0 else { throw ConfigError(description: "--max-recv-msg-size wants a positive integer") }; c.maxReceiveMessageSize = n },
         Flag(names: ["max-cltv-expiry"], value: "BLOCKS", help: "largest total time lock a payment may use (default 2016)") { c, v in
             guard let n = UInt32(v), n > 0 else { throw ConfigError(description: "--max-cltv-expiry wants a positive integer") }; c.maxCLTVExpiry = n },
+        Flag(names: ["restlisten"], value: "HOST:PORT", help: "REST gateway and WebSocket proxy listener for the primary node; repeatable (default 127.0.0.1:8080)") { c, v in
+            try checkAddress(v, flag: "restlisten"); c.restListen.append(v) },
+        Flag(names: ["norest"], value: nil, help: "do not serve the REST gateway") { c, _ in c.noREST = true },
+        Flag(names: ["serve-rest"], value: "NAME=HOST:PORT", help: "REST listener of node NAME served with --serve; repeatable") { c, v in
+            guard let eq = v.firstIndex(of: "="), !v[..<eq].isEmpty else { throw ConfigError(description: "--serve-rest wants NAME=HOST:PORT, got \"\(v)\"") }
+            let addr = String(v[v.index(after: eq)...]); try checkAddress(addr, flag: "serve-rest")
+            c.serveREST.append((String(v[..<eq]), addr)) },
+        Flag(names: ["restcors"], value: "ORIGIN", help: "allow browser requests from ORIGIN (\"*\" for any); repeatable") { $0.restCORS.append($1) },
+        Flag(names: ["ws-ping-interval"], value: "SECONDS", help: "WebSocket proxy: ping after this long (default 30)") { c, v in c.wsPingIntervalSeconds = try positive(v, "ws-ping-interval") },
+        Flag(names: ["ws-pong-wait"], value: "SECONDS", help: "WebSocket proxy: close when no pong within this (default 5)") { c, v in c.wsPongWaitSeconds = try positive(v, "ws-pong-wait") },
         Flag(names: ["threads"], value: "N", help: "event-loop threads (default: one per core)") { c, v in
             guard let n = Int(v), n >= 0 else { throw ConfigError(description: "--threads wants a non-negative integer") }; c.threads = n },
     ]

@@ -58,7 +58,8 @@ public enum Daemon {
         let group = EventLoopGroup(loopCount: config.threads > 0 ? config.threads : nil)
         let work = BlockingWork()
         for (node, listeners) in nodes {
-            try node.start(listeners: listeners, config: config, work: work, group: group)
+            try node.start(listeners: listeners, restListeners: config.restListeners(node: node.name), config: config,
+                           work: work, group: group)
         }
         log.info("ready")
 

@@ -9,6 +9,8 @@ import Macaroons
 import PaymentLifecycle
 import PaymentStore
 import Payments
+import RESTGateway
+import RPCCore
 import Routing
 import Services
 import Simnet
@@ -37,6 +39,7 @@ public final class ServedNode: @unchecked Sendable {
     let currency: Currency
     let log: Logger
     var server: GRPCServer?
+    var restServer: TLSServer?
     var routerService: RouterService?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
@@ -197,14 +200,19 @@ public final class ServedNode: @unchecked Sendable {
         ] + moreServices(marshaller: marshaller, parser: parser, sender: sender, work: work) + reflection.services
     }
 
-    /// Binds `listeners` ("host:port") on `group` and starts answering; returns the bound ports.
+    /// Binds `listeners` ("host:port", gRPC) and `restListeners` (LND's REST gateway and WebSocket
+    /// proxy) on `group` and starts answering; returns the bound gRPC ports. Both faces run the
+    /// same service instances and the same macaroon interceptor.
     @discardableResult
-    public func start(listeners: [String], config: Config, work: BlockingWork, group: EventLoopGroup) throws -> [Int] {
+    public func start(listeners: [String], restListeners: [String] = [], config: Config, work: BlockingWork,
+                      group: EventLoopGroup) throws -> [Int] {
         var configuration = GRPCServerConfiguration()
         configuration.maxReceiveMessageSize = config.maxReceiveMessageSize
-        let server = GRPCServer(services: services(config: config, work: work),
-                                interceptors: [MacaroonInterceptor(checker: macaroons.checker)],
-                                tls: try tls.makeServerContext(), configuration: configuration, group: group)
+        let services = services(config: config, work: work)
+        let interceptors: [ServerInterceptor] = [MacaroonInterceptor(checker: macaroons.checker)]
+        let tlsContext = try tls.makeServerContext()
+        let server = GRPCServer(services: services, interceptors: interceptors,
+                                tls: tlsContext, configuration: configuration, group: group)
         var ports: [Int] = []
         for listener in listeners {
             let (host, port) = try Self.split(listener)
@@ -212,9 +220,23 @@ public final class ServedNode: @unchecked Sendable {
             ports.append(bound)
             log.info("\(name) (\(nodeID.hex.prefix(16))…): gRPC listening on \(host):\(bound)")
         }
+        self.server = server
+        if !restListeners.isEmpty {
+            let gateway = RESTGateway(services: services, interceptors: interceptors, corsOrigins: config.restCORS)
+            var http = HTTPServerConfiguration()
+            http.maxBodyBytes = config.maxReceiveMessageSize
+            http.webSocket.pingIntervalNanos = UInt64(config.wsPingIntervalSeconds * 1e9)
+            http.webSocket.pongWaitNanos = UInt64(config.wsPongWaitSeconds * 1e9)
+            let rest = TLSServer.http(group: group, tls: tlsContext, application: gateway, configuration: http)
+            for listener in restListeners {
+                let (host, port) = try Self.split(listener)
+                let bound = try rest.bind(host: host, port: port)
+                log.info("\(name): REST gateway and WebSocket proxy listening on \(host):\(bound)")
+            }
+            restServer = rest
+        }
         health.setStatus(.serving, service: "")
         for s in LightningDescriptors.serviceNames { health.setStatus(.serving, service: s) }
-        self.server = server
         return ports
     }
 
@@ -222,6 +244,8 @@ public final class ServedNode: @unchecked Sendable {
     public func shutdown(gracePeriod: Duration) {
         health.shutdown()
         routerService?.shutdown()
+        let (secs, atto) = gracePeriod.components
+        restServer?.shutdown(gracePeriodNanos: UInt64(max(0, secs)) * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000))
         server?.shutdown(gracePeriod: gracePeriod)
         paymentStore.close()
     }

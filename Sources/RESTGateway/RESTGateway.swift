@@ -160,3 +160,24 @@ final class DiscardingRequest: HTTPRequestHandler {
     func end() {}
     func cancelled() {}
 }
+
+extension RESTGateway {
+    /// Routes and decodes a request without running it: the gRPC method and the serialized
+    /// request message, or the status the gateway would answer with (for tests and fuzzing).
+    public func prepare(verb: String, target: String, body: [UInt8]) -> Result<(method: String, request: [UInt8]), GRPCStatus> {
+        let head = HTTPRequestHead(method: verb, target: target, version: (1, 1), headers: HTTPHeaders())
+        switch resolve(verb: verb, path: head.path) {
+        case .notFound: return .failure(GRPCStatus(.notFound, "Not Found"))
+        case .wrongVerb: return .failure(GRPCStatus(.unimplemented, "Method Not Allowed"))
+        case .found(let binding, let values):
+            guard let method = methods[binding.method] else { return .failure(Self.unserved(binding.method)) }
+            do {
+                let request = try decoder.decode(method: method, binding: binding, pathValues: values,
+                                                 query: head.queryItems, body: body)
+                return .success((binding.method, request))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+}

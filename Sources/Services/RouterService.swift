@@ -63,23 +63,14 @@ public final class RouterService: RPCService, @unchecked Sendable {
         return m
     }
 
-    /// Serialized `lnrpc.Payment` for a snapshot (cached for terminal ones).
-    func encode(_ s: PaymentSnapshot) -> [UInt8] {
-        let terminal = s.status.isTerminal
-        if terminal, let b = encoded.bytes(for: s) { return b }
-        let bytes = marshaller.payment(s).serializedBytes()
-        if terminal { encoded.store(bytes, for: s) }
-        return bytes
-    }
-
-    /// The framed `lnrpc.Payment` for a stream. Every snapshot version (terminal or not) is
-    /// marshalled and framed once, then that one array is queued on every subscriber's stream by
-    /// reference: a fan-out of one update marshals once and copies nothing per stream. (A version
-    /// identifies a snapshot: every change, pruning included, takes a new stamp.)
+    /// The encoded `lnrpc.Payment` of a snapshot. Every snapshot version (terminal or not) is
+    /// marshalled once, then that one message is queued on every subscriber's stream by reference,
+    /// whatever its face: a fan-out of one update marshals once and copies nothing per stream. (A
+    /// version identifies a snapshot: every change, pruning included, takes a new stamp.)
     func encodeFramed(_ s: PaymentSnapshot) -> EncodedMessage {
-        if let f = encoded.framed(for: s) { return f }
-        let f = EncodedMessage(message: encode(s))
-        encoded.storeFramed(f, for: s)
+        if let f = encoded.message(for: s) { return f }
+        let f = EncodedMessage(message: marshaller.payment(s).serializedBytes())
+        encoded.store(f, for: s)
         return f
     }
 
@@ -123,7 +114,7 @@ public final class RouterService: RPCService, @unchecked Sendable {
             if cached.status.isTerminal {
                 // Fastest path (§3.3): a payment already terminal at subscription gets exactly
                 // this snapshot and the stream ends OK — no mailbox, no subscription.
-                _ = writer.send(encode(cached))
+                _ = writer.send(encodeFramed(cached))
                 writer.finish(.ok)
                 return
             }

@@ -21,6 +21,8 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     private var closed = false
     private var readPaused = false
     private var writeInterest = false
+    /// Set while the handler refuses input (`wantsInput` false): reading pauses until it wants more.
+    private var inputStalled = false
     private let makeSession: (_ alpn: String?) -> ConnectionProtocolHandler?
     /// The timer armed for the handler's `nextDeadline`, and that deadline.
     private var deadlineTimer: EventLoopTimer?
@@ -68,7 +70,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             if n > 0 {
                 tls.feed(buf.baseAddress!, n)
                 process()
-                if n < buf.count { break }
+                if n < buf.count || inputStalled { break }
                 rounds += 1
             } else if n == 0 {
                 close(); return
@@ -105,6 +107,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
         }
         let plain = loop.plainBuffer
         while !closed, let s = session {
+            if !s.wantsInput { inputStalled = true; updateInterest(); return }
             switch tls.readPlaintext(into: plain.baseAddress!, cap: plain.count) {
             case .bytes(let n):
                 if !s.receive(UnsafeRawBufferPointer(start: plain.baseAddress!, count: n)) {
@@ -137,6 +140,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     func flushPending() {
         dirtyMarked = false
         if closed { return }
+
         // Socket backpressure: while the kernel has not taken the backlog, leave frames in nghttp2
         // and the streams' bounded buffers (writers then see "full"); EPOLLOUT resumes us.
         if pending.count - pendingOffset > Connection.maxBacklog { return }
@@ -171,6 +175,15 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             }
             flushCiphertext(buf)
             if let s = session, !s.isAlive, pending.count - pendingOffset == 0 { close(); return }
+        }
+        if inputStalled, let s = session, s.wantsInput {
+            // The handler takes input again: decrypt what TLS holds (its output is flushed on the
+            // next round), then read the socket again.
+            inputStalled = false
+            process()
+            if closed { return }
+            updateInterest()
+            markDirty()
         }
         armDeadline()
     }
@@ -265,7 +278,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
         if closed { return }
         let backlog = pending.count - pendingOffset
         let wantW = backlog > 0
-        let pauseR = backlog > Connection.maxPending
+        let pauseR = backlog > Connection.maxPending || inputStalled
         if wantW != writeInterest || pauseR != readPaused {
             writeInterest = wantW; readPaused = pauseR
             loop.modify(fd: fd, token: token, readable: !pauseR, writable: wantW)

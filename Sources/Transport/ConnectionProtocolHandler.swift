@@ -21,6 +21,10 @@ public protocol ConnectionProtocolHandler: AnyObject {
     /// Drains bytes to send, calling `sink` with each chunk (valid only during the call) until
     /// it returns false or nothing is left. Returns false on a fatal error.
     func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool
+    /// False while the handler cannot take more input (HTTP/1.1: too many pipelined requests
+    /// unanswered, or an upgrade undecided): the connection stops reading until a later
+    /// `produceWhile` finds it true again.
+    var wantsInput: Bool { get }
     /// True while the protocol still wants to read or write.
     var isAlive: Bool { get }
     /// Set by the connection: called when activity outside `receive` left bytes to send.

@@ -10,6 +10,9 @@ extension HTTP2Session: ConnectionProtocolHandler {
 
     public func releaseIdle() { releaseClosedStreams() }
 
+    /// nghttp2 bounds its input by flow control: always true.
+    public var wantsInput: Bool { true }
+
     public var nextDeadline: UInt64? {
         guard isServer, !wantsClose else { return nil }
         if let t = pingTimeoutAt { return min(t, keepaliveCheckAt) }

@@ -48,6 +48,7 @@ class Daemon:
     def __init__(self, datadir, *args, no_macaroons=False, network="testnet"):
         self.datadir = Path(datadir)
         self.port = free_port()
+        self.rest_port = free_port()
         self.network = network
         self.args = list(args)
         if no_macaroons:
@@ -58,6 +59,14 @@ class Daemon:
     @property
     def target(self):
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def rest_target(self):
+        return f"127.0.0.1:{self.rest_port}"
+
+    @property
+    def rest_url(self):
+        return f"https://127.0.0.1:{self.rest_port}"
 
     @property
     def cert_path(self):
@@ -72,6 +81,7 @@ class Daemon:
     def start(self, timeout=30):
         self.datadir.mkdir(parents=True, exist_ok=True)
         cmd = [PAYTRACKD, "--datadir", str(self.datadir), "--rpclisten", self.target,
+               "--restlisten", self.rest_target,
                "--network", self.network, "--debuglevel", "debug"] + self.args
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)

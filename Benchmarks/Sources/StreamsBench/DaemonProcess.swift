@@ -27,7 +27,7 @@ final class DaemonProcess {
         port = try freePort()
         bobPort = try freePort()
         var args = ["--datadir", datadir, "--rpclisten", "127.0.0.1:\(port)", "--serve", "bob=127.0.0.1:\(bobPort)",
-                    "--no-macaroons", "--network", "regtest", "--debuglevel", debugLevel,
+                    "--no-macaroons", "--norest", "--network", "regtest", "--debuglevel", debugLevel,
                     "--sim.latency", String(latencyMs)]
         if let t = threads { args += ["--threads", String(t)] }
         args += extra
