@@ -154,3 +154,32 @@ def test_permissions_readonly_cannot_lookup_v2(net):
     inv_mac = invstub.InvoicesStub(bob.daemon.channel("invoice"))
     e = _err(inv_mac.LookupInvoiceV2, inv.LookupInvoiceMsg(payment_hash=b"\x06" * 32), timeout=10)
     assert e.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_held_htlc_is_canceled_before_its_cltv_runs_out(tmp_path):
+    """With fast blocks (--sim.blockinterval 0.2): a held HTLC is failed back 18 blocks before its
+    expiry (LND's holdexpirydelta); the invoice is CANCELED and the payer FAILED with
+    INCORRECT_PAYMENT_DETAILS."""
+    n = lnd.Net(tmp_path / "node", "--sim.latency", "0", "--sim.blockinterval", "0.2",
+                channel_options=lnd.NO_BDP_PROBE).start()
+    try:
+        alice, bob = n.alice, n.node("bob")
+        _, h = lnd.preimage_and_hash()
+        bob_inv = invoices(bob)
+        added = bob_inv.AddHoldInvoice(inv.AddHoldInvoiceRequest(hash=h, value=1_000, cltv_expiry=40), timeout=10)
+        sub = lnd.StreamReader(bob_inv.SubscribeSingleInvoice(inv.SubscribeSingleInvoiceRequest(r_hash=h), timeout=60))
+        assert sub.next().state == ln.Invoice.OPEN
+        pay = lnd.StreamReader(alice.router.SendPaymentV2(rt.SendPaymentRequest(
+            payment_request=added.payment_request, timeout_seconds=60, fee_limit_sat=100), timeout=60))
+        accepted = sub.next()
+        assert accepted.state == ln.Invoice.ACCEPTED, pay.messages
+        expiry = accepted.htlcs[0].expiry_height
+        canceled = sub.next(timeout=30)
+        assert canceled.state == ln.Invoice.CANCELED
+        height = alice.ln.GetInfo(ln.GetInfoRequest(), timeout=10).block_height
+        assert height + 18 >= expiry
+        final = pay.wait_for(lambda p: p.status != lnd.IN_FLIGHT, timeout=30)
+        assert final.status == lnd.FAILED
+        assert final.failure_reason == ln.FAILURE_REASON_INCORRECT_PAYMENT_DETAILS
+    finally:
+        n.stop()
