@@ -58,16 +58,21 @@ public final class InvoiceRegistry: @unchecked Sendable {
 
     /// Opens (creating if needed) the store at `path`. HTLCs left ACCEPTED by a previous run on
     /// invoices that are still OPEN (incomplete MPP sets) are canceled: nothing can resolve them now.
+    /// The same holds for an ACCEPTED hold invoice: the simulated network's HTLCs die with the
+    /// process (the payer fails them when it resumes), so its HTLCs are canceled and it is OPEN
+    /// again, payable by the payer's retry (LND, whose HTLCs survive a restart, keeps it ACCEPTED).
     public init(path: String, configuration: Configuration) throws(InvoiceError) {
         self.configuration = configuration
         do { store = try InvoiceStore(path: path) } catch { throw .storage(error.description) }
         do {
             let now = configuration.now()
-            for var inv in try store.withAcceptedHTLCs() where inv.state == .open {
+            for var inv in try store.withAcceptedHTLCs() where inv.state == .open || (inv.state == .accepted && inv.isHold) {
                 for i in inv.htlcs.indices where inv.htlcs[i].state == .accepted {
                     inv.htlcs[i].state = .canceled
                     inv.htlcs[i].resolveTime = now
                 }
+                inv.state = .open
+                inv.amtPaidMsat = 0
                 try store.update(inv)
             }
         } catch { throw .storage("\(error)") }

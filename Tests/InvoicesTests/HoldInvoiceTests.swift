@@ -120,3 +120,32 @@ final class HoldInvoiceTests: RegistryTestCase {
         assertInvoiceError(try r.lookupInvoice(paymentAddr: [1]), "unable to locate invoice", code: 5)
     }
 }
+
+/// Restart of a registry holding an ACCEPTED hold invoice: the simulated HTLCs are gone, so the
+/// invoice is OPEN again (its HTLCs canceled) and a new HTLC can be accepted and settled.
+final class HoldInvoiceRestartTests: RegistryTestCase {
+    func testAcceptedHoldInvoiceIsOpenAgainAfterARestart() async throws {
+        let preimage = [UInt8](repeating: 0x31, count: 32)
+        let hash = SHA256.hash(preimage)
+        let res: AddInvoiceResult
+        do {
+            let r = try openRegistry()
+            res = try add(r, msat: 2000, hold: hash)
+            r.acceptHTLC(IncomingHTLC(paymentHash: hash, amountMsat: 2000, expiryHeight: 300, chanID: 1, htlcIndex: 1,
+                                      paymentAddr: res.paymentAddr, totalMsat: nil, customRecords: [:]), currentHeight: 100) { _ in }
+            XCTAssertEqual(try r.lookupInvoice(rHash: hash).state, .accepted)
+        }
+        let again = try openRegistry()
+        let inv = try again.lookupInvoice(rHash: hash)
+        XCTAssertEqual(inv.state, .open)
+        XCTAssertEqual(inv.amtPaidMsat, 0)
+        XCTAssertEqual(inv.htlcs.map(\.state), [.canceled])
+        assertInvoiceError(try again.settleInvoice(preimage: preimage), "invoice still open")
+        let results = Results()
+        again.acceptHTLC(IncomingHTLC(paymentHash: hash, amountMsat: 2000, expiryHeight: 300, chanID: 1, htlcIndex: 2,
+                                      paymentAddr: res.paymentAddr, totalMsat: nil, customRecords: [:]), currentHeight: 100) { results.put(2, $0) }
+        XCTAssertEqual(try again.lookupInvoice(rHash: hash).state, .accepted)
+        try again.settleInvoice(preimage: preimage)
+        XCTAssertEqual(results.get(2), .settle(preimage: preimage))
+    }
+}
