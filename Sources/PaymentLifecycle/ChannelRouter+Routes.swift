@@ -75,9 +75,10 @@ extension ChannelRouter {
     public func buildRoute(hops: [NodeID], amountMsat: UInt64?, finalCLTVDelta: UInt32, outgoingChanID: ShortChannelID?,
                            paymentAddr: [UInt8]?) throws(BuildRouteError) -> Routing.Route {
         let graph = currentGraph()
-        var nodes = [source] + hops
-        nodes = Array(nodes)
+        let nodes = [source] + hops
         var chosen: [(edge: ChannelEdge, policy: RoutingPolicy)] = []
+        // Without an amount: a first pass picks channels by fee alone, then the amount becomes the
+        // largest htlc_minimum_msat on them and a second pass checks every hop admits it.
         var amount = amountMsat ?? 1
         for pass in 0..<2 {
             chosen = []
