@@ -100,6 +100,8 @@ public final class SimulatedNetwork: @unchecked Sendable {
     var nextHTLCSubscriber: UInt64 = 0
     /// Timestamp of the newest channel update, bumped on every policy change.
     var updateClock: UInt32 = 1_700_000_000
+    /// `publicGraph()` as of `clock` (= `updateClock` when it was built).
+    var cachedPublicGraph: (clock: UInt32, graph: ChannelGraph)?
     var blockTask: Task<Void, Never>?
     /// Called with the new height after each mined block (`onNewBlock`).
     var blockObservers: [@Sendable (UInt32) -> Void] = []
@@ -247,8 +249,11 @@ public final class SimulatedNetwork: @unchecked Sendable {
 
     /// The public graph as gossip would give it: announced channels and their current policies,
     /// nodes with at least one announced channel.
+    /// Built once per policy change (`updateClock`) and shared afterwards (a value: copies are
+    /// copy-on-write), so route queries on a large graph do not rebuild it per call.
     public func publicGraph() -> ChannelGraph {
         withLock {
+            if let cached = cachedPublicGraph, cached.clock == updateClock { return cached.graph }
             var g = ChannelGraph()
             for ch in channels where !ch.isPrivate {
                 let a = nodes[ch.nodes.0], b = nodes[ch.nodes.1]
@@ -257,6 +262,7 @@ public final class SimulatedNetwork: @unchecked Sendable {
                 g.addNode(a.id, alias: a.alias)
                 g.addNode(b.id, alias: b.alias)
             }
+            cachedPublicGraph = (updateClock, g)
             return g
         }
     }

@@ -74,6 +74,18 @@ final class GraphViewTests: XCTestCase {
         XCTAssertEqual(net.pendingHTLCs(on: aliceCarol.shortChannelID, of: id("alice")), [])
     }
 
+    /// The public graph is built once per policy change: a policy change is seen at once.
+    func testPublicGraphFollowsPolicyChanges() {
+        let scid = net.channels(of: id("alice")).first!.shortChannelID
+        let before = net.publicGraph()
+        XCTAssertEqual(net.publicGraph().channel(scid), before.channel(scid))
+        var p = net.channel(scid, from: id("alice"))!.localPolicy!
+        p.feeBaseMsat = 4321
+        XCTAssertTrue(net.setPolicy(p, on: scid, from: id("alice")))
+        XCTAssertEqual(net.publicGraph().channel(scid)?.policy(from: id("alice"))?.feeBaseMsat, 4321)
+        XCTAssertNotEqual(before.channel(scid)?.policy(from: id("alice"))?.feeBaseMsat, 4321, "an earlier copy is unchanged")
+    }
+
     func testBlockObserversHearEveryNewHeight() {
         let seen = Heights()
         net.onNewBlock { seen.add($0) }
