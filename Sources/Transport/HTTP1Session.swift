@@ -225,8 +225,9 @@ public final class HTTP1Session: ConnectionProtocolHandler {
             // A request whose head was delivered and whose response has not started is answered
             // with the error instead; one whose response started can only be cut short.
             if case .readingBody(let w) = state {
+                let started = w.startedOutput
                 w.cancelRequest()
-                if !w.startedOutput {
+                if !started {
                     w.setErrorResponse(status: status, reason: reason)
                 } else {
                     w.closeAfter = true; w.abortResponse()
