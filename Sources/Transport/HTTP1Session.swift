@@ -78,7 +78,8 @@ public final class HTTP1Session: ConnectionProtocolHandler {
         switch state {
         case .idle, .readingHead, .readingBody: return stash.isEmpty
         case .webSocket(let ws): return ws.wantsInput
-        case .pipelineFull, .awaitingUpgrade, .closing, .closed: return false
+        case .closing: return lingerUntil != nil   // lingering: read and drop
+        case .pipelineFull, .awaitingUpgrade, .closed: return false
         }
     }
 
@@ -179,7 +180,7 @@ public final class HTTP1Session: ConnectionProtocolHandler {
         switch state {
         case .closed: return false
         case .webSocket(let ws): return ws.isAlive
-        case .closing: return !(closeWhenDrained || responses.isEmpty)
+        case .closing: return (closeWhenDrained || responses.isEmpty) ? lingerUntil != nil : true
         default: return !closeWhenDrained
         }
     }
@@ -191,6 +192,7 @@ public final class HTTP1Session: ConnectionProtocolHandler {
         case .idle(let since) where responses.isEmpty: return since &+ configuration.idleTimeoutNanos
         case .readingHead(let since): return since &+ configuration.headerTimeoutNanos
         case .webSocket(let ws): return ws.nextDeadline
+        case .closing: return lingerUntil
         default: return nil
         }
     }
@@ -209,6 +211,9 @@ public final class HTTP1Session: ConnectionProtocolHandler {
                 ? .failAndClose(status: 408, reason: "request header not received in time") : .none
         case .webSocket(let ws):
             ws.deadlineReached(now: now)
+            return .none
+        case .closing:
+            if let l = lingerUntil, now >= l { return .closeNow }
             return .none
         default:
             return .none
@@ -239,9 +244,15 @@ public final class HTTP1Session: ConnectionProtocolHandler {
             }
             state = .closing
             stash = []
+            lingerUntil = monotonicNanos() &+ configuration.errorLingerNanos
             onNeedsFlush?()
         }
     }
+
+    /// Set after an error answer: until then input is read and dropped (see `errorLingerNanos`).
+    private(set) var lingerUntil: UInt64?
+    /// True during the lingering close after an error answer (for tests and diagnostics).
+    var isLingering: Bool { if case .closing = state { return lingerUntil != nil && (responses.isEmpty || closeWhenDrained) }; return false }
 
     private static let errorHead = HTTPRequestHead(method: "GET", target: "/", version: (1, 1), headers: HTTPHeaders())
 

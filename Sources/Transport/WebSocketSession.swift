@@ -15,6 +15,9 @@ public final class WebSocketSession: WebSocketChannel {
     /// Where the closing handshake stands.
     enum State: Equatable {
         case open
+        /// `close` was called while messages were queued: they go out first (wslay sends control
+        /// frames ahead of queued data, and nothing after a close frame), then the close frame.
+        case draining(code: UInt16, reason: [UInt8])
         /// We sent (or queued) a close frame at the given time; waiting for the peer's.
         case closeSent(at: UInt64)
         /// Both close frames were exchanged, or the peer's arrived and ours answered it.
@@ -72,8 +75,12 @@ public final class WebSocketSession: WebSocketChannel {
         guard state == .open, let ctx else { return }
         var r = Array(reason.utf8.prefix(123))
         while String(validating: r, as: UTF8.self) == nil { r.removeLast() }   // cut on a character boundary
-        _ = wslay_event_queue_close(ctx, code, r, r.count)
-        state = .closeSent(at: monotonicNanos())
+        if wslay_event_get_queued_msg_count(ctx) > 0 {
+            state = .draining(code: code, reason: r)
+        } else {
+            _ = wslay_event_queue_close(ctx, code, r, r.count)
+            state = .closeSent(at: monotonicNanos())
+        }
         notifyClosed(code: code, reason: reason)
         onNeedsFlush?()
     }
@@ -109,6 +116,15 @@ public final class WebSocketSession: WebSocketChannel {
             }
             if r != 0 { fail(); return false }
         }
+        if case .draining(let code, let reason) = state, wslay_event_get_queued_msg_count(ctx) == 0 {
+            _ = wslay_event_queue_close(ctx, code, reason, reason.count)
+            state = .closeSent(at: monotonicNanos())
+            _ = withoutActuallyEscaping(sink) { s -> Int32 in
+                self.sink = s; sinkFull = false
+                defer { self.sink = nil }
+                return wslay_event_send(ctx)
+            }
+        }
         afterEvents()
         if wantsWritable && queuedBytes < outputLimit && state == .open {
             wantsWritable = false
@@ -128,7 +144,7 @@ public final class WebSocketSession: WebSocketChannel {
 
     var nextDeadline: UInt64? {
         switch state {
-        case .open: return min(nextPingAt, pongDueAt ?? .max)
+        case .open, .draining: return min(nextPingAt, pongDueAt ?? .max)
         case .closeSent(let at): return at &+ configuration.closeWaitNanos
         case .closed, .failed: return nil
         }
@@ -136,7 +152,7 @@ public final class WebSocketSession: WebSocketChannel {
 
     func deadlineReached(now: UInt64) {
         switch state {
-        case .open:
+        case .open, .draining:
             if let due = pongDueAt, now >= due {
                 // No pong in time: the peer is gone. Say so and end the connection.
                 pongDueAt = nil
@@ -144,7 +160,8 @@ public final class WebSocketSession: WebSocketChannel {
                     let reason = Array("pong timeout".utf8)
                     _ = wslay_event_queue_close(ctx, 1011, reason, reason.count)
                 }
-                state = .closed
+                // The close frame goes ahead of queued data; the peer gets `closeWait` to answer.
+                state = .closeSent(at: now)
                 notifyClosed(code: 1011, reason: "pong timeout")
                 onNeedsFlush?()
                 return

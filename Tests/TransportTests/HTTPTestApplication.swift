@@ -112,6 +112,16 @@ final class HTTP1Driver {
         }
     }
 
+    /// True when the session is in its lingering close after an error answer, still reads (and
+    /// drops) input, and closes at the linger deadline.
+    func closesAfterLinger() -> Bool {
+        guard session.isLingering, session.wantsInput, session.isAlive, let deadline = session.nextDeadline else { return false }
+        guard send("more bytes from a client still sending") else { return false }
+        if !output.isEmpty { return false }
+        session.deadlineReached(now: deadline)
+        return !session.isAlive
+    }
+
     /// The output so far as text, and clears it.
     func take() -> String {
         defer { output = [] }

@@ -171,7 +171,22 @@ final class WebSocketSessionTests: XCTestCase {
         fs = frames(d)
         XCTAssertEqual(fs.last?.closeCode, 1011)
         XCTAssertEqual(d.app.wsClosed.first?.1, "pong timeout")
+        // The peer gets `closeWait` to answer the close frame, then the connection ends.
+        guard let end = d.session.nextDeadline else { return XCTFail("a close wait") }
+        d.session.deadlineReached(now: end)
         XCTAssertFalse(d.session.isAlive)
+    }
+
+    func testCloseAfterQueuedMessagesSendsThemFirst() {
+        let d = upgraded()
+        let ch = d.app.channels[0]
+        for i in 0..<5 { ch.send(text: "m\(i)") }
+        ch.close(code: 1000, reason: "end")
+        XCTAssertFalse(ch.send(text: "late"), "nothing after close")
+        let fs = frames(d)
+        XCTAssertEqual(fs.map(\.opcode), [1, 1, 1, 1, 1, 8])
+        XCTAssertEqual(fs.prefix(5).map(\.text), ["m0", "m1", "m2", "m3", "m4"])
+        XCTAssertEqual(fs.last?.closeCode, 1000)
     }
 
     func testBoundedOutgoingQueueAndWritability() {
