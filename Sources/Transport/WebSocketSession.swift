@@ -90,10 +90,10 @@ public final class WebSocketSession: WebSocketChannel {
     var queuedBytes: Int { ctx.map { Int(wslay_event_get_queued_msg_length($0)) } ?? 0 }
 
     /// True while input is wanted (false once reading ended: a close frame arrived, or an error).
-    var wantsInput: Bool { true }
+    public var wantsInput: Bool { true }
 
     /// Processes received bytes. Returns false when the connection must end at once.
-    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let ctx, state != .failed else { return false }
         if state == .closed || wslay_event_get_read_enabled(ctx) == 0 { return true }   // ignored
         input = bytes
@@ -106,7 +106,7 @@ public final class WebSocketSession: WebSocketChannel {
 
     /// Drains frames to send through `sink` until it returns false. Returns false when the
     /// connection must end at once.
-    func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+    public func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         guard let ctx, state != .failed else { return false }
         if wslay_event_want_write(ctx) != 0 {
             let r: Int32 = withoutActuallyEscaping(sink) { s in
@@ -134,7 +134,7 @@ public final class WebSocketSession: WebSocketChannel {
     }
 
     /// True until the closing handshake is done or the connection failed.
-    var isAlive: Bool {
+    public var isAlive: Bool {
         guard let ctx else { return false }
         switch state {
         case .failed, .closed: return wslay_event_want_write(ctx) != 0 && state == .closed
@@ -142,7 +142,7 @@ public final class WebSocketSession: WebSocketChannel {
         }
     }
 
-    var nextDeadline: UInt64? {
+    public var nextDeadline: UInt64? {
         switch state {
         case .open, .draining: return min(nextPingAt, pongDueAt ?? .max)
         case .closeSent(let at): return at &+ configuration.closeWaitNanos
@@ -150,7 +150,7 @@ public final class WebSocketSession: WebSocketChannel {
         }
     }
 
-    func deadlineReached(now: UInt64) {
+    public func deadlineReached(now: UInt64) {
         switch state {
         case .open, .draining:
             if let due = pongDueAt, now >= due {
@@ -184,7 +184,7 @@ public final class WebSocketSession: WebSocketChannel {
     }
 
     /// The connection is gone: the handler hears 1006 unless a close was already reported.
-    func connectionClosed() {
+    public func connectionClosed() {
         if state != .failed && state != .closed { state = .failed }
         notifyClosed(code: 1006, reason: "connection lost")
         handler = nil
