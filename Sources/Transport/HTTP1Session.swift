@@ -78,7 +78,8 @@ public final class HTTP1Session: ConnectionProtocolHandler {
         switch state {
         case .idle, .readingHead, .readingBody: return stash.isEmpty
         case .webSocket(let ws): return ws.wantsInput
-        case .closing: return lingerUntil != nil   // lingering: read and drop
+        case .closing: return true   // read and dropped: a peer's EOF is still seen, and a client
+                                     // still sending after an error answer can read it (lingering)
         case .pipelineFull, .awaitingUpgrade, .closed: return false
         }
     }
@@ -157,6 +158,7 @@ public final class HTTP1Session: ConnectionProtocolHandler {
                 w.finished()
                 if w.closeAfter { closeWhenDrained = true; responses.removeAll(); break }
                 if let next = responses.first { next.becameCurrent() }
+                else if case .idle = state { state = .idle(since: monotonicNanos()) }   // idle from now
                 more = true
             }
             if closeWhenDrained { break }

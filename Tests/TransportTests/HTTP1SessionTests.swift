@@ -220,6 +220,19 @@ final class HTTP1SessionTests: XCTestCase {
         XCTAssertEqual(d.take(), "", "closed without a response")
     }
 
+    func testIdleClockStartsWhenTheLastResponseIsSent() {
+        var cfg = HTTPServerConfiguration()
+        cfg.idleTimeoutNanos = 10_000_000_000
+        let d = HTTP1Driver(configuration: cfg)
+        d.send("GET /hold HTTP/1.1\r\n\r\n")
+        let answeredAt = monotonicNanos()
+        d.app.held[0].respond(status: 200, headers: HTTPHeaders(), body: [])
+        d.drain()
+        guard let deadline = d.session.nextDeadline else { return XCTFail("idle again") }
+        XCTAssertGreaterThanOrEqual(deadline, answeredAt + cfg.idleTimeoutNanos,
+                                    "a long response does not eat into the next idle period")
+    }
+
     func testNoIdleDeadlineWhileAResponseIsOwed() {
         var cfg = HTTPServerConfiguration()
         cfg.idleTimeoutNanos = 1_000
