@@ -318,7 +318,17 @@ def test_websocket_bad_frames_get_close_codes(server):
     assert server.works()
 
 
-def test_websocket_message_over_4MiB_is_1009(server):
+@pytest.fixture
+def quiet_server(tmp_path):
+    """The server with the default ping interval (30 s): for tests whose raw client answers no ping."""
+    s = HTTPServer(tmp_path).start()
+    yield s
+    assert s.alive(), s.log.read_text()
+    assert s.stop() == 0, s.log.read_text()
+
+
+def test_websocket_message_over_4MiB_is_1009(quiet_server):
+    server = quiet_server
     s, rest = ws_handshake(server)
     s.sendall(frame(2, b"\0" * (4 * 1024 * 1024 + 1)))
     frames, _ = read_frames(s, rest)
