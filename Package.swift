@@ -98,6 +98,8 @@ let package = Package(
         // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
         .executableTarget(name: "GRPCTestServer", dependencies: ["RPCCore", "GRPC", "Transport", "ProtoWire"],
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
+        // Test-only HTTP/1.1 + WebSocket server over Transport's HTTP listener (Tests/Interop/test_transport_http1.py).
+        .executableTarget(name: "HTTPTestServer", dependencies: ["Transport"], path: "Tests/Support/HTTPTestServer"),
 
         // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),

@@ -14,6 +14,8 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     unowned(unsafe) let loop: EventLoop
     let tls: TLSEngine
     var session: ConnectionProtocolHandler?
+    /// `session` when it is an `HTTP2Session` (the gRPC path), for calls without dynamic dispatch.
+    private var h2Session: HTTP2Session?
     private var token: UInt64 = 0
     private var pending: [UInt8] = []
     private var pendingOffset = 0
@@ -90,6 +92,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             let alpn = tls.alpn
             guard let s = makeSession(alpn) else { fail("ALPN \(alpn ?? "none") not served"); return }
             session = s
+            h2Session = s as? HTTP2Session
             s.peerAddress = peerAddress
             s.onNeedsFlush = { [unowned(unsafe) self] in self.markDirty() }  // cleared in close()
             // Idle work (HTTP/2: closed streams are let go of) runs when the loop is idle (the
@@ -107,10 +110,12 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
         }
         let plain = loop.plainBuffer
         while !closed, let s = session {
-            if !s.wantsInput { inputStalled = true; updateInterest(); return }
+            let h2 = h2Session   // HTTP/2 always takes input; called without dynamic dispatch
+            if h2 == nil && !s.wantsInput { inputStalled = true; updateInterest(); return }
             switch tls.readPlaintext(into: plain.baseAddress!, cap: plain.count) {
             case .bytes(let n):
-                if !s.receive(UnsafeRawBufferPointer(start: plain.baseAddress!, count: n)) {
+                let bytes = UnsafeRawBufferPointer(start: plain.baseAddress!, count: n)
+                if !(h2?.receive(bytes) ?? s.receive(bytes)) {
                     flushPending(); close(); return
                 }
             case .wantMore: return
@@ -151,7 +156,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
                 var staged = 0
                 // Once the socket backlog passes `maxBacklog`, nghttp2 stops producing; EPOLLOUT
                 // (writeOut, then flushPending) resumes it.
-                let ok = s.produceWhile { chunk -> Bool in
+                func sink(_ chunk: UnsafeRawBufferPointer) -> Bool {
                     var c = chunk
                     while c.count > 0 {
                         let take = min(c.count, out.count - used)
@@ -166,6 +171,9 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
                     }
                     return self.pending.count - self.pendingOffset <= Connection.maxBacklog
                 }
+                // HTTP/2 (gRPC's hot path) is called on the concrete class, so the sink is
+                // specialized into its produce loop rather than called through a protocol witness.
+                let ok = h2Session?.produceWhile(sink) ?? s.produceWhile(sink)
                 if closed { return }
                 if used > 0 { _ = tls.writePlaintext(out.baseAddress!, used) }
                 staged = stageCiphertext(buf, staged)
@@ -306,6 +314,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             s.connectionClosed()
         }
         session = nil
+        h2Session = nil
         onClose?(self)
         onClose = nil
         onEstablished = nil

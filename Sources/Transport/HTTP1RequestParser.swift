@@ -155,6 +155,10 @@ final class HTTP1RequestParser {
             // Origin form only (RFC 9112 §3.2.1); absolute and authority forms are for proxies.
             callbackError = .badRequest("unsupported request target"); return -1
         }
+        guard p.http_major == 1 else {
+            // HTTP/0.9 (no version) and anything but 1.x are not served on this parser.
+            callbackError = .badRequest("unsupported HTTP version"); return -1
+        }
         let head = HTTPRequestHead(method: m, target: t, version: (Int(p.http_major), Int(p.http_minor)), headers: headers)
         let keepAlive = llhttp_should_keep_alive(parser) != 0
         let hasLength = (p.flags & UInt16(F_CONTENT_LENGTH.rawValue)) != 0

@@ -78,7 +78,9 @@ public final class HTTP1Session: ConnectionProtocolHandler {
         switch state {
         case .idle, .readingHead, .readingBody: return stash.isEmpty
         case .webSocket(let ws): return ws.wantsInput
-        case .pipelineFull, .awaitingUpgrade, .closing, .closed: return false
+        case .closing: return true   // read and dropped: a peer's EOF is still seen, and a client
+                                     // still sending after an error answer can read it (lingering)
+        case .pipelineFull, .awaitingUpgrade, .closed: return false
         }
     }
 
@@ -156,6 +158,7 @@ public final class HTTP1Session: ConnectionProtocolHandler {
                 w.finished()
                 if w.closeAfter { closeWhenDrained = true; responses.removeAll(); break }
                 if let next = responses.first { next.becameCurrent() }
+                else if case .idle = state { state = .idle(since: monotonicNanos()) }   // idle from now
                 more = true
             }
             if closeWhenDrained { break }
@@ -179,7 +182,7 @@ public final class HTTP1Session: ConnectionProtocolHandler {
         switch state {
         case .closed: return false
         case .webSocket(let ws): return ws.isAlive
-        case .closing: return !(closeWhenDrained || responses.isEmpty)
+        case .closing: return (closeWhenDrained || responses.isEmpty) ? lingerUntil != nil : true
         default: return !closeWhenDrained
         }
     }
@@ -191,6 +194,7 @@ public final class HTTP1Session: ConnectionProtocolHandler {
         case .idle(let since) where responses.isEmpty: return since &+ configuration.idleTimeoutNanos
         case .readingHead(let since): return since &+ configuration.headerTimeoutNanos
         case .webSocket(let ws): return ws.nextDeadline
+        case .closing: return lingerUntil
         default: return nil
         }
     }
@@ -210,6 +214,9 @@ public final class HTTP1Session: ConnectionProtocolHandler {
         case .webSocket(let ws):
             ws.deadlineReached(now: now)
             return .none
+        case .closing:
+            if let l = lingerUntil, now >= l { return .closeNow }
+            return .none
         default:
             return .none
         }
@@ -225,8 +232,9 @@ public final class HTTP1Session: ConnectionProtocolHandler {
             // A request whose head was delivered and whose response has not started is answered
             // with the error instead; one whose response started can only be cut short.
             if case .readingBody(let w) = state {
+                let started = w.startedOutput
                 w.cancelRequest()
-                if !w.startedOutput {
+                if !started {
                     w.setErrorResponse(status: status, reason: reason)
                 } else {
                     w.closeAfter = true; w.abortResponse()
@@ -238,9 +246,15 @@ public final class HTTP1Session: ConnectionProtocolHandler {
             }
             state = .closing
             stash = []
+            lingerUntil = monotonicNanos() &+ configuration.errorLingerNanos
             onNeedsFlush?()
         }
     }
+
+    /// Set after an error answer: until then input is read and dropped (see `errorLingerNanos`).
+    private(set) var lingerUntil: UInt64?
+    /// True during the lingering close after an error answer (for tests and diagnostics).
+    var isLingering: Bool { if case .closing = state { return lingerUntil != nil && (responses.isEmpty || closeWhenDrained) }; return false }
 
     private static let errorHead = HTTPRequestHead(method: "GET", target: "/", version: (1, 1), headers: HTTPHeaders())
 

@@ -118,6 +118,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxPipelinedRequests = 16
     /// Per-response (and per-WebSocket) output buffer above which writers see "not writable".
     public var responseBufferLimit = 256 * 1024
+    /// After an error answer (400, 408, 413, 431), input is read and dropped for at most this long
+    /// before the connection closes (a "lingering close", so a client still sending its request
+    /// can read the answer instead of a reset) (2 s).
+    public var errorLingerNanos: UInt64 = 2_000_000_000
     /// WebSocket settings.
     public var webSocket = WebSocketConfiguration()
     public init() {}

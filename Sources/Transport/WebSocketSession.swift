@@ -15,6 +15,9 @@ public final class WebSocketSession: WebSocketChannel {
     /// Where the closing handshake stands.
     enum State: Equatable {
         case open
+        /// `close` was called while messages were queued: they go out first (wslay sends control
+        /// frames ahead of queued data, and nothing after a close frame), then the close frame.
+        case draining(code: UInt16, reason: [UInt8])
         /// We sent (or queued) a close frame at the given time; waiting for the peer's.
         case closeSent(at: UInt64)
         /// Both close frames were exchanged, or the peer's arrived and ours answered it.
@@ -39,8 +42,6 @@ public final class WebSocketSession: WebSocketChannel {
     private var wantsWritable = false
     private var nextPingAt: UInt64
     private var pongDueAt: UInt64?
-    /// A close asked for while messages were still queued: queued once they are sent.
-    private var deferredClose: (code: UInt16, reason: [UInt8])?
 
     public init(loop: EventLoop, handler: WebSocketHandler?, subprotocol: String?,
                 configuration: WebSocketConfiguration = WebSocketConfiguration(), outputLimit: Int = 256 * 1024,
@@ -74,11 +75,12 @@ public final class WebSocketSession: WebSocketChannel {
         guard state == .open, let ctx else { return }
         var r = Array(reason.utf8.prefix(123))
         while String(validating: r, as: UTF8.self) == nil { r.removeLast() }   // cut on a character boundary
-        // wslay sends control frames before queued messages: a close queued now would overtake
-        // (and so drop) the messages sent just before it. It waits until they are out.
-        if wslay_event_get_queued_msg_count(ctx) > 0 { deferredClose = (code, r) }
-        else { _ = wslay_event_queue_close(ctx, code, r, r.count) }
-        state = .closeSent(at: monotonicNanos())
+        if wslay_event_get_queued_msg_count(ctx) > 0 {
+            state = .draining(code: code, reason: r)
+        } else {
+            _ = wslay_event_queue_close(ctx, code, r, r.count)
+            state = .closeSent(at: monotonicNanos())
+        }
         notifyClosed(code: code, reason: reason)
         onNeedsFlush?()
     }
@@ -88,10 +90,10 @@ public final class WebSocketSession: WebSocketChannel {
     var queuedBytes: Int { ctx.map { Int(wslay_event_get_queued_msg_length($0)) } ?? 0 }
 
     /// True while input is wanted (false once reading ended: a close frame arrived, or an error).
-    var wantsInput: Bool { true }
+    public var wantsInput: Bool { true }
 
     /// Processes received bytes. Returns false when the connection must end at once.
-    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let ctx, state != .failed else { return false }
         if state == .closed || wslay_event_get_read_enabled(ctx) == 0 { return true }   // ignored
         input = bytes
@@ -104,20 +106,24 @@ public final class WebSocketSession: WebSocketChannel {
 
     /// Drains frames to send through `sink` until it returns false. Returns false when the
     /// connection must end at once.
-    func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+    public func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         guard let ctx, state != .failed else { return false }
-        for _ in 0..<2 {
-            if wslay_event_want_write(ctx) != 0 {
-                let r: Int32 = withoutActuallyEscaping(sink) { s in
-                    self.sink = s; sinkFull = false
-                    defer { self.sink = nil }
-                    return wslay_event_send(ctx)
-                }
-                if r != 0 { fail(); return false }
+        if wslay_event_want_write(ctx) != 0 {
+            let r: Int32 = withoutActuallyEscaping(sink) { s in
+                self.sink = s; sinkFull = false
+                defer { self.sink = nil }
+                return wslay_event_send(ctx)
             }
-            guard let d = deferredClose, wslay_event_get_queued_msg_count(ctx) == 0, !sinkFull else { break }
-            deferredClose = nil
-            _ = wslay_event_queue_close(ctx, d.code, d.reason, d.reason.count)
+            if r != 0 { fail(); return false }
+        }
+        if case .draining(let code, let reason) = state, wslay_event_get_queued_msg_count(ctx) == 0 {
+            _ = wslay_event_queue_close(ctx, code, reason, reason.count)
+            state = .closeSent(at: monotonicNanos())
+            _ = withoutActuallyEscaping(sink) { s -> Int32 in
+                self.sink = s; sinkFull = false
+                defer { self.sink = nil }
+                return wslay_event_send(ctx)
+            }
         }
         afterEvents()
         if wantsWritable && queuedBytes < outputLimit && state == .open {
@@ -128,7 +134,7 @@ public final class WebSocketSession: WebSocketChannel {
     }
 
     /// True until the closing handshake is done or the connection failed.
-    var isAlive: Bool {
+    public var isAlive: Bool {
         guard let ctx else { return false }
         switch state {
         case .failed, .closed: return wslay_event_want_write(ctx) != 0 && state == .closed
@@ -136,17 +142,17 @@ public final class WebSocketSession: WebSocketChannel {
         }
     }
 
-    var nextDeadline: UInt64? {
+    public var nextDeadline: UInt64? {
         switch state {
-        case .open: return min(nextPingAt, pongDueAt ?? .max)
+        case .open, .draining: return min(nextPingAt, pongDueAt ?? .max)
         case .closeSent(let at): return at &+ configuration.closeWaitNanos
         case .closed, .failed: return nil
         }
     }
 
-    func deadlineReached(now: UInt64) {
+    public func deadlineReached(now: UInt64) {
         switch state {
-        case .open:
+        case .open, .draining:
             if let due = pongDueAt, now >= due {
                 // No pong in time: the peer is gone. Say so and end the connection.
                 pongDueAt = nil
@@ -154,7 +160,8 @@ public final class WebSocketSession: WebSocketChannel {
                     let reason = Array("pong timeout".utf8)
                     _ = wslay_event_queue_close(ctx, 1011, reason, reason.count)
                 }
-                state = .closed
+                // The close frame goes ahead of queued data; the peer gets `closeWait` to answer.
+                state = .closeSent(at: now)
                 notifyClosed(code: 1011, reason: "pong timeout")
                 onNeedsFlush?()
                 return
@@ -177,7 +184,7 @@ public final class WebSocketSession: WebSocketChannel {
     }
 
     /// The connection is gone: the handler hears 1006 unless a close was already reported.
-    func connectionClosed() {
+    public func connectionClosed() {
         if state != .failed && state != .closed { state = .failed }
         notifyClosed(code: 1006, reason: "connection lost")
         handler = nil

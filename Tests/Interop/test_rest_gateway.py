@@ -206,3 +206,21 @@ def test_bad_bytes_do_not_take_the_daemon_down(net):
             assert reply == b"" or reply.startswith(b"HTTP/1.1 4"), reply[:80]
     url, kw = alice(net)
     assert requests.get(url + "/v1/getinfo", **kw).status_code == 200
+
+
+def test_a_client_that_never_reads_touches_no_other_connection(net):
+    """A TrackPayments stream whose client never reads (its receive window fills) while payments
+    happen: other REST and gRPC calls keep working and the stalled stream holds bounded memory."""
+    import socket, ssl, time
+    d = net.daemon
+    ctx = ssl.create_default_context(cafile=str(d.cert_path))
+    ctx.check_hostname = False
+    raw = socket.create_connection(("127.0.0.1", d.rest_port), timeout=10)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled = ctx.wrap_socket(raw)
+    stalled.sendall(f"GET /v2/router/payments HTTP/1.1\r\nHost: x\r\nGrpc-Metadata-macaroon: {d.macaroon_hex()}\r\n\r\n".encode())
+    url, kw = alice(net)
+    for i in range(5):
+        paid_invoice(net, 100 + i, memo=f"stall {i}")
+        assert requests.get(url + "/v1/getinfo", **kw).status_code == 200
+    stalled.close()
