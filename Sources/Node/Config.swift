@@ -48,6 +48,9 @@ public struct Config: Sendable {
 
     public init() {}
 
+    /// LND's log file location: `LOGDIR/bitcoin/<network>/paytrackd.log`, LOGDIR `DATADIR/logs` by default.
+    public var logFilePath: String { (logDirectory ?? dataDirectory + "/logs") + "/bitcoin/\(network)/paytrackd.log" }
+
     /// The listeners of the primary node (`--rpclisten`, default 127.0.0.1:10009).
     public var primaryListeners: [String] { rpcListen.isEmpty ? [Self.defaultRPCListen] : rpcListen }
 }
