@@ -24,11 +24,11 @@ import shutil
 import socket
 import ssl
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from daemon import start_daemon
 
 import h2.config
 import h2.connection
@@ -956,27 +956,6 @@ hpack_case("HPACK 6.3", "dynamic table size update above SETTINGS_HEADER_TABLE_S
 
 
 # Runner ------------------------------------------------------------------------------------------
-def start_daemon(binary):
-    work = Path(tempfile.mkdtemp(prefix="h2conf-"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(work / "paytrackd.log", "wb")
-    proc = subprocess.Popen([binary, "--datadir", str(work), "--rpclisten", f"127.0.0.1:{port}", "--no-macaroons",
-                             "--network", "regtest", "--sim.latency", "0", "--debuglevel", "warn"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            Peer("127.0.0.1", port).close()
-            return proc, port, work
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((work / "paytrackd.log").read_text())
-            time.sleep(0.1)
-    raise RuntimeError("paytrackd did not start")
-
-
 def main():
     global TIMEOUT
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -992,7 +971,7 @@ def main():
         port = int(port)
     else:
         host = "127.0.0.1"
-        proc, port, work = start_daemon(args.paytrackd)
+        proc, port, work = start_daemon(args.paytrackd, ready=lambda port: Peer("127.0.0.1", port).close())
     results = []
     try:
         for section, title, expected, fn in CASES:
