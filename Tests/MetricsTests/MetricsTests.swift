@@ -27,6 +27,20 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(h.snapshot().sum, 80_000)
     }
 
+    func testShardsSumToOneValue() {
+        let c = Counter(), g = Gauge(), h = Histogram(upperBounds: [1])
+        for shard in [0, 1, 7, 63, 64, 1000, -1] {
+            c.increment(by: 2, shard: shard); g.increment(by: 3, shard: shard); g.decrement(shard: shard + 1)
+            h.observe(0.5, shard: shard)
+        }
+        XCTAssertEqual(c.value, 14)
+        XCTAssertEqual(g.value, 14)
+        XCTAssertEqual(h.snapshot().cumulative, [7, 7])
+        XCTAssertEqual(h.snapshot().sum, 3.5)
+        g.set(-5)
+        XCTAssertEqual(g.value, -5)
+    }
+
     func testLabelSetIsBounded() throws {
         let r = MetricsRegistry()
         let f = try r.counterFamily("rpc_total", help: "calls", labels: ["method"], maximumSeries: 2)
