@@ -14,14 +14,18 @@ def test_settings_from_the_file_and_flags_over_it(tmp_path):
         "; LND-style file\n[Application Options]\nmaxlogfiles=2\nnetwork=simnet\n\n"
         "[routerrpc]\nusestatusinitiated=1\n\n[sim]\nseed=42\n")
     # The harness passes --network testnet: the flag wins over the file's simnet.
-    d = harness.Daemon(datadir).start()
-    try:
-        with d.channel() as ch:
-            info = lnd.lnstub.LightningStub(ch).GetInfo(ln.GetInfoRequest(), timeout=10)
-        assert [c.network for c in info.chains] == ["testnet"]
-        assert (datadir / "logs" / "bitcoin" / "testnet" / "paytrackd.log").exists()
-    finally:
-        d.stop()
+    infos = []
+    for directory in (datadir, tmp_path / "plain"):
+        d = harness.Daemon(directory).start()
+        try:
+            with d.channel() as ch:
+                infos.append(lnd.lnstub.LightningStub(ch).GetInfo(ln.GetInfoRequest(), timeout=10))
+        finally:
+            d.stop()
+    assert [c.network for c in infos[0].chains] == ["testnet"]
+    assert (datadir / "logs" / "bitcoin" / "testnet" / "paytrackd.log").exists()
+    # The file's [sim] seed=42 gives alice another identity than the default seed 1.
+    assert infos[0].identity_pubkey != infos[1].identity_pubkey
 
 
 def test_a_bad_file_stops_the_daemon_with_file_line_and_key(tmp_path):
