@@ -198,10 +198,12 @@ extension Config {
         if scanned.occurrences.contains(where: { $0.index == flags.count && $0.isOn }) {
             return .version("paytrackd version \(PayTrackVersion.string)")
         }
+        // First the command line alone: it says where the file is (--configfile, --datadir), and
+        // its bad values are reported as command-line errors. Then the file with the flags over it.
+        var commandLineOnly = Config()
+        try apply(scanned.occurrences, to: &commandLineOnly)
+        let fileOccurrences = try readConfigFile(commandLineOnly.configFile, dataDirectory: commandLineOnly.dataDirectory, specs: specs)
         var config = Config()
-        try apply(scanned.occurrences, to: &config)
-        let fileOccurrences = try readConfigFile(config.configFile, dataDirectory: config.dataDirectory, specs: specs)
-        config = Config()
         try apply(OptionLayers.merge(file: fileOccurrences, commandLine: scanned.occurrences), to: &config)
         return .run(config)
     }
