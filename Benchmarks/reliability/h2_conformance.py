@@ -36,8 +36,7 @@ import h2.events
 from h2.errors import ErrorCodes as E
 from h2.settings import SettingCodes as S
 import hpack
-from hyperframe.frame import (ContinuationFrame, DataFrame, GoAwayFrame, HeadersFrame, PingFrame, PriorityFrame,
-                              RstStreamFrame, SettingsFrame, WindowUpdateFrame)
+from hyperframe.frame import SettingsFrame
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
