@@ -19,7 +19,7 @@ public final class Gauge: Sendable {
     }
 
     public func set(_ value: Int64) {
-        for s in 1..<max(cells.shardCount, 1) where s < cells.shardCount { cells.cell(0, shard: s).pointee.store(0, ordering: .relaxed) }
+        for s in 1..<cells.shardCount { cells.cell(0, shard: s).pointee.store(0, ordering: .relaxed) }
         cells.cell(0, shard: 0).pointee.store(UInt64(bitPattern: value), ordering: .relaxed)
     }
 
