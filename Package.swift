@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "Routing", targets: ["Routing", "Simnet"]),
         .library(name: "SQLite", targets: ["SQLite"]),
         .library(name: "Node", targets: ["Node", "Services"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
     ],
     targets: [
         // MARK: C system libraries (module maps only)
@@ -55,6 +56,10 @@ let package = Package(
         // MARK: Wire format
         .target(name: "ProtoWire"),
         .target(name: "JSON"),
+        // The one option parser: command lines (paytrackd, paytrack) and LND-style INI config files.
+        .target(name: "Options"),
+        // Counters, gauges, histograms and the Prometheus text exposition (no dependencies).
+        .target(name: "Metrics"),
         .target(name: "LightningRPC", dependencies: ["ProtoWire", "JSON"]),
 
         // MARK: Thin wrappers over C
@@ -92,9 +97,10 @@ let package = Package(
         .target(name: "Node", dependencies: [
             "Services", "RPCCore", "GRPC", "RESTGateway", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
             "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11",
+            "Options",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
-        .executableTarget(name: "paytrack", dependencies: ["Node", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons"]),
+        .executableTarget(name: "paytrack", dependencies: ["Node", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons", "Options"]),
         // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
         .executableTarget(name: "GRPCTestServer", dependencies: ["RPCCore", "GRPC", "Transport", "ProtoWire"],
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
@@ -104,6 +110,9 @@ let package = Package(
         // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "OptionsTests", dependencies: ["Options"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Options"]),
         .testTarget(name: "LightningRPCTests", dependencies: ["LightningRPC", "ProtoWire"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),

@@ -17,7 +17,9 @@ public enum Daemon {
         sigaddset(&stopSignals, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
-        let sink = LogSink(levels: config.debugLevel)
+        let logFile = try RotatingLogFile(path: config.logFilePath, maximumBytes: config.maxLogFileSizeMB * 1024 * 1024,
+                                          keptFiles: config.maxLogFiles)
+        let sink = LogSink(levels: config.debugLevel, file: logFile)
         let log = sink.logger("LTND")
         log.info("paytrackd version \(PayTrackVersion.string), network \(config.network), datadir \(config.dataDirectory)")
 
