@@ -156,7 +156,14 @@ public final class HTTP1Session: ConnectionProtocolHandler {
                 guard w.isComplete && w.buffered == 0 else { break }
                 responses.removeFirst()
                 w.finished()
-                if w.closeAfter { closeWhenDrained = true; responses.removeAll(); break }
+                if w.closeAfter {
+                    // The connection ends here: requests pipelined after this one are not answered.
+                    closeWhenDrained = true
+                    let dropped = responses
+                    responses.removeAll()
+                    for d in dropped { d.cancelRequest() }
+                    break
+                }
                 if let next = responses.first { next.becameCurrent() }
                 else if case .idle = state { state = .idle(since: monotonicNanos()) }   // idle from now
                 more = true

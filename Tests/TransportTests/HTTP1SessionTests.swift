@@ -125,6 +125,15 @@ final class HTTP1SessionTests: XCTestCase {
         XCTAssertFalse(keep.session.isAlive)
     }
 
+    func testRequestsPipelinedAfterAConnectionEndingResponseAreCancelled() {
+        let d = HTTP1Driver()
+        // An HTTP/1.0 keep-alive request answered with a stream: its body ends with the connection.
+        d.send("GET /stream?n=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /hold HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        XCTAssertEqual(statusCodes(d.take()), [200])
+        XCTAssertTrue(d.app.events.contains("cancelled /hold"))
+        XCTAssertFalse(d.session.isAlive)
+    }
+
     func testOversizeHeaderIs431() {
         var cfg = HTTPServerConfiguration()
         cfg.maxHeaderBytes = 1024
