@@ -370,6 +370,7 @@ extension HTTP1Session: HTTP1RequestParserDelegate {
             state = .awaitingUpgrade(w)
             if let ws = w.acceptedWebSocket { w.acceptedWebSocket = nil; upgraded(w, to: ws) }
             w.handler?.end()
+            w.requestDone()
             // The application may have accepted or answered at once.
             if case .awaitingUpgrade = state, w.isComplete { upgradeRefused(w) }
             return true
@@ -383,6 +384,7 @@ extension HTTP1Session: HTTP1RequestParserDelegate {
             state = .idle(since: monotonicNanos())
         }
         w.handler?.end()
+        w.requestDone()
         if case .closing = state { return true }
         if case .pipelineFull = state { return true }
         return false
