@@ -6,7 +6,7 @@
 //   domain: Payments, PaymentStore, Routing, Simnet, Invoices, BOLT11, Macaroons
 //   wire:   LightningRPC -> ProtoWire
 //   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, Transport (nghttp2, OpenSSL)
-//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CWslay, CHTTPParser, CLlhttp
+//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CWslay, CLlhttp
 //
 // The domain targets never import Transport or GRPC, and only the thin wrapper targets import C.
 import PackageDescription
@@ -46,9 +46,8 @@ let package = Package(
                        providers: [.apt(["libsecp256k1-dev"]), .brew(["secp256k1"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
-        // Debian ships no .pc file for these two; the module map links them by name.
+        // Debian ships no .pc file for wslay; the module map links it by name.
         .systemLibrary(name: "CWslay", providers: [.apt(["libwslay-dev"]), .brew(["wslay"])]),
-        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"]), .brew(["http-parser"])]),
         // llhttp: Debian ships only its C sources (node-llhttp); Scripts/bootstrap compiles them into
         // /usr/local (libllhttp.a, llhttp.h, llhttp.pc). See docs/ARCHITECTURE.md.
         .systemLibrary(name: "CLlhttp", pkgConfig: "llhttp", providers: [.apt(["node-llhttp"])]),
@@ -65,7 +64,7 @@ let package = Package(
         // MARK: Thin wrappers over C
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
-        .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CHTTPParser", "CLlhttp"],
+        .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CLlhttp"],
                 swiftSettings: hotPathSettings),
 
         // MARK: The call interface every face adapts to (handlers, contexts, writers, statuses)

@@ -214,7 +214,8 @@ extension TLSServer {
     public static func http(group: EventLoopGroup, tls: TLSContext, application: HTTPApplication,
                             configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
                             http2: HTTP2Configuration = HTTP2Configuration()) -> TLSServer {
-        TLSServer(group: group, tls: tls, alpnProtocols: [ALPNProtocol.http2, ALPNProtocol.http1]) { alpn, loop in
+        TLSServer(group: group, tls: tls, alpnProtocols: [ALPNProtocol.http2, ALPNProtocol.http1],
+                  releaseIdleTLSBuffers: true) { alpn, loop in
             if alpn == ALPNProtocol.http2 {
                 let s = HTTP2Session(server: true, configuration: http2)
                 s.delegate = HTTP2ApplicationAdapter(application: application, configuration: configuration, loop: loop)

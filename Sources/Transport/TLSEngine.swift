@@ -14,13 +14,18 @@ final class TLSEngine {
     /// `alpnOffer` (servers): the protocols this connection's listener offers; without one the
     /// context's default applies (`h2` only). The offer must outlive the engine.
     /// `alpnProtocols` (clients): overrides the context's ALPN list (e.g. `["http/1.1"]`).
-    init(context: TLSContext, serverName: String? = nil, alpnOffer: ALPNOffer? = nil, alpnProtocols: [String]? = nil) {
+    /// `releaseIdleBuffers`: OpenSSL frees its record buffers (about 34 KB) while nothing is in
+    /// flight (SSL_MODE_RELEASE_BUFFERS): for listeners with many mostly idle connections
+    /// (WebSockets), not for the gRPC path, which would re-allocate them per burst.
+    init(context: TLSContext, serverName: String? = nil, alpnOffer: ALPNOffer? = nil, alpnProtocols: [String]? = nil,
+         releaseIdleBuffers: Bool = false) {
         ssl = SSL_new(context.ctx)!
         rbio = BIO_new(BIO_s_mem())!
         wbio = BIO_new(BIO_s_mem())!
         _ = pt_BIO_set_mem_eof_return(rbio, -1)
         _ = pt_BIO_set_mem_eof_return(wbio, -1)
         SSL_set_bio(ssl, rbio, wbio)   // ssl owns both BIOs now
+        if releaseIdleBuffers { _ = pt_SSL_set_mode(ssl, PT_SSL_MODE_RELEASE_BUFFERS) }
         if context.isServer {
             SSL_set_accept_state(ssl)
             if let offer = alpnOffer { pt_SSL_set_alpn_offer(ssl, offer.wire) }
