@@ -33,6 +33,8 @@ public enum RequiredPermissions {
         // invoicesrpc.Invoices (LookupInvoiceV2 really needs invoices:write in LND)
         "/invoicesrpc.Invoices/LookupInvoiceV2": [.init("invoices", "write")],
         "/invoicesrpc.Invoices/SubscribeSingleInvoice": [.init("invoices", "read")],
+        // paytrackrpc.Simnet (PayTrack's extension: the simulated network, read-only)
+        "/paytrackrpc.Simnet/DescribeNetwork": [.init("info", "read")],
         // gRPC server reflection: needs a macaroon. Decision: the schema is LND's public API,
         // but listing services on an authenticated port without a credential is free
         // fingerprinting; grpcurl sends metadata with -H 'macaroon: <hex>', so any macaroon

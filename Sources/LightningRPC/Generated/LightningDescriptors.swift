@@ -224,10 +224,30 @@ public enum LightningDescriptors {
             "dHMSHy5yb3V0ZXJycGMuVHJhY2tQYXltZW50c1JlcXVlc3QaDi5sbnJwYy5QYXltZW50MAFCMVovZ2l0aHViLmNvbS9saWdo",
             "dG5pbmduZXR3b3JrL2xuZC9sbnJwYy9yb3V0ZXJycGNiBnByb3RvMw==",
         ])),
+        (name: "paytrackrpc/simnet.proto", bytes: DescriptorBase64.decode([
+            "ChhwYXl0cmFja3JwYy9zaW1uZXQucHJvdG8SC3BheXRyYWNrcnBjIkkKFkRlc2NyaWJlTmV0d29ya1JlcXVlc3QSLwoTaW5j",
+            "bHVkZV91bmFubm91bmNlZBgBIAEoCFISaW5jbHVkZVVuYW5ub3VuY2VkImgKB1NpbU5vZGUSFwoHcHViX2tleRgBIAEoCVIG",
+            "cHViS2V5EhQKBWFsaWFzGAIgASgJUgVhbGlhcxIWCgZzZXJ2ZWQYAyABKAhSBnNlcnZlZBIWCgZvbmxpbmUYBCABKAhSBm9u",
+            "bGluZSKJAgoQU2ltUm91dGluZ1BvbGljeRImCg90aW1lX2xvY2tfZGVsdGEYASABKA1SDXRpbWVMb2NrRGVsdGESGQoIbWlu",
+            "X2h0bGMYAiABKANSB21pbkh0bGMSIgoNZmVlX2Jhc2VfbXNhdBgDIAEoA1ILZmVlQmFzZU1zYXQSLQoTZmVlX3JhdGVfbWls",
+            "bGlfbXNhdBgEIAEoA1IQZmVlUmF0ZU1pbGxpTXNhdBIaCghkaXNhYmxlZBgFIAEoCFIIZGlzYWJsZWQSIgoNbWF4X2h0bGNf",
+            "bXNhdBgGIAEoBFILbWF4SHRsY01zYXQSHwoLbGFzdF91cGRhdGUYByABKA1SCmxhc3RVcGRhdGUi0QMKClNpbUNoYW5uZWwS",
+            "GwoHY2hhbl9pZBgBIAEoBEICMAFSBmNoYW5JZBIbCglub2RlMV9wdWIYAiABKAlSCG5vZGUxUHViEhsKCW5vZGUyX3B1YhgD",
+            "IAEoCVIIbm9kZTJQdWISGgoIY2FwYWNpdHkYBCABKANSCGNhcGFjaXR5EiwKEm5vZGUxX2JhbGFuY2VfbXNhdBgFIAEoBFIQ",
+            "bm9kZTFCYWxhbmNlTXNhdBIsChJub2RlMl9iYWxhbmNlX21zYXQYBiABKARSEG5vZGUyQmFsYW5jZU1zYXQSKgoRbm9kZTFf",
+            "bG9ja2VkX21zYXQYByABKARSD25vZGUxTG9ja2VkTXNhdBIqChFub2RlMl9sb2NrZWRfbXNhdBgIIAEoBFIPbm9kZTJMb2Nr",
+            "ZWRNc2F0EhgKB3ByaXZhdGUYCSABKAhSB3ByaXZhdGUSQAoMbm9kZTFfcG9saWN5GAogASgLMh0ucGF5dHJhY2tycGMuU2lt",
+            "Um91dGluZ1BvbGljeVILbm9kZTFQb2xpY3kSQAoMbm9kZTJfcG9saWN5GAsgASgLMh0ucGF5dHJhY2tycGMuU2ltUm91dGlu",
+            "Z1BvbGljeVILbm9kZTJQb2xpY3kimAEKEk5ldHdvcmtEZXNjcmlwdGlvbhIqCgVub2RlcxgBIAMoCzIULnBheXRyYWNrcnBj",
+            "LlNpbU5vZGVSBW5vZGVzEjMKCGNoYW5uZWxzGAIgAygLMhcucGF5dHJhY2tycGMuU2ltQ2hhbm5lbFIIY2hhbm5lbHMSIQoM",
+            "YmxvY2tfaGVpZ2h0GAMgASgNUgtibG9ja0hlaWdodDJhCgZTaW1uZXQSVwoPRGVzY3JpYmVOZXR3b3JrEiMucGF5dHJhY2ty",
+            "cGMuRGVzY3JpYmVOZXR3b3JrUmVxdWVzdBofLnBheXRyYWNrcnBjLk5ldHdvcmtEZXNjcmlwdGlvbkIqWihnaXRodWIuY29t",
+            "L3BheXRyYWNrL3BheXRyYWNrL3BheXRyYWNrcnBjYgZwcm90bzM=",
+        ])),
     ]
 
     /// Fully-qualified names of the services in Protos/.
-    public static let serviceNames: [String] = ["lnrpc.Lightning", "routerrpc.Router"]
+    public static let serviceNames: [String] = ["lnrpc.Lightning", "routerrpc.Router", "paytrackrpc.Simnet"]
 
     /// Every method of every service, as its gRPC path.
     public static let methods: [MethodDescriptor] = [
@@ -246,6 +266,7 @@ public enum LightningDescriptors {
         MethodDescriptor(path: "/routerrpc.Router/SendPaymentV2", inputType: "routerrpc.SendPaymentRequest", outputType: "lnrpc.Payment", clientStreaming: false, serverStreaming: true),
         MethodDescriptor(path: "/routerrpc.Router/TrackPaymentV2", inputType: "routerrpc.TrackPaymentRequest", outputType: "lnrpc.Payment", clientStreaming: false, serverStreaming: true),
         MethodDescriptor(path: "/routerrpc.Router/TrackPayments", inputType: "routerrpc.TrackPaymentsRequest", outputType: "lnrpc.Payment", clientStreaming: false, serverStreaming: true),
+        MethodDescriptor(path: "/paytrackrpc.Simnet/DescribeNetwork", inputType: "paytrackrpc.DescribeNetworkRequest", outputType: "paytrackrpc.NetworkDescription", clientStreaming: false, serverStreaming: false),
     ]
 
     /// Every message type in Protos/ except map entries (which are Swift dictionaries).
@@ -296,5 +317,10 @@ public enum LightningDescriptors {
         Routerrpc.SendPaymentRequest.self,
         Routerrpc.TrackPaymentRequest.self,
         Routerrpc.TrackPaymentsRequest.self,
+        Paytrackrpc.DescribeNetworkRequest.self,
+        Paytrackrpc.SimNode.self,
+        Paytrackrpc.SimRoutingPolicy.self,
+        Paytrackrpc.SimChannel.self,
+        Paytrackrpc.NetworkDescription.self,
     ]
 }
