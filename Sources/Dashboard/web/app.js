@@ -240,7 +240,7 @@
     $('rows-spacer').style.height = (n * ROW_H) + 'px';
     const count = $('pay-count');
     const total = state.order.length;
-    count.textContent = n === total ? `${total.toLocaleString('en-US')} payments` : `${n.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`;
+    count.textContent = n === total ? `${total.toLocaleString('en-US')} payment${total === 1 ? '' : 's'}` : `${n.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`;
     const first = Math.max(0, Math.floor(rows.scrollTop / ROW_H) - 2);
     const visible = Math.ceil(rows.clientHeight / ROW_H) + 4;
     while (pool.length < visible) {
@@ -448,24 +448,64 @@
     } finally { netBusy = false; }
   }
 
-  function computeLayout() {
-    const ids = Array.from(state.nodes.keys());
+  /**
+   * Node positions, left to right by hops from this node (payments flow rightwards): layer k
+   * holds the nodes k channels away (unreachable ones last); within a layer nodes sit at the
+   * mean height of their neighbours in the layer before (barycenter ordering), fitted to W x H.
+   */
+  function computeLayout(W, H) {
     const self = state.info ? state.info.identity_pubkey : '';
-    ids.sort((a, b) => (a === self ? -1 : b === self ? 1 : aliasOf(a).localeCompare(aliasOf(b))));
-    layout = new Map();
-    const cx = 500, cy = 320, rx = 420, ry = 270;
-    ids.forEach((id, i) => {
-      const a = Math.PI + (2 * Math.PI * i) / ids.length;
-      layout.set(id, { x: cx + rx * Math.cos(a), y: cy + ry * Math.sin(a) });
+    const adj = new Map(Array.from(state.nodes.keys(), (id) => [id, []]));
+    for (const c of state.channels) {
+      if (adj.has(c.n1) && adj.has(c.n2)) { adj.get(c.n1).push(c.n2); adj.get(c.n2).push(c.n1); }
+    }
+    const depth = new Map();
+    const start = adj.has(self) ? self : adj.keys().next().value;
+    if (start !== undefined) {
+      depth.set(start, 0);
+      const queue = [start];
+      while (queue.length) {
+        const id = queue.shift();
+        for (const m of adj.get(id)) if (!depth.has(m)) { depth.set(m, depth.get(id) + 1); queue.push(m); }
+      }
+    }
+    let maxDepth = Math.max(0, ...depth.values());
+    const layers = [];
+    const unreached = Array.from(adj.keys()).filter((id) => !depth.has(id));
+    if (unreached.length) maxDepth += 1;
+    for (const id of adj.keys()) {
+      const d = depth.has(id) ? depth.get(id) : maxDepth;
+      (layers[d] = layers[d] || []).push(id);
+    }
+    const rank = new Map();
+    layers.forEach((layer, d) => {
+      const bary = (id) => {
+        const prev = adj.get(id).filter((m) => rank.has(m) && depth.get(m) === d - 1).map((m) => rank.get(m));
+        return prev.length ? prev.reduce((a, b) => a + b, 0) / prev.length : 0.5;
+      };
+      layer.sort((a, b) => (bary(a) - bary(b)) || aliasOf(a).localeCompare(aliasOf(b)));
+      layer.forEach((id, i) => rank.set(id, (i + 0.5) / layer.length));
     });
+    const mx = 50, my = 30;
+    layout = new Map();
+    layers.forEach((layer, d) => layer.forEach((id, i) => {
+      // Alternate layers are nudged vertically so long channels do not run through nodes.
+      const nudge = (d % 2 ? 0.5 : -0.5) / layer.length * 0.3;
+      layout.set(id, {
+        x: mx + (W - 2 * mx) * (layers.length > 1 ? d / (layers.length - 1) : 0.5),
+        y: my + (H - 2 * my - 20) * Math.min(1, Math.max(0, rank.get(id) + nudge)),
+      });
+    }));
   }
 
   function renderGraph() {
     const g = $('graph');
-    const key = Array.from(state.nodes.keys()).join() + '|' + state.channels.map((c) => c.id).join();
+    const W = Math.max(320, Math.round(g.clientWidth || 1000)), H = Math.max(240, Math.round(g.clientHeight || 600));
+    const key = Array.from(state.nodes.keys()).join() + '|' + state.channels.map((c) => c.id).join() + '|' + W + 'x' + H;
     if (key !== graphBuilt) {
       graphBuilt = key;
-      computeLayout();
+      g.setAttribute('viewBox', `0 0 ${W} ${H}`);
+      computeLayout(W, H);
       g.replaceChildren();
       chanEls.clear();
       const chans = svg('g', { class: 'chans' }), routes = svg('g', { class: 'routes', id: 'routes' }), nodes = svg('g', { class: 'nodes' });
@@ -474,13 +514,13 @@
         const a = layout.get(c.n1), b = layout.get(c.n2);
         if (!a || !b) continue;
         const w = 2 + 6 * Math.sqrt(c.cap / maxCap);
-        const grp = svg('g', { class: 'chan' + (c.priv ? ' private' : ''), 'data-chan': c.id });
+        const grp = svg('g', { class: 'chan' + (c.priv ? ' private' : ''), 'data-chan': c.id, 'data-n1': aliasOf(c.n1), 'data-n2': aliasOf(c.n2) });
         const title = svg('title', {});
         const l1 = svg('line', { class: 'ch1', 'stroke-width': w }), l2 = svg('line', { class: 'ch2', 'stroke-width': w });
         const mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2;
         const cap = svg('text', { class: 'cap', x: mx, y: my - 6, 'text-anchor': 'middle' }, short(c.cap));
-        const t1 = svg('text', { class: 'bal b1', x: a.x + (b.x - a.x) * 0.2, y: a.y + (b.y - a.y) * 0.2 - 5, 'text-anchor': 'middle' });
-        const t2 = svg('text', { class: 'bal b2', x: a.x + (b.x - a.x) * 0.8, y: a.y + (b.y - a.y) * 0.8 - 5, 'text-anchor': 'middle' });
+        const t1 = svg('text', { class: 'bal b1', x: a.x + (b.x - a.x) * 0.3, y: a.y + (b.y - a.y) * 0.3 - 5, 'text-anchor': 'middle' });
+        const t2 = svg('text', { class: 'bal b2', x: a.x + (b.x - a.x) * 0.7, y: a.y + (b.y - a.y) * 0.7 - 5, 'text-anchor': 'middle' });
         grp.append(title, l1, l2, cap, t1, t2);
         chans.appendChild(grp);
         chanEls.set(c.id, { grp, title, l1, l2, t1, t2, a, b, last: '' });
@@ -721,7 +761,7 @@
       else if (ev.key === 'ArrowUp') { ev.preventDefault(); moveSelection(-1); }
       else if (ev.key === 'Enter' && !state.selected) { ev.preventDefault(); moveSelection(0); }
     });
-    window.addEventListener('resize', () => schedule('table'));
+    window.addEventListener('resize', () => { schedule('table'); schedule('graph'); });
   }
 
   // ---- start ------------------------------------------------------------------------------------
