@@ -112,6 +112,13 @@
                messages: this.messages, renders: this.renders, kept: state.payments.size };
     },
     reset() { this.count = 0; this.messages = 0; this.renders = 0; },
+    /** The samples recorded since the last drain (at most the ring's size), then forgets them. */
+    drain() {
+      const n = Math.min(this.count, LATENCY_RING);
+      const out = Array.from(this.latencies.subarray(0, n));
+      this.count = 0;
+      return out;
+    },
   };
   window.paytrackDashboard = { metrics, get selected() { return state.selected; },
     select: (h) => selectPayment(h) };
