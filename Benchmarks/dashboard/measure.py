@@ -40,7 +40,7 @@ def main(duration):
         page = Page(tmp / "profile", net.daemon.rest_url + "/", shots_dir=tmp / "shots")
         page.open()
         t = time.time()
-        page.login(net.daemon.macaroon_hex())
+        page.login(net.daemon.macaroon_hex(), observe=False)
         page.wait(f"document.getElementById('pay-count').textContent.startsWith('{STORED:,} payments')", timeout=120)
         load_s = time.time() - t
         page.js("window.paytrackDashboard.metrics.drain(), true")

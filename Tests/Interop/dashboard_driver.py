@@ -12,15 +12,18 @@ from browser import Browser
 OBSERVER = """
 (() => {
   if (window.__seen) return true;
-  window.__seen = [];
-  const rows = document.getElementById('rows');
-  const note = (r) => { if (r.dataset && r.dataset.hash) window.__seen.push([r.dataset.hash, r.dataset.status]); };
+  window.__seen = [];                 // (hash, status) each time a row shows a new status for a hash
+  const last = new Map();
+  const note = (r) => {
+    const h = r.dataset && r.dataset.hash, st = r.dataset && r.dataset.status;
+    if (h && st && last.get(h) !== st) { last.set(h, st); window.__seen.push([h, st]); }
+  };
   new MutationObserver((ms) => {
     for (const m of ms) {
       const r = m.target.nodeType === 1 ? m.target.closest('.row') : m.target.parentElement && m.target.parentElement.closest('.row');
       if (r) note(r);
     }
-  }).observe(rows, { subtree: true, attributes: true, attributeFilter: ['data-status', 'data-hash'], childList: true, characterData: true });
+  }).observe(document.getElementById('rows'), { subtree: true, attributes: true, attributeFilter: ['data-status', 'data-hash'] });
   return true;
 })()
 """
@@ -56,18 +59,27 @@ class Page:
         self.browser.open(self.url)
         self.wait("document.readyState === 'complete' && !!document.getElementById('auth')")
 
-    def login(self, macaroon_hex):
+    def login(self, macaroon_hex, observe=True):
         """Types the macaroon into the form (as pasted text) and submits; waits for the live page."""
         self.wait("!document.getElementById('auth').hidden")
         self.shot("macaroon-form")
         self.js(f"""(() => {{ const t = document.getElementById('mac-hex'); t.value = {json.dumps(macaroon_hex)};
                  document.getElementById('mac-connect').click(); return true; }})()""")
-        self.wait_live()
+        self.wait_live(observe)
 
-    def wait_live(self):
+    def wait_live(self, observe=True):
+        """Waits for the live page; `observe` installs the status recorder (tests; the benchmark
+        measures the page alone)."""
         self.wait("!document.getElementById('app').hidden && document.getElementById('conn').textContent === 'live'")
         self.wait("document.querySelectorAll('#graph .node').length > 0")
-        self.js(OBSERVER)
+        if observe:
+            self.js(OBSERVER)
+
+    def pick_file(self, selector, path):
+        """Chooses `path` in a file input, as the file picker would (CDP DOM.setFileInputFiles)."""
+        root = self.browser.call("DOM.getDocument")["root"]["nodeId"]
+        node = self.browser.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        self.browser.call("DOM.setFileInputFiles", files=[str(path)], nodeId=node)
 
     def set_value(self, id_, value, event="input"):
         self.js(f"""(() => {{ const e = document.getElementById({json.dumps(id_)}); e.value = {json.dumps(value)};

@@ -148,6 +148,27 @@ def test_pay_an_invoice_from_the_page_in_flight_then_succeeded_with_route(net, p
     page.shot("succeeded-route")
 
 
+def test_macaroon_picked_from_a_file_and_a_wrong_one_refused(net, tmp_path):
+    p = Page(tmp_path / "profile", net.daemon.rest_url + "/", shots_dir=tmp_path / "screenshots")
+    try:
+        p.open()
+        p.wait("!document.getElementById('auth').hidden")
+        # A macaroon of another node (bob's) is refused with the daemon's text; the form stays.
+        p.set_value("mac-hex", (net.datadir / "nodes/bob/data/chain/bitcoin/testnet/admin.macaroon").read_bytes().hex())
+        p.click("mac-connect")
+        p.wait("document.getElementById('auth-error').textContent.startsWith('GetInfo: ')")
+        assert p.js("document.getElementById('app').hidden") is True
+        p.shot("wrong-macaroon")
+        p.pick_file("#mac-file", net.daemon.macaroon_path())
+        p.wait(f"document.getElementById('mac-hex').value === '{net.daemon.macaroon_hex()}'")
+        p.click("mac-connect")
+        p.wait_live()
+        assert p.storage_and_cookies() == {"local": 0, "session": 0, "cookie": "", "url": net.daemon.rest_url + "/"}
+        assert p.js("document.getElementById('mac-hex').value") == ""
+    finally:
+        p.close()
+
+
 def test_memo_with_markup_renders_as_text(net, page):
     # Made from the page's own form, listed by SubscribeInvoices.
     page.set_value("inv-amt", "777")

@@ -92,7 +92,8 @@
     nodes: new Map(),            // pubkey -> {alias, served, online}
     channels: [],                // normalized: {id, n1, n2, cap, b1, b2, l1, l2, priv}
     networkSource: null,         // 'paytrack' | 'graph' | null
-    payments: new Map(),         // payment_hash -> Payment JSON
+    payments: new Map(),         // payment_hash -> row(Payment): what the table shows
+    full: new Map(),             // payment_hash -> Payment JSON, for live payments and the selected one
     order: [],                   // payment hashes by payment_index ascending
     view: null,                  // filtered hashes (newest first) or null = order reversed
     selected: null,
@@ -138,20 +139,41 @@
   function setConn(text, cls) { const c = $('conn'); c.textContent = text; c.className = 'conn ' + (cls || ''); }
 
   // ---- payments -----------------------------------------------------------------------------
-  function paymentIndex(p) { return num(p.payment_index); }
+  function paymentIndex(p) { return p.payment_index; }
   function updateTimeMs(p) {
     let t = nsToMs(p.creation_time_ns);
     for (const h of p.htlcs || []) t = Math.max(t, nsToMs(h.attempt_time_ns), nsToMs(h.resolve_time_ns));
     return t;
   }
 
+  const terminal = (p) => p.status === 'SUCCEEDED' || p.status === 'FAILED';
+  /** True if snapshot `p` is older than `old` (two streams, or a reload, may deliver out of order). */
+  function stale(old, p) {
+    const n = (p.htlcs || []).length;
+    if (terminal(old)) return !terminal(p) || n < old.attempts;
+    return !terminal(p) && updateTimeMs(p) < old.updated;
+  }
+
+  /**
+   * What the table needs of a payment (a few hundred bytes): the full snapshot, with every
+   * attempt's route, is kept only while the payment is live or selected (`state.full`).
+   */
+  function row(p) {
+    return { payment_hash: p.payment_hash, payment_index: num(p.payment_index), status: p.status,
+             value_msat: p.value_msat, fee_msat: p.fee_msat, creation_time_ns: p.creation_time_ns,
+             payment_request: p.payment_request || '', failure_reason: p.failure_reason,
+             attempts: (p.htlcs || []).length, dest: destinationOf(p), updated: updateTimeMs(p) };
+  }
+
   function upsertPayment(p, live) {
     const h = p.payment_hash;
     if (!h) return;
     const old = state.payments.get(h);
-    state.payments.set(h, p);
+    if (old && stale(old, p)) return;
+    state.payments.set(h, row(p));
+    if (!terminal(p) || h === state.selected) state.full.set(h, p); else state.full.delete(h);
     if (!old) {
-      const idx = paymentIndex(p);
+      const idx = num(p.payment_index);
       const o = state.order;
       if (!o.length || paymentIndex(state.payments.get(o[o.length - 1])) <= idx) o.push(h);
       else {
@@ -161,7 +183,7 @@
       }
       if (o.length > MAX_KEPT + 1000) evict();
     }
-    if (live) metrics.pending.push(updateTimeMs(p));
+    if (live && metrics.pending.length < LATENCY_RING) metrics.pending.push(updateTimeMs(p));
     state.view = null;
     schedule('table');
     if (h === state.selected) { schedule('detail'); schedule('routes'); }
@@ -174,8 +196,8 @@
     let dropped = 0;
     for (const h of state.order) {
       const p = state.payments.get(h);
-      if (dropped < drop && p.status !== 'IN_FLIGHT' && p.status !== 'INITIATED' && h !== state.selected) {
-        state.payments.delete(h); dropped++;
+      if (dropped < drop && terminal(p) && h !== state.selected) {
+        state.payments.delete(h); state.full.delete(h); dropped++;
       } else keep.push(h);
     }
     state.order = keep;
@@ -225,7 +247,7 @@
       const h = state.order[i], p = state.payments.get(h);
       if (status && p.status !== status) continue;
       if (text && !(h.includes(text) || (p.payment_request || '').toLowerCase().includes(text) ||
-                    destinationOf(p).includes(text) || aliasOf(destinationOf(p)).toLowerCase().includes(text))) continue;
+                    p.dest.includes(text) || aliasOf(p.dest).toLowerCase().includes(text))) continue;
       out.push(h);
     }
     return out;
@@ -253,7 +275,7 @@
     while (pool.length < visible) {
       const r = el('div', 'row');
       r.setAttribute('role', 'row');
-      for (let i = 0; i < 6; i++) r.appendChild(el('span', i >= 2 && i <= 4 ? 'num' : ''));
+      for (let i = 0; i < 6; i++) r.appendChild(el('span', i >= 2 && i <= 4 ? 'num' : '')).setAttribute('role', 'gridcell');
       r.children[1].className = 'st';
       r.children[5].className = 'mono';
       r.addEventListener('click', () => { if (r.dataset.hash) selectPayment(r.dataset.hash); });
@@ -262,19 +284,21 @@
     }
     for (let k = 0; k < pool.length; k++) {
       const r = pool[k], i = first + k;
-      if (k >= visible || i >= n) { r.hidden = true; r.dataset.hash = ''; continue; }
+      if (k >= visible || i >= n) { if (!r.hidden) { r.hidden = true; r.dataset.hash = ''; } continue; }
       const h = viewAt(i), p = state.payments.get(h);
       r.hidden = false;
-      r.style.top = (i * ROW_H) + 'px';
-      r.dataset.hash = h;
-      r.dataset.status = p.status;
+      const top = (i * ROW_H) + 'px';
+      if (r.style.top !== top) r.style.top = top;
+      if (r.dataset.hash !== h) r.dataset.hash = h;
+      if (r.dataset.status !== p.status) r.dataset.status = p.status;
       setText(r.children[0], fmtTime(nsToMs(p.creation_time_ns)));
       setText(r.children[1], p.status);
-      r.children[1].className = 'st ' + p.status;
+      const cls = 'st ' + p.status;
+      if (r.children[1].className !== cls) r.children[1].className = cls;
       setText(r.children[2], fmtSat(sat(p.value_msat)));
       setText(r.children[3], fmtSat(sat(p.fee_msat)));
-      setText(r.children[4], (p.htlcs || []).length);
-      const dest = aliasOf(destinationOf(p));
+      setText(r.children[4], p.attempts);
+      const dest = aliasOf(p.dest);
       setText(r.children[5], (dest ? dest + ' · ' : '') + h);
       r.classList.toggle('sel', h === state.selected);
       r.setAttribute('aria-selected', h === state.selected ? 'true' : 'false');
@@ -295,8 +319,29 @@
   }
 
   function selectPayment(h) {
+    const before = state.selected, was = before && state.payments.get(before);
+    if (was && terminal(was) && before !== h) state.full.delete(before);
     state.selected = h;
     schedule('table'); schedule('detail'); schedule('routes');
+    if (h && !state.full.has(h)) loadFull(h);
+  }
+
+  /** The full snapshot of a finished payment: TrackPaymentV2 answers it and ends (REST, NDJSON). */
+  async function loadFull(h) {
+    try {
+      const headers = macaroon ? { 'Grpc-Metadata-macaroon': macaroon } : {};
+      const r = await fetch('/v2/router/track/' + b64url(hexToBytes(h)), { headers, cache: 'no-store', credentials: 'omit' });
+      const lines = (await r.text()).split('\n').filter((l) => l.trim());
+      let last = null;
+      for (const l of lines) { const m = JSON.parse(l); if (m.result) last = m.result; else if (m.error) throw new Error(m.error.message); }
+      if (last && state.selected === h) {
+        const cur = state.payments.get(h);
+        if (!cur || !stale(cur, last) || !state.full.has(h)) state.full.set(h, last);
+        schedule('detail'); schedule('routes');
+      }
+    } catch (e) {
+      if (state.selected === h) { $('detail').replaceChildren(el('p', 'error', 'TrackPaymentV2: ' + e.message)); }
+    }
   }
 
   // ---- one payment's detail ---------------------------------------------------------------------
@@ -317,10 +362,13 @@
 
   function renderDetail() {
     const box = $('detail');
-    const p = state.selected && state.payments.get(state.selected);
+    const p = state.selected && state.full.get(state.selected);
     $('detail-hash').textContent = state.selected || '';
     box.replaceChildren();
-    if (!p) { box.appendChild(el('p', 'note', 'Select a payment to see its attempts, routes and failures.')); return; }
+    if (!p) {
+      box.appendChild(el('p', 'note', state.selected ? 'Loading…' : 'Select a payment to see its attempts, routes and failures.'));
+      return;
+    }
     const summary = el('p');
     summary.append(el('span', 'st ' + p.status, p.status), ` ${fmtSat(sat(p.value_msat))} sat, fee ${fmtSat(sat(p.fee_msat))} sat, ` +
       `${(p.htlcs || []).length} attempt(s), created ${fmtTime(nsToMs(p.creation_time_ns))}`);
@@ -569,7 +617,7 @@
     const layer = $('routes');
     if (!layer) return;
     layer.replaceChildren();
-    const p = state.selected && state.payments.get(state.selected);
+    const p = state.selected && state.full.get(state.selected);
     if (!p) return;
     (p.htlcs || []).forEach((h, k) => {
       const nodes = routeNodes(h);
