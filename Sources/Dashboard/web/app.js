@@ -546,8 +546,10 @@
     layers.forEach((layer, d) => layer.forEach((id, i) => {
       // Alternate layers are nudged vertically so long channels do not run through nodes.
       const nudge = (d % 2 ? 0.5 : -0.5) / layer.length * 0.3;
+      // In a tall layer, nodes zig-zag left and right so channels between them stay visible.
+      const zig = layer.length > 2 && layers.length > 1 ? (i % 2 ? 0.22 : -0.22) * (W - 2 * mx) / (layers.length - 1) : 0;
       layout.set(id, {
-        x: mx + (W - 2 * mx) * (layers.length > 1 ? d / (layers.length - 1) : 0.5),
+        x: mx + (W - 2 * mx) * (layers.length > 1 ? d / (layers.length - 1) : 0.5) + zig,
         y: my + (H - 2 * my - 20) * Math.min(1, Math.max(0, rank.get(id) + nudge)),
       });
     }));
