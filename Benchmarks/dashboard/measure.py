@@ -88,7 +88,7 @@ def main(duration):
     lines = [
         "# Dashboard under load (issue 18)",
         "",
-        f"`Benchmarks/dashboard/run {duration}` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"`Benchmarks/dashboard/run {duration:g}` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"{platform.platform()}, {os.cpu_count()} cores shared with other builds; paytrackd "
         f"{'release' if 'release' in os.environ.get('PAYTRACKD', '') else 'debug'}, headless Chromium (Debian), "
         f"--sim.latency 0, alice paying bob by keysend.",

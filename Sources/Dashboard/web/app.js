@@ -218,14 +218,13 @@
     }
   }
 
-  let trackWS = null, replaySince = 0;
+  let trackWS = null;
   function trackPayments() {
     trackWS = stream('/v2/router/payments', {
       onMessage: (m) => {
         if (m.result) {
           metrics.messages++;
           upsertPayment(m.result, true);
-          replaySince = Math.max(replaySince, updateTimeMs(m.result));
           if (m.result.status !== 'INITIATED') refreshNetworkSoon();
         } else if (m.error) setConn('TrackPayments: ' + m.error.message, 'down');
       },
@@ -233,6 +232,8 @@
     });
     trackWS.onopen = () => setConn('live', 'live');
   }
+  /** After a dropped stream: re-read ListPayments (a browser WebSocket cannot carry the
+   *  paytrack-replay-since metadata), then subscribe again. */
   async function reconnectPayments() {
     try { await loadPayments(); } catch (e) { /* shown by the next attempt */ }
     trackPayments();
