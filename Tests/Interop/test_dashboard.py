@@ -182,6 +182,10 @@ def test_memo_with_markup_renders_as_text(net, page):
     page.wait(f"document.querySelector('#pay-decoded .memo') && document.querySelector('#pay-decoded .memo').textContent === {json.dumps(MARKUP_MEMO)}")
     page.shot("memo-as-text")
     assert page.js("document.querySelectorAll('#app script, #app img, #app b').length") == 0
+    assert page.js("""(() => { const right = document.querySelector('.forms').getBoundingClientRect().right;
+        const memos = Array.from(document.querySelectorAll('#inv-list .memo, #pay-decoded .memo'));
+        return memos.length >= 2 && memos.every(m => m.getBoundingClientRect().right <= right); })()"""), \
+        "a long memo wraps inside the panel"
     assert page.js("typeof window.__pwned") == "undefined"
 
 
