@@ -73,6 +73,9 @@ let package = Package(
         // MARK: LND's REST gateway and WebSocket proxy over Transport's HTTP face
         .target(name: "RESTGateway", dependencies: ["RPCCore", "Transport", "LightningRPC", "LightningPrimitives", "ProtoWire", "JSON"]),
 
+        // MARK: The live dashboard page (Sources/Dashboard/web compiled in by Scripts/gen-dashboard)
+        .target(name: "Dashboard", dependencies: ["RESTGateway", "Transport"], exclude: ["web"]),
+
         // MARK: gRPC over Transport
         .target(name: "GRPC", dependencies: ["RPCCore", "Transport", "ProtoWire"], swiftSettings: hotPathSettings),
 
@@ -94,7 +97,7 @@ let package = Package(
             "Routing", "Simnet", "Crypto", "PaymentLifecycle",
         ]),
         .target(name: "Node", dependencies: [
-            "Services", "RPCCore", "GRPC", "RESTGateway", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
+            "Services", "RPCCore", "GRPC", "RESTGateway", "Dashboard", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
             "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11",
             "Options",
         ]),
@@ -118,6 +121,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
         .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RESTGateway", "Transport"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "RPCCore", "Transport"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
         .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite"]),

@@ -1,5 +1,6 @@
 import BOLT11
 import Crypto
+import Dashboard
 import Foundation
 import GRPC
 import RPCCore
@@ -197,6 +198,7 @@ public final class ServedNode: @unchecked Sendable {
                              nodeInfo: { [unowned self] in nodeInfo() }, work: work,
                              privateHints: { [unowned self] in privateHopHints() }),
             health,
+            SimnetService(network: network, servedAliases: Set([config.node] + config.serve.map(\.name))),
         ] + moreServices(marshaller: marshaller, parser: parser, sender: sender, work: work) + reflection.services
     }
 
@@ -223,6 +225,7 @@ public final class ServedNode: @unchecked Sendable {
         self.server = server
         if !restListeners.isEmpty {
             let gateway = RESTGateway(services: services, interceptors: interceptors, corsOrigins: config.restCORS)
+            Dashboard.install(on: gateway)
             var http = HTTPServerConfiguration()
             http.maxBodyBytes = config.maxReceiveMessageSize
             http.webSocket.pingIntervalNanos = UInt64(config.wsPingIntervalSeconds * 1e9)
