@@ -74,6 +74,10 @@ let package = Package(
         .target(name: "Routing", dependencies: ["LightningPrimitives"]),
         .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
         .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite"]),
+        // The Komodo DeFi Framework's mmrpc 2.0 `lightning::payments::*` API over the same engine.
+        .target(name: "KomodoRPC", dependencies: [
+            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives",
+        ]),
 
         // MARK: Services and composition
         .target(name: "Services", dependencies: [
@@ -82,7 +86,7 @@ let package = Package(
         ]),
         .target(name: "Node", dependencies: [
             "Services", "GRPC", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
-            "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11",
+            "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11", "KomodoRPC",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
         .executableTarget(name: "paytrack", dependencies: ["Node", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons"]),
@@ -107,5 +111,6 @@ let package = Package(
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Node", "LightningRPC", "Payments", "PaymentStore"]),
+        .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
     ]
 )

@@ -160,6 +160,8 @@ extension InvoiceRegistry {
                 try store.update(inv)
                 return []
             }
+            // The whole set is here: LDK's PaymentClaimable.
+            lifecycleObserver?(.claimable(inv, amountMsat: set.sum))
             if inv.isHold {
                 inv.state = .accepted
                 try store.update(inv)
@@ -212,6 +214,7 @@ extension InvoiceRegistry {
             return s.settleIndex
         }
         notify(inv)
+        lifecycleObserver?(.settled(inv))
         let parts = held.removeValue(forKey: inv.rHash)?.parts ?? []
         return parts.map { ($0.resolve, .settle(preimage: preimage)) }
     }
