@@ -37,6 +37,8 @@ public final class ServedNode: @unchecked Sendable {
     let log: Logger
     var server: GRPCServer?
     var routerService: RouterService?
+    /// The Komodo DeFi Framework API, once `enableKDF` ran.
+    public private(set) var kdf: KDFService?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
                 certPath: String? = nil, keyPath: String? = nil, sink: LogSink) throws {
@@ -213,8 +215,18 @@ public final class ServedNode: @unchecked Sendable {
         return ports
     }
 
+    /// Prepares the Komodo DeFi Framework API (password, records, keeper, dispatcher).
+    @discardableResult
+    public func enableKDF(config: Config) throws -> KDFService {
+        if let kdf { return kdf }
+        let service = try KDFService(node: self, config: config, log: log)
+        kdf = service
+        return service
+    }
+
     /// Graceful stop: NOT_SERVING, GOAWAY, unary calls finish, streams end UNAVAILABLE.
     public func shutdown(gracePeriod: Duration) {
+        kdf?.shutdown()
         health.shutdown()
         routerService?.shutdown()
         server?.shutdown(gracePeriod: gracePeriod)
