@@ -6,7 +6,7 @@
 //   domain: Payments, PaymentStore, Routing, Simnet, Invoices, BOLT11, Macaroons
 //   wire:   LightningRPC -> ProtoWire
 //   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, Transport (nghttp2, OpenSSL)
-//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CWslay, CHTTPParser
+//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CWslay, CHTTPParser, CLlhttp
 //
 // The domain targets never import Transport or GRPC, and only the thin wrapper targets import C.
 import PackageDescription
@@ -48,6 +48,9 @@ let package = Package(
         // Debian ships no .pc file for these two; the module map links them by name.
         .systemLibrary(name: "CWslay", providers: [.apt(["libwslay-dev"]), .brew(["wslay"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"]), .brew(["http-parser"])]),
+        // llhttp: Debian ships only its C sources (node-llhttp); Scripts/bootstrap compiles them into
+        // /usr/local (libllhttp.a, llhttp.h, llhttp.pc). See docs/ARCHITECTURE.md.
+        .systemLibrary(name: "CLlhttp", pkgConfig: "llhttp", providers: [.apt(["node-llhttp"])]),
 
         // MARK: Wire format
         .target(name: "ProtoWire"),
@@ -57,7 +60,7 @@ let package = Package(
         // MARK: Thin wrappers over C
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
-        .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CHTTPParser"],
+        .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CHTTPParser", "CLlhttp"],
                 swiftSettings: hotPathSettings),
 
         // MARK: gRPC over Transport

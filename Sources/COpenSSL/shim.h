@@ -36,7 +36,24 @@ static inline int pt_alpn_select_h2(SSL *ssl, const unsigned char **out, unsigne
     *out = o;
     return SSL_TLSEXT_ERR_OK;
 }
-static inline void pt_SSL_CTX_use_alpn_h2_server(SSL_CTX *ctx) { SSL_CTX_set_alpn_select_cb(ctx, pt_alpn_select_h2, NULL); }
+/* ALPN offer of one listener, in wire format (length-prefixed names, preferred first). */
+typedef struct pt_alpn_offer { const unsigned char *data; unsigned int len; } pt_alpn_offer;
+/* Server ALPN selection: the connection's offer (SSL app data, a pt_alpn_offer) or, without one,
+   "h2" only. The first protocol of the offer the client also lists wins; none -> fatal alert. */
+static inline int pt_alpn_select_offer(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                                       const unsigned char *in, unsigned int inlen, void *arg) {
+    const pt_alpn_offer *offer = (const pt_alpn_offer *)SSL_get_ex_data(ssl, 0);
+    if (offer == NULL) return pt_alpn_select_h2(ssl, out, outlen, in, inlen, arg);
+    unsigned char *o = NULL;
+    if (SSL_select_next_proto(&o, outlen, offer->data, offer->len, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    *out = o;
+    return SSL_TLSEXT_ERR_OK;
+}
+static inline void pt_SSL_CTX_use_alpn_h2_server(SSL_CTX *ctx) { SSL_CTX_set_alpn_select_cb(ctx, pt_alpn_select_offer, NULL); }
+static inline void pt_SSL_set_alpn_offer(SSL *ssl, const pt_alpn_offer *offer) { SSL_set_ex_data(ssl, 0, (void *)offer); }
+/* Client: offer the given wire-format ALPN list. */
+static inline int pt_SSL_set_alpn_protos(SSL *ssl, const unsigned char *p, unsigned int len) { return SSL_set_alpn_protos(ssl, p, len); }
 static inline int pt_SSL_CTX_set_alpn_h2_client(SSL_CTX *ctx) {
     static const unsigned char h2[] = { 2, 'h', '2' };
     return SSL_CTX_set_alpn_protos(ctx, h2, sizeof h2);

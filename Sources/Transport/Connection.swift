@@ -1,10 +1,11 @@
 import Glibc
 import CNghttp2
 
-/// One TCP connection on one `EventLoop`: socket <-> `TLSEngine` <-> `HTTP2Session`.
+/// One TCP connection on one `EventLoop`: socket <-> `TLSEngine` <-> the `ConnectionProtocolHandler`
+/// its ALPN chose (`HTTP2Session`, `HTTP1Session`).
 ///
-/// The connection stays on its loop for life; its OpenSSL and nghttp2 objects are touched only
-/// there. Reads are processed in full (decrypt, feed nghttp2); the frames produced in a loop
+/// The connection stays on its loop for life; its OpenSSL and protocol objects are touched only
+/// there. Reads are processed in full (decrypt, feed the handler); the bytes produced in a loop
 /// iteration are batched into TLS records and sent once per iteration, in `send`s of up to ~48 KiB
 /// (see `flushPending`). When the socket cannot take more, the rest waits in `pending` and reading
 /// pauses until it drains (backpressure).
@@ -12,7 +13,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     let fd: Int32
     unowned(unsafe) let loop: EventLoop
     let tls: TLSEngine
-    var session: HTTP2Session?
+    var session: ConnectionProtocolHandler?
     private var token: UInt64 = 0
     private var pending: [UInt8] = []
     private var pendingOffset = 0
@@ -20,9 +21,12 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     private var closed = false
     private var readPaused = false
     private var writeInterest = false
-    private let makeSession: (Connection) -> HTTP2Session?
-    private var keepaliveTimer: EventLoopTimer?
-    private var pingDeadline: EventLoopTimer?
+    /// Set while the handler refuses input (`wantsInput` false): reading pauses until it wants more.
+    private var inputStalled = false
+    private let makeSession: (_ alpn: String?) -> ConnectionProtocolHandler?
+    /// The timer armed for the handler's `nextDeadline`, and that deadline.
+    private var deadlineTimer: EventLoopTimer?
+    private var armedDeadline: UInt64 = 0
     private var handshakeTimer: EventLoopTimer?
     let peerAddress: String
     var onClose: ((Connection) -> Void)?
@@ -33,7 +37,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     private static let maxBacklog = 64 * 1024
 
     init(fd: Int32, loop: EventLoop, tls: TLSEngine, peerAddress: String,
-         makeSession: @escaping (Connection) -> HTTP2Session?) {
+         makeSession: @escaping (_ alpn: String?) -> ConnectionProtocolHandler?) {
         self.fd = fd; self.loop = loop; self.tls = tls; self.peerAddress = peerAddress
         self.makeSession = makeSession
     }
@@ -66,7 +70,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             if n > 0 {
                 tls.feed(buf.baseAddress!, n)
                 process()
-                if n < buf.count { break }
+                if n < buf.count || inputStalled { break }
                 rounds += 1
             } else if n == 0 {
                 close(); return
@@ -83,14 +87,15 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
         case .failed(let why): fail(why)
         case .done:
             if let t = handshakeTimer { loop.cancelTimer(t); handshakeTimer = nil }
-            guard tls.alpn == "h2", let s = makeSession(self) else { fail("ALPN h2 not negotiated"); return }
+            let alpn = tls.alpn
+            guard let s = makeSession(alpn) else { fail("ALPN \(alpn ?? "none") not served"); return }
             session = s
             s.peerAddress = peerAddress
             s.onNeedsFlush = { [unowned(unsafe) self] in self.markDirty() }  // cleared in close()
-            // Closed streams are let go of when the loop is idle (the loop holds the connection
-            // until then; close() releases whatever is left).
-            s.onStreamsToRelease = { [unowned(unsafe) self] in self.loop.executeWhenIdle(self) }
-            scheduleKeepalive()
+            // Idle work (HTTP/2: closed streams are let go of) runs when the loop is idle (the
+            // loop holds the connection until then; close() releases whatever is left).
+            s.onIdleWork = { [unowned(unsafe) self] in self.loop.executeWhenIdle(self) }
+            armDeadline()
             onEstablished?(self)
         }
     }
@@ -102,6 +107,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
         }
         let plain = loop.plainBuffer
         while !closed, let s = session {
+            if !s.wantsInput { inputStalled = true; updateInterest(); return }
             switch tls.readPlaintext(into: plain.baseAddress!, cap: plain.count) {
             case .bytes(let n):
                 if !s.receive(UnsafeRawBufferPointer(start: plain.baseAddress!, count: n)) {
@@ -134,6 +140,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     func flushPending() {
         dirtyMarked = false
         if closed { return }
+
         // Socket backpressure: while the kernel has not taken the backlog, leave frames in nghttp2
         // and the streams' bounded buffers (writers then see "full"); EPOLLOUT resumes us.
         if pending.count - pendingOffset > Connection.maxBacklog { return }
@@ -167,7 +174,33 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
                 if !ok { flushCiphertext(buf); close(); return }
             }
             flushCiphertext(buf)
-            if let s = session, !s.isAlive, pending.count - pendingOffset == 0 { close() }
+            if let s = session, !s.isAlive, pending.count - pendingOffset == 0 { close(); return }
+        }
+        if inputStalled, let s = session, s.wantsInput {
+            // The handler takes input again: decrypt what TLS holds (its output is flushed on the
+            // next round), then read the socket again.
+            inputStalled = false
+            process()
+            if closed { return }
+            updateInterest()
+            markDirty()
+        }
+        armDeadline()
+    }
+
+    /// Arms the timer for the handler's next deadline when it is earlier than the one armed (a
+    /// later one is found when the armed timer fires: the handler ignores early calls).
+    private func armDeadline() {
+        guard !closed, let s = session, let d = s.nextDeadline else { return }
+        if deadlineTimer != nil && d >= armedDeadline { return }
+        if let t = deadlineTimer { loop.cancelTimer(t) }
+        armedDeadline = d
+        let now = monotonicNanos()
+        deadlineTimer = loop.scheduleTimer(afterNanos: d > now ? d - now : 0) { [self] in
+            self.deadlineTimer = nil
+            guard !self.closed, let s = self.session else { return }
+            s.deadlineReached(now: monotonicNanos())
+            self.flushPending()
         }
     }
 
@@ -245,33 +278,14 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
         if closed { return }
         let backlog = pending.count - pendingOffset
         let wantW = backlog > 0
-        let pauseR = backlog > Connection.maxPending
+        let pauseR = backlog > Connection.maxPending || inputStalled
         if wantW != writeInterest || pauseR != readPaused {
             writeInterest = wantW; readPaused = pauseR
             loop.modify(fd: fd, token: token, readable: !pauseR, writable: wantW)
         }
     }
 
-    // MARK: Keepalive (server: ping after inactivity, close if unanswered)
-
-    private func scheduleKeepalive() {
-        guard let s = session, s.isServer else { return }
-        let cfg = s.configuration
-        keepaliveTimer = loop.scheduleTimer(afterNanos: cfg.keepaliveTimeNanos) { [self] in
-            guard !self.closed, let s = self.session else { return }
-            let idle = monotonicNanos() &- s.lastFrameReceived
-            if idle >= cfg.keepaliveTimeNanos {
-                s.sendPing()
-                self.pingDeadline = self.loop.scheduleTimer(afterNanos: cfg.keepaliveTimeoutNanos) { [self] in
-                    guard !self.closed, let s = self.session else { return }
-                    if !s.pingAcked { self.close() }
-                }
-            }
-            self.scheduleKeepalive()
-        }
-    }
-
-    /// Starts a graceful shutdown (GOAWAY); the connection closes once its streams are done.
+    /// Starts a graceful shutdown (HTTP/2: GOAWAY); the connection closes once its streams are done.
     func beginGracefulShutdown() {
         guard let s = session else { close(); return }
         s.beginGracefulShutdown()
@@ -282,14 +296,14 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     func close() {
         if closed { return }
         closed = true
-        if let t = keepaliveTimer { loop.cancelTimer(t) }
-        if let t = pingDeadline { loop.cancelTimer(t) }
+        if let t = deadlineTimer { loop.cancelTimer(t) }
         if let t = handshakeTimer { loop.cancelTimer(t) }
         loop.deregister(fd: fd, token: token)
         Glibc.close(fd)
         if let s = session {
             s.onNeedsFlush = nil
-            s.closeAllStreams(errorCode: 0)
+            s.onIdleWork = nil
+            s.connectionClosed()
         }
         session = nil
         onClose?(self)
@@ -299,8 +313,8 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
 }
 
 extension Connection: EventLoopTask {
-    /// Idle work (see `HTTP2Session.onStreamsToRelease`): lets go of the session's closed streams.
-    func runOnLoop() { session?.releaseClosedStreams() }
+    /// Idle work (see `ConnectionProtocolHandler.onIdleWork`), e.g. letting go of closed streams.
+    func runOnLoop() { session?.releaseIdle() }
 }
 
 /// Formats a socket address as "ip:port" / "[ip]:port".

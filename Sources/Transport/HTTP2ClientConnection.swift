@@ -13,7 +13,7 @@ public final class HTTP2ClientConnection: @unchecked Sendable {
     init(loop: EventLoop, connection: Connection) { self.loop = loop; self.connection = connection }
 
     /// The HTTP/2 session (loop thread only).
-    public var session: HTTP2Session? { connection.session }
+    public var session: HTTP2Session? { connection.session as? HTTP2Session }
 
     /// Connects to `host:port`, performs the TLS handshake (verifying against the context's pinned
     /// certificate) and starts an HTTP/2 client session on `loop`.
@@ -47,8 +47,8 @@ public final class HTTP2ClientConnection: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &ss) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &len) } }
         let peer = formatAddress(&ss)
         let sni = host.first?.isNumber == true || host.contains(":") ? nil : host
-        let conn = Connection(fd: fd, loop: loop, tls: TLSEngine(context: tls, serverName: sni), peerAddress: peer) { _ in
-            HTTP2Session(server: false, configuration: configuration)
+        let conn = Connection(fd: fd, loop: loop, tls: TLSEngine(context: tls, serverName: sni), peerAddress: peer) { alpn in
+            alpn == ALPNProtocol.http2 ? HTTP2Session(server: false, configuration: configuration) : nil
         }
         let client = HTTP2ClientConnection(loop: loop, connection: conn)
         let ready = Latch<String?>()
@@ -76,14 +76,14 @@ public final class HTTP2ClientConnection: @unchecked Sendable {
 
     /// Opens a request stream (loop thread only).
     public func openStream(headers: HTTP2HeaderBlock, delegate: HTTP2StreamDelegate) -> HTTP2Stream? {
-        guard !isClosed, let s = connection.session, s.isAlive else { return nil }
+        guard !isClosed, let s = session, s.isAlive else { return nil }
         return s.openStream(headers: headers, delegate: delegate)
     }
 
     /// Closes the connection (any thread); open streams see `streamClosed`.
     public func close() {
         loop.execute { [connection] in
-            connection.session?.terminate(errorCode: 0)
+            (connection.session as? HTTP2Session)?.terminate(errorCode: 0)
             connection.flushPending()
             connection.close()
         }

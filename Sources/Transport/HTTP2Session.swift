@@ -36,7 +36,7 @@ public final class HTTP2Session {
     /// Receives stream openings and drain notices (strong; released when the session closes).
     public var delegate: HTTP2SessionDelegate?
     /// Called when stream/session activity outside `receive` left frames to send.
-    var onNeedsFlush: (() -> Void)? { didSet { flushRequested = false } }
+    public var onNeedsFlush: (() -> Void)? { didSet { flushRequested = false } }
     /// Set once `onNeedsFlush` was called; cleared when the owner produces. A call emits several
     /// frames (headers, data, trailers): the owner is told once, not once per frame.
     private var flushRequested = false
@@ -76,6 +76,9 @@ public final class HTTP2Session {
     public var reaper: Reaper? = .shared
     private var lastStreamID: Int32 = 0
     var pingAcked = true
+    /// Server keepalive: when the idle check runs next, and when an unanswered ping times out.
+    var keepaliveCheckAt: UInt64 = 0
+    var pingTimeoutAt: UInt64?
     private unowned(unsafe) var openHead: HTTP2Stream?
 
     private func link(_ s: HTTP2Stream) {
@@ -151,6 +154,7 @@ public final class HTTP2Session {
         nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), iv, iv.count)
         nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, configuration.connectionWindowSize)
         lastFrameReceived = monotonicNanos()
+        keepaliveCheckAt = lastFrameReceived &+ configuration.keepaliveTimeNanos
     }
 
     deinit { closeAllStreams(errorCode: 0) }

@@ -11,7 +11,10 @@ final class TLSEngine {
     private let wbio: OpaquePointer
     private(set) var handshakeComplete = false
 
-    init(context: TLSContext, serverName: String? = nil) {
+    /// `alpnOffer` (servers): the protocols this connection's listener offers; without one the
+    /// context's default applies (`h2` only). The offer must outlive the engine.
+    /// `alpnProtocols` (clients): overrides the context's ALPN list (e.g. `["http/1.1"]`).
+    init(context: TLSContext, serverName: String? = nil, alpnOffer: ALPNOffer? = nil, alpnProtocols: [String]? = nil) {
         ssl = SSL_new(context.ctx)!
         rbio = BIO_new(BIO_s_mem())!
         wbio = BIO_new(BIO_s_mem())!
@@ -20,9 +23,15 @@ final class TLSEngine {
         SSL_set_bio(ssl, rbio, wbio)   // ssl owns both BIOs now
         if context.isServer {
             SSL_set_accept_state(ssl)
+            if let offer = alpnOffer { pt_SSL_set_alpn_offer(ssl, offer.wire) }
         } else {
             SSL_set_connect_state(ssl)
             if let name = serverName { _ = pt_SSL_set_tlsext_host_name(ssl, name) }
+            if let protos = alpnProtocols {
+                var wire: [UInt8] = []
+                for p in protos { wire.append(UInt8(p.utf8.count)); wire.append(contentsOf: p.utf8) }
+                _ = pt_SSL_set_alpn_protos(ssl, wire, UInt32(wire.count))
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import COpenSSL
 import CNghttp2
 import Synchronization
 
@@ -8,7 +9,7 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
     init(_ what: String) { description = "\(what): \(String(cString: strerror(errno)))" }
 }
 
-/// A TLS + HTTP/2 server: one listening socket per event loop (SO_REUSEPORT), so accepts are
+/// A TLS server: one listening socket per event loop (SO_REUSEPORT), so accepts are
 /// spread by the kernel; each accepted connection then goes to the loop with the fewest live
 /// connections (the accepting one on a tie) and stays there.
 ///
@@ -17,13 +18,15 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
 /// each holding a thousand TrackPaymentV2 streams) it often puts 7 or 8 of 10 on one of two loops,
 /// and that loop alone then carries most of a fan-out while the other idles.
 ///
-/// `makeDelegate` is called on the connection's loop when a session starts; the delegate receives
-/// the session's streams.
-public final class HTTP2Server: @unchecked Sendable {
+/// After the TLS handshake, `makeHandler` is called on the connection's loop with the negotiated
+/// ALPN protocol (nil when the client offered none) and returns the `ConnectionProtocolHandler`
+/// that runs the connection, or nil to refuse it. The listener offers `alpnProtocols` in its order
+/// of preference (the first one the client also offers wins: list `h2` first).
+public final class TLSServer: @unchecked Sendable {
     public let group: EventLoopGroup
     let tls: TLSContext
-    let configuration: HTTP2Configuration
-    let makeDelegate: (HTTP2Session) -> HTTP2SessionDelegate
+    let alpn: ALPNOffer
+    let makeHandler: (_ alpn: String?, _ loop: EventLoop) -> ConnectionProtocolHandler?
     private var states: [LoopState] = []
     private let lock = Lock()
     private var shuttingDown = false
@@ -31,7 +34,7 @@ public final class HTTP2Server: @unchecked Sendable {
     /// Per-loop listener sockets and live connections; touched only on that loop.
     final class LoopState: EventLoopSelectable, @unchecked Sendable {
         unowned let loop: EventLoop
-        unowned let server: HTTP2Server
+        unowned let server: TLSServer
         var listeners: [(fd: Int32, token: UInt64)] = []
         var connections: [ObjectIdentifier: Connection] = [:]
         /// Connections this loop holds or has been handed and not yet started: read by the other
@@ -39,7 +42,7 @@ public final class HTTP2Server: @unchecked Sendable {
         let load = Atomic<Int>(0)
         var draining = false
         var onEmpty: (() -> Void)?
-        init(loop: EventLoop, server: HTTP2Server) { self.loop = loop; self.server = server }
+        init(loop: EventLoop, server: TLSServer) { self.loop = loop; self.server = server }
 
         func handleEvents(readable: Bool, writable: Bool, hangup: Bool) {
             for l in listeners { acceptAll(l.fd) }
@@ -72,13 +75,10 @@ public final class HTTP2Server: @unchecked Sendable {
             if draining { Glibc.close(fd); load.subtract(1, ordering: .relaxed); return }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(4))
-            let cfg = server.configuration
-            let make = server.makeDelegate
-            let conn = Connection(fd: fd, loop: loop, tls: TLSEngine(context: server.tls), peerAddress: peer) { _ in
-                let s = HTTP2Session(server: true, configuration: cfg)
-                s.delegate = make(s)
-                return s
-            }
+            let make = server.makeHandler
+            let loop = self.loop
+            let conn = Connection(fd: fd, loop: loop, tls: TLSEngine(context: server.tls, alpnOffer: server.alpn),
+                                  peerAddress: peer) { alpn in make(alpn, loop) }
             conn.onClose = { [unowned self] c in
                 self.connections[ObjectIdentifier(c)] = nil
                 self.load.subtract(1, ordering: .relaxed)
@@ -100,9 +100,16 @@ public final class HTTP2Server: @unchecked Sendable {
         return best
     }
 
-    public init(group: EventLoopGroup, tls: TLSContext, configuration: HTTP2Configuration = HTTP2Configuration(),
-                makeDelegate: @escaping (HTTP2Session) -> HTTP2SessionDelegate) {
-        self.group = group; self.tls = tls; self.configuration = configuration; self.makeDelegate = makeDelegate
+    /// - Parameters:
+    ///   - alpnProtocols: ALPN identifiers offered, most preferred first (e.g. `["h2"]` for gRPC,
+    ///     `["h2", "http/1.1"]` for an HTTP listener).
+    ///   - makeHandler: given the negotiated protocol (nil: the client sent no ALPN), the handler
+    ///     for the connection, or nil to close it.
+    public init(group: EventLoopGroup, tls: TLSContext, alpnProtocols: [String],
+                makeHandler: @escaping (_ alpn: String?, _ loop: EventLoop) -> ConnectionProtocolHandler?) {
+        precondition(!alpnProtocols.isEmpty && alpnProtocols.allSatisfy { !$0.isEmpty && $0.utf8.count < 256 })
+        self.group = group; self.tls = tls; self.makeHandler = makeHandler
+        alpn = ALPNOffer(alpnProtocols)
         states = group.loops.map { LoopState(loop: $0, server: self) }
     }
 
@@ -112,8 +119,8 @@ public final class HTTP2Server: @unchecked Sendable {
     public func bind(host: String, port: Int) throws -> Int {
         var boundPort = port
         for st in states {
-            let fd = try HTTP2Server.listenSocket(host: host, port: boundPort)
-            if boundPort == 0 { boundPort = HTTP2Server.localPort(fd) }
+            let fd = try TLSServer.listenSocket(host: host, port: boundPort)
+            if boundPort == 0 { boundPort = TLSServer.localPort(fd) }
             let latch = Latch<Bool>()
             st.loop.execute {
                 let token = st.loop.register(fd: fd, st)
@@ -155,8 +162,8 @@ public final class HTTP2Server: @unchecked Sendable {
         return Int(s.split(separator: ":").last ?? "0") ?? 0
     }
 
-    /// Graceful shutdown: stop accepting, send GOAWAY on every connection (the session delegates
-    /// see `sessionWillDrain` and end their long-lived streams), wait up to `gracePeriodNanos` for
+    /// Graceful shutdown: stop accepting, start every connection's graceful shutdown (HTTP/2: GOAWAY,
+    /// the session delegates see `sessionWillDrain` and end their long-lived streams), wait up to `gracePeriodNanos` for
     /// in-flight streams, then close whatever is left. Blocks until done; call from a non-loop thread.
     public func shutdown(gracePeriodNanos: UInt64) {
         lock.withLock { shuttingDown = true }
@@ -178,4 +185,51 @@ public final class HTTP2Server: @unchecked Sendable {
         }
         for l in done { _ = l.wait() }
     }
+}
+
+/// The ALPN protocols a listener offers, in wire format (RFC 7301 §3.1: length-prefixed names),
+/// handed to OpenSSL's select callback through the connection's `SSL` object. Immutable; lives as
+/// long as its server (and so longer than every connection).
+final class ALPNOffer: @unchecked Sendable {
+    let wire: UnsafeMutablePointer<pt_alpn_offer>
+    let protocols: [String]
+
+    init(_ protocols: [String]) {
+        self.protocols = protocols
+        var bytes: [UInt8] = []
+        for p in protocols { bytes.append(UInt8(p.utf8.count)); bytes.append(contentsOf: p.utf8) }
+        let data = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+        data.initialize(from: bytes, count: bytes.count)
+        wire = .allocate(capacity: 1)
+        wire.initialize(to: pt_alpn_offer(data: data, len: UInt32(bytes.count)))
+    }
+
+    deinit {
+        wire.pointee.data.deallocate()
+        wire.deallocate()
+    }
+}
+
+/// The gRPC listener: a `TLSServer` offering only `h2`, whose connections run an `HTTP2Session`
+/// with the delegate `makeDelegate` returns (called on the connection's loop).
+public final class HTTP2Server: @unchecked Sendable {
+    public let server: TLSServer
+    public var group: EventLoopGroup { server.group }
+
+    public init(group: EventLoopGroup, tls: TLSContext, configuration: HTTP2Configuration = HTTP2Configuration(),
+                makeDelegate: @escaping (HTTP2Session) -> HTTP2SessionDelegate) {
+        server = TLSServer(group: group, tls: tls, alpnProtocols: [ALPNProtocol.http2]) { alpn, _ in
+            guard alpn == ALPNProtocol.http2 else { return nil }
+            let s = HTTP2Session(server: true, configuration: configuration)
+            s.delegate = makeDelegate(s)
+            return s
+        }
+    }
+
+    /// See `TLSServer.bind`.
+    @discardableResult
+    public func bind(host: String, port: Int) throws -> Int { try server.bind(host: host, port: port) }
+
+    /// See `TLSServer.shutdown`.
+    public func shutdown(gracePeriodNanos: UInt64) { server.shutdown(gracePeriodNanos: gracePeriodNanos) }
 }
