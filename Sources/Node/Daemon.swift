@@ -60,6 +60,15 @@ public enum Daemon {
         for (node, listeners) in nodes {
             try node.start(listeners: listeners, config: config, work: work, group: group)
         }
+        // The Komodo DeFi Framework API: the primary node unless --nokdf, others by --serve-kdf.
+        var kdfListeners: [(String, String)] = config.noKDF ? [] : [(primary.name, config.kdfListen ?? Config.defaultKDFListen)]
+        kdfListeners += config.serveKDF
+        for (name, address) in kdfListeners {
+            guard let node = nodes.first(where: { $0.0.name == name })?.0 else {
+                throw ConfigError(description: "--serve-kdf \(name): node \(name) is not served (add --serve \(name)=HOST:PORT)")
+            }
+            try node.startKDF(listener: address, config: config, work: work, group: group)
+        }
         log.info("ready")
 
         var received: Int32 = 0
