@@ -145,7 +145,12 @@ public final class MMRPCDispatcher: Sendable {
         let text: String, offset: Int
         switch e {
         case .unexpectedEnd: (text, offset) = ("EOF while parsing a value", body.count)
-        case .unexpectedCharacter(_, let o): (text, offset) = ("expected value", o + 1)
+        case .unexpectedCharacter(_, let o):
+            // serde_json names what it wanted: an object key after `{` or `,` of an object.
+            var i = o - 1
+            while i >= 0, [0x20, 0x0A, 0x0D, 0x09].contains(body[i]) { i -= 1 }
+            let key = i >= 0 && body[i] == UInt8(ascii: "{")
+            (text, offset) = (key ? "key must be a string" : "expected value", o + 1)
         case .invalidNumber(let o): (text, offset) = ("invalid number", o + 1)
         case .invalidEscape(let o): (text, offset) = ("invalid escape", o + 1)
         case .controlCharacterInString(let o): (text, offset) = ("control character (\\u0000-\\u001F) found while parsing a string", o + 1)
