@@ -409,3 +409,26 @@ def test_nokdf_and_bad_input_never_take_the_daemon_down(tmp_path):
             requests.post(d.kdf_url, data=b"{}", timeout=5)
     finally:
         d.stop()
+
+
+ZPAY32_TEXTS = {"I03": "invalid index of 1", "I04": "string not all lowercase or all uppercase",
+                "I06": "invoice not for current active network 'testnet3'",
+                "I07": "invoice not for current active network 'testnet3'"}
+
+
+@pytest.mark.parametrize("vid", sorted(ZPAY32_TEXTS))
+def test_lnd_api_answers_bolt11_errors_with_zpay32_texts(net, vid):
+    """Each API its own words: the same invalid strings get LND's texts over gRPC."""
+    rows = {r.split("\t")[0]: r.split("\t")[2] for r in
+            (harness.ROOT / "Tests/BOLT11Tests/Fixtures/bolt11-vectors.tsv").read_text().splitlines() if not r.startswith("#")}
+    with pytest.raises(grpc.RpcError) as e:
+        net.alice.ln.DecodePayReq(ln.PayReqString(pay_req=rows[vid]), timeout=10)
+    lnd.assert_rpc_error(e.value, grpc.StatusCode.UNKNOWN, ZPAY32_TEXTS[vid])
+    with pytest.raises(grpc.RpcError) as e:
+        for _ in net.alice.router.SendPaymentV2(rt.SendPaymentRequest(payment_request=rows[vid], timeout_seconds=10), timeout=10):
+            pass
+    lnd.assert_rpc_error(e.value, grpc.StatusCode.UNKNOWN, ZPAY32_TEXTS[vid])
+    # ... and a bad checksum names the expected one, as zpay32 does.
+    with pytest.raises(grpc.RpcError) as e:
+        net.alice.ln.DecodePayReq(ln.PayReqString(pay_req=rows["I02"]), timeout=10)
+    assert e.value.details().startswith("checksum failed. Expected ") and e.value.details().endswith(f", got {rows['I02'][-6:]}.")
