@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "Routing", targets: ["Routing", "Simnet"]),
         .library(name: "SQLite", targets: ["SQLite"]),
         .library(name: "Node", targets: ["Node", "Services"]),
+        .library(name: "KomodoRPC", targets: ["KomodoRPC"]),
     ],
     targets: [
         // MARK: C system libraries (module maps only)
