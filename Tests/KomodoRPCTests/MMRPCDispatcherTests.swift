@@ -81,7 +81,8 @@ final class MMRPCDispatcherTests: XCTestCase {
         XCTAssertTrue(get.2.hasSuffix(#"] Only POST requests are supported!"}"#), get.2)
         let bad = n.post("{nope")
         XCTAssertEqual(bad.0, 500)
-        XCTAssertEqual(bad.1["error"], .string("expected value at line 1 column 2"))
+        XCTAssertEqual(bad.1["error"], .string("key must be a string at line 1 column 2"))
+        XCTAssertEqual(n.post("[1,}").1["error"], .string("expected value at line 1 column 4"))
         XCTAssertEqual(n.post("").1["error"], .string("EOF while parsing a value at line 1 column 0"))
         // No mmrpc: the legacy auth, then v2.
         let legacy = n.post(#"{"method":"\#(gpd)","params":{}}"#)
