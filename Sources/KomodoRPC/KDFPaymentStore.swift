@@ -1,3 +1,4 @@
+import Foundation
 import Payments
 import SQLite
 
@@ -48,6 +49,12 @@ public final class KDFPaymentStore: @unchecked Sendable {
             CREATE TRIGGER IF NOT EXISTS kdf_payments_au AFTER UPDATE OF description ON kdf_payments BEGIN
                 INSERT INTO kdf_descriptions(kdf_descriptions, rowid, description) VALUES ('delete', old.id, old.description);
                 INSERT INTO kdf_descriptions(rowid, description) VALUES (new.id, new.description); END;
+            CREATE TABLE IF NOT EXISTS kdf_payments_count (n INTEGER NOT NULL);
+            INSERT INTO kdf_payments_count SELECT COUNT(*) FROM kdf_payments WHERE NOT EXISTS (SELECT 1 FROM kdf_payments_count);
+            CREATE TRIGGER IF NOT EXISTS kdf_payments_count_ai AFTER INSERT ON kdf_payments BEGIN
+                UPDATE kdf_payments_count SET n = n + 1; END;
+            CREATE TRIGGER IF NOT EXISTS kdf_payments_count_ad AFTER DELETE ON kdf_payments BEGIN
+                UPDATE kdf_payments_count SET n = n - 1; END;
             """)
     }
 
@@ -60,10 +67,17 @@ public final class KDFPaymentStore: @unchecked Sendable {
 
     // MARK: writes
 
-    /// KDF's `INSERT OR REPLACE` (send_payment's outbound row).
+    /// KDF's `INSERT OR REPLACE` (send_payment's outbound row): every column takes the new value.
+    /// Written as an upsert so the row keeps its id and the description index and row count
+    /// triggers see an update (REPLACE would delete without firing delete triggers).
     public func insertOrReplace(_ r: KDFPaymentRecord) throws(SQLiteError) {
         try lock.withLock { () throws(SQLiteError) in
-            try write("INSERT OR REPLACE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
+            try write("""
+                INSERT INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                ON CONFLICT(payment_hash) DO UPDATE SET destination = excluded.destination, description = excluded.description,
+                amount_msat = excluded.amount_msat, fee_paid_msat = excluded.fee_paid_msat, is_outbound = excluded.is_outbound,
+                status = excluded.status, created_at = excluded.created_at, last_updated = excluded.last_updated
+                """, r)
         }
     }
 
@@ -160,7 +174,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
 
     public var count: Int {
         (try? lock.withLock { () throws(SQLiteError) -> Int in
-            let s = try statement("SELECT COUNT(*) FROM kdf_payments")
+            let s = try statement("SELECT n FROM kdf_payments_count")
             return try s.step() ? s.int(0) : 0
         }) ?? 0
     }
@@ -175,10 +189,18 @@ public final class KDFPaymentStore: @unchecked Sendable {
                          createdAt: s.int64(7), lastUpdated: s.int64(8))
     }
 
+    static let qualifiedColumns = columns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }
+        .joined(separator: ", ")
+
     /// One page of `filter`'s rows, newest `last_updated` first (ties: newest row first).
     /// PageNumber n skips (n-1)·limit matching rows; FromId h starts after h in that same
     /// filtered order (an unknown h gives an empty page with skipped 0). `total` counts the
     /// matching rows.
+    ///
+    /// Plans: a description of three or more characters drives the query from the FTS5 trigram
+    /// index (`CROSS JOIN` keeps SQLite from scanning the table in date order and probing each
+    /// row), so a page costs the matching rows, not the table; with no filter the total comes from
+    /// the trigger-kept row count.
     public func page(filter: KDFPaymentFilter, paging: KDFPagingOptions, limit: Int) throws(SQLiteError) -> KDFPaymentPage {
         try lock.withLock { () throws(SQLiteError) -> KDFPaymentPage in
             var clauses: [String] = []
@@ -190,29 +212,31 @@ public final class KDFPaymentStore: @unchecked Sendable {
             // A lower bound above every storable value matches nothing.
             func lower(_ column: String, _ v: UInt64) -> Bool {
                 guard v <= UInt64(Int64.max) else { return false }
-                add("\(column) >= ?") { $0.bind($1, Int64(v)) }
+                add("p.\(column) >= ?") { $0.bind($1, Int64(v)) }
                 return true
             }
             func upper(_ column: String, _ v: UInt64) {
-                add("\(column) <= ?") { $0.bind($1, Int64(clamping: v)) }
+                add("p.\(column) <= ?") { $0.bind($1, Int64(clamping: v)) }
             }
             var impossible = false
+            var from = "kdf_payments AS p"
             switch filter.paymentType {
-            case .inbound: clauses.append("is_outbound = 0")
-            case .outbound(let d): clauses.append("is_outbound = 1"); add("destination = ?") { $0.bind($1, d) }
+            case .inbound: clauses.append("p.is_outbound = 0")
+            case .outbound(let d): clauses.append("p.is_outbound = 1"); add("p.destination = ?") { $0.bind($1, d) }
             case nil: break
             }
             if let d = filter.description, !d.isEmpty {
                 if d.unicodeScalars.count >= 3 {
                     // FTS5 trigram: a quoted phrase is a literal, case-insensitive substring.
                     let phrase = "\"" + d.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-                    add("id IN (SELECT rowid FROM kdf_descriptions WHERE kdf_descriptions MATCH ?)") { $0.bind($1, phrase) }
+                    from = "kdf_descriptions AS f CROSS JOIN kdf_payments AS p ON p.id = f.rowid"
+                    add("f.kdf_descriptions MATCH ?") { $0.bind($1, phrase) }
                 } else {
                     // Too short for trigrams: ASCII case-insensitive literal search.
-                    add("instr(lower(description), lower(?)) > 0") { $0.bind($1, d) }
+                    add("instr(lower(p.description), lower(?)) > 0") { $0.bind($1, d) }
                 }
             }
-            if let s = filter.status { add("status = ?") { $0.bind($1, s.rawValue) } }
+            if let s = filter.status { add("p.status = ?") { $0.bind($1, s.rawValue) } }
             if let v = filter.fromAmountMsat, !lower("amount_msat", v) { impossible = true }
             if let v = filter.toAmountMsat { upper("amount_msat", v) }
             if let v = filter.fromFeePaidMsat, !lower("fee_paid_msat", v) { impossible = true }
@@ -222,7 +246,8 @@ public final class KDFPaymentStore: @unchecked Sendable {
             if impossible { return KDFPaymentPage(records: [], skipped: 0, total: 0) }
 
             let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-            let countStatement = try statement("SELECT COUNT(*) FROM kdf_payments" + whereSQL)
+            let countStatement = try statement(clauses.isEmpty ? "SELECT n FROM kdf_payments_count"
+                                                               : "SELECT COUNT(*) FROM \(from)" + whereSQL)
             for (i, b) in binds.enumerated() { b(countStatement, Int32(i + 1)) }
             let total = try countStatement.step() ? countStatement.int(0) : 0
             countStatement.reset()
@@ -232,7 +257,8 @@ public final class KDFPaymentStore: @unchecked Sendable {
             var anchor: (Int64, Int64)?
             switch paging {
             case .pageNumber(let n):
-                offset = (max(n, 1) - 1).multipliedReportingOverflow(by: limit).overflow ? Int.max / 2 : (max(n, 1) - 1) * limit
+                let (o, overflow) = (max(n, 1) - 1).multipliedReportingOverflow(by: limit)
+                offset = overflow ? Int.max / 2 : o
             case .fromID(let hash):
                 let s = try statement("SELECT last_updated, id FROM kdf_payments WHERE payment_hash = ?1")
                 s.bind(1, Hex.encode(hash))
@@ -240,11 +266,11 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 anchor = (s.int64(0), s.int64(1))
                 s.reset()
                 let n = binds.count
-                afterClause = (clauses.isEmpty ? " WHERE " : " AND ")
-                    + "(last_updated < ?\(n + 1) OR (last_updated = ?\(n + 1) AND id < ?\(n + 2)))"
+                let joiner = clauses.isEmpty ? " WHERE " : " AND "
+                afterClause = joiner + "(p.last_updated < ?\(n + 1) OR (p.last_updated = ?\(n + 1) AND p.id < ?\(n + 2)))"
                 // skipped: matching rows up to and including the anchor's place in the order.
-                let before = try statement("SELECT COUNT(*) FROM kdf_payments" + whereSQL + (clauses.isEmpty ? " WHERE " : " AND ")
-                    + "(last_updated > ?\(n + 1) OR (last_updated = ?\(n + 1) AND id >= ?\(n + 2)))")
+                let before = try statement("SELECT COUNT(*) FROM \(from)" + whereSQL + joiner
+                    + "(p.last_updated > ?\(n + 1) OR (p.last_updated = ?\(n + 1) AND p.id >= ?\(n + 2)))")
                 for (i, b) in binds.enumerated() { b(before, Int32(i + 1)) }
                 before.bind(Int32(n + 1), anchor!.0)
                 before.bind(Int32(n + 2), anchor!.1)
@@ -254,8 +280,8 @@ public final class KDFPaymentStore: @unchecked Sendable {
             if limit == 0 { return KDFPaymentPage(records: [], skipped: offset, total: total) }
             let n = binds.count
             let limitIndex = anchor == nil ? n + 1 : n + 3
-            let sql = "SELECT \(Self.columns) FROM kdf_payments" + whereSQL + afterClause
-                + " ORDER BY last_updated DESC, id DESC LIMIT ?\(limitIndex) OFFSET ?\(limitIndex + 1)"
+            let sql = "SELECT \(Self.qualifiedColumns) FROM \(from)" + whereSQL + afterClause
+                + " ORDER BY p.last_updated DESC, p.id DESC LIMIT ?\(limitIndex) OFFSET ?\(limitIndex + 1)"
             let s = try statement(sql)
             for (i, b) in binds.enumerated() { b(s, Int32(i + 1)) }
             if let anchor {
