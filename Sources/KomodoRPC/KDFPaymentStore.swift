@@ -13,7 +13,8 @@ import SQLite
 ///   `last_updated` only when they change the row (so ordering follows real events).
 /// - Every value from a request is a bound parameter: the SQL text is assembled only from
 ///   constant fragments chosen by which filter keys are present.
-/// - Thread-safe: one connection behind a lock.
+/// - Thread-safe: one connection behind a lock; its page cache is at most 32 MiB (reads beyond
+///   it come from a 256 MiB memory map of the file, i.e. the OS page cache).
 public final class KDFPaymentStore: @unchecked Sendable {
     let db: Database
     let lock = PaymentLock()
@@ -26,6 +27,10 @@ public final class KDFPaymentStore: @unchecked Sendable {
         try db.execute("""
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
+            PRAGMA cache_size=-32768;
+            PRAGMA mmap_size=268435456;
+            PRAGMA journal_size_limit=67108864;
+            PRAGMA wal_checkpoint(TRUNCATE);
             CREATE TABLE IF NOT EXISTS kdf_payments (
                 id INTEGER NOT NULL PRIMARY KEY,
                 payment_hash TEXT NOT NULL UNIQUE,
@@ -98,6 +103,8 @@ public final class KDFPaymentStore: @unchecked Sendable {
                     try write("INSERT OR IGNORE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
                 }
             }
+            // A bulk load would otherwise leave a WAL of gigabytes that every later read consults.
+            try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         }
     }
 

@@ -12,20 +12,35 @@ import KomodoRPC
 /// around `KDFPaymentStore.page` (the SQL the method runs, without JSON).
 let count = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1_000_000
 let queries = 2000
-let path = NSTemporaryDirectory() + "kdf-list-bench-\(getpid()).sqlite"
-defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+// KDF_BENCH_DB keeps the database between runs (filled once); otherwise a temporary file.
+let keep = ProcessInfo.processInfo.environment["KDF_BENCH_DB"]
+let path = keep ?? NSTemporaryDirectory() + "kdf-list-bench-\(getpid()).sqlite"
+defer { if keep == nil { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } } }
 let store = try KDFPaymentStore(path: path)
+let reuse = store.count >= count
 
 var rng = SystemRandomNumberGenerator()
+// The vocabulary is drawn from a fixed seed so a kept database and a new run agree.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+}
+var seeded = SplitMix(state: 42)
 let letters = Array("abcdefghijklmnopqrstuvwxyz")
-let vocabulary = (0..<20_000).map { _ in String((0..<Int.random(in: 6...9, using: &rng)).map { _ in letters.randomElement(using: &rng)! }) }
+let vocabulary = (0..<20_000).map { _ in String((0..<Int.random(in: 6...9, using: &seeded)).map { _ in letters.randomElement(using: &seeded)! }) }
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
 let t0 = now()
 var batch: [KDFPaymentRecord] = []
 batch.reserveCapacity(10_000)
 let statuses: [KDFPaymentRecord.Status] = [.pending, .claimable, .succeeded, .failed]
-for i in 0..<count {
+for i in 0..<(reuse ? 0 : count) {
     let words = (0..<3).map { _ in vocabulary[Int.random(in: 0..<vocabulary.count, using: &rng)] }
     let created = Int64(1_680_000_000 + i * 3)
     batch.append(KDFPaymentRecord(
