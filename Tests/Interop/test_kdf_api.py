@@ -432,3 +432,29 @@ def test_lnd_api_answers_bolt11_errors_with_zpay32_texts(net, vid):
     with pytest.raises(grpc.RpcError) as e:
         net.alice.ln.DecodePayReq(ln.PayReqString(pay_req=rows["I02"]), timeout=10)
     assert e.value.details().startswith("checksum failed. Expected ") and e.value.details().endswith(f", got {rows['I02'][-6:]}.")
+
+
+def test_https_cors_coin_flags_and_bad_input(tmp_path):
+    d = harness.Daemon(tmp_path / "tls", "--kdf.https", "--kdf.rpccors", "https://wallet.example",
+                       "--kdf.coin", "BTC-ln-test", "--kdf.rpc-local-only", "false").start()
+    try:
+        url = f"https://127.0.0.1:{d.kdf_port}/"
+        body = {"userpass": d.kdf_password, "mmrpc": "2.0", "method": "lightning::payments::list_payments_by_filter",
+                "params": {"coin": "BTC-ln-test"}, "id": 3}
+        r = requests.post(url, data=json.dumps(body), verify=str(d.cert_path), timeout=10)
+        assert r.status_code == 200 and r.json()["result"]["total"] == 0
+        assert r.headers["Access-Control-Allow-Origin"] == "https://wallet.example"
+        r = requests.post(url, data=json.dumps({**body, "params": {"coin": "tBTC-lightning"}}), verify=str(d.cert_path), timeout=10)
+        assert (r.status_code, r.json()["error"]) == (404, "No such coin tBTC-lightning")
+        # Bad input never takes the daemon down: a body over the limit, junk, a deep nest, a huge batch.
+        r = requests.post(url, data=b"{" * (2 << 20), verify=str(d.cert_path), timeout=30)
+        assert r.status_code == 500 and "error" in r.json()
+        for junk in [b"\xff\xfe", b"[" * 5000, b'{"mmrpc":"2.0","method":' + b'"' + b"a" * 100000 + b'"}', b"null", b"[]"]:
+            r = requests.post(url, data=junk, verify=str(d.cert_path), timeout=10)
+            assert r.status_code in (200, 400, 403, 500)
+        r = requests.post(url, data=json.dumps([body] * 1500), verify=str(d.cert_path), timeout=30)
+        assert r.status_code == 200 and len(r.json()) == 1500
+        r = requests.post(url, data=json.dumps(body), verify=str(d.cert_path), timeout=10)
+        assert r.status_code == 200
+    finally:
+        d.stop()
