@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "SQLite", targets: ["SQLite"]),
         .library(name: "Node", targets: ["Node", "Services"]),
         .library(name: "Metrics", targets: ["Metrics"]),
+        .library(name: "KomodoRPC", targets: ["KomodoRPC"]),
     ],
     targets: [
         // MARK: C system libraries (module maps only)
@@ -90,6 +91,10 @@ let package = Package(
         .target(name: "Routing", dependencies: ["LightningPrimitives"]),
         .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
         .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite"]),
+        // The Komodo DeFi Framework's mmrpc 2.0 `lightning::payments::*` API over the same engine.
+        .target(name: "KomodoRPC", dependencies: [
+            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives",
+        ]),
 
         // MARK: Services and composition
         .target(name: "Services", dependencies: [
@@ -98,7 +103,7 @@ let package = Package(
         ]),
         .target(name: "Node", dependencies: [
             "Services", "RPCCore", "GRPC", "RESTGateway", "Dashboard", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
-            "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11",
+            "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11", "KomodoRPC",
             "Options",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
@@ -132,5 +137,6 @@ let package = Package(
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "LightningRPC", "Payments", "PaymentStore"]),
+        .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
     ]
 )

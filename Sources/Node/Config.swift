@@ -54,6 +54,25 @@ public struct Config: Sendable {
     public static let defaultRPCListen = "127.0.0.1:10009"
     public static let defaultRESTListen = "127.0.0.1:8080"
     public static let defaultConfigFilename = "paytrackd.conf"
+    /// The Komodo DeFi Framework API (mmrpc 2.0) of the primary node; nil = `defaultKDFListen`.
+    public var kdfListen: String?
+    public var noKDF = false
+    /// `--serve-kdf NAME=HOST:PORT`: the mmrpc listener of another served node.
+    public var serveKDF: [(name: String, address: String)] = []
+    public var kdfHTTPS = false
+    /// nil = NODEDIR/kdf/rpc_password (generated 0600 on first start).
+    public var kdfPasswordFile: String?
+    public var kdfAllowWeakPassword = false
+    /// nil = `tBTC-lightning`, `BTC-lightning` on mainnet.
+    public var kdfCoin: String?
+    public var kdfCORS: String?
+    public var kdfLocalOnly = true
+
+    /// KDF's rpcip and rpcport defaults.
+    public static let defaultKDFListen = "127.0.0.1:7783"
+
+    /// The ticker the mmrpc API answers to.
+    public var kdfTicker: String { kdfCoin ?? (network == "mainnet" ? "BTC-lightning" : "tBTC-lightning") }
     public static let networks = ["mainnet", "testnet", "regtest", "simnet", "signet"]
 
     public static var defaultDataDirectory: String {
@@ -166,6 +185,25 @@ extension Config {
         Flag(names: ["restcors"], value: "ORIGIN", help: "allow browser requests from ORIGIN (\"*\" for any); repeatable") { $0.restCORS.append($1) },
         Flag(names: ["ws-ping-interval"], value: "SECONDS", help: "WebSocket proxy: ping after this long (default 30)") { c, v in c.wsPingIntervalSeconds = try positive(v, "ws-ping-interval") },
         Flag(names: ["ws-pong-wait"], value: "SECONDS", help: "WebSocket proxy: close when no pong within this (default 5)") { c, v in c.wsPongWaitSeconds = try positive(v, "ws-pong-wait") },
+        Flag(names: ["kdf.rpclisten"], value: "HOST:PORT", help: "Komodo DeFi Framework API (mmrpc 2.0, HTTP/1.1 + JSON) of the primary node (default 127.0.0.1:7783)") { c, v in
+            try checkAddress(v, flag: "kdf.rpclisten"); c.kdfListen = v },
+        Flag(names: ["nokdf"], value: nil, help: "serve no Komodo DeFi Framework API") { c, _ in c.noKDF = true },
+        Flag(names: ["serve-kdf"], value: "NAME=HOST:PORT", help: "Komodo API of served node NAME on HOST:PORT; repeatable") { c, v in
+            guard let eq = v.firstIndex(of: "="), !v[..<eq].isEmpty else { throw ConfigError(description: "--serve-kdf wants NAME=HOST:PORT, got \"\(v)\"") }
+            let addr = String(v[v.index(after: eq)...]); try checkAddress(addr, flag: "serve-kdf")
+            c.serveKDF.append((String(v[..<eq]), addr)) },
+        Flag(names: ["kdf.https"], value: nil, help: "serve the Komodo API over TLS with the node's certificate (default plain HTTP, as KDF)") { c, _ in c.kdfHTTPS = true },
+        Flag(names: ["kdf.rpcpassword-file"], value: "FILE", help: "the Komodo API's rpc_password (default NODEDIR/kdf/rpc_password, generated 0600)") { $0.kdfPasswordFile = $1 },
+        Flag(names: ["kdf.allow-weak-password"], value: nil, help: "skip KDF's password policy (KDF allow_weak_password)") { c, _ in c.kdfAllowWeakPassword = true },
+        Flag(names: ["kdf.coin"], value: "TICKER", help: "the ticker the Komodo API answers to (default tBTC-lightning; BTC-lightning on mainnet)") { c, v in
+            guard !v.isEmpty else { throw ConfigError(description: "--kdf.coin wants a ticker") }; c.kdfCoin = v },
+        Flag(names: ["kdf.rpccors"], value: "ORIGIN", help: "Access-Control-Allow-Origin of the Komodo API (default http://localhost:3000)") { $0.kdfCORS = $1 },
+        Flag(names: ["kdf.rpc-local-only"], value: "BOOL", help: "refuse Komodo API calls from non-loopback clients (default true, KDF rpc_local_only)") { c, v in
+            switch v.lowercased() {
+            case "true", "1": c.kdfLocalOnly = true
+            case "false", "0": c.kdfLocalOnly = false
+            default: throw ConfigError(description: "--kdf.rpc-local-only wants true or false")
+            } },
         Flag(names: ["threads"], value: "N", help: "event-loop threads (default: one per core)") { c, v in
             guard let n = Int(v), n >= 0 else { throw ConfigError(description: "--threads wants a non-negative integer") }; c.threads = n },
     ]

@@ -225,3 +225,14 @@ extension TLSServer {
         }
     }
 }
+
+extension TLSServer {
+    /// A cleartext HTTP/1.1 listener (no TLS, no h2c) serving `application`, as KDF's RPC port is
+    /// by default.
+    public static func plainHTTP1(group: EventLoopGroup, application: HTTPApplication,
+                                  configuration: HTTPServerConfiguration = HTTPServerConfiguration()) -> TLSServer {
+        TLSServer(group: group, tls: nil, alpnProtocols: [ALPNProtocol.http1]) { _, loop in
+            HTTP1Session(loop: loop, application: application, configuration: configuration)
+        }
+    }
+}

@@ -24,7 +24,8 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
 /// of preference (the first one the client also offers wins: list `h2` first).
 public final class TLSServer: @unchecked Sendable {
     public let group: EventLoopGroup
-    let tls: TLSContext
+    /// nil: a cleartext listener (its connections speak the last of `alpnProtocols`).
+    let tls: TLSContext?
     let alpn: ALPNOffer
     let releaseIdleTLSBuffers: Bool
     let makeHandler: (_ alpn: String?, _ loop: EventLoop) -> ConnectionProtocolHandler?
@@ -78,8 +79,9 @@ public final class TLSServer: @unchecked Sendable {
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(4))
             let make = server.makeHandler
             let loop = self.loop
-            let conn = Connection(fd: fd, loop: loop, tls: TLSEngine(context: server.tls, alpnOffer: server.alpn,
-                                                                     releaseIdleBuffers: server.releaseIdleTLSBuffers),
+            let engine = server.tls.map { TLSEngine(context: $0, alpnOffer: server.alpn, releaseIdleBuffers: server.releaseIdleTLSBuffers) }
+                ?? TLSEngine(cleartextProtocol: server.alpn.protocols.last!)
+            let conn = Connection(fd: fd, loop: loop, tls: engine,
                                   peerAddress: peer) { alpn in make(alpn, loop) }
             conn.onClose = { [unowned self] c in
                 self.connections[ObjectIdentifier(c)] = nil
@@ -109,7 +111,7 @@ public final class TLSServer: @unchecked Sendable {
     ///     for the connection, or nil to close it.
     ///   - releaseIdleTLSBuffers: let OpenSSL free each connection's record buffers while idle
     ///     (many mostly idle connections, e.g. WebSockets; see `TLSEngine`).
-    public init(group: EventLoopGroup, tls: TLSContext, alpnProtocols: [String], releaseIdleTLSBuffers: Bool = false,
+    public init(group: EventLoopGroup, tls: TLSContext?, alpnProtocols: [String], releaseIdleTLSBuffers: Bool = false,
                 makeHandler: @escaping (_ alpn: String?, _ loop: EventLoop) -> ConnectionProtocolHandler?) {
         precondition(!alpnProtocols.isEmpty && alpnProtocols.allSatisfy { !$0.isEmpty && $0.utf8.count < 256 })
         self.group = group; self.tls = tls; self.makeHandler = makeHandler
