@@ -52,7 +52,7 @@ static int g_n, g_threads = 2, g_window = 256, g_timeout = 600;
 static conn_t *g_conns;
 static SSL_CTX *g_ctx;
 static char *g_request; static size_t g_reqlen;
-static atomic_int g_attached, g_failed, g_finished, g_stop;
+static atomic_int g_attached, g_failed, g_finished, g_terminal, g_stop;
 
 static int64_t now_ns(void) { struct timespec t; clock_gettime(CLOCK_REALTIME, &t); return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec; }
 static double mono(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
@@ -64,6 +64,18 @@ static long rss_kb(int pid, const char *key) {
     while (fgets(line, sizeof line, f)) if (!strncmp(line, key, kl) && line[kl] == ':') { v = atol(line + kl + 1); break; }
     fclose(f); return v;
 }
+
+static long cpu_ticks(int pid) {   /* utime + stime of a process, clock ticks */
+    char p[64], b[1024]; snprintf(p, sizeof p, "/proc/%d/stat", pid);
+    FILE *f = fopen(p, "r"); if (!f) return -1;
+    size_t n = fread(b, 1, sizeof b - 1, f); fclose(f); b[n] = 0;
+    char *q = strrchr(b, ')'); if (!q) return -1;
+    long ut = 0, st = 0; int field = 2;
+    for (char *tok = strtok(q + 1, " "); tok; tok = strtok(NULL, " ")) { field++; if (field == 14) ut = atol(tok); if (field == 15) { st = atol(tok); break; } }
+    return ut + st;
+}
+
+static double self_cpu_s(void) { struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 
 static void finish(conn_t *c, int failed) {
     if (c->state == S_DONE || c->state == S_FAILED) return;
@@ -89,7 +101,7 @@ static void on_message(conn_t *c, const unsigned char *m, size_t n, int64_t t) {
     c->nmsgs++; c->last_bytes = (int)n;
     int succeeded = memmem(m, n, "\"status\":\"SUCCEEDED\"", 20) != NULL;
     if (c->nmsgs == 1) { c->first_ns = t; c->first_succeeded = succeeded; atomic_fetch_add(&g_attached, 1); }
-    if (succeeded && !c->terminal_ns) c->terminal_ns = t;
+    if (succeeded && !c->terminal_ns) { c->terminal_ns = t; atomic_fetch_add(&g_terminal, 1); }
 }
 
 /* Parses complete frames in c->buf; returns -1 on a protocol error, 1 when closed. */
@@ -256,7 +268,13 @@ int main(int argc, char **argv) {
     printf("ready_ns %lld\n", (long long)now_ns());
     fflush(stdout);
 
-    /* settle phase: every stream ends (terminal message, then close) */
+    /* settle phase: every stream gets the terminal message, then its close frame. Server and
+     * client CPU are read when the streams are ready and when the last terminal message is in. */
+    long tk0 = cpu_ticks(pid); double me0 = self_cpu_s();
+    while (atomic_load(&g_terminal) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) usleep(1000);
+    long tk1 = cpu_ticks(pid); double me1 = self_cpu_s();
+    printf("server_cpu_fanout_s %.2f\nclient_cpu_fanout_s %.2f\n", (tk1 - tk0) / (double)sysconf(_SC_CLK_TCK), me1 - me0);
+    fflush(stdout);
     while (atomic_load(&g_finished) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) usleep(20000);
     atomic_store(&g_stop, 1);
     for (int i = 0; i < g_threads; i++) pthread_join(th[i], NULL);
