@@ -185,6 +185,7 @@ static void drive(conn_t *c, int ep, int64_t t) {
             if (c->close_code == 0) fprintf(stderr, "stream %d: connection ended without a close frame (%d msgs)\n", c->idx, c->nmsgs);
             return;
         }
+        t = now_ns();   /* receipt time of these bytes (per read, not per epoll batch) */
         append(c, rb, r);
         if (c->state == S_HEADERS) {
             unsigned char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
@@ -214,7 +215,7 @@ static void *worker(void *arg) {
     while (!atomic_load(&g_stop)) {
         while (next < end && inflight < window) { start_connect(&g_conns[next], ep); if (g_conns[next].state != S_FAILED) inflight++; next++; }
         int n = epoll_wait(ep, evs, 1024, 50);
-        int64_t t = now_ns();  /* receipt time: when the batch came in from the kernel */
+        int64_t t = 0;  /* drive() stamps each read itself */
         for (int i = 0; i < n; i++) {
             conn_t *c = evs[i].data.ptr;
             int before = c->state, had = c->nmsgs;
