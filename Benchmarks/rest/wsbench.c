@@ -10,7 +10,8 @@
  * framing is the minimal client side of RFC 6455 (server frames unmasked, client control frames
  * masked; continuation frames assembled; pings answered).
  *
- *   wsbench HOST PORT PATH MACAROON_HEX N SERVER_PID OUT [THREADS=2] [WINDOW=256] [TIMEOUT_S=600]
+ *   wsbench HOST PORT PATH MACAROON_HEX N SERVER_PID[,PID...] OUT [THREADS=2] [WINDOW=256] [TIMEOUT_S=600]
+ * (several PIDs: a server made of several processes; RSS and CPU are summed over them)
  *
  * Prints `key value` lines on stdout (attach_s, rss_before_kb, rss_attached_kb, rss_later_kb,
  * attached, failed, terminal, closed_1000, ...). Build: cc -O2 -o wsbench wsbench.c -lssl -lcrypto -lpthread
@@ -191,9 +192,10 @@ static void drive(conn_t *c, int ep, int64_t t) {
         if (r <= 0) {
             int e = SSL_get_error(c->ssl, r);
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
-            /* EOF: fine after a close frame (the server may stop waiting for the reply), a failure before */
-            finish(c, c->close_code == 0);
-            if (c->close_code == 0) fprintf(stderr, "stream %d: connection ended without a close frame (%d msgs)\n", c->idx, c->nmsgs);
+            /* EOF: fine after a close frame (the server may stop waiting for the reply) or after the
+             * terminal message (lnd's proxy drops the connection without a close frame: 1006); a failure before */
+            finish(c, c->close_code == 0 && c->terminal_ns == 0);
+            if (c->close_code == 0 && c->terminal_ns == 0) fprintf(stderr, "stream %d: connection ended without a close frame (%d msgs)\n", c->idx, c->nmsgs);
             return;
         }
         t = now_ns();   /* receipt time of these bytes (per read, not per epoll batch) */
@@ -252,10 +254,15 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+static int g_pids[16], g_npids;
+static long rss_all(const char *key) { long s = 0; for (int i = 0; i < g_npids; i++) { long v = rss_kb(g_pids[i], key); if (v < 0) return -1; s += v; } return s; }
+static long ticks_all(void) { long s = 0; for (int i = 0; i < g_npids; i++) { long v = cpu_ticks(g_pids[i]); if (v < 0) return -1; s += v; } return s; }
+
 int main(int argc, char **argv) {
     if (argc < 8) { fprintf(stderr, "usage: wsbench HOST PORT PATH MACAROON_HEX N SERVER_PID OUT [THREADS] [WINDOW] [TIMEOUT_S]\n"); return 2; }
     g_host = argv[1]; g_port = atoi(argv[2]); g_path = argv[3]; g_mac = argv[4]; g_n = atoi(argv[5]);
-    int pid = atoi(argv[6]); const char *out = argv[7];
+    for (char *q = argv[6]; *q && g_npids < 16; ) { g_pids[g_npids++] = atoi(q); q = strchr(q, ','); if (!q) break; q++; }
+    const char *out = argv[7];
     if (argc > 8) g_threads = atoi(argv[8]);
     if (argc > 9) g_window = atoi(argv[9]);
     if (argc > 10) g_timeout = atoi(argv[10]);
@@ -272,7 +279,7 @@ int main(int argc, char **argv) {
     g_conns = calloc(g_n, sizeof(conn_t));
     for (int i = 0; i < g_n; i++) { g_conns[i].fd = -1; g_conns[i].idx = i; }
 
-    long rss0 = rss_kb(pid, "VmRSS");
+    long rss0 = rss_all("VmRSS");
     double t0 = mono();
     pthread_t th[64]; range_t rg[64]; if (g_threads > 64) g_threads = 64;
     int per = g_n / g_threads, first = 0;
@@ -281,22 +288,22 @@ int main(int argc, char **argv) {
     /* attach phase */
     while (atomic_load(&g_attached) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) usleep(20000);
     double attach_s = mono() - t0;
-    long rss1 = rss_kb(pid, "VmRSS");
+    long rss1 = rss_all("VmRSS");
     int early = 0; for (int i = 0; i < g_n; i++) if (g_conns[i].nmsgs > 0 && g_conns[i].first_succeeded) early++;
     printf("attached %d\nfailed_attach %d\nattach_s %.2f\nrss_before_kb %ld\nrss_attached_kb %ld\n", atomic_load(&g_attached), atomic_load(&g_failed), attach_s, rss0, rss1);
     printf("early_terminal %d\n", early);
     fflush(stdout);
     sleep(2);
-    long rss2 = rss_kb(pid, "VmRSS");
+    long rss2 = rss_all("VmRSS");
     printf("rss_later_kb %ld\n", rss2);
     printf("ready_ns %lld\n", (long long)now_ns());
     fflush(stdout);
 
     /* settle phase: every stream gets the terminal message, then its close frame. Server and
      * client CPU are read when the streams are ready and when the last terminal message is in. */
-    long tk0 = cpu_ticks(pid); double me0 = self_cpu_s();
+    long tk0 = ticks_all(); double me0 = self_cpu_s();
     while (atomic_load(&g_terminal) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) usleep(1000);
-    long tk1 = cpu_ticks(pid); double me1 = self_cpu_s();
+    long tk1 = ticks_all(); double me1 = self_cpu_s();
     printf("server_cpu_fanout_s %.2f\nclient_cpu_fanout_s %.2f\n", (tk1 - tk0) / (double)sysconf(_SC_CLK_TCK), me1 - me0);
     fflush(stdout);
     atomic_store(&g_release, 1);   /* now answer the close frames */
