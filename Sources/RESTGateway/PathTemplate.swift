@@ -48,10 +48,29 @@ public struct PathTemplate: Sendable, CustomStringConvertible {
     /// decoded path and answers 404). Nil when an escape is malformed.
     public static func segments(ofPath path: String) -> [String]? {
         var out: [String] = []
-        for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
-            guard let s = HTTPRequestHead.percentDecode(String(raw)) else { return nil }
-            out.append(s)
+        var path = path
+        let ok = path.withUTF8 { u -> Bool in
+            var start = 0
+            var escaped = false
+            for i in 0...u.count {
+                if i < u.count && u[i] != UInt8(ascii: "/") {
+                    if u[i] == UInt8(ascii: "%") { escaped = true }
+                    continue
+                }
+                if i > start {
+                    let raw = String(decoding: UnsafeBufferPointer(rebasing: u[start..<i]), as: UTF8.self)
+                    if escaped {
+                        guard let s = HTTPRequestHead.percentDecode(raw) else { return false }
+                        out.append(s)
+                    } else {
+                        out.append(raw)
+                    }
+                }
+                start = i + 1
+                escaped = false
+            }
+            return true
         }
-        return out
+        return ok ? out : nil
     }
 }

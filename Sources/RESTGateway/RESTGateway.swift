@@ -81,10 +81,8 @@ public final class RESTGateway: HTTPApplication, @unchecked Sendable {
     /// Request metadata from `Grpc-Metadata-<key>` headers (grpc-gateway's default header matcher).
     static func metadata(_ headers: HTTPHeaders) -> Metadata {
         var m = Metadata()
-        let prefix = "grpc-metadata-"
-        for (name, value) in headers where name.utf8.count > prefix.utf8.count {
-            guard HTTPHeaders.equalsIgnoringCase(name.prefix(prefix.count), prefix) else { continue }
-            let key = String(name.dropFirst(prefix.count)).lowercased()
+        for (name, value) in headers {
+            guard let key = metadataKey(name) else { continue }
             if key.hasSuffix("-bin") {
                 if let b = Base64.decode(value) { m.add(key, binary: b) }
             } else {
@@ -92,6 +90,26 @@ public final class RESTGateway: HTTPApplication, @unchecked Sendable {
             }
         }
         return m
+    }
+
+    /// The lowercased key of a `Grpc-Metadata-<key>` header name (any case), nil for other names.
+    static func metadataKey(_ name: String) -> String? {
+        var name = name
+        return name.withUTF8 { u -> String? in
+            let prefix: StaticString = "grpc-metadata-"
+            let n = prefix.utf8CodeUnitCount
+            guard u.count > n else { return nil }
+            let p = prefix.utf8Start
+            for i in 0..<n {
+                var c = u[i]
+                if c >= 65 && c <= 90 { c |= 0x20 }
+                if c != p[i] { return nil }
+            }
+            var out = [UInt8]()
+            out.reserveCapacity(u.count - n)
+            for c in u[n...] { out.append(c >= 65 && c <= 90 ? c | 0x20 : c) }
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 
     // MARK: HTTPApplication

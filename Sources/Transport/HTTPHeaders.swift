@@ -45,6 +45,25 @@ public struct HTTPHeaders: Sendable, Sequence {
         return false
     }
 
+    /// ASCII case-insensitive equality of two Strings, byte by byte on their UTF-8 (the common
+    /// case: a header name against a name; inlinable, so callers in other modules get a
+    /// specialized loop instead of generic iteration).
+    @inlinable
+    public static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                guard x.count == y.count else { return false }
+                for i in 0..<x.count {
+                    let p = x[i], q = y[i]
+                    if p == q { continue }
+                    if (p | 0x20) != (q | 0x20) || !((p | 0x20) >= 97 && (p | 0x20) <= 122) { return false }
+                }
+                return true
+            }
+        }
+    }
+
     /// ASCII case-insensitive equality (header names are ASCII tokens).
     public static func equalsIgnoringCase<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
         let x = a.utf8, y = b.utf8
