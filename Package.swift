@@ -5,8 +5,8 @@
 //   executables (paytrackd, paytrack)  ->  Node  ->  Services  ->  GRPC  ->  Transport
 //   domain: Payments, PaymentStore, Routing, Simnet, Invoices, BOLT11, Macaroons
 //   wire:   LightningRPC -> ProtoWire
-//   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, Transport (nghttp2, OpenSSL)
-//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CWslay, CHTTPParser
+//   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, PostgreSQL (libpq), Transport (nghttp2, OpenSSL)
+//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CLibpq, CWslay, CHTTPParser
 //
 // The domain targets never import Transport or GRPC, and only the thin wrapper targets import C.
 import PackageDescription
@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "Macaroons", targets: ["Macaroons"]),
         .library(name: "Routing", targets: ["Routing", "Simnet"]),
         .library(name: "SQLite", targets: ["SQLite"]),
+        .library(name: "PostgreSQL", targets: ["PostgreSQL"]),
         .library(name: "Node", targets: ["Node", "Services"]),
     ],
     targets: [
@@ -48,6 +49,7 @@ let package = Package(
         // Debian ships no .pc file for these two; the module map links them by name.
         .systemLibrary(name: "CWslay", providers: [.apt(["libwslay-dev"]), .brew(["wslay"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"]), .brew(["http-parser"])]),
+        .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
 
         // MARK: Wire format
         .target(name: "ProtoWire"),
@@ -57,6 +59,7 @@ let package = Package(
         // MARK: Thin wrappers over C
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "PostgreSQL", dependencies: ["CLibpq"]),
         .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CHTTPParser"],
                 swiftSettings: hotPathSettings),
 
@@ -67,7 +70,7 @@ let package = Package(
         // Dependency-free facts shared by the domain targets: BOLT 4 failure codes, the hex codec.
         .target(name: "LightningPrimitives"),
         .target(name: "Payments", dependencies: ["LightningPrimitives"]),
-        .target(name: "PaymentStore", dependencies: ["Payments", "SQLite"]),
+        .target(name: "PaymentStore", dependencies: ["Payments", "SQLite", "PostgreSQL"]),
         .target(name: "BOLT11", dependencies: ["Crypto"]),
         .target(name: "Invoices", dependencies: ["BOLT11", "Crypto", "SQLite", "LightningPrimitives"]),
         .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire", "LightningPrimitives"]),
@@ -89,6 +92,8 @@ let package = Package(
         // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
         .executableTarget(name: "GRPCTestServer", dependencies: ["GRPC", "Transport", "ProtoWire"],
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
+        // Test-only: a private PostgreSQL cluster (initdb + pg_ctl in a temp dir) for the tests that need one.
+        .target(name: "PostgresTestSupport", path: "Tests/Support/PostgresTestSupport"),
 
         // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
@@ -99,7 +104,8 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Transport"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
-        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite"]),
+        .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "PostgresTestSupport"]),
+        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "BOLT11Tests", dependencies: ["BOLT11", "Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InvoicesTests", dependencies: ["Invoices", "BOLT11", "Crypto"]),
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto"]),
