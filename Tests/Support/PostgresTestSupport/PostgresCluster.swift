@@ -28,7 +28,8 @@ public final class PostgresCluster: @unchecked Sendable {
     private var databases = 0
     private let lock = NSLock()
 
-    /// Starts a new cluster. `durable: false` (the default for tests) turns off fsync.
+    /// Starts a new cluster. `durable: false` (the default for tests) turns off fsync: commits
+    /// survive the server being killed, not the machine losing power.
     public init(durable: Bool = false) throws {
         binDirectory = try Self.findBinDirectory()
         runAsPostgres = getuid() == 0
@@ -41,7 +42,7 @@ public final class PostgresCluster: @unchecked Sendable {
             try command("initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
             var conf = "listen_addresses = '127.0.0.1'\nport = \(port)\nunix_socket_directories = '\(directory)'\n"
             conf += "max_connections = 200\nshared_buffers = 128MB\n"
-            if !durable { conf += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n" }
+            if !durable { conf += "fsync = off\nfull_page_writes = off\n" }
             let confPath = directory + "/data/postgresql.conf"
             let old = try String(contentsOfFile: confPath, encoding: .utf8)
             try (old + "\n# PayTrack test cluster\n" + conf).write(toFile: confPath, atomically: false, encoding: .utf8)

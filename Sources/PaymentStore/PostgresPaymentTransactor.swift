@@ -1,0 +1,126 @@
+import Payments
+import PostgreSQL
+
+/// PostgreSQL's side of the payments group commit (`PaymentWriter`): each `PaymentWrite` is one
+/// or two parameterized statements inside `BEGIN … COMMIT` on the writer's own session. Rows are
+/// found by payment hash in the statement itself (`WITH p AS (UPDATE payments … RETURNING id)`),
+/// so a change costs one round trip and no id cache can go stale.
+///
+/// A lost session fails the batch; the writer retries its items one per transaction, which
+/// reconnects first. (A COMMIT whose answer was lost is the one ambiguous case: its items are
+/// retried and fail on the unique hash instead of being applied twice.)
+final class PostgresPaymentTransactor: PaymentTransactor {
+    private let db: PostgresConnection
+
+    init(db: PostgresConnection) { self.db = db }
+
+    func inTransaction<R>(_ body: () throws -> R) throws -> R { try db.transaction(body) }
+
+    func rolledBack() {}
+
+    func saveMeta(_ m: PaymentMeta) throws {
+        try db.query("""
+            UPDATE payment_meta SET value = CASE key WHEN 'max_payment_index' THEN $1 WHEN 'max_update_ns' THEN $2 ELSE $3 END
+            WHERE key IN ('max_payment_index', 'max_update_ns', 'payment_count')
+            """, [.int64(Int64(bitPattern: m.maxPaymentIndex)), .int64(m.maxUpdateNs), .int64(m.paymentCount)])
+    }
+
+    private struct MissingRow: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "missing row: \(what)" }
+    }
+
+    /// $1 hash, $2 status, $3 failure reason, $4 update stamp: the row's derived columns.
+    private func rowParams(_ p: PaymentSnapshot) -> [PostgresValue] {
+        [.bytes(p.paymentHash.bytes), .int64(Int64(p.status.rawValue)), .int64(p.failureReason.map { Int64($0.dbValue) }),
+         .int64(p.lastUpdateNs)]
+    }
+
+    private func infoParams(_ p: PaymentSnapshot) -> [PostgresValue] {
+        [.bytes(p.paymentHash.bytes), .int64(Int64(bitPattern: p.paymentIndex)), .int64(p.info.valueMsat),
+         .int64(p.info.creationTimeNs), .bytes(p.info.paymentRequest), .bytes(PaymentCodec.encode(p.info.firstHopCustomRecords)),
+         .int64(Int64(p.status.rawValue)), .int64(p.lastUpdateNs)]
+    }
+
+    func apply(_ writes: [PaymentWrite], _ meta: inout PaymentMeta) throws -> Int {
+        var deleted = 0
+        for w in writes {
+            switch w {
+            case .initPayment(let s):
+                try db.query("""
+                    INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
+                    failure_reason, status, last_update_ns) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)
+                    """, infoParams(s))
+                meta.paymentCount += 1
+                meta.maxPaymentIndex = max(meta.maxPaymentIndex, s.paymentIndex)
+            case .reinitPayment(let s):
+                let r = try db.query("""
+                    WITH d AS (DELETE FROM htlc_attempts WHERE payment_id = (SELECT id FROM payments WHERE hash = $1))
+                    UPDATE payments SET payment_index = $2, value_msat = $3, creation_ns = $4, payment_request = $5,
+                    first_hop_records = $6, failure_reason = NULL, status = $7, last_update_ns = $8 WHERE hash = $1
+                    """, infoParams(s))
+                guard r.affectedRows == 1 else { throw MissingRow(what: "payment \(s.paymentHash)") }
+                meta.maxPaymentIndex = max(meta.maxPaymentIndex, s.paymentIndex)
+            case .registerAttempt(let s, let id):
+                guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
+                let r = try db.query("""
+                    WITH p AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4 WHERE hash = $1 RETURNING id)
+                    INSERT INTO htlc_attempts (payment_id, attempt_id, session_key, attempt_ns, attempt_hash, route)
+                    SELECT id, $5, $6, $7, $8, $9 FROM p
+                    """, rowParams(s) + [.int64(Int64(bitPattern: a.attemptID)), .bytes(a.info.sessionKey), .int64(a.attemptTimeNs),
+                                         .bytes(a.info.hash?.bytes), .bytes(PaymentCodec.encode(a.route))])
+                guard r.affectedRows == 1 else { throw MissingRow(what: "payment \(s.paymentHash)") }
+            case .resolveAttempt(let s, let id):
+                guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
+                let r = try db.query("""
+                    WITH p AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4 WHERE hash = $1 RETURNING id)
+                    UPDATE htlc_attempts a SET settle_preimage = $6, settle_ns = $7, fail_ns = $8, failure = $9
+                    FROM p WHERE a.payment_id = p.id AND a.attempt_id = $5
+                    """, rowParams(s) + [.int64(Int64(bitPattern: id)), .bytes(a.settle?.preimage.bytes), .int64(a.settle?.settleTimeNs),
+                                         .int64(a.failure?.failTimeNs), .bytes(a.failure.map { PaymentCodec.encode($0) })])
+                guard r.affectedRows == 1 else { throw MissingRow(what: "attempt \(id) of \(s.paymentHash)") }
+            case .failPayment(let s):
+                try updateRow(s)
+            case .removeFailedAttempts(let s):
+                try updateRow(s)
+                try db.query("""
+                    DELETE FROM htlc_attempts WHERE fail_ns IS NOT NULL AND payment_id = (SELECT id FROM payments WHERE hash = $1)
+                    """, [.bytes(s.paymentHash.bytes)])
+            case .deletePayment(let h):
+                // The attempts go with it (ON DELETE CASCADE).
+                let n = try db.query("DELETE FROM payments WHERE hash = $1", [.bytes(h.bytes)]).affectedRows
+                guard n == 1 else { throw MissingRow(what: "payment \(h)") }
+                meta.paymentCount -= Int64(n)
+                deleted += n
+            case .deletePayments(let failedOnly, let failedHtlcsOnly, let stamp):
+                // The status sets are the store's own constants (PaymentStatus raw values), not input.
+                let statuses = failedOnly
+                    ? "(\(PaymentStatus.failed.rawValue))"
+                    : "(\(PaymentStatus.initiated.rawValue), \(PaymentStatus.succeeded.rawValue), \(PaymentStatus.failed.rawValue))"
+                if failedHtlcsOnly {
+                    try db.query("""
+                        UPDATE payments SET last_update_ns = $1 WHERE status IN \(statuses)
+                        AND id IN (SELECT payment_id FROM htlc_attempts WHERE fail_ns IS NOT NULL)
+                        """, [.int64(stamp)])
+                    try db.query("""
+                        DELETE FROM htlc_attempts WHERE fail_ns IS NOT NULL
+                        AND payment_id IN (SELECT id FROM payments WHERE status IN \(statuses))
+                        """)
+                } else {
+                    let n = try db.query("DELETE FROM payments WHERE status IN \(statuses)").affectedRows
+                    meta.paymentCount -= Int64(n)
+                    deleted += n
+                }
+                meta.maxUpdateNs = max(meta.maxUpdateNs, stamp)
+            }
+            if case let .some(s) = w.snapshot { meta.maxUpdateNs = max(meta.maxUpdateNs, s.lastUpdateNs) }
+        }
+        return deleted
+    }
+
+    /// Rewrites the derived status index key, failure reason and update stamp of a payment row.
+    private func updateRow(_ p: PaymentSnapshot) throws {
+        let r = try db.query("UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4 WHERE hash = $1", rowParams(p))
+        guard r.affectedRows == 1 else { throw MissingRow(what: "payment \(p.paymentHash)") }
+    }
+}
