@@ -25,7 +25,7 @@ public final class ServedNode: @unchecked Sendable {
     public let nodeID: NodeID
     public let directory: NodeDirectory
     public let tls: TLSCredentials
-    public let paymentStore: SQLitePaymentStore
+    public let paymentStore: any PaymentPersistence
     public let control: PaymentControl
     public let tower: ControlTower
     public let macaroons: MacaroonService
@@ -65,7 +65,7 @@ public final class ServedNode: @unchecked Sendable {
                                               extraDomains: config.tlsExtraDomains, extraIPs: config.tlsExtraIPs)
         if tls.generated { log.info("\(name): generated TLS certificate \(tls.certPath)") }
 
-        paymentStore = try SQLitePaymentStore(path: directory.paymentsDatabasePath)
+        paymentStore = try config.openPaymentStore(node: name, sqlitePath: directory.paymentsDatabasePath)
         // CRTR (LND's control-tower subsystem) at debug: one line per published update with the
         // wall clock at which the fan-out began (benchmarks split commit time from fan-out time).
         tower = ControlTower(store: paymentStore,

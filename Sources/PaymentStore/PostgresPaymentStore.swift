@@ -23,7 +23,13 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
         public var maxConnections: Int = 50
         /// Most queued changes committed in one transaction.
         public var maxBatch: Int = 4096
-        public init(dsn: String) { self.dsn = dsn }
+        /// The schema holding the tables (created if missing), e.g. one per served node so several
+        /// nodes share a database; nil uses the DSN's default (`public`).
+        public var schema: String?
+        public init(dsn: String, schema: String? = nil) {
+            self.dsn = dsn
+            self.schema = schema
+        }
     }
 
     public let options: Options
@@ -40,6 +46,9 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
         self.options = options
         maxReaders = max(1, options.maxConnections - 1)
         do {
+            if let schema = options.schema {
+                try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "setup")).createSchema(schema)
+            }
             let db = try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "writer"))
             try PostgresPaymentSchema.migrate(db)
             let meta = try db.query("SELECT key, value FROM payment_meta")
@@ -60,6 +69,7 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
         var c = PostgresConnection.Options()
         c.timeoutSeconds = o.timeoutSeconds
         c.applicationName = "paytrackd-payments-" + role
+        if role != "setup" { c.searchPath = o.schema }
         return c
     }
 

@@ -23,6 +23,9 @@ public final class PostgresConnection: @unchecked Sendable {
         public var timeoutSeconds: Double = 10
         /// `application_name` shown in `pg_stat_activity`.
         public var applicationName = "paytrackd"
+        /// The schema names are resolved in first (`search_path`), e.g. one schema per served
+        /// node; nil keeps the server's default.
+        public var searchPath: String?
         public init() {}
     }
 
@@ -79,6 +82,9 @@ public final class PostgresConnection: @unchecked Sendable {
             // The server gives up on a statement a little before we give up on the server.
             let ms = String(Int(options.timeoutSeconds * 1000))
             try query("SELECT set_config('statement_timeout', $1, false)", [.text(ms)])
+        }
+        if let path = options.searchPath {
+            try query("SELECT set_config('search_path', $1, false)", [.text(path)])
         }
         for ch in channels { try listenStatement(ch) }
     }
@@ -176,10 +182,24 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func listenStatement(_ channel: String) throws(PostgresError) {
-        // LISTEN takes an identifier, not a parameter: the name is checked above and quoted by libpq.
+        try identifierStatement("LISTEN ", channel)
+    }
+
+    /// `CREATE SCHEMA IF NOT EXISTS name` (a name as for `listen`).
+    public func createSchema(_ name: String) throws(PostgresError) {
+        guard Self.isChannelName(name) else {
+            throw PostgresError(kind: .server, sqlState: "42602", message: "invalid schema name \"\(name)\"")
+        }
+        try ensureConnected()
+        try identifierStatement("CREATE SCHEMA IF NOT EXISTS ", name)
+    }
+
+    /// A statement whose only variable part is one identifier (LISTEN and CREATE SCHEMA take no
+    /// parameters): the name was checked by the caller and is quoted by libpq.
+    private func identifierStatement(_ prefix: StaticString, _ name: String) throws(PostgresError) {
         let c = conn!
-        guard let quoted = PQescapeIdentifier(c, channel, channel.utf8.count) else { throw lost(c) }
-        let sql = "LISTEN " + String(cString: quoted)
+        guard let quoted = PQescapeIdentifier(c, name, name.utf8.count) else { throw lost(c) }
+        let sql = prefix.description + String(cString: quoted)
         PQfreemem(quoted)
         guard PQsendQuery(c, sql) == 1 else { throw lost(c) }
         _ = try results(c)
