@@ -1,12 +1,13 @@
+import Invoices
 import PaymentStore
 import Payments
 
 /// Where a node's durable state lives (`--db.backend`, as LND's `db.backend`).
 ///
 /// - `sqlite` (default): one SQLite file per store under the node's datadir.
-/// - `postgres`: the payment store in PostgreSQL at `--db.postgres.dsn`, in a schema per served
-///   node (`paytrack_<node>`), so several nodes, and several processes serving the same node,
-///   share one database. (Invoices, intents and macaroon root keys still use SQLite files.)
+/// - `postgres`: the payment and invoice stores in PostgreSQL at `--db.postgres.dsn`, in a schema
+///   per served node (`paytrack_<node>`), so several nodes, and several processes serving the same
+///   node, share one database. (Intents and macaroon root keys still use files in the datadir.)
 public enum DatabaseBackend: String, Sendable, CaseIterable {
     case sqlite
     case postgres
@@ -52,14 +53,30 @@ extension Config {
         case .sqlite:
             return try SQLitePaymentStore(path: sqlitePath)
         case .postgres:
-            guard let dsn = postgresDSN, !dsn.isEmpty else {
-                throw ConfigError(description: "--db.backend postgres needs --db.postgres.dsn")
-            }
-            var o = PostgresPaymentStore.Options(dsn: dsn, schema: try Self.postgresSchema(node: node))
+            var o = PostgresPaymentStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
             o.timeoutSeconds = postgresTimeoutSeconds
             o.maxConnections = postgresMaxConnections
             return try PostgresPaymentStore(options: o)
         }
+    }
+
+    /// The invoice store of served node `node`; `sqlitePath` is its file for the SQLite backend.
+    func invoiceDatabase(node: String, sqlitePath: String) throws -> InvoiceDatabase {
+        switch dbBackend {
+        case .sqlite:
+            return .sqlite(path: sqlitePath)
+        case .postgres:
+            var o = PostgresInvoiceStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
+            o.timeoutSeconds = postgresTimeoutSeconds
+            return .postgres(o)
+        }
+    }
+
+    func requiredDSN() throws -> String {
+        guard let dsn = postgresDSN, !dsn.isEmpty else {
+            throw ConfigError(description: "--db.backend postgres needs --db.postgres.dsn")
+        }
+        return dsn
     }
 
     /// `paytrack_<node>`: the node's alias lowercased; letters, digits and `_` only.

@@ -77,7 +77,8 @@ public final class ServedNode: @unchecked Sendable {
         var invoiceConfig = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
         invoiceConfig.acceptKeysend = true
         invoiceConfig.mppTimeoutSeconds = config.mppTimeoutSeconds
-        invoices = try InvoiceRegistry(path: directory.invoicesDatabasePath, configuration: invoiceConfig)
+        invoices = try InvoiceRegistry(database: config.invoiceDatabase(node: name, sqlitePath: directory.invoicesDatabasePath),
+                                       configuration: invoiceConfig)
         network.setPayeeHandler(InvoicePayee(registry: invoices), for: id)
 
         let paymentLog = sink.logger("PAYM")

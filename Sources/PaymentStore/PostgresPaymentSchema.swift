@@ -6,7 +6,7 @@ import PostgreSQL
 ///
 /// Several processes may open one database at once (replicas): `migrate` holds a transaction-scoped
 /// advisory lock, so exactly one applies each missing version and the others then see it.
-/// `schema_migrations` is shared by every PayTrack store in the database, keyed by component.
+/// `schema_migrations` is shared by every PayTrack store in the schema, keyed by component.
 ///
 /// Differences from SQLite: `htlc_attempts.payment_id` cascades on delete (one statement removes a
 /// payment with its attempts); `payment_meta` starts with its three counters.
@@ -51,34 +51,14 @@ enum PostgresPaymentSchema {
 
     static var currentVersion: Int { migrations.last!.version }
 
-    /// Advisory lock key serializing migrations across processes ("PAYTRACK" in ASCII).
-    static let migrationLock: Int64 = 0x5041_5954_5241_434B
-
-    /// Creates the shared migrations table if needed and returns this component's version (0: none).
+    /// This component's version in the database (0: none).
     static func version(_ c: PostgresConnection) throws -> Int {
-        try c.execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                component TEXT NOT NULL, version BIGINT NOT NULL, applied_ns BIGINT NOT NULL,
-                PRIMARY KEY (component, version))
-            """)
-        let r = try c.query("SELECT COALESCE(MAX(version), 0)::int8 FROM schema_migrations WHERE component = $1",
-                            [.text(component)])
-        return Int(try r.int64(0, 0))
+        try PostgresMigrations.version(c, component: component)
     }
 
-    /// Applies every missing version up to `target`, all in one transaction under the advisory lock.
+    /// Applies every missing version up to `target` (`PostgresMigrations`: one transaction under
+    /// an advisory lock).
     static func migrate(_ c: PostgresConnection, upTo target: Int = currentVersion) throws {
-        try c.transaction {
-            try c.query("SELECT pg_advisory_xact_lock($1)", [.int64(migrationLock)])
-            let have = try version(c)
-            guard have <= currentVersion else {
-                throw PostgresError(kind: .server, message: "payments schema version \(have) is newer than this build (\(currentVersion))")
-            }
-            for m in migrations where m.version > have && m.version <= target {
-                try c.execute(m.sql)
-                try c.query("INSERT INTO schema_migrations (component, version, applied_ns) VALUES ($1, $2, $3)",
-                            [.text(component), .int64(Int64(m.version)), .int64(unixNanosNow())])
-            }
-        }
+        try PostgresMigrations.migrate(c, component: component, migrations: migrations, upTo: target)
     }
 }

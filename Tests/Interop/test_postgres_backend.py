@@ -1,5 +1,5 @@
-"""paytrackd on --db.backend postgres against a private PostgreSQL cluster: payments live in the
-database (not in the datadir), survive a kill -9 mid-flight and finish after the restart; a bad
+"""paytrackd on --db.backend postgres against a private PostgreSQL cluster: payments and invoices
+live in the database (not in the datadir), survive a kill -9 mid-flight and finish after the restart; a bad
 DSN or a missing one is a clear startup error.
 """
 import os
@@ -29,6 +29,8 @@ def test_payments_live_in_postgres_and_survive_kill9(tmp_path, pg_cluster, pg_ds
         rows = pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_alice.payments")
         assert rows == "1"
         assert not list((tmp_path / "node").rglob("payments.sqlite"))
+        assert not list((tmp_path / "node").rglob("invoices.sqlite"))
+        assert pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_bob.invoices WHERE state = 1") == "1"
 
         inv = bob.add_invoice(value=2_000)
         send = lnd.StreamReader(net.alice.router.SendPaymentV2(rt.SendPaymentRequest(
