@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire", "LightningPrimitives"]),
         .target(name: "Routing", dependencies: ["LightningPrimitives"]),
         .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
-        .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite"]),
+        .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite", "PostgreSQL"]),
 
         // MARK: Services and composition
         .target(name: "Services", dependencies: [
@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
-        .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet"]),
+        .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Node", "LightningRPC", "Payments", "PaymentStore"]),
     ]
 )

@@ -1,13 +1,15 @@
 import Invoices
+import PaymentLifecycle
 import PaymentStore
 import Payments
 
 /// Where a node's durable state lives (`--db.backend`, as LND's `db.backend`).
 ///
 /// - `sqlite` (default): one SQLite file per store under the node's datadir.
-/// - `postgres`: the payment and invoice stores in PostgreSQL at `--db.postgres.dsn`, in a schema
-///   per served node (`paytrack_<node>`), so several nodes, and several processes serving the same
-///   node, share one database. (Intents and macaroon root keys still use files in the datadir.)
+/// - `postgres`: the payment, invoice and payment-intent stores in PostgreSQL at
+///   `--db.postgres.dsn`, in a schema per served node (`paytrack_<node>`), so several nodes, and
+///   several processes serving the same node, share one database. (Macaroon root keys still use
+///   the file in the datadir.)
 public enum DatabaseBackend: String, Sendable, CaseIterable {
     case sqlite
     case postgres
@@ -69,6 +71,18 @@ extension Config {
             var o = PostgresInvoiceStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
             o.timeoutSeconds = postgresTimeoutSeconds
             return .postgres(o)
+        }
+    }
+
+    /// The payment-intent store of served node `node`; `sqlitePath` is its file for SQLite.
+    func openIntentStore(node: String, sqlitePath: String) throws -> any PaymentIntentStore {
+        switch dbBackend {
+        case .sqlite:
+            return try SQLiteIntentStore(path: sqlitePath)
+        case .postgres:
+            var o = PostgresIntentStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
+            o.timeoutSeconds = postgresTimeoutSeconds
+            return try PostgresIntentStore(options: o)
         }
     }
 

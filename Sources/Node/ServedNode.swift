@@ -83,7 +83,7 @@ public final class ServedNode: @unchecked Sendable {
 
         let paymentLog = sink.logger("PAYM")
         router = ChannelRouter(source: id, network: network, control: control,
-                               intents: try IntentStore(path: directory.graphDirectory + "/intents.sqlite"),
+                               intents: try config.openIntentStore(node: name, sqlitePath: directory.graphDirectory + "/intents.sqlite"),
                                maxCLTVExpiry: config.maxCLTVExpiry, log: { paymentLog.info("\(name): \($0)") })
 
         if config.noMacaroons {

@@ -1,5 +1,5 @@
-"""paytrackd on --db.backend postgres against a private PostgreSQL cluster: payments and invoices
-live in the database (not in the datadir), survive a kill -9 mid-flight and finish after the restart; a bad
+"""paytrackd on --db.backend postgres against a private PostgreSQL cluster: payments, invoices and
+payment intents live in the database (not in the datadir), survive a kill -9 mid-flight and finish after the restart; a bad
 DSN or a missing one is a clear startup error.
 """
 import os
@@ -30,12 +30,15 @@ def test_payments_live_in_postgres_and_survive_kill9(tmp_path, pg_cluster, pg_ds
         assert rows == "1"
         assert not list((tmp_path / "node").rglob("payments.sqlite"))
         assert not list((tmp_path / "node").rglob("invoices.sqlite"))
+        assert not list((tmp_path / "node").rglob("intents.sqlite"))
         assert pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_bob.invoices WHERE state = 1") == "1"
 
         inv = bob.add_invoice(value=2_000)
         send = lnd.StreamReader(net.alice.router.SendPaymentV2(rt.SendPaymentRequest(
             payment_request=inv.payment_request, timeout_seconds=60, fee_limit_sat=1000), timeout=60))
         inflight = send.wait_for(lambda p: any(h.status == lnd.HTLC_IN_FLIGHT for h in p.htlcs))
+        # The intent that lets the restart resume the payment is a row too.
+        assert pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_alice.payment_intents") == "1"
         net.daemon.kill9()
         assert send.done.wait(10)
         assert send.error is not None and send.error.code() == grpc.StatusCode.UNAVAILABLE
