@@ -1,4 +1,5 @@
 import Invoices
+import Macaroons
 import PaymentLifecycle
 import PaymentStore
 import Payments
@@ -6,10 +7,10 @@ import Payments
 /// Where a node's durable state lives (`--db.backend`, as LND's `db.backend`).
 ///
 /// - `sqlite` (default): one SQLite file per store under the node's datadir.
-/// - `postgres`: the payment, invoice and payment-intent stores in PostgreSQL at
-///   `--db.postgres.dsn`, in a schema per served node (`paytrack_<node>`), so several nodes, and
-///   several processes serving the same node, share one database. (Macaroon root keys still use
-///   the file in the datadir.)
+/// - `postgres`: the payment, invoice and payment-intent stores and the macaroon root keys in
+///   PostgreSQL at `--db.postgres.dsn`, in a schema per served node (`paytrack_<node>`), so
+///   several nodes, and several processes serving the same node, share one database. The datadir
+///   keeps only files every replica is given alike: TLS, macaroon files, the node key.
 public enum DatabaseBackend: String, Sendable, CaseIterable {
     case sqlite
     case postgres
@@ -83,6 +84,21 @@ extension Config {
             var o = PostgresIntentStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
             o.timeoutSeconds = postgresTimeoutSeconds
             return try PostgresIntentStore(options: o)
+        }
+    }
+
+    /// The macaroon root key store of served node `node`: the file in its network directory, or a
+    /// row in PostgreSQL (default macaroon files still go to the network directory).
+    func openMacaroonStore(node: String, datadir: String, network: String, password: [UInt8]?) throws -> MacaroonStore {
+        switch dbBackend {
+        case .sqlite:
+            return try MacaroonStore.openOrCreate(datadir: datadir, network: network, password: password)
+        case .postgres:
+            var o = PostgresRootKeyVault.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
+            o.timeoutSeconds = postgresTimeoutSeconds
+            return try MacaroonStore.open(vault: try PostgresRootKeyVault(options: o),
+                                          networkDirectory: MacaroonStore.networkDirectory(datadir: datadir, network: network),
+                                          password: password)
         }
     }
 

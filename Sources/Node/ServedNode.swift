@@ -95,7 +95,7 @@ public final class ServedNode: @unchecked Sendable {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
                 password = Array(text.trimmingCharacters(in: .newlines).utf8)
             }
-            let store = try MacaroonStore.openOrCreate(datadir: directory.root, network: directory.network, password: password)
+            let store = try config.openMacaroonStore(node: name, datadir: directory.root, network: directory.network, password: password)
             let written = try DefaultMacaroons.writeDefaultMacaroons(store: store, directory: directory.chainDirectory)
             for path in written { log.info("\(name): wrote \(path)") }
             macaroons = MacaroonService(checker: MacaroonChecker(rootKeys: store), store: store)

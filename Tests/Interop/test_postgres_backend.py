@@ -1,5 +1,5 @@
-"""paytrackd on --db.backend postgres against a private PostgreSQL cluster: payments, invoices and
-payment intents live in the database (not in the datadir), survive a kill -9 mid-flight and finish after the restart; a bad
+"""paytrackd on --db.backend postgres against a private PostgreSQL cluster: payments, invoices,
+payment intents and macaroon root keys live in the database (not in the datadir), survive a kill -9 mid-flight and finish after the restart; a bad
 DSN or a missing one is a clear startup error.
 """
 import os
@@ -31,6 +31,8 @@ def test_payments_live_in_postgres_and_survive_kill9(tmp_path, pg_cluster, pg_ds
         assert not list((tmp_path / "node").rglob("payments.sqlite"))
         assert not list((tmp_path / "node").rglob("invoices.sqlite"))
         assert not list((tmp_path / "node").rglob("intents.sqlite"))
+        assert not list((tmp_path / "node").rglob("macaroons.rootkeys"))
+        assert pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_alice.macaroon_root_keys") == "1"
         assert pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_bob.invoices WHERE state = 1") == "1"
 
         inv = bob.add_invoice(value=2_000)
