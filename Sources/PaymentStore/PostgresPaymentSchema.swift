@@ -9,7 +9,8 @@ import PostgreSQL
 /// `schema_migrations` is shared by every PayTrack store in the schema, keyed by component.
 ///
 /// Differences from SQLite: `htlc_attempts.payment_id` cascades on delete (one statement removes a
-/// payment with its attempts); `payment_meta` starts with its three counters.
+/// payment with its attempts); `payment_meta` starts with its three counters; `payments.change_xid`
+/// (version 2) is the change index other replicas follow.
 enum PostgresPaymentSchema {
     static let component = "payments"
 
@@ -46,6 +47,22 @@ enum PostgresPaymentSchema {
         CREATE INDEX htlc_attempts_failed ON htlc_attempts (payment_id) WHERE fail_ns IS NOT NULL;
         CREATE TABLE payment_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
         INSERT INTO payment_meta (key, value) VALUES ('payment_count', 0), ('max_payment_index', 0), ('max_update_ns', 0);
+        """),
+        // The change index replicas follow (`PostgresPaymentFeed`): every insert or update of a
+        // payment row records the id of its transaction, so a reader can take exactly the changes
+        // of transactions that finished (below the snapshot's xmin), each once, in commit order
+        // of those transactions' start; a trigger keeps it right for every statement.
+        (2, """
+        ALTER TABLE payments ADD COLUMN change_xid BIGINT NOT NULL DEFAULT 0;
+        CREATE INDEX payments_change ON payments (change_xid);
+        CREATE FUNCTION payments_stamp_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.change_xid := pg_current_xact_id()::text::bigint;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER payments_change BEFORE INSERT OR UPDATE ON payments
+            FOR EACH ROW EXECUTE FUNCTION payments_stamp_change();
+        UPDATE payments SET change_xid = change_xid;
         """),
     ]
 

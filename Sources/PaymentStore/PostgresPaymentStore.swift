@@ -30,6 +30,9 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
             self.dsn = dsn
             self.schema = schema
         }
+
+        /// The LISTEN/NOTIFY channel of this schema's payment changes: `<schema>_payments`.
+        public var changeChannel: String { (schema ?? "paytrack") + "_payments" }
     }
 
     public let options: Options
@@ -54,7 +57,7 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
             let meta = try db.query("SELECT key, value FROM payment_meta")
             var values: [String: Int64] = [:]
             for row in 0..<meta.count { values[try meta.text(row, 0)] = try meta.int64(row, 1) }
-            writer = PaymentWriter(backend: PostgresPaymentTransactor(db: db), maxBatch: max(1, options.maxBatch),
+            writer = PaymentWriter(backend: PostgresPaymentTransactor(db: db, changeChannel: options.changeChannel), maxBatch: max(1, options.maxBatch),
                                    maxPaymentIndex: UInt64(bitPattern: values["max_payment_index"] ?? 0),
                                    maxUpdateNs: values["max_update_ns"] ?? 0, paymentCount: values["payment_count"] ?? 0)
         } catch {
@@ -101,6 +104,8 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
 
     // MARK: PaymentPersistence: reads
 
+    /// Runs `body` on a pooled reader session. Reads are idempotent: when a pooled session turns
+    /// out to be lost (server restart, network), the read runs once more on a fresh session.
     private func withReader<R>(_ body: (PostgresConnection) throws -> R) throws(PaymentError) -> R {
         pool.lock.lock()
         while idle.isEmpty && openReaders >= maxReaders && !closed { pool.wait() }
@@ -111,16 +116,24 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
         var reader = idle.popLast()
         if reader == nil { openReaders += 1 }
         pool.lock.unlock()
-        do {
-            if reader == nil { reader = try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "reader")) }
-            let r = try body(reader!)
-            pool.lock.withLock { idle.append(reader!); pool.signal() }
-            return r
-        } catch {
-            // A session that failed may be mid-transaction or gone: drop it.
-            pool.lock.withLock { openReaders -= 1; pool.signal() }
-            if let e = error as? PaymentError { throw e }
-            throw .storage(String(describing: error))
+        var retried = false
+        while true {
+            do {
+                if reader == nil {
+                    retried = true
+                    reader = try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "reader"))
+                }
+                let r = try body(reader!)
+                pool.lock.withLock { idle.append(reader!); pool.signal() }
+                return r
+            } catch let e as PostgresError where e.isConnectionLost && !retried {
+                reader = nil
+            } catch {
+                // A session that failed may be mid-transaction or gone: drop it.
+                pool.lock.withLock { openReaders -= 1; pool.signal() }
+                if let e = error as? PaymentError { throw e }
+                throw .storage(String(describing: error))
+            }
         }
     }
 
@@ -206,7 +219,7 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
 
     /// Groups joined rows (payment columns, then one attempt or NULLs) into snapshots, keeping
     /// the rows' order of payments.
-    static func snapshots(_ r: PostgresResult, omitHops: Bool) throws -> [PaymentSnapshot] {
+    static func snapshots(_ r: PostgresResult, omitHops: Bool, attemptsAt c: Int32 = 9) throws -> [PaymentSnapshot] {
         var out: [PaymentSnapshot] = []
         var lastID: Int64?
         for i in 0..<r.count {
@@ -216,7 +229,7 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
                 out.append(try PaymentRowDecoder.header(row))
                 lastID = id
             }
-            if !row.isNull(9) { out[out.count - 1].attempts.append(try PaymentRowDecoder.attempt(row, at: 9, omitHops: omitHops)) }
+            if !row.isNull(c) { out[out.count - 1].attempts.append(try PaymentRowDecoder.attempt(row, at: c, omitHops: omitHops)) }
         }
         return out
     }

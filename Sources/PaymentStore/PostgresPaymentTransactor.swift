@@ -11,8 +11,13 @@ import PostgreSQL
 /// retried and fail on the unique hash instead of being applied twice.)
 final class PostgresPaymentTransactor: PaymentTransactor {
     private let db: PostgresConnection
+    /// LISTEN/NOTIFY channel told of every committed batch (`PostgresPaymentFeed`).
+    private let changeChannel: String
 
-    init(db: PostgresConnection) { self.db = db }
+    init(db: PostgresConnection, changeChannel: String) {
+        self.db = db
+        self.changeChannel = changeChannel
+    }
 
     func inTransaction<R>(_ body: () throws -> R) throws -> R { try db.transaction(body) }
 
@@ -23,6 +28,9 @@ final class PostgresPaymentTransactor: PaymentTransactor {
             UPDATE payment_meta SET value = CASE key WHEN 'max_payment_index' THEN $1 WHEN 'max_update_ns' THEN $2 ELSE $3 END
             WHERE key IN ('max_payment_index', 'max_update_ns', 'payment_count')
             """, [.int64(Int64(bitPattern: m.maxPaymentIndex)), .int64(m.maxUpdateNs), .int64(m.paymentCount)])
+        // Delivered at commit, once per batch (the server folds identical notifications of one
+        // transaction): followers then read the change index.
+        try db.notify(changeChannel, "")
     }
 
     private struct MissingRow: Error, CustomStringConvertible {

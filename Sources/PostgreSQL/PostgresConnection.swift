@@ -77,6 +77,9 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(kind: .connection, message: message)
         }
         PQsetnonblocking(c, 1)
+        // Server notices (NOTICE/WARNING, e.g. "relation already exists, skipping") are not errors:
+        // they are dropped instead of being printed on stderr.
+        PQsetNoticeProcessor(c, { _, _ in }, nil)
         conn = c
         if options.timeoutSeconds > 0 {
             // The server gives up on a statement a little before we give up on the server.
