@@ -63,6 +63,17 @@ extension Config {
         }
     }
 
+    /// With the postgres backend, a running `PostgresPaymentFeed` that publishes other replicas'
+    /// payment changes to `tower` (nil with sqlite: one process owns the file).
+    func startPaymentFeed(node: String, tower: ControlTower) throws -> PostgresPaymentFeed? {
+        guard dbBackend == .postgres else { return nil }
+        var o = PostgresPaymentStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
+        o.timeoutSeconds = postgresTimeoutSeconds
+        let feed = try PostgresPaymentFeed(options: PostgresPaymentFeed.Options(store: o), tower: tower)
+        feed.start()
+        return feed
+    }
+
     /// The invoice store of served node `node`; `sqlitePath` is its file for the SQLite backend.
     func invoiceDatabase(node: String, sqlitePath: String) throws -> InvoiceDatabase {
         switch dbBackend {

@@ -37,6 +37,8 @@ public final class ServedNode: @unchecked Sendable {
     let log: Logger
     var server: GRPCServer?
     var routerService: RouterService?
+    /// With --db.backend postgres: other replicas' payment changes into `tower`.
+    var paymentFeed: PostgresPaymentFeed?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
                 certPath: String? = nil, keyPath: String? = nil, sink: LogSink) throws {
@@ -73,6 +75,7 @@ public final class ServedNode: @unchecked Sendable {
         var options = PaymentControl.Options()
         options.keepFailedAttempts = config.keepFailedPaymentAttempts
         control = PaymentControl(store: paymentStore, tower: tower, options: options)
+        paymentFeed = try config.startPaymentFeed(node: name, tower: tower)
 
         var invoiceConfig = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
         invoiceConfig.acceptKeysend = true
@@ -219,6 +222,7 @@ public final class ServedNode: @unchecked Sendable {
         health.shutdown()
         routerService?.shutdown()
         server?.shutdown(gracePeriod: gracePeriod)
+        paymentFeed?.stop()
         paymentStore.close()
     }
 

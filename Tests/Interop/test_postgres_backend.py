@@ -73,3 +73,41 @@ def test_postgres_backend_needs_a_reachable_dsn(tmp_path):
     with pytest.raises(RuntimeError) as e:
         bad.start(timeout=20)
     assert "--db.backend wants sqlite or postgres" in str(e.value)
+
+
+def test_three_replicas_send_on_a_track_on_b_list_on_c(tmp_path, pg_cluster, pg_dsn):
+    """Three paytrackd processes serve alice from one database, with the same TLS, macaroon and
+    node-key files (copies of A's datadir: nothing mutable lives there). A sends; B's TrackPaymentV2
+    and C's TrackPayments see every change to the end, in order (LISTEN/NOTIFY and the change
+    index); C lists it; a macaroon minted on A verifies on B and C (root keys in the database)."""
+    import shutil
+    net = lnd.Net(tmp_path / "a", *_pg_flags(pg_dsn), "--sim.latency", "300", channel_options=lnd.NO_BDP_PROBE).start()
+    replicas = []
+    try:
+        for name in ("b", "c"):
+            shutil.copytree(tmp_path / "a", tmp_path / name, ignore=shutil.ignore_patterns("*.log"))
+            replicas.append(harness.Daemon(tmp_path / name, *_pg_flags(pg_dsn)).start())
+        b, c = (lnd.Node(r) for r in replicas)
+        assert b.pubkey == c.pubkey == net.alice.pubkey
+        all_on_c = lnd.StreamReader(c.router.TrackPayments(rt.TrackPaymentsRequest(), timeout=60))
+        inv = net.node("bob").add_invoice(value=3_000)
+        send = lnd.StreamReader(net.alice.router.SendPaymentV2(rt.SendPaymentRequest(
+            payment_request=inv.payment_request, timeout_seconds=60, fee_limit_sat=1000), timeout=60))
+        send.wait_for(lambda p: True)
+        on_b = b.track(inv.r_hash)
+        assert on_b[-1].status == lnd.SUCCEEDED
+        assert [p.status for p in on_b] == sorted(p.status for p in on_b), "statuses only move forward"
+        versions = [(len(p.htlcs), p.status) for p in on_b]
+        assert len(set(versions)) == len(versions), "no update twice"
+        sent = send.wait_for(lambda p: p.status == lnd.SUCCEEDED)
+        assert on_b[-1] == sent, "B's last update is A's final payment, field for field"
+        final_on_c = all_on_c.wait_for(lambda p: p.payment_hash == inv.r_hash.hex() and p.status == lnd.SUCCEEDED)
+        assert final_on_c == sent
+        listed = c.list_payments(include_incomplete=True)
+        assert [p.payment_hash for p in listed.payments] == [inv.r_hash.hex()]
+        assert listed.payments[0] == sent
+        all_on_c.cancel()
+    finally:
+        for r in replicas:
+            r.stop()
+        net.stop()
