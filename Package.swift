@@ -94,6 +94,9 @@ let package = Package(
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
         // Test-only: a private PostgreSQL cluster (initdb + pg_ctl in a temp dir) for the tests that need one.
         .target(name: "PostgresTestSupport", path: "Tests/Support/PostgresTestSupport"),
+        // Benchmark only (Benchmarks/pg/run): durable payments/s on PostgreSQL beside SQLite. Not a product.
+        .executableTarget(name: "PGBench", dependencies: ["Payments", "PaymentStore", "PostgresTestSupport"],
+                          path: "Benchmarks/pg/PGBench"),
 
         // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
@@ -112,6 +115,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Node", "LightningRPC", "Payments", "PaymentStore"]),
     ]
 )
