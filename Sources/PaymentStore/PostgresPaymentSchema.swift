@@ -64,6 +64,17 @@ enum PostgresPaymentSchema {
             FOR EACH ROW EXECUTE FUNCTION payments_stamp_change();
         UPDATE payments SET change_xid = change_xid;
         """),
+        // The writer sends a whole batch in one pipeline, so a change that finds no row must fail
+        // inside the server (aborting the transaction before its COMMIT), with a clear message.
+        (3, """
+        CREATE FUNCTION payments_expect_one(n bigint, what text) RETURNS bigint LANGUAGE plpgsql AS $$
+        BEGIN
+            IF n <> 1 THEN
+                RAISE EXCEPTION 'missing row: %', what USING ERRCODE = 'P0002';
+            END IF;
+            RETURN n;
+        END $$;
+        """),
     ]
 
     static var currentVersion: Int { migrations.last!.version }

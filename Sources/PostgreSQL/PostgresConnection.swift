@@ -155,6 +155,112 @@ public final class PostgresConnection: @unchecked Sendable {
         return last
     }
 
+    /// Runs parameterized statements in one libpq pipeline: all are sent, then one sync, then the
+    /// results are read, so N statements cost one round trip instead of N. Statements not yet
+    /// prepared on this session are prepared first (one round trip each, once per session).
+    ///
+    /// Errors: as in the protocol, the first failing statement aborts the rest up to the sync (an
+    /// explicit transaction the pipeline opened is then in the failed state: roll it back); that
+    /// first error is thrown after every result was read, so the session stays usable.
+    public func pipeline(_ steps: [(sql: String, params: [PostgresValue])]) throws(PostgresError) -> [PostgresResult] {
+        try ensureConnected()
+        for step in steps where prepared[step.sql] == nil { try prepare(step.sql, step.params) }
+        let c = conn!
+        guard PQenterPipelineMode(c) == 1 else { throw lost(c) }
+        var failure: PostgresError?
+        var out: [PostgresResult] = []
+        out.reserveCapacity(steps.count)
+        do throws(PostgresError) {
+            for step in steps { try sendPrepared(c, prepared[step.sql]!, step.params) }
+            guard PQpipelineSync(c) == 1 else { throw lost(c) }
+            let deadline = options.timeoutSeconds > 0 ? Self.deadline(options.timeoutSeconds) : .infinity
+            try flush(c, deadline: deadline)
+            for _ in steps {
+                guard let r = try nextResult(c, deadline: deadline) else { throw PostgresError(kind: .server, message: "pipeline: missing result") }
+                switch PQresultStatus(r) {
+                case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
+                    out.append(PostgresResult(handle: r))
+                case PGRES_PIPELINE_ABORTED:
+                    PQclear(r)
+                default:
+                    let state = PQresultErrorField(r, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+                    if failure == nil { failure = PostgresError(kind: .server, sqlState: state, message: Self.trimmed(PQresultErrorMessage(r))) }
+                    PQclear(r)
+                }
+                // Each statement's results end with a NULL.
+                if let extra = try nextResult(c, deadline: deadline) { PQclear(extra) }
+            }
+            guard let sync = try nextResult(c, deadline: deadline), PQresultStatus(sync) == PGRES_PIPELINE_SYNC else {
+                throw PostgresError(kind: .connection, message: "pipeline: out of step")
+            }
+            PQclear(sync)
+            guard PQexitPipelineMode(c) == 1 else { throw lost(c) }
+        } catch {
+            if isConnected { close() }   // a session out of step with its pipeline is not reused
+            throw error
+        }
+        drainNotifies(c)
+        if let failure { throw failure }
+        return out
+    }
+
+    private func prepare(_ sql: String, _ params: [PostgresValue]) throws(PostgresError) {
+        let c = conn!
+        let name = "s\(nextStatement)"
+        nextStatement += 1
+        let types = params.map(\.typeOID)
+        let sent = types.withUnsafeBufferPointer { t in PQsendPrepare(c, name, sql, Int32(params.count), t.baseAddress) }
+        guard sent == 1 else { throw lost(c) }
+        _ = try results(c)
+        prepared[sql] = name
+    }
+
+    private func sendPrepared(_ c: OpaquePointer, _ name: String, _ params: [PostgresValue]) throws(PostgresError) {
+        let bodies = params.map(\.binary)
+        let lengths = bodies.map { Int32($0?.count ?? 0) }
+        let formats = [Int32](repeating: 1, count: params.count)
+        var pointers: [UnsafeMutablePointer<CChar>?] = bodies.map { b in
+            guard let b else { return nil }
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, b.count))
+            b.withUnsafeBufferPointer { src in
+                if let base = src.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: base, byteCount: b.count) }
+            }
+            return p
+        }
+        defer { for p in pointers { p?.deallocate() } }
+        let sent = pointers.withUnsafeMutableBufferPointer { vp in
+            lengths.withUnsafeBufferPointer { lp in
+                formats.withUnsafeBufferPointer { fp in
+                    vp.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, params.count)) { vals in
+                        PQsendQueryPrepared(c, name, Int32(params.count), params.isEmpty ? nil : vals,
+                                            lp.baseAddress, fp.baseAddress, 1)
+                    }
+                }
+            }
+        }
+        guard sent == 1 else { throw lost(c) }
+    }
+
+    /// Sends everything buffered, reading meanwhile so the server never blocks on a full socket.
+    private func flush(_ c: OpaquePointer, deadline: Double) throws(PostgresError) {
+        while true {
+            let f = PQflush(c)
+            if f == 0 { return }
+            if f < 0 { throw lost(c) }
+            _ = try waitReadable(c, deadline: deadline, failOnTimeout: true, writable: true)
+            guard PQconsumeInput(c) == 1 else { throw lost(c) }
+        }
+    }
+
+    /// The next result (nil: the end of one statement's results), waiting for input as needed.
+    private func nextResult(_ c: OpaquePointer, deadline: Double) throws(PostgresError) -> OpaquePointer? {
+        while PQisBusy(c) == 1 {
+            _ = try waitReadable(c, deadline: deadline, failOnTimeout: true)
+            guard PQconsumeInput(c) == 1 else { throw lost(c) }
+        }
+        return PQgetResult(c)
+    }
+
     /// Runs `body` inside `BEGIN … COMMIT` (or `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`
     /// with `readOnly`), rolling back if it throws. A lost session fails the transaction with
     /// `.connection`/`.timeout`: the caller cannot know whether a COMMIT in flight took effect.
