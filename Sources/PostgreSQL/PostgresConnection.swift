@@ -93,7 +93,23 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Reconnects if the session was lost; no-op when connected.
+    ///
+    /// An idle session whose server went away (a restart sends a FATAL message and closes the
+    /// socket) is noticed here, before anything is sent, with a zero-timeout poll: outside a
+    /// transaction it is replaced at once, so the statement about to be sent runs on a fresh
+    /// session instead of failing; inside a transaction it throws `.connection` (the server rolled
+    /// the transaction back; its remaining statements must not run on another session).
     public func ensureConnected() throws(PostgresError) {
+        if let c = conn, PQstatus(c) == CONNECTION_OK {
+            var p = pollfd(fd: PQsocket(c), events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, 0) > 0 {
+                let transaction = PQtransactionStatus(c)
+                if PQconsumeInput(c) == 0 || PQstatus(c) != CONNECTION_OK {
+                    let e = lost(c)
+                    if transaction != PQTRANS_IDLE { throw e }
+                }
+            }
+        }
         if !isConnected {
             reconnects += 1
             try connect()
