@@ -100,4 +100,4 @@ for _ in 0..<runs {
     postgres.append(try run(try PostgresPaymentStore(options: PostgresPaymentStore.Options(dsn: dsn)), count: count))
 }
 print(String(format: "  PostgreSQL (fsync on, synchronous_commit on): %8.0f payments/s  (goal >= 10,000)", median(postgres)))
-cluster.stop()
+cluster.destroy()

@@ -90,6 +90,13 @@ public final class PostgresCluster: @unchecked Sendable {
         lock.withLock { running = false }
     }
 
+    /// Stops the server and deletes the directory (for owners that outlive `deinit`, e.g. a
+    /// global in a benchmark's main). Idempotent.
+    public func destroy() {
+        stop(mode: "fast")
+        remove()
+    }
+
     private func remove() {
         try? FileManager.default.removeItem(atPath: directory)
     }
