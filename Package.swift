@@ -5,8 +5,8 @@
 //   executables (paytrackd, paytrack)  ->  Node  ->  Services  ->  GRPC  ->  Transport
 //   domain: Payments, PaymentStore, Routing, Simnet, Invoices, BOLT11, Macaroons
 //   wire:   LightningRPC -> ProtoWire
-//   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, Transport (nghttp2, OpenSSL)
-//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CWslay, CLlhttp
+//   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, PostgreSQL (libpq), Transport (nghttp2, llhttp, wslay, OpenSSL)
+//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CLibpq, CWslay, CLlhttp
 //
 // The domain targets never import Transport or GRPC, and only the thin wrapper targets import C.
 import PackageDescription
@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "Macaroons", targets: ["Macaroons"]),
         .library(name: "Routing", targets: ["Routing", "Simnet"]),
         .library(name: "SQLite", targets: ["SQLite"]),
+        .library(name: "PostgreSQL", targets: ["PostgreSQL"]),
         .library(name: "Node", targets: ["Node", "Services"]),
         .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "KomodoRPC", targets: ["KomodoRPC"]),
@@ -52,6 +53,7 @@ let package = Package(
         // llhttp: Debian ships only its C sources (node-llhttp); Scripts/bootstrap compiles them into
         // /usr/local (libllhttp.a, llhttp.h, llhttp.pc). See docs/ARCHITECTURE.md.
         .systemLibrary(name: "CLlhttp", pkgConfig: "llhttp", providers: [.apt(["node-llhttp"])]),
+        .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
 
         // MARK: Wire format
         .target(name: "ProtoWire"),
@@ -65,6 +67,7 @@ let package = Package(
         // MARK: Thin wrappers over C
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "PostgreSQL", dependencies: ["CLibpq"]),
         .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CLlhttp"],
                 swiftSettings: hotPathSettings),
 
@@ -84,13 +87,13 @@ let package = Package(
         // Dependency-free facts shared by the domain targets: BOLT 4 failure codes, the hex codec.
         .target(name: "LightningPrimitives"),
         .target(name: "Payments", dependencies: ["LightningPrimitives"]),
-        .target(name: "PaymentStore", dependencies: ["Payments", "SQLite"]),
+        .target(name: "PaymentStore", dependencies: ["Payments", "SQLite", "PostgreSQL"]),
         .target(name: "BOLT11", dependencies: ["Crypto"]),
-        .target(name: "Invoices", dependencies: ["BOLT11", "Crypto", "SQLite", "LightningPrimitives"]),
-        .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire", "LightningPrimitives"]),
+        .target(name: "Invoices", dependencies: ["BOLT11", "Crypto", "SQLite", "PostgreSQL", "LightningPrimitives"]),
+        .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire", "LightningPrimitives", "PostgreSQL"]),
         .target(name: "Routing", dependencies: ["LightningPrimitives"]),
         .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
-        .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite"]),
+        .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite", "PostgreSQL"]),
         // The Komodo DeFi Framework's mmrpc 2.0 `lightning::payments::*` API over the same engine.
         .target(name: "KomodoRPC", dependencies: [
             "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives",
@@ -113,6 +116,11 @@ let package = Package(
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
         // Test-only HTTP/1.1 + WebSocket server over Transport's HTTP listener (Tests/Interop/test_transport_http1.py).
         .executableTarget(name: "HTTPTestServer", dependencies: ["Transport"], path: "Tests/Support/HTTPTestServer"),
+        // Test-only: a private PostgreSQL cluster (initdb + pg_ctl in a temp dir) for the tests that need one.
+        .target(name: "PostgresTestSupport", path: "Tests/Support/PostgresTestSupport"),
+        // Benchmark only (Benchmarks/pg/run): durable payments/s on PostgreSQL beside SQLite. Not a product.
+        .executableTarget(name: "PGBench", dependencies: ["Payments", "PaymentStore", "PostgresTestSupport"],
+                          path: "Benchmarks/pg/PGBench"),
 
         // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
@@ -129,13 +137,14 @@ let package = Package(
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RESTGateway", "Transport"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "RPCCore", "Transport"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
-        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite"]),
+        .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "PostgresTestSupport"]),
+        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "BOLT11Tests", dependencies: ["BOLT11", "Crypto"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InvoicesTests", dependencies: ["Invoices", "BOLT11", "Crypto"]),
-        .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto"]),
+        .testTarget(name: "InvoicesTests", dependencies: ["Invoices", "BOLT11", "Crypto", "PostgresTestSupport"]),
+        .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
-        .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet"]),
+        .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "LightningRPC", "Payments", "PaymentStore"]),
         .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
     ]

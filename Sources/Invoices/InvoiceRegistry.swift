@@ -47,7 +47,7 @@ public final class InvoiceRegistry: @unchecked Sendable {
     public static let minCLTVDelta: UInt64 = 18
 
     public let configuration: Configuration
-    let store: InvoiceStore
+    let store: any InvoicePersistence
     let lock = NSRecursiveLock()
     var held: [[UInt8]: HeldSet] = [:]
     var subscribers: [UInt64: AsyncThrowingStream<Invoice, Error>.Continuation] = [:]
@@ -69,9 +69,19 @@ public final class InvoiceRegistry: @unchecked Sendable {
     /// The same holds for an ACCEPTED hold invoice: the simulated network's HTLCs die with the
     /// process (the payer fails them when it resumes), so its HTLCs are canceled and it is OPEN
     /// again, payable by the payer's retry (LND, whose HTLCs survive a restart, keeps it ACCEPTED).
-    public init(path: String, configuration: Configuration) throws(InvoiceError) {
+    public convenience init(path: String, configuration: Configuration) throws(InvoiceError) {
+        try self.init(database: .sqlite(path: path), configuration: configuration)
+    }
+
+    /// Opens (creating or migrating if needed) the invoice store in `database`.
+    public init(database: InvoiceDatabase, configuration: Configuration) throws(InvoiceError) {
         self.configuration = configuration
-        do { store = try InvoiceStore(path: path) } catch { throw .storage(error.description) }
+        do {
+            switch database {
+            case .sqlite(let path): store = try SQLiteInvoiceStore(path: path)
+            case .postgres(let options): store = try PostgresInvoiceStore(options: options)
+            }
+        } catch { throw .storage("\(error)") }
         do {
             let now = configuration.now()
             for var inv in try store.withAcceptedHTLCs() where inv.state == .open || (inv.state == .accepted && inv.isHold) {

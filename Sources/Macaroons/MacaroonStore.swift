@@ -1,12 +1,20 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Crypto
 
-/// The daemon's root key store: 32-byte random root keys by id, persisted in
-/// `DATADIR/data/chain/bitcoin/<network>/macaroons.rootkeys` (mode 0600, see ``RootKeyFile``),
-/// optionally sealed with a password. Id `"0"` is created on first open.
+/// The daemon's root key store: 32-byte random root keys by id, persisted in a ``RootKeyVault``:
+/// `DATADIR/data/chain/bitcoin/<network>/macaroons.rootkeys` (mode 0600, see ``RootKeyFile``) by
+/// default, or a PostgreSQL row shared by replicas; optionally sealed with a password. Id `"0"`
+/// is created on first open.
 ///
 /// Contract: thread-safe; a key never changes once created; every change is written
-/// atomically (temp file, fsync, rename) before it is used, so a macaroon minted from a key
-/// survives a crash. Root keys appear in no description or error.
+/// atomically to the vault before it is used, so a macaroon minted from a key survives a crash.
+/// A new key is merged into what the vault holds (keys other replicas created are kept), and an
+/// unknown id is looked up in the vault again (at most once a second) before it is refused.
+/// Root keys appear in no description or error.
 public final class MacaroonStore: RootKeyStore, @unchecked Sendable, CustomStringConvertible, CustomReflectable {
     public static let rootKeyFileName = "macaroons.rootkeys"
     /// PBKDF2 iterations for a sealed store (≈0.1–0.3 s on one core).
@@ -15,6 +23,10 @@ public final class MacaroonStore: RootKeyStore, @unchecked Sendable, CustomStrin
     /// `DATADIR/data/chain/bitcoin/<network>` (LND's network directory).
     public let networkDirectory: String
     public var rootKeyPath: String { networkDirectory + "/" + Self.rootKeyFileName }
+    /// Where the keys are persisted.
+    public let vault: any RootKeyVault
+    /// Monotonic second of the last reload for an unknown id (rate limit).
+    private var lastReload: Int64 = 0
 
     private let lock = Lock()
     private var keys: [[UInt8]: [UInt8]] = [:]
@@ -23,11 +35,11 @@ public final class MacaroonStore: RootKeyStore, @unchecked Sendable, CustomStrin
     private let kdfIterations: Int
 
     public var description: String {
-        "MacaroonStore(\(rootKeyPath), \(lock.withLock { keys.count }) root keys, \(password == nil ? "plain" : "sealed"))"
+        "MacaroonStore(\(vault.location), \(lock.withLock { keys.count }) root keys, \(password == nil ? "plain" : "sealed"))"
     }
 
     /// Reflection shows no key material.
-    public var customMirror: Mirror { Mirror(self, children: ["path": rootKeyPath], displayStyle: .class) }
+    public var customMirror: Mirror { Mirror(self, children: ["path": vault.location], displayStyle: .class) }
 
     /// LND's network directory under `datadir`.
     public static func networkDirectory(datadir: String, network: String) -> String {
@@ -40,40 +52,59 @@ public final class MacaroonStore: RootKeyStore, @unchecked Sendable, CustomStrin
     /// `macaroon store is locked`, a wrong password with `invalid password`.
     public static func openOrCreate(datadir: String, network: String, password: [UInt8]? = nil,
                                     kdfIterations: Int = defaultKDFIterations) throws(MacaroonError) -> MacaroonStore {
-        if let password, password.isEmpty { throw MacaroonError("password must not be empty") }
         let dir = networkDirectory(datadir: datadir, network: network)
+        if let password, password.isEmpty { throw MacaroonError("password must not be empty") }
         try FileIO.makeDirectories(dir)
-        let store = MacaroonStore(directory: dir, password: password, kdfIterations: max(1, kdfIterations))
-        let path = store.rootKeyPath
-        var needsWrite = true
-        if FileIO.exists(path) {
-            let data = try FileIO.read(path, limit: RootKeyFile.maximumSize)
+        let vault = FileRootKeyVault(path: dir + "/" + rootKeyFileName)
+        return try open(vault: vault, networkDirectory: dir, password: password, kdfIterations: kdfIterations,
+                        rewrite: vault.needsModeFix)
+    }
+
+    /// Opens the store over `vault` (creating root key `"0"` when missing); `networkDirectory` is
+    /// where default macaroon files go. Password rules as `openOrCreate`.
+    public static func open(vault: any RootKeyVault, networkDirectory dir: String, password: [UInt8]? = nil,
+                            kdfIterations: Int = defaultKDFIterations, rewrite: Bool = false) throws(MacaroonError) -> MacaroonStore {
+        if let password, password.isEmpty { throw MacaroonError("password must not be empty") }
+        let store = MacaroonStore(directory: dir, vault: vault, password: password, kdfIterations: max(1, kdfIterations))
+        var needsWrite = rewrite
+        if let data = try vault.load() {
             let (records, sealed) = try RootKeyFile.decode(data, password: password)
-            for (id, key) in records where store.keys[id] == nil {
-                store.keys[id] = key
-                store.order.append(id)
-            }
-            needsWrite = sealed != (password != nil) || FileIO.mode(path) != 0o600
+            store.merge(records)
+            needsWrite = needsWrite || sealed != (password != nil)
         }
-        if store.keys[RootKeyID.default] == nil {
-            store.keys[RootKeyID.default] = SecureRandom.bytes(32)
-            store.order.append(RootKeyID.default)
-            needsWrite = true
+        if store.keys[RootKeyID.default] == nil || needsWrite {
+            try store.lock.withLock { () throws(MacaroonError) in try store.persistLocked(adding: nil) }
         }
-        if needsWrite { try store.persist() }
         return store
     }
 
-    private init(directory: String, password: [UInt8]?, kdfIterations: Int) {
+    private init(directory: String, vault: any RootKeyVault, password: [UInt8]?, kdfIterations: Int) {
         networkDirectory = directory
+        self.vault = vault
         self.password = password
         self.kdfIterations = kdfIterations
+    }
+
+    /// Adds keys not known yet (ids already known keep their key: keys never change).
+    private func merge(_ records: [([UInt8], [UInt8])]) {
+        for (id, key) in records where keys[id] == nil {
+            keys[id] = key
+            order.append(id)
+        }
     }
 
     /// Ids of all root keys, in creation order.
     public var rootKeyIDs: [[UInt8]] { lock.withLock { order } }
 
     public func rootKey(id: [UInt8]) throws(MacaroonError) -> [UInt8] {
+        if let key = lock.withLock({ keys[id] }) { return key }
+        // Another replica may have created it since: look in the vault again, at most once a second.
+        try lock.withLock { () throws(MacaroonError) in
+            let now = Self.monotonicSeconds()
+            guard keys[id] == nil, now != lastReload else { return }
+            lastReload = now
+            if let data = try vault.load() { merge(try RootKeyFile.decode(data, password: password).keys) }
+        }
         guard let key = lock.withLock({ keys[id] }) else { throw .rootKeyNotFound(id: id) }
         return key
     }
@@ -82,27 +113,43 @@ public final class MacaroonStore: RootKeyStore, @unchecked Sendable, CustomStrin
         try lock.withLock { () throws(MacaroonError) -> [UInt8] in
             if let key = keys[id] { return key }
             if id.isEmpty { throw MacaroonError("missing root key ID") }
-            let key = SecureRandom.bytes(32)
-            keys[id] = key
-            order.append(id)
-            do throws(MacaroonError) {
-                try persistLocked()
-            } catch {
-                keys[id] = nil
-                order.removeLast()
-                throw error
-            }
-            return key
+            try persistLocked(adding: id)
+            return keys[id]!
         }
     }
 
-    private func persist() throws(MacaroonError) {
-        try lock.withLock { () throws(MacaroonError) in try persistLocked() }
+    /// Writes the vault: what it holds, merged with our keys, plus a new random key for `id`
+    /// (and for `"0"`) unless the vault already has one (another replica made it first: its key
+    /// wins, so every replica uses the same key). Our map changes only after the write succeeded.
+    private func persistLocked(adding id: [UInt8]?) throws(MacaroonError) {
+        var merged: [([UInt8], [UInt8])] = []
+        try vault.update { (current: [UInt8]?) throws(MacaroonError) -> [UInt8] in
+            var known: [[UInt8]: [UInt8]] = [:]
+            merged = []
+            if let current {
+                for (i, k) in try RootKeyFile.decode(current, password: password).keys where known[i] == nil {
+                    known[i] = k
+                    merged.append((i, k))
+                }
+            }
+            for i in order where known[i] == nil {
+                known[i] = keys[i]!
+                merged.append((i, keys[i]!))
+            }
+            for i in [RootKeyID.default] + (id.map { [$0] } ?? []) where known[i] == nil {
+                let k = SecureRandom.bytes(32)
+                known[i] = k
+                merged.append((i, k))
+            }
+            return RootKeyFile.encode(merged, password: password, iterations: kdfIterations)
+        }
+        merge(merged)
     }
 
-    private func persistLocked() throws(MacaroonError) {
-        let data = RootKeyFile.encode(order.map { ($0, keys[$0]!) }, password: password, iterations: kdfIterations)
-        try FileIO.replaceAtomically(rootKeyPath, data, mode: 0o600)
+    private static func monotonicSeconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec)
     }
 
     // MARK: Baking

@@ -50,6 +50,12 @@ public struct Config: Sendable {
     /// `--maxlogfilesize` in MB (LND's default 20) and `--maxlogfiles` (LND's default 3; 0: never rotate).
     public var maxLogFileSizeMB = 20
     public var maxLogFiles = 3
+    /// Where durable state lives (`--db.backend`, LND's names; see DatabaseBackend.swift).
+    public var dbBackend: DatabaseBackend = .sqlite
+    public var postgresDSN: String?
+    /// Seconds any one wait on PostgreSQL may take; 0 for none (LND's default).
+    public var postgresTimeoutSeconds: Double = 0
+    public var postgresMaxConnections = DatabaseBackend.defaultPostgresMaxConnections
 
     public static let defaultRPCListen = "127.0.0.1:10009"
     public static let defaultRESTListen = "127.0.0.1:8080"
@@ -206,6 +212,14 @@ extension Config {
             } },
         Flag(names: ["threads"], value: "N", help: "event-loop threads (default: one per core)") { c, v in
             guard let n = Int(v), n >= 0 else { throw ConfigError(description: "--threads wants a non-negative integer") }; c.threads = n },
+        Flag(names: ["db.backend"], value: "sqlite|postgres", help: "database for durable state: sqlite (one file per store in DATADIR, the default) or postgres") { c, v in
+            c.dbBackend = try DatabaseBackend(flag: v) },
+        Flag(names: ["db.postgres.dsn"], value: "DSN", help: "PostgreSQL connection string or URI (with --db.backend postgres)") { $0.postgresDSN = $1 },
+        Flag(names: ["db.postgres.timeout"], value: "DURATION", help: "longest wait on PostgreSQL, e.g. 10s or 500ms (default 0: none)") { c, v in
+            c.postgresTimeoutSeconds = try DatabaseBackend.seconds(v, flag: "db.postgres.timeout") },
+        Flag(names: ["db.postgres.maxconnections"], value: "N", help: "most PostgreSQL connections per store (default 50)") { c, v in
+            guard let n = Int(v), n >= 2 else { throw ConfigError(description: "--db.postgres.maxconnections wants an integer ≥ 2") }
+            c.postgresMaxConnections = n },
     ]
 
     static func checkAddress(_ v: String, flag: String) throws {

@@ -29,7 +29,7 @@ public final class ServedNode: @unchecked Sendable {
     public let nodeID: NodeID
     public let directory: NodeDirectory
     public let tls: TLSCredentials
-    public let paymentStore: SQLitePaymentStore
+    public let paymentStore: any PaymentPersistence
     public let control: PaymentControl
     public let tower: ControlTower
     public let macaroons: MacaroonService
@@ -45,6 +45,8 @@ public final class ServedNode: @unchecked Sendable {
     /// The Komodo DeFi Framework API, once `enableKDF` ran.
     public private(set) var kdf: KDFService?
     var kdfServer: TLSServer?
+    /// With --db.backend postgres: other replicas' payment changes into `tower`.
+    var paymentFeed: PostgresPaymentFeed?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
                 certPath: String? = nil, keyPath: String? = nil, sink: LogSink) throws {
@@ -73,7 +75,7 @@ public final class ServedNode: @unchecked Sendable {
                                               extraDomains: config.tlsExtraDomains, extraIPs: config.tlsExtraIPs)
         if tls.generated { log.info("\(name): generated TLS certificate \(tls.certPath)") }
 
-        paymentStore = try SQLitePaymentStore(path: directory.paymentsDatabasePath)
+        paymentStore = try config.openPaymentStore(node: name, sqlitePath: directory.paymentsDatabasePath)
         // CRTR (LND's control-tower subsystem) at debug: one line per published update with the
         // wall clock at which the fan-out began (benchmarks split commit time from fan-out time).
         tower = ControlTower(store: paymentStore,
@@ -81,18 +83,20 @@ public final class ServedNode: @unchecked Sendable {
         var options = PaymentControl.Options()
         options.keepFailedAttempts = config.keepFailedPaymentAttempts
         control = PaymentControl(store: paymentStore, tower: tower, options: options)
+        paymentFeed = try config.startPaymentFeed(node: name, tower: tower)
 
         var invoiceConfig = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
         invoiceConfig.acceptKeysend = true
         invoiceConfig.mppTimeoutSeconds = config.mppTimeoutSeconds
-        invoices = try InvoiceRegistry(path: directory.invoicesDatabasePath, configuration: invoiceConfig)
+        invoices = try InvoiceRegistry(database: config.invoiceDatabase(node: name, sqlitePath: directory.invoicesDatabasePath),
+                                       configuration: invoiceConfig)
         network.setPayeeHandler(InvoicePayee(registry: invoices), for: id)
         // LND's invoice expiry watcher: accepted hold invoices are canceled 18 blocks before their HTLCs expire.
         network.onNewBlock { [invoices] height in invoices.cancelExpiringHoldInvoices(height: height) }
 
         let paymentLog = sink.logger("PAYM")
         router = ChannelRouter(source: id, network: network, control: control,
-                               intents: try IntentStore(path: directory.graphDirectory + "/intents.sqlite"),
+                               intents: try config.openIntentStore(node: name, sqlitePath: directory.graphDirectory + "/intents.sqlite"),
                                maxCLTVExpiry: config.maxCLTVExpiry, log: { paymentLog.info("\(name): \($0)") })
 
         if config.noMacaroons {
@@ -104,7 +108,7 @@ public final class ServedNode: @unchecked Sendable {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
                 password = Array(text.trimmingCharacters(in: .newlines).utf8)
             }
-            let store = try MacaroonStore.openOrCreate(datadir: directory.root, network: directory.network, password: password)
+            let store = try config.openMacaroonStore(node: name, datadir: directory.root, network: directory.network, password: password)
             let written = try DefaultMacaroons.writeDefaultMacaroons(store: store, directory: directory.chainDirectory)
             for path in written { log.info("\(name): wrote \(path)") }
             macaroons = MacaroonService(checker: MacaroonChecker(
@@ -280,6 +284,7 @@ public final class ServedNode: @unchecked Sendable {
         let (secs, atto) = gracePeriod.components
         restServer?.shutdown(gracePeriodNanos: UInt64(max(0, secs)) * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000))
         server?.shutdown(gracePeriod: gracePeriod)
+        paymentFeed?.stop()
         paymentStore.close()
     }
 

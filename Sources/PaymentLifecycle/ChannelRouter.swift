@@ -23,14 +23,14 @@ public final class ChannelRouter: @unchecked Sendable {
     let network: SimulatedNetwork
     let router: Router
     let control: PaymentControl
-    let intents: IntentStore
+    let intents: any PaymentIntentStore
     let maxCLTVExpiry: UInt32
     let log: @Sendable (String) -> Void
     private let lock = NSLock()
     private var runs: [PaymentHash: PaymentRun] = [:]
     private var nextAttemptID: UInt64
 
-    public init(source: NodeID, network: SimulatedNetwork, control: PaymentControl, intents: IntentStore,
+    public init(source: NodeID, network: SimulatedNetwork, control: PaymentControl, intents: any PaymentIntentStore,
                 maxCLTVExpiry: UInt32 = 2016,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.source = source

@@ -1,7 +1,8 @@
 import Payments
 
-/// The payment engine as the Node wires it: the SQLite store, the control tower over it and the
-/// payment control that mutates through both. One per node.
+/// The payment engine as the Node wires it: a payment store (SQLite, or PostgreSQL with
+/// `init(store:)`), the control tower over it and the payment control that mutates through both.
+/// One per node.
 ///
 ///     let engine = try PaymentEngine(path: SQLitePaymentStore.defaultPath(dataDirectory: dir, network: net),
 ///                                    keepFailedAttempts: !config.pruneFailedPaymentAttempts)
@@ -9,15 +10,23 @@ import Payments
 ///     ...
 ///     engine.close()
 public final class PaymentEngine: Sendable {
-    public let store: SQLitePaymentStore
+    public let store: any PaymentPersistence
     public let tower: ControlTower
     public let control: PaymentControl
 
-    public init(path: String, keepFailedAttempts: Bool = true,
+    public convenience init(path: String, keepFailedAttempts: Bool = true,
                 storeOptions: SQLitePaymentStore.Options = SQLitePaymentStore.Options(),
                 towerOptions: ControlTower.Options = ControlTower.Options(),
                 controlOptions: PaymentControl.Options = PaymentControl.Options()) throws(PaymentError) {
-        store = try SQLitePaymentStore(path: path, options: storeOptions)
+        self.init(store: try SQLitePaymentStore(path: path, options: storeOptions), keepFailedAttempts: keepFailedAttempts,
+                  towerOptions: towerOptions, controlOptions: controlOptions)
+    }
+
+    /// The engine over an open store (it takes ownership: `close` closes the store).
+    public init(store: any PaymentPersistence, keepFailedAttempts: Bool = true,
+                towerOptions: ControlTower.Options = ControlTower.Options(),
+                controlOptions: PaymentControl.Options = PaymentControl.Options()) {
+        self.store = store
         tower = ControlTower(store: store, options: towerOptions)
         var o = controlOptions
         o.keepFailedAttempts = keepFailedAttempts

@@ -8,8 +8,7 @@ final class PaymentReader {
     let db: Database
     private var statements: [String: Statement] = [:]
 
-    static let paymentColumns =
-        "id, hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records, failure_reason, last_update_ns"
+    static let paymentColumns = PaymentRowDecoder.paymentColumns
 
     init(path: String) throws {
         db = try Database(path: path)
@@ -64,40 +63,12 @@ final class PaymentReader {
         return s
     }
 
-    /// The payment columns (`paymentColumns`, from column 0) without attempts.
-    func header(row st: Statement) throws -> PaymentSnapshot {
-        guard let hash = PaymentHash(st.blob(1)) else { throw PaymentCodec.DecodeError(what: "payment hash") }
-        let records = try PaymentCodec.decodeRecords(st.blob(6))
-        let info = PaymentCreationInfo(paymentIdentifier: hash, valueMsat: st.int64(3), creationTimeNs: st.int64(4),
-                                       paymentRequest: st.blob(5), firstHopCustomRecords: records)
-        var reason: FailureReason?
-        if !st.isNull(7) {
-            guard let r = FailureReason(dbValue: UInt8(truncatingIfNeeded: st.int64(7))) else {
-                throw PaymentCodec.DecodeError(what: "failure reason")
-            }
-            reason = r
-        }
-        return PaymentSnapshot(info: info, paymentIndex: UInt64(bitPattern: st.int64(2)), attempts: [],
-                               failureReason: reason, lastUpdateNs: st.int64(8))
-    }
+    func header(row st: Statement) throws -> PaymentSnapshot { try PaymentRowDecoder.header(st) }
 
-    static let attemptColumns = "attempt_id, session_key, attempt_ns, attempt_hash, route, settle_preimage, settle_ns, fail_ns, failure"
+    static let attemptColumns = PaymentRowDecoder.attemptColumns
 
-    /// Decodes one attempt whose `attemptColumns` start at column `c`.
     func attempt(row st: Statement, at c: Int32, omitHops: Bool) throws -> HTLCAttempt {
-        var route = try PaymentCodec.decodeRoute(st.blob(c + 4))
-        if omitHops { route = route.withoutHops }
-        let attemptHash = st.isNull(c + 3) ? nil : PaymentHash(st.blob(c + 3))
-        var a = HTLCAttempt(info: HTLCAttemptInfo(attemptID: UInt64(bitPattern: st.int64(c)), sessionKey: st.blob(c + 1),
-                                                  route: route, attemptTimeNs: st.int64(c + 2), hash: attemptHash))
-        if !st.isNull(c + 5) {
-            guard let pre = PaymentHash(st.blob(c + 5)) else { throw PaymentCodec.DecodeError(what: "preimage") }
-            a.settle = HTLCSettle(preimage: pre, settleTimeNs: st.int64(c + 6))
-        }
-        if !st.isNull(c + 7) {
-            a.failure = try PaymentCodec.decodeFailure(st.blob(c + 8), failTimeNs: st.int64(c + 7))
-        }
-        return a
+        try PaymentRowDecoder.attempt(st, at: c, omitHops: omitHops)
     }
 
     func attempts(paymentID: Int64, omitHops: Bool) throws -> [HTLCAttempt] {

@@ -64,7 +64,7 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
             let meta = try db.prepare("SELECT key, value FROM payment_meta")
             var values: [String: Int64] = [:]
             while try meta.step() { values[meta.text(0)] = meta.int64(1) }
-            writer = PaymentWriter(db: db, maxBatch: max(1, options.maxBatch),
+            writer = PaymentWriter(backend: SQLitePaymentTransactor(db: db), maxBatch: max(1, options.maxBatch),
                                    maxPaymentIndex: UInt64(bitPattern: values["max_payment_index"] ?? 0),
                                    maxUpdateNs: values["max_update_ns"] ?? 0, paymentCount: values["payment_count"] ?? 0)
         } catch {

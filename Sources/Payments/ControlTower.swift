@@ -199,6 +199,13 @@ public final class ControlTower: @unchecked Sendable {
         publishObserver?(s, publishedAt, subs.count)
     }
 
+    /// Publishes a snapshot another process committed (a replica's change feed): as `notify`,
+    /// unless this tower already published this version or a newer one (its own change read back).
+    public func notifyIfNewer(_ s: PaymentSnapshot) {
+        if let cached = lock.withLock({ cache[s.paymentHash] }), cached.version >= s.version { return }
+        notify(s)
+    }
+
     /// Updates the cache without notifying (pruning of failed attempts, as LND: no notification).
     public func replaceSilently(_ s: PaymentSnapshot) {
         lock.withLock { cache.put(s) }

@@ -82,7 +82,8 @@ public struct PaymentsPage: Sendable, Hashable {
     }
 }
 
-/// Durable storage for payments (implemented by `PaymentStore.SQLitePaymentStore`).
+/// Durable storage for payments (implemented by `PaymentStore.SQLitePaymentStore` and
+/// `PaymentStore.PostgresPaymentStore`; `PaymentStoreConformance` tests both the same way).
 ///
 /// Contract:
 /// - Reads see committed data only and are safe from any thread.
@@ -108,4 +109,6 @@ public protocol PaymentPersistence: AnyObject, Sendable {
     var isWriterThread: Bool { get }
     /// Waits until every queued write has committed.
     func flush()
+    /// Drains queued changes and closes the store (idempotent); later calls fail with `storeClosed`.
+    func close()
 }

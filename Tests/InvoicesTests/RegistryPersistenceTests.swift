@@ -3,7 +3,7 @@ import Crypto
 import BOLT11
 @testable import Invoices
 
-final class RegistryPersistenceTests: RegistryTestCase {
+class RegistryPersistenceTests: RegistryTestCase {
     func pay(_ r: InvoiceRegistry, _ res: AddInvoiceResult, msat: UInt64, height: UInt32 = 100,
              chanID: UInt64 = 1, htlcIndex: UInt64 = 0) async -> HTLCResolution {
         await r.acceptHTLC(paymentHash: res.rHash, amountMsat: msat, paymentAddr: res.paymentAddr, totalMsat: nil,
@@ -134,4 +134,16 @@ final class RegistryPersistenceTests: RegistryTestCase {
         }
         XCTAssertEqual(received, 3)
     }
+}
+
+/// `RegistryPersistenceTests`, unchanged, on the PostgreSQL invoice store (swift-corelibs-xctest runs only the
+/// tests a class declares, so each is listed here, forwarding to the shared body).
+final class PostgresRegistryPersistenceTests: RegistryPersistenceTests {
+    override class var backend: InvoiceBackend { .postgres }
+
+    override func testRestartKeepsInvoicesAndIndexes() async throws { try await super.testRestartKeepsInvoicesAndIndexes() }
+    override func testListInvoicesPaging() throws { try super.testListInvoicesPaging() }
+    override func testPendingOnly() async throws { try await super.testPendingOnly() }
+    override func testSubscriptionBacklogAndLive() async throws { try await super.testSubscriptionBacklogAndLive() }
+    override func testSlowSubscriberIsDroppedNotBufferedForever() async throws { try await super.testSlowSubscriberIsDroppedNotBufferedForever() }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Crypto
 import BOLT11
 @testable import Invoices
+import PostgresTestSupport
 
 /// A settable clock (unix seconds).
 final class TestClock: @unchecked Sendable {
@@ -13,10 +14,19 @@ final class TestClock: @unchecked Sendable {
     func advance(_ s: Int64) { lock.lock(); value += s; lock.unlock() }
 }
 
-/// A temp dir with an invoice store file, and helpers to open registries on it.
+/// The invoice store implementations the registry suites run against.
+enum InvoiceBackend {
+    case sqlite, postgres
+}
+
+/// A temp dir with an invoice store file (or, on the postgres backend, a database per store path
+/// on the test process's private cluster), and helpers to open registries on it.
 class RegistryTestCase: XCTestCase {
+    /// The store every registry of this class opens; PostgreSQL subclasses override it.
+    class var backend: InvoiceBackend { .sqlite }
     var dir: URL!
     var clock: TestClock!
+    private var databases: [String: String] = [:]
     let nodeKey = try! PrivateKey(rawRepresentation: Hex.decode("e126f68f7eafcc8b74f54d269fe206be715000f94dac067d1c04a8ca3b2db734")!)
 
     override func setUpWithError() throws {
@@ -35,7 +45,16 @@ class RegistryTestCase: XCTestCase {
         let clock = self.clock!
         config.now = { clock.now }
         configure(&config)
-        return try InvoiceRegistry(path: path ?? storePath, configuration: config)
+        let path = path ?? storePath
+        switch Self.backend {
+        case .sqlite:
+            return try InvoiceRegistry(path: path, configuration: config)
+        case .postgres:
+            if databases[path] == nil { databases[path] = try PostgresCluster.shared().createDatabase() }
+            var o = PostgresInvoiceStore.Options(dsn: databases[path]!, schema: "paytrack_test")
+            o.timeoutSeconds = 30
+            return try InvoiceRegistry(database: .postgres(o), configuration: config)
+        }
     }
 
     func add(_ r: InvoiceRegistry, msat: Int64 = 0, memo: String = "", preimage: [UInt8] = [],

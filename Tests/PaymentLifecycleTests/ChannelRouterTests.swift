@@ -62,7 +62,7 @@ final class ChannelRouterTests: XCTestCase {
         let (control, store) = try engine()
         defer { store.close() }
         let router = ChannelRouter(source: alice, network: network, control: control,
-                                   intents: try IntentStore(path: dir + "/intents.sqlite"))
+                                   intents: try SQLiteIntentStore(path: dir + "/intents.sqlite"))
         let i = intent(to: bob, preimage: preimage)
         let hash = try router.initiate(i)
         XCTAssertEqual(try control.fetchPayment(hash)?.status, .initiated)
@@ -75,7 +75,7 @@ final class ChannelRouterTests: XCTestCase {
         XCTAssertEqual(s.feesMsat, settled.route.totalAmtMsat - 50_000_000)
         XCTAssertEqual(settled.route.hops.last?.customRecords[5_482_373_484], preimage)
         // The run removes its intent just after the terminal commit: poll briefly for it.
-        let intents = try IntentStore(path: dir + "/intents.sqlite")
+        let intents = try SQLiteIntentStore(path: dir + "/intents.sqlite")
         let deadline = Date().addingTimeInterval(5)
         while try intents.intent(for: hash) != nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         XCTAssertNil(try intents.intent(for: hash), "intent removed once finished")
@@ -86,7 +86,7 @@ final class ChannelRouterTests: XCTestCase {
         let (control, store) = try engine()
         defer { store.close() }
         let router = ChannelRouter(source: network.nodeID(alias: "alice")!, network: network, control: control,
-                                   intents: try IntentStore(path: dir + "/intents.sqlite"))
+                                   intents: try SQLiteIntentStore(path: dir + "/intents.sqlite"))
         let i = intent(to: network.nodeID(alias: "bob")!, preimage: SecureRandom.bytes(32))
         _ = try router.initiate(i)
         XCTAssertThrowsError(try router.initiate(i)) { XCTAssertEqual("\($0)", "payment already exists") }
@@ -97,7 +97,7 @@ final class ChannelRouterTests: XCTestCase {
         let (control, store) = try engine()
         defer { store.close() }
         let router = ChannelRouter(source: network.nodeID(alias: "alice")!, network: network, control: control,
-                                   intents: try IntentStore(path: dir + "/intents.sqlite"))
+                                   intents: try SQLiteIntentStore(path: dir + "/intents.sqlite"))
         let stranger = NodeID(bytes: PrivateKey.generate().publicKey.compressed)!
         let i = intent(to: stranger, preimage: SecureRandom.bytes(32))
         let hash = try router.initiate(i)
@@ -117,7 +117,7 @@ final class ChannelRouterTests: XCTestCase {
         let (control, store) = try engine()
         defer { store.close() }
         let router = ChannelRouter(source: alice, network: network, control: control,
-                                   intents: try IntentStore(path: dir + "/intents.sqlite"))
+                                   intents: try SQLiteIntentStore(path: dir + "/intents.sqlite"))
         let i = intent(to: bob, preimage: SecureRandom.bytes(32), timeout: 1)
         let hash = try router.initiate(i)
         router.launch(i)
@@ -143,7 +143,7 @@ final class ChannelRouterTests: XCTestCase {
             // then died with the process.
             let (control, store) = try engine()
             let router = ChannelRouter(source: alice, network: network, control: control,
-                                       intents: try IntentStore(path: dir + "/intents.sqlite"))
+                                       intents: try SQLiteIntentStore(path: dir + "/intents.sqlite"))
             hash = try router.initiate(i)
             let route = Payments.Route(totalTimeLock: 800_100, totalAmtMsat: 50_001_000,
                                        hops: [Payments.Hop(chanID: 1, pubKey: bob.bytes, amtToForwardMsat: 50_000_000, expiry: 800_040)])
@@ -154,7 +154,7 @@ final class ChannelRouterTests: XCTestCase {
         defer { store.close() }
         XCTAssertEqual(try control.inFlightPayments().map(\.paymentHash), [hash])
         let router = ChannelRouter(source: alice, network: network, control: control,
-                                   intents: try IntentStore(path: dir + "/intents.sqlite"))
+                                   intents: try SQLiteIntentStore(path: dir + "/intents.sqlite"))
         try router.resumePayments()
         let s = try waitTerminal(control, hash)
         XCTAssertEqual(s.status, .succeeded)

@@ -24,7 +24,7 @@ final class RouteQueryTests: XCTestCase {
         let store = try SQLitePaymentStore(path: dir + "/payments.sqlite")
         control = PaymentControl(store: store, tower: ControlTower(store: store))
         router = ChannelRouter(source: alice, network: network, control: control,
-                               intents: try IntentStore(path: dir + "/intents.sqlite"))
+                               intents: try SQLiteIntentStore(path: dir + "/intents.sqlite"))
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Payments
 @testable import PaymentStore
+import PostgresTestSupport
 
 /// Deterministic test data and a temp-dir store harness.
 enum Fixture {
@@ -67,37 +68,59 @@ enum Fixture {
     }
 }
 
-/// A real SQLite file in a temp dir, with control and tower over it.
+/// The store implementations `PaymentStoreConformance` runs against.
+enum StoreBackend: String {
+    case sqlite, postgres
+}
+
+/// A real store with control and tower over it: a SQLite file in a temp dir, or a fresh database
+/// on the test process's private PostgreSQL cluster (`PostgresCluster.shared()`; the test fails if
+/// PostgreSQL cannot start).
 final class Harness {
+    let backend: StoreBackend
     let dir: String
     let path: String
-    var store: SQLitePaymentStore
+    /// The PostgreSQL database (postgres backend).
+    let dsn: String?
+    var store: any PaymentPersistence
     var tower: ControlTower
     var control: PaymentControl
     let controlOptions: PaymentControl.Options
     let towerOptions: ControlTower.Options
     let ownsDirectory: Bool
 
-    init(control controlOptions: PaymentControl.Options = PaymentControl.Options(),
+    init(backend: StoreBackend = .sqlite, control controlOptions: PaymentControl.Options = PaymentControl.Options(),
          tower towerOptions: ControlTower.Options = ControlTower.Options(), dir: String? = nil) throws {
+        self.backend = backend
         ownsDirectory = dir == nil
         self.dir = dir ?? Fixture.tempDirectory()
         path = self.dir + "/payments.sqlite"
+        dsn = backend == .postgres ? try PostgresCluster.shared().createDatabase() : nil
         self.controlOptions = controlOptions
         self.towerOptions = towerOptions
-        var o = SQLitePaymentStore.Options()
-        o.durability = .normal
-        store = try SQLitePaymentStore(path: path, options: o)
+        store = try Self.open(backend, path: path, dsn: dsn)
         tower = ControlTower(store: store, options: towerOptions)
         control = PaymentControl(store: store, tower: tower, options: controlOptions)
     }
 
-    /// Closes and opens the same file again (as a restart would).
+    static func open(_ backend: StoreBackend, path: String, dsn: String?) throws -> any PaymentPersistence {
+        switch backend {
+        case .sqlite:
+            var o = SQLitePaymentStore.Options()
+            o.durability = .normal
+            return try SQLitePaymentStore(path: path, options: o)
+        case .postgres:
+            var o = PostgresPaymentStore.Options(dsn: dsn!)
+            o.maxConnections = 4
+            o.timeoutSeconds = 30
+            return try PostgresPaymentStore(options: o)
+        }
+    }
+
+    /// Closes and opens the same database again (as a restart would).
     func reopen() throws {
         store.close()
-        var o = SQLitePaymentStore.Options()
-        o.durability = .normal
-        store = try SQLitePaymentStore(path: path, options: o)
+        store = try Self.open(backend, path: path, dsn: dsn)
         tower = ControlTower(store: store, options: towerOptions)
         control = PaymentControl(store: store, tower: tower, options: controlOptions)
     }

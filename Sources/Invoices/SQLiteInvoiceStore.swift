@@ -2,12 +2,12 @@ import SQLite
 import BOLT11
 import Crypto
 
-/// SQLite persistence of one node's invoices and their HTLCs.
+/// SQLite persistence of one node's invoices and their HTLCs (`InvoicePersistence`).
 ///
 /// Contract: `add_index` is the rowid (AUTOINCREMENT: never reused); `settle_index` is assigned by
 /// the registry from `maxSettleIndex()+1` inside the same transaction as the settle. Used under
 /// the registry's lock only (one thread at a time, as `Database` requires).
-final class InvoiceStore {
+final class SQLiteInvoiceStore: InvoicePersistence {
     let db: Database
 
     static let schema = """
@@ -90,7 +90,7 @@ final class InvoiceStore {
         st.bind(9, inv.expiry)
         st.bind(10, inv.fallbackAddr)
         st.bind(11, Int64(bitPattern: inv.cltvExpiry))
-        st.bind(12, Self.encodeHints(inv.routeHints))
+        st.bind(12, InvoiceBlobCodec.encodeHints(inv.routeHints))
         st.bind(13, inv.isPrivate ? 1 : 0)
         st.bind(14, Int64(bitPattern: inv.settleIndex))
         st.bind(15, inv.amtPaidMsat)
@@ -141,7 +141,7 @@ final class InvoiceStore {
             ins.bind(8, Int64(h.expiryHeight))
             ins.bind(9, Int64(h.state.rawValue))
             ins.bind(10, Int64(bitPattern: h.mppTotalAmtMsat))
-            ins.bind(11, Self.encodeRecords(h.customRecords))
+            ins.bind(11, InvoiceBlobCodec.encodeRecords(h.customRecords))
             try ins.run()
         }
     }
@@ -216,7 +216,7 @@ final class InvoiceStore {
                 valueMsat: st.int64(4), creationDate: st.int64(5), settleDate: st.int64(6),
                 paymentRequest: st.text(7), descriptionHash: st.blob(8), expiry: st.int64(9),
                 fallbackAddr: st.text(10), cltvExpiry: UInt64(bitPattern: st.int64(11)),
-                routeHints: Self.decodeHints(st.blob(12)), isPrivate: st.int64(13) != 0,
+                routeHints: InvoiceBlobCodec.decodeHints(st.blob(12)), isPrivate: st.int64(13) != 0,
                 addIndex: UInt64(bitPattern: st.int64(0)), settleIndex: UInt64(bitPattern: st.int64(14)),
                 amtPaidMsat: st.int64(15), state: InvoiceState(rawValue: Int32(st.int64(16))) ?? .open, htlcs: [],
                 features: FeatureVector(bits: st.text(17).split(separator: ",").compactMap { Int($0) }),
@@ -241,63 +241,8 @@ final class InvoiceStore {
                 amtMsat: UInt64(bitPattern: st.int64(2)), acceptHeight: Int32(truncatingIfNeeded: st.int64(3)),
                 acceptTime: st.int64(4), resolveTime: st.int64(5), expiryHeight: Int32(truncatingIfNeeded: st.int64(6)),
                 state: InvoiceHTLCState(rawValue: Int32(st.int64(7))) ?? .canceled,
-                customRecords: Self.decodeRecords(st.blob(9)), mppTotalAmtMsat: UInt64(bitPattern: st.int64(8))))
-        }
-        return out
-    }
-
-    // MARK: blob formats (big-endian): hints = per route u16 hop count + 51-byte BOLT 11 hops;
-    // records = per record u64 type + u32 length + value.
-
-    static func encodeHints(_ hints: [[HopHint]]) -> [UInt8] {
-        var out = [UInt8]()
-        for route in hints {
-            out.append(UInt8(route.count >> 8)); out.append(UInt8(route.count & 0xff))
-            for hop in route { hop.append(to: &out) }
-        }
-        return out
-    }
-
-    static func decodeHints(_ b: [UInt8]) -> [[HopHint]] {
-        var out = [[HopHint]]()
-        var i = 0
-        while i + 2 <= b.count {
-            let n = Int(b[i]) << 8 | Int(b[i + 1])
-            i += 2
-            var route = [HopHint]()
-            for _ in 0..<n {
-                guard i + 51 <= b.count, let hop = try? HopHint(bytes: b[i..<(i + 51)]) else { return out }
-                route.append(hop)
-                i += 51
-            }
-            out.append(route)
-        }
-        return out
-    }
-
-    static func encodeRecords(_ records: [UInt64: [UInt8]]) -> [UInt8] {
-        var out = [UInt8]()
-        for (k, v) in records.sorted(by: { $0.key < $1.key }) {
-            for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: k >> UInt64(s))) }
-            let n = UInt32(v.count)
-            for s in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: n >> UInt32(s))) }
-            out += v
-        }
-        return out
-    }
-
-    static func decodeRecords(_ b: [UInt8]) -> [UInt64: [UInt8]] {
-        var out = [UInt64: [UInt8]]()
-        var i = 0
-        while i + 12 <= b.count {
-            let k = b[i..<(i + 8)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let n = Int(b[(i + 8)..<(i + 12)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-            i += 12
-            guard i + n <= b.count else { break }
-            out[k] = Array(b[i..<(i + n)])
-            i += n
+                customRecords: InvoiceBlobCodec.decodeRecords(st.blob(9)), mppTotalAmtMsat: UInt64(bitPattern: st.int64(8))))
         }
         return out
     }
 }
-

@@ -2,10 +2,8 @@ import Foundation
 import Payments
 import SQLite
 
-/// The intents of live payments, so a restart can resume them (LND keeps the equivalent in its
-/// payment session state). One row per payment hash while the payment is not terminal; written
-/// after InitPayment commits, deleted when the lifecycle ends. SQLite file, WAL, synchronous FULL.
-public final class IntentStore: @unchecked Sendable {
+/// `PaymentIntentStore` in a SQLite file (WAL, synchronous FULL).
+public final class SQLiteIntentStore: PaymentIntentStore, @unchecked Sendable {
     private let db: Database
     private let lock = NSLock()
     private let put: Statement

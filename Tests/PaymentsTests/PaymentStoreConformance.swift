@@ -1,14 +1,25 @@
 import XCTest
-import SQLite
 @testable import Payments
 @testable import PaymentStore
 
-/// The SQLite store on a real file in a temp dir: round trips, reopen, migration, ListPayments,
-/// deletes, pruning.
-final class PaymentStoreTests: XCTestCase {
+/// The payment store's behaviour, the same on every backend (as LND runs its payment DB tests on
+/// bbolt, SQLite and Postgres): round trips of every field across a reopen, ListPayments paging,
+/// reversal, date ranges and omit_hops, the DeleteAllPayments/DeletePayment rules, pruning of
+/// failed attempts, the TrackPayments replay index, retries of failed payments, counters and
+/// high-water marks restored at open, group commit and closed-store errors.
+///
+/// This class runs the suite on SQLite; `PostgresPaymentStoreConformance` runs it unchanged on a
+/// private PostgreSQL cluster. Tests open stores only through `harness(...)`.
+class PaymentStoreConformance: XCTestCase {
+    /// The backend every test of this class runs on.
+    class var backend: StoreBackend { .sqlite }
+
+    func harness(control: PaymentControl.Options = PaymentControl.Options()) throws -> Harness {
+        try Harness(backend: Self.backend, control: control)
+    }
 
     func testRoundTripOfEveryFieldAcrossReopen() throws {
-        let h = try Harness()
+        let h = try harness()
         let hash = Fixture.hash(1)
         try h.control.initPayment(Fixture.info(1))
         var a = Fixture.attempt(1, amt: 4_000, mpp: MPPRecord(paymentAddr: [UInt8](repeating: 9, count: 32), totalAmtMsat: 10_000))
@@ -34,52 +45,9 @@ final class PaymentStoreTests: XCTestCase {
         XCTAssertEqual(got.status, .failed)
         XCTAssertEqual(got.failureReason, .insufficientBalance)
     }
-
-    func testOpenSetsWALAndPrivateMode() throws {
-        let h = try Harness()
-        let db = try Database(path: h.path)
-        let st = try db.prepare("PRAGMA journal_mode")
-        XCTAssertTrue(try st.step())
-        XCTAssertEqual(st.text(0), "wal")
-        let attrs = try FileManager.default.attributesOfItem(atPath: h.path)
-        XCTAssertEqual((attrs[.posixPermissions] as? NSNumber)?.intValue, 0o600)
-        XCTAssertEqual(SQLitePaymentStore.defaultPath(dataDirectory: "/d", network: "testnet"), "/d/data/graph/testnet/payments.sqlite")
-    }
-
-    func testMigrationFromVersion1() throws {
-        let dir = Fixture.tempDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/payments.sqlite"
-        do {
-            // A version-1 file with one payment, written as version 1 would.
-            let db = try Database(path: path)
-            try PaymentSchema.migrate(db, upTo: 1)
-            XCTAssertEqual(try PaymentSchema.version(db), 1)
-            try db.execute("""
-                INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
-                failure_reason, status, last_update_ns)
-                VALUES (X'\(Fixture.hash(5).hex)', 41, 1000, 5000000000, X'', X'0100', NULL, 1, 123)
-                """)
-        }
-        let h = try Harness(dir: dir)
-        let db = try Database(path: path)
-        XCTAssertEqual(try PaymentSchema.version(db), PaymentSchema.currentVersion)
-        XCTAssertEqual(try h.store.paymentCount(), 1)
-        XCTAssertEqual(h.store.highWater.paymentIndex, 41)
-        XCTAssertEqual(h.store.highWater.updateStamp, 123)
-        let p = try XCTUnwrap(h.control.fetchPayment(Fixture.hash(5)))
-        XCTAssertEqual(p.paymentIndex, 41)
-        XCTAssertEqual(p.status, .initiated)
-        XCTAssertEqual(try h.control.initPayment(Fixture.info(6)).paymentIndex, 42, "sequence continues after migration")
-        // Opening a file from a newer build fails cleanly.
-        try db.execute("INSERT INTO schema_migrations (version, applied_ns) VALUES (99, 0)")
-        h.store.close()
-        XCTAssertThrowsError(try SQLitePaymentStore(path: path))
-    }
-
     /// 30 payments, creation one second apart; every third one succeeds.
     private func populated() throws -> Harness {
-        let h = try Harness()
+        let h = try harness()
         for n in 1...30 as ClosedRange<UInt64> {
             let hash = Fixture.hash(n)
             try h.control.initPayment(Fixture.info(n, creationNs: Int64(1_000 + n) * 1_000_000_000))
@@ -89,43 +57,6 @@ final class PaymentStoreTests: XCTestCase {
             }
         }
         return h
-    }
-
-    /// Point 2: the hot reads — by hash, in-flight payments, the TrackPayments replay, every shape
-    /// of ListPayments page (offset or not, reversed, incomplete or not, date ranges) — are served
-    /// by an index: no statement scans every payment (LND's startup and ListPayments do, lnd
-    /// #9729 / #9015). Checked on SQLite's own query plans for the statements the store runs.
-    func testHotReadsAreServedByIndexesNotFullScans() throws {
-        let h = try Harness()
-        let db = try Database(path: h.path)
-        func plan(_ sql: String) throws -> [String] {
-            let st = try db.prepare("EXPLAIN QUERY PLAN " + sql)
-            var lines: [String] = []
-            while try st.step() { lines.append(st.text(3)) }
-            return lines
-        }
-        var statements = [SQLitePaymentStore.inFlightSQL, SQLitePaymentStore.updatedSinceSQL,
-                          PaymentReader.fetchByHashSQL, PaymentReader.attemptsSQL]
-        for reversed in [false, true] {
-            for incomplete in [false, true] {
-                for offset: UInt64 in [0, 5] {
-                    for (start, end): (UInt64, UInt64) in [(0, 0), (1_700_000_000, 0), (0, 1_800_000_000), (1_700_000_000, 1_800_000_000)] {
-                        statements.append(SQLitePaymentStore.querySQL(PaymentsQuery(
-                            indexOffset: offset, reversed: reversed, includeIncomplete: incomplete,
-                            creationDateStart: start, creationDateEnd: end)))
-                    }
-                }
-            }
-        }
-        for sql in statements {
-            let lines = try plan(sql)
-            XCTAssertFalse(lines.isEmpty, sql)
-            for line in lines {
-                // "SEARCH t USING ...": an index lookup or range; "SCAN t USING INDEX": an ordered
-                // index walk that the statement's LIMIT ends; a bare "SCAN t" reads every row.
-                XCTAssertFalse(line.hasPrefix("SCAN") && !line.contains("USING"), "full scan: \(line) in \(sql)")
-            }
-        }
     }
 
     func testListPaymentsPaging() throws {
@@ -152,7 +83,6 @@ final class PaymentStoreTests: XCTestCase {
         let empty = try c.listPayments(PaymentsQuery(indexOffset: 30, includeIncomplete: true))
         XCTAssertEqual([empty.firstIndexOffset, empty.lastIndexOffset], [0, 0])
     }
-
     func testListPaymentsReversed() throws {
         let h = try populated()
         var q = PaymentsQuery(maxPayments: 4, reversed: true, includeIncomplete: true)
@@ -166,7 +96,6 @@ final class PaymentStoreTests: XCTestCase {
         let okOnly = try h.control.listPayments(PaymentsQuery(maxPayments: 2, reversed: true))
         XCTAssertEqual(okOnly.payments.map(\.paymentIndex), [27, 30])
     }
-
     func testListPaymentsDateRangeAndOmitHops() throws {
         let h = try populated()
         // creation seconds are 1001...1030; inclusive at both ends.
@@ -184,7 +113,6 @@ final class PaymentStoreTests: XCTestCase {
         XCTAssertTrue(omitted.payments.allSatisfy { $0.attempts.allSatisfy { $0.route.hops.isEmpty } })
         XCTAssertEqual(omitted.payments.first?.feesMsat, 1_000, "fees survive omit_hops")
     }
-
     func testDeleteAllPaymentsRules() throws {
         let h = try populated()
         let c = h.control
@@ -219,9 +147,8 @@ final class PaymentStoreTests: XCTestCase {
         // The working state followed: a deleted hash can start again.
         XCTAssertEqual(try h.control.initPayment(Fixture.info(3)).status, .initiated)
     }
-
     func testDeletePaymentFailedHtlcsOnly() throws {
-        let h = try Harness()
+        let h = try harness()
         let c = h.control, hash = Fixture.hash(1)
         try c.initPayment(Fixture.info(1))
         try c.registerAttempt(hash, Fixture.attempt(1))
@@ -236,12 +163,11 @@ final class PaymentStoreTests: XCTestCase {
         try h.reopen()
         XCTAssertEqual(try h.control.fetchPayment(hash), after)
     }
-
     func testFailedAttemptsKeptByDefaultAndPrunedOnOption() throws {
         for keep in [true, false] {
             var o = PaymentControl.Options()
             o.keepFailedAttempts = keep
-            let h = try Harness(control: o)
+            let h = try harness(control: o)
             let c = h.control, hash = Fixture.hash(1)
             try c.initPayment(Fixture.info(1))
             let mailbox = try h.tower.subscribePayment(hash)
@@ -260,34 +186,135 @@ final class PaymentStoreTests: XCTestCase {
             XCTAssertEqual(stored.status, .succeeded)
         }
     }
+    func testReplayIndexReturnsUpdatesInStampOrderFromASince() throws {
+        let h = try harness()
+        let c = h.control
+        for n in 1...5 as ClosedRange<UInt64> { try c.initPayment(Fixture.info(n)) }
+        try c.registerAttempt(Fixture.hash(2), Fixture.attempt(1))
+        try c.failPayment(Fixture.hash(4), reason: .noRoute)
+        let all = try h.store.fetchPaymentsUpdated(since: 0, limit: 100)
+        XCTAssertEqual(all.count, 5)
+        XCTAssertEqual(all.map(\.lastUpdateNs), all.map(\.lastUpdateNs).sorted(), "ascending update stamps")
+        XCTAssertEqual(all.suffix(2).map(\.paymentHash), [Fixture.hash(2), Fixture.hash(4)], "the latest changes come last")
+        let stamp = try XCTUnwrap(c.fetchPayment(Fixture.hash(2))).lastUpdateNs
+        let since = try h.store.fetchPaymentsUpdated(since: stamp, limit: 100)
+        XCTAssertEqual(since.map(\.paymentHash), [Fixture.hash(2), Fixture.hash(4)], "since is inclusive")
+        XCTAssertEqual(since.first?.attempts.count, 1, "replayed snapshots carry their attempts")
+        XCTAssertEqual(try h.store.fetchPaymentsUpdated(since: 0, limit: 2).count, 2, "the limit holds")
+        XCTAssertEqual(h.store.highWater.updateStamp, try XCTUnwrap(c.fetchPayment(Fixture.hash(4))).lastUpdateNs)
+        try h.reopen()
+        XCTAssertEqual(try h.store.fetchPaymentsUpdated(since: stamp, limit: 100), since, "the index survives a reopen")
+    }
 
-    func testCodecRejectsCorruptBlobs() {
-        let good = PaymentCodec.encode(Fixture.route(amt: 5))
-        XCTAssertEqual(try PaymentCodec.decodeRoute(good), Fixture.route(amt: 5))
-        for cut in 0..<good.count {
-            XCTAssertThrowsError(try PaymentCodec.decodeRoute(Array(good.prefix(cut))))
+    func testRetryOfAFailedPaymentGetsANewIndexAndDropsOldAttempts() throws {
+        let h = try harness()
+        let c = h.control, hash = Fixture.hash(1)
+        try c.initPayment(Fixture.info(1))
+        try c.initPayment(Fixture.info(2))
+        try c.registerAttempt(hash, Fixture.attempt(1))
+        try c.failAttempt(hash, attemptID: 1, Fixture.failure())
+        try c.failPayment(hash, reason: .noRoute)
+        let retried = try c.initPayment(Fixture.info(1, valueMsat: 20_000))
+        XCTAssertEqual(retried.paymentIndex, 3)
+        XCTAssertEqual(retried.attempts.count, 0)
+        XCTAssertNil(retried.failureReason)
+        try h.reopen()
+        let stored = try XCTUnwrap(h.control.fetchPayment(hash))
+        XCTAssertEqual(stored, retried)
+        XCTAssertEqual(stored.info.valueMsat, 20_000)
+        XCTAssertEqual(try h.store.paymentCount(), 2, "a retry is not a new payment")
+        XCTAssertEqual(h.store.highWater.paymentIndex, 3)
+        XCTAssertEqual(try h.control.initPayment(Fixture.info(3)).paymentIndex, 4, "the sequence continues after a reopen")
+        // A payment in flight or succeeded cannot be started again.
+        XCTAssertThrowsError(try h.control.initPayment(Fixture.info(1)))
+    }
+
+    func testCountersInFlightAndHighWaterRestoredAtOpen() throws {
+        let h = try harness()
+        let c = h.control
+        for n in 1...6 as ClosedRange<UInt64> { try c.initPayment(Fixture.info(n)) }
+        try c.registerAttempt(Fixture.hash(2), Fixture.attempt(1))
+        try c.registerAttempt(Fixture.hash(3), Fixture.attempt(2))
+        try c.settleAttempt(Fixture.hash(3), attemptID: 2, Fixture.settle(3))
+        try c.failPayment(Fixture.hash(4), reason: .timeout)
+        try c.deletePayment(Fixture.hash(4), failedHtlcsOnly: false)
+        try h.reopen()
+        XCTAssertEqual(try h.store.paymentCount(), 5)
+        XCTAssertEqual(h.store.highWater.paymentIndex, 6)
+        XCTAssertEqual(try h.control.inFlightPayments().map(\.paymentHash), [1, 2, 5, 6].map { Fixture.hash($0) })
+        XCTAssertNil(try h.control.fetchPayment(Fixture.hash(4)))
+        XCTAssertEqual(try h.control.fetchPayment(Fixture.hash(3))?.status, .succeeded)
+        XCTAssertNil(try h.store.fetchPayment(Fixture.hash(99)))
+    }
+
+    /// Many changes submitted without waiting for each other (the writer groups them into
+    /// transactions): completions run in submission order, and a failing change fails alone.
+    func testGroupCommitKeepsOrderAndIsolatesAFailingChange() throws {
+        let h = try harness()
+        let n = 200
+        final class Outcomes: @unchecked Sendable {
+            let lock = PaymentLock()
+            var order: [Int] = []
+            var failed: [Int] = []
         }
-        XCTAssertThrowsError(try PaymentCodec.decodeRoute([2] + good.dropFirst()))
-        XCTAssertThrowsError(try PaymentCodec.decodeFailure([1, 9, 0, 0], failTimeNs: 0))
-        XCTAssertThrowsError(try PaymentCodec.decodeRecords([1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]))
+        let outcomes = Outcomes()
+        var writes: [[PaymentWrite]] = (1...n).map { i in
+            [.initPayment(PaymentSnapshot(info: Fixture.info(UInt64(i)), paymentIndex: UInt64(i), attempts: [],
+                                          failureReason: nil, lastUpdateNs: Int64(i)))]
+        }
+        // Payment 7 again, under a new index: the unique hash rejects it, and only it.
+        writes.insert([.initPayment(PaymentSnapshot(info: Fixture.info(7), paymentIndex: UInt64(n + 1), attempts: [],
+                                                    failureReason: nil, lastUpdateNs: Int64(n + 1)))], at: 100)
+        for (i, w) in writes.enumerated() {
+            h.store.write(w) { error, _ in
+                outcomes.lock.withLock {
+                    outcomes.order.append(i)
+                    if error != nil { outcomes.failed.append(i) }
+                }
+            }
+        }
+        h.store.flush()
+        outcomes.lock.withLock {
+            XCTAssertEqual(outcomes.order, Array(0..<writes.count), "completions in submission order")
+            XCTAssertEqual(outcomes.failed, [100], "only the duplicate failed")
+        }
+        XCTAssertEqual(try h.store.paymentCount(), UInt64(n))
+        XCTAssertEqual(try h.store.fetchPayment(Fixture.hash(7))?.paymentIndex, 7)
+        XCTAssertEqual(try h.store.queryPayments(PaymentsQuery(maxPayments: 1_000, includeIncomplete: true)).payments.count, n)
+        XCTAssertEqual(h.store.highWater.paymentIndex, UInt64(n), "the failed change moved no counter")
+    }
+
+    func testClosedStoreFailsCleanly() throws {
+        let h = try harness()
+        try h.control.initPayment(Fixture.info(1))
+        h.store.close()
+        h.store.close()
+        XCTAssertPaymentError(try h.control.initPayment(Fixture.info(2)), "payment store is closed")
+        XCTAssertPaymentError(try h.store.fetchPayment(Fixture.hash(1)), "payment store is closed")
+        try h.reopen()
+        XCTAssertEqual(try h.control.fetchPayment(Fixture.hash(1))?.status, .initiated)
     }
 }
 
-extension PaymentStoreTests {
-    func testEngineOpenCloseAndClosedErrors() throws {
-        let dir = Fixture.tempDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.createDirectory(atPath: dir + "/data/graph/regtest", withIntermediateDirectories: true)
-        let path = SQLitePaymentStore.defaultPath(dataDirectory: dir, network: "regtest")
-        let engine = try PaymentEngine(path: path, keepFailedAttempts: false)
-        XCTAssertFalse(engine.control.options.keepFailedAttempts)
-        try engine.control.initPayment(Fixture.info(1))
-        engine.close()
-        XCTAssertPaymentError(try engine.control.initPayment(Fixture.info(2)), "payment store is closed")
-        XCTAssertPaymentError(try engine.store.fetchPayment(Fixture.hash(1)), "payment store is closed")
-        let again = try PaymentEngine(path: path)
-        XCTAssertEqual(try again.control.fetchPayment(Fixture.hash(1))?.status, .initiated)
-        XCTAssertEqual(try again.control.inFlightPayments().count, 1)
-        again.close()
-    }
+/// `PaymentStoreConformance`, unchanged, on PostgreSQL (a fresh database per test on the test
+/// process's private cluster; the tests fail if PostgreSQL cannot start).
+///
+/// swift-corelibs-xctest discovers only the test methods a class declares itself, so every
+/// conformance test is listed here once, forwarding to the shared body: a test added above must be
+/// added here too.
+final class PostgresPaymentStoreConformance: PaymentStoreConformance {
+    override class var backend: StoreBackend { .postgres }
+
+    override func testRoundTripOfEveryFieldAcrossReopen() throws { try super.testRoundTripOfEveryFieldAcrossReopen() }
+    override func testListPaymentsPaging() throws { try super.testListPaymentsPaging() }
+    override func testListPaymentsReversed() throws { try super.testListPaymentsReversed() }
+    override func testListPaymentsDateRangeAndOmitHops() throws { try super.testListPaymentsDateRangeAndOmitHops() }
+    override func testDeleteAllPaymentsRules() throws { try super.testDeleteAllPaymentsRules() }
+    override func testDeletePaymentFailedHtlcsOnly() throws { try super.testDeletePaymentFailedHtlcsOnly() }
+    override func testFailedAttemptsKeptByDefaultAndPrunedOnOption() throws { try super.testFailedAttemptsKeptByDefaultAndPrunedOnOption() }
+    override func testReplayIndexReturnsUpdatesInStampOrderFromASince() throws { try super.testReplayIndexReturnsUpdatesInStampOrderFromASince() }
+    override func testRetryOfAFailedPaymentGetsANewIndexAndDropsOldAttempts() throws { try super.testRetryOfAFailedPaymentGetsANewIndexAndDropsOldAttempts() }
+    override func testCountersInFlightAndHighWaterRestoredAtOpen() throws { try super.testCountersInFlightAndHighWaterRestoredAtOpen() }
+    override func testGroupCommitKeepsOrderAndIsolatesAFailingChange() throws { try super.testGroupCommitKeepsOrderAndIsolatesAFailingChange() }
+    override func testClosedStoreFailsCleanly() throws { try super.testClosedStoreFailsCleanly() }
 }

@@ -1,0 +1,62 @@
+import Foundation
+import Payments
+import PostgreSQL
+
+/// `PaymentIntentStore` in PostgreSQL: table `payment_intents` (hash, JSON intent) in the node's
+/// schema, on one session guarded by a lock. Every statement is parameterized.
+public final class PostgresIntentStore: PaymentIntentStore, @unchecked Sendable {
+    public struct Options: Sendable {
+        /// libpq connection string or URI. May hold a password: never logged.
+        public var dsn: String
+        /// The schema holding the table (created if missing); nil: the DSN's default.
+        public var schema: String?
+        /// Seconds any one wait on the server may take; 0 for none.
+        public var timeoutSeconds: Double = 0
+        public init(dsn: String, schema: String? = nil) {
+            self.dsn = dsn
+            self.schema = schema
+        }
+    }
+
+    static let migrations: [(version: Int, sql: StaticString)] = [
+        (1, "CREATE TABLE payment_intents (hash BYTEA PRIMARY KEY, intent BYTEA NOT NULL)"),
+    ]
+
+    private let db: PostgresConnection
+    private let lock = NSLock()
+
+    public init(options: Options) throws {
+        var o = PostgresConnection.Options()
+        o.timeoutSeconds = options.timeoutSeconds
+        o.applicationName = "paytrackd-intents"
+        if let schema = options.schema {
+            try PostgresConnection(dsn: options.dsn, options: o).createSchema(schema)
+            o.searchPath = schema
+        }
+        db = try PostgresConnection(dsn: options.dsn, options: o)
+        try PostgresMigrations.migrate(db, component: "intents", migrations: Self.migrations)
+    }
+
+    public func save(_ intent: PaymentIntent) throws {
+        let blob = Array(try JSONEncoder().encode(intent))
+        try lock.withLock {
+            try db.query("""
+                INSERT INTO payment_intents (hash, intent) VALUES ($1, $2)
+                ON CONFLICT (hash) DO UPDATE SET intent = EXCLUDED.intent
+                """, [.bytes(intent.paymentHash), .bytes(blob)])
+        }
+    }
+
+    public func delete(_ hash: PaymentHash) {
+        lock.withLock { _ = try? db.query("DELETE FROM payment_intents WHERE hash = $1", [.bytes(hash.bytes)]) }
+    }
+
+    public func intent(for hash: PaymentHash) throws -> PaymentIntent? {
+        let blob: [UInt8]? = try lock.withLock {
+            let r = try db.query("SELECT intent FROM payment_intents WHERE hash = $1", [.bytes(hash.bytes)])
+            return r.isEmpty ? nil : try r.bytes(0, 0)
+        }
+        guard let blob else { return nil }
+        return try JSONDecoder().decode(PaymentIntent.self, from: Data(blob))
+    }
+}

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Payments
+import PostgreSQL
+
+/// Carries payment changes committed by other processes on the same database (replicas) into this
+/// process's `ControlTower`, so TrackPaymentV2 and TrackPayments here see every payment change
+/// wherever it was made.
+///
+/// How a change travels: the writer of any replica commits a batch and, in the same transaction,
+/// NOTIFYs `Options.changeChannel`; each row it touched carries its transaction id (`change_xid`).
+/// The feed thread LISTENs; on a notification — or every `pollSeconds` regardless, or after a
+/// reconnect — it catches up from the change index: in one REPEATABLE READ snapshot it takes the
+/// snapshot's xmin H (every transaction below H has finished) and reads the payments with
+/// `from ≤ change_xid < H`, then sets `from = H`. A transaction that commits later has an id ≥ H,
+/// so nothing is skipped; a lost notification or connection only delays delivery until the next
+/// catch-up, which starts where the last successful one ended. Each changed payment is read once
+/// per catch-up by the feed, not once per subscriber. Snapshots are published with
+/// `ControlTower.notifyIfNewer`, so this process's own changes, already published, are not sent
+/// again. Two changes of one payment between two catch-ups arrive as its latest state (versions
+/// still only grow on every stream).
+public final class PostgresPaymentFeed: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var store: PostgresPaymentStore.Options
+        /// Catch up at least this often even without a notification.
+        public var pollSeconds: Double = 1
+        /// Most payments read per query (a catch-up pages until done).
+        public var pageSize = 1_000
+        public init(store: PostgresPaymentStore.Options) { self.store = store }
+    }
+
+    private let options: Options
+    private let tower: ControlTower
+    private let condition = PaymentCondition()
+    private var stopping = false
+    private var thread: pthread_t?
+    /// The change ids not yet read: from `from`, skipping rows of `from` with an id ≤ `afterID`
+    /// (a page boundary inside one transaction's changes).
+    private var from: Int64 = 0
+    private var afterID: Int64 = -1
+    /// Catch-ups completed and payments published (statistics, tests).
+    public private(set) var catchUps: UInt64 = 0
+    public private(set) var published: UInt64 = 0
+    private let db: PostgresConnection
+
+    /// Connects, LISTENs and sets the starting point to "now" (changes committed before are in the
+    /// store, where subscriptions read them); `start` runs the thread.
+    public init(options: Options, tower: ControlTower) throws(PaymentError) {
+        self.options = options
+        self.tower = tower
+        do {
+            var o = PostgresPaymentStore.sessionOptions(options.store, role: "feed")
+            if o.timeoutSeconds == 0 { o.timeoutSeconds = 30 }
+            db = try PostgresConnection(dsn: options.store.dsn, options: o)
+            try db.listen(options.store.changeChannel)
+            from = try Self.horizon(db)
+        } catch {
+            throw .storage(String(describing: error))
+        }
+    }
+
+    deinit { stop() }
+
+    public func start() {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, nil, { ctx in
+            let feed = Unmanaged<PostgresPaymentFeed>.fromOpaque(ctx!).takeRetainedValue()
+            feed.run()
+            return nil
+        }, box)
+        precondition(rc == 0, "cannot start the payment feed thread")
+        condition.lock.withLock { thread = tid }
+    }
+
+    /// Stops the thread (within about `pollSeconds`) and waits for it. Idempotent.
+    public func stop() {
+        let t = condition.lock.withLock { () -> pthread_t? in
+            stopping = true
+            defer { thread = nil }
+            return thread
+        }
+        if let t, pthread_equal(t, pthread_self()) == 0 { pthread_join(t, nil) }
+    }
+
+    private var isStopping: Bool { condition.lock.withLock { stopping } }
+
+    private func run() {
+        var healthy = true
+        while !isStopping {
+            do {
+                // Wait for a notification (or the poll interval); any batch of them means one catch-up.
+                _ = try db.notifications(timeout: healthy ? options.pollSeconds : min(options.pollSeconds, 0.5))
+                if isStopping { break }
+                try catchUp()
+                healthy = true
+            } catch {
+                // Connection lost or a read failed: back off briefly; the next round reconnects
+                // (re-LISTENing) and catches up from `from`, which only a completed read advances.
+                healthy = false
+                usleep(200_000)
+            }
+        }
+        db.close()
+    }
+
+    /// The snapshot's xmin: every transaction with a smaller id has committed or aborted.
+    private static func horizon(_ db: PostgresConnection) throws -> Int64 {
+        try db.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8").int64(0, 0)
+    }
+
+    static let changedSQL = """
+        SELECT p.*, a.attempt_id, a.session_key, a.attempt_ns, a.attempt_hash, a.route, a.settle_preimage, a.settle_ns,
+        a.fail_ns, a.failure
+        FROM (SELECT \(PaymentRowDecoder.paymentColumns), change_xid FROM payments
+              WHERE change_xid < $2 AND (change_xid > $1 OR (change_xid = $1 AND id > $4))
+              ORDER BY change_xid, id LIMIT $3) p
+        LEFT JOIN htlc_attempts a ON a.payment_id = p.id ORDER BY p.change_xid, p.id, a.attempt_id
+        """
+
+    /// Reads every payment changed by transactions in [from, horizon) and publishes it, page by
+    /// page (keyset on change id and row id), each page in update-stamp order.
+    func catchUp() throws {
+        try db.transaction(readOnly: true) {
+            let h = try Self.horizon(db)
+            while from < h {
+                let r = try db.query(Self.changedSQL, [.int64(from), .int64(h), .int64(Int64(options.pageSize)), .int64(afterID)])
+                let snapshots = try PostgresPaymentStore.snapshots(r, omitHops: false, attemptsAt: 10)
+                for s in snapshots.sorted(by: { $0.lastUpdateNs < $1.lastUpdateNs }) { tower.notifyIfNewer(s) }
+                published += UInt64(snapshots.count)
+                if snapshots.count < options.pageSize {
+                    from = h
+                    afterID = -1
+                } else {
+                    let last = r.count - 1
+                    from = try r.int64(last, 9)
+                    afterID = try r.int64(last, 0)
+                }
+            }
+        }
+        catchUps += 1
+    }
+}

@@ -1,0 +1,236 @@
+import Payments
+import PostgreSQL
+
+/// The payments database on PostgreSQL: the same contract as `SQLitePaymentStore`
+/// (`PaymentPersistence`), one writer session with group commit (`PaymentWriter` over
+/// `PostgresPaymentTransactor`) and a pool of reader sessions.
+///
+/// Reads are single statements (a page of payments LEFT JOIN their attempts), so each sees one
+/// committed snapshot without an explicit transaction and costs one round trip; ListPayments with
+/// a total count runs its two statements in one REPEATABLE READ transaction. Every statement is
+/// served by an index (hash, status, update stamp, creation time, payment index).
+///
+/// Sessions: one writer plus up to `maxConnections - 1` readers (LND's `db.postgres.maxconnections`).
+/// A lost session is reconnected by the next call that needs it; the call that saw the loss fails
+/// with `PaymentError.storage`.
+public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable {
+    public struct Options: Sendable {
+        /// libpq connection string or URI (LND's `db.postgres.dsn`). May hold a password: never logged.
+        public var dsn: String
+        /// Seconds any one wait on the server may take; 0 for none (LND's `db.postgres.timeout`).
+        public var timeoutSeconds: Double = 0
+        /// Sessions opened at most, writer included (LND's `db.postgres.maxconnections`, default 50).
+        public var maxConnections: Int = 50
+        /// Most queued changes committed in one transaction.
+        public var maxBatch: Int = 4096
+        /// The schema holding the tables (created if missing), e.g. one per served node so several
+        /// nodes share a database; nil uses the DSN's default (`public`).
+        public var schema: String?
+        public init(dsn: String, schema: String? = nil) {
+            self.dsn = dsn
+            self.schema = schema
+        }
+
+        /// The LISTEN/NOTIFY channel of this schema's payment changes: `<schema>_payments`.
+        public var changeChannel: String { (schema ?? "paytrack") + "_payments" }
+    }
+
+    public let options: Options
+    private let writer: PaymentWriter
+    private let pool = PaymentCondition()
+    private var idle: [PostgresConnection] = []
+    private var openReaders = 0
+    private let maxReaders: Int
+    private var closed = false
+
+    /// Connects, migrates the schema (under an advisory lock, safe with several processes) and
+    /// restores the counters. Throws `PaymentError.storage` when the server cannot be reached.
+    public init(options: Options) throws(PaymentError) {
+        self.options = options
+        maxReaders = max(1, options.maxConnections - 1)
+        do {
+            if let schema = options.schema {
+                try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "setup")).createSchema(schema)
+            }
+            let db = try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "writer"))
+            try PostgresPaymentSchema.migrate(db)
+            let meta = try db.query("SELECT key, value FROM payment_meta")
+            var values: [String: Int64] = [:]
+            for row in 0..<meta.count { values[try meta.text(row, 0)] = try meta.int64(row, 1) }
+            writer = PaymentWriter(backend: PostgresPaymentTransactor(db: db, changeChannel: options.changeChannel), maxBatch: max(1, options.maxBatch),
+                                   maxPaymentIndex: UInt64(bitPattern: values["max_payment_index"] ?? 0),
+                                   maxUpdateNs: values["max_update_ns"] ?? 0, paymentCount: values["payment_count"] ?? 0)
+        } catch {
+            throw .storage(String(describing: error))
+        }
+        writer.start()
+    }
+
+    deinit { close() }
+
+    static func sessionOptions(_ o: Options, role: String) -> PostgresConnection.Options {
+        var c = PostgresConnection.Options()
+        c.timeoutSeconds = o.timeoutSeconds
+        c.applicationName = "paytrackd-payments-" + role
+        if role != "setup" { c.searchPath = o.schema }
+        return c
+    }
+
+    /// Drains queued changes, stops the writer and closes the sessions. Idempotent.
+    public func close() {
+        let first = pool.lock.withLock { () -> Bool in
+            defer { closed = true }
+            return !closed
+        }
+        guard first else { return }
+        writer.stop()
+        pool.lock.withLock {
+            idle.removeAll()
+            pool.broadcast()
+        }
+    }
+
+    // MARK: PaymentPersistence: writes
+
+    public func write(_ writes: [PaymentWrite], completion: @escaping @Sendable (PaymentError?, Int) -> Void) {
+        writer.submit(writes, completion: completion)
+    }
+
+    public var isWriterThread: Bool { writer.isWriterThread }
+    public func flush() { writer.flush() }
+    public var highWater: (paymentIndex: UInt64, updateStamp: Int64) { (writer.maxPaymentIndex, writer.maxUpdateNs) }
+    /// Transactions committed by the writer so far (benchmarks: changes per transaction).
+    public var committedBatches: UInt64 { writer.batches }
+
+    // MARK: PaymentPersistence: reads
+
+    /// Runs `body` on a pooled reader session. Reads are idempotent: when a pooled session turns
+    /// out to be lost (server restart, network), the read runs once more on a fresh session.
+    private func withReader<R>(_ body: (PostgresConnection) throws -> R) throws(PaymentError) -> R {
+        pool.lock.lock()
+        while idle.isEmpty && openReaders >= maxReaders && !closed { pool.wait() }
+        if closed {
+            pool.lock.unlock()
+            throw .storeClosed
+        }
+        var reader = idle.popLast()
+        if reader == nil { openReaders += 1 }
+        pool.lock.unlock()
+        var retried = false
+        while true {
+            do {
+                if reader == nil {
+                    retried = true
+                    reader = try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "reader"))
+                }
+                let r = try body(reader!)
+                pool.lock.withLock { idle.append(reader!); pool.signal() }
+                return r
+            } catch let e as PostgresError where e.isConnectionLost && !retried {
+                reader = nil
+            } catch {
+                // A session that failed may be mid-transaction or gone: drop it.
+                pool.lock.withLock { openReaders -= 1; pool.signal() }
+                if let e = error as? PaymentError { throw e }
+                throw .storage(String(describing: error))
+            }
+        }
+    }
+
+    public func fetchPayment(_ hash: PaymentHash) throws(PaymentError) -> PaymentSnapshot? {
+        try withReader { db in try Self.snapshots(db.query(Self.fetchByHashSQL, [.bytes(hash.bytes)]), omitHops: false).first }
+    }
+
+    public func fetchInFlightPayments() throws(PaymentError) -> [PaymentSnapshot] {
+        try withReader { db in
+            try Self.snapshots(db.query(Self.inFlightSQL, [.int64(Int64(PaymentStatus.initiated.rawValue)),
+                                                           .int64(Int64(PaymentStatus.inFlight.rawValue))]), omitHops: false)
+        }
+    }
+
+    public func fetchPaymentsUpdated(since: Int64, limit: Int) throws(PaymentError) -> [PaymentSnapshot] {
+        try withReader { db in try Self.snapshots(db.query(Self.updatedSinceSQL, [.int64(since), .int64(Int64(limit))]), omitHops: false) }
+    }
+
+    public func paymentCount() throws(PaymentError) -> UInt64 {
+        try withReader { db in UInt64(max(0, try Self.count(db))) }
+    }
+
+    private static func count(_ db: PostgresConnection) throws -> Int64 {
+        let r = try db.query("SELECT value FROM payment_meta WHERE key = $1", [.text("payment_count")])
+        return r.isEmpty ? 0 : try r.int64(0, 0)
+    }
+
+    /// ListPayments (LND `QueryPayments`), the same semantics as `SQLitePaymentStore.queryPayments`.
+    public func queryPayments(_ q: PaymentsQuery) throws(PaymentError) -> PaymentsPage {
+        try q.validate()
+        let sql = Self.querySQL(q)
+        let params: [PostgresValue] = [.int64(Int64(bitPattern: q.indexOffset)),
+                                       .int64(SQLitePaymentStore.secondsToNanos(q.creationDateStart)),
+                                       .int64(SQLitePaymentStore.secondsToNanos(q.creationDateEnd &+ 1)),
+                                       .int64(Int64(min(q.effectiveMaxPayments, UInt64(Int64.max))))]
+        return try withReader { db in
+            func page() throws -> PaymentsPage {
+                var list = try Self.snapshots(db.query(sql, params), omitHops: q.omitHops)
+                if q.reversed { list.reverse() }
+                let total = q.countTotalPayments ? UInt64(max(0, try Self.count(db))) : 0
+                return PaymentsPage(payments: list, firstIndexOffset: list.first?.paymentIndex ?? 0,
+                                    lastIndexOffset: list.last?.paymentIndex ?? 0, totalNumPayments: total)
+            }
+            return q.countTotalPayments ? try db.transaction(readOnly: true, page) : try page()
+        }
+    }
+
+    // MARK: Statements: a page of payments (by an index) joined with its attempts
+
+    /// Columns: `paymentColumns` (0...8) then `attemptColumns` (9...17).
+    private static func joined(_ inner: String, order: String) -> String {
+        "SELECT p.*, \(attemptJoinColumns) FROM (\(inner)) p LEFT JOIN htlc_attempts a ON a.payment_id = p.id ORDER BY \(order), a.attempt_id"
+    }
+    private static let attemptJoinColumns = PaymentRowDecoder.attemptColumns.split(separator: ",")
+        .map { "a." + $0.drop(while: { $0 == " " }) }.joined(separator: ", ")
+
+    static let fetchByHashSQL = joined("SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE hash = $1", order: "p.id")
+    /// Initiated and in-flight payments (startup, TrackPayments): the `payments_status` index.
+    static let inFlightSQL = joined("SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE status IN ($1, $2)",
+                                    order: "p.payment_index")
+    /// Payments updated at or after $1, oldest first, at most $2 (TrackPayments replay): `payments_update`.
+    static let updatedSinceSQL = joined(
+        "SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE last_update_ns >= $1 ORDER BY last_update_ns, id LIMIT $2",
+        order: "p.last_update_ns, p.id")
+
+    /// One ListPayments page: $1 index offset, $2/$3 creation range (ns, end exclusive), $4 limit.
+    static func querySQL(_ q: PaymentsQuery) -> String {
+        var conditions: [String] = []
+        if q.reversed {
+            if q.indexOffset != 0 { conditions.append("payment_index < $1") }
+        } else {
+            conditions.append("payment_index > $1")
+        }
+        if !q.includeIncomplete { conditions.append("status = \(PaymentStatus.succeeded.rawValue)") }
+        if q.creationDateStart != 0 { conditions.append("creation_ns >= $2") }
+        if q.creationDateEnd != 0 { conditions.append("creation_ns < $3") }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let direction = q.reversed ? "DESC" : "ASC"
+        // Parameters a shape does not use still have their declared type (int8): every shape takes the same four.
+        let inner = "SELECT \(PaymentRowDecoder.paymentColumns) FROM payments \(whereClause) ORDER BY payment_index \(direction) LIMIT $4"
+        return joined(inner, order: "p.payment_index \(direction)")
+    }
+
+    /// Groups joined rows (payment columns, then one attempt or NULLs) into snapshots, keeping
+    /// the rows' order of payments.
+    static func snapshots(_ r: PostgresResult, omitHops: Bool, attemptsAt c: Int32 = 9) throws -> [PaymentSnapshot] {
+        var out: [PaymentSnapshot] = []
+        var lastID: Int64?
+        for i in 0..<r.count {
+            let row = PostgresPaymentRow(result: r, row: i)
+            let id = try row.int64(0)
+            if id != lastID {
+                out.append(try PaymentRowDecoder.header(row))
+                lastID = id
+            }
+            if !row.isNull(c) { out[out.count - 1].attempts.append(try PaymentRowDecoder.attempt(row, at: c, omitHops: omitHops)) }
+        }
+        return out
+    }
+}
