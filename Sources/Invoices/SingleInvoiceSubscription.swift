@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 /// A live SubscribeSingleInvoice subscriber (invoicesrpc): one `Invoice` per state change of one
 /// invoice, pulled by its consumer. Made for a pull-based stream writer on an event loop (no task
@@ -10,78 +10,76 @@ import Foundation
 /// Bounded: an invoice has at most four states after the current one, and a subscriber holds at
 /// most `InvoiceRegistry.singleSubscriberQueueLimit` unread; past that it is ended with
 /// `failure` = `subscriberTooSlow`.
-public final class SingleInvoiceSubscription: @unchecked Sendable {
+public final class SingleInvoiceSubscription: Sendable {
     public let id: UInt64
     public let paymentHash: [UInt8]
-    weak var registry: InvoiceRegistry?
-    private let lock = NSLock()
-    private var queue: [Invoice] = []
-    /// Nothing more will be queued (final state queued, dropped for slowness, or cancelled).
-    private var closed = false
-    private var wakeup: (@Sendable () -> Void)?
-    private var _failure: InvoiceError?
+    private let state: Mutex<State>
+
+    /// Everything mutable, behind one lock stored inline (no lock object per subscriber).
+    struct State {
+        /// Weak: a subscriber must not keep its registry alive.
+        weak var registry: InvoiceRegistry?
+        var queue: [Invoice] = []
+        /// Nothing more will be queued (final state queued, dropped for slowness, or cancelled).
+        var closed = false
+        var wakeup: (@Sendable () -> Void)?
+        var failure: InvoiceError?
+    }
 
     init(id: UInt64, paymentHash: [UInt8], registry: InvoiceRegistry) {
         self.id = id
         self.paymentHash = paymentHash
-        self.registry = registry
+        state = Mutex(State(registry: registry))
     }
 
     /// Queues a state (registry lock held). Returns whether the subscriber stays registered.
     func offer(_ inv: Invoice, limit: Int) -> Bool {
-        lock.lock()
-        guard !closed else { lock.unlock(); return false }
-        let wasEmpty = queue.isEmpty
-        if queue.count >= limit {
-            queue = []
-            _failure = .subscriberTooSlow(limit: limit)
-            closed = true
-        } else {
-            queue.append(inv)
-            if inv.state.isFinal { closed = true }
+        let (wake, keep) = state.withLock { s -> ((@Sendable () -> Void)?, Bool) in
+            guard !s.closed else { return (nil, false) }
+            let wasEmpty = s.queue.isEmpty
+            if s.queue.count >= limit {
+                s.queue = []
+                s.failure = .subscriberTooSlow(limit: limit)
+                s.closed = true
+                return (s.wakeup, false)
+            }
+            s.queue.append(inv)
+            if inv.state.isFinal { s.closed = true }
+            return (wasEmpty ? s.wakeup : nil, !s.closed)
         }
-        let wake = wasEmpty || _failure != nil ? wakeup : nil
-        let keep = !closed
-        lock.unlock()
         wake?()
         return keep
     }
 
     /// The next state, oldest first; nil when none is waiting.
     public func poll() -> Invoice? {
-        lock.lock(); defer { lock.unlock() }
-        return queue.isEmpty ? nil : queue.removeFirst()
+        state.withLock { $0.queue.isEmpty ? nil : $0.queue.removeFirst() }
     }
 
     /// True once nothing more will ever be returned by `poll()`.
-    public var isFinished: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return closed && queue.isEmpty
-    }
+    public var isFinished: Bool { state.withLock { $0.closed && $0.queue.isEmpty } }
 
     /// Why the subscription ended early (`subscriberTooSlow`), or nil.
-    public var failure: InvoiceError? {
-        lock.lock(); defer { lock.unlock() }
-        return _failure
-    }
+    public var failure: InvoiceError? { state.withLock { $0.failure } }
 
     /// Installs the wake-up; if a state is already waiting (or the end) it is called at once.
     public func setWakeup(_ callback: @escaping @Sendable () -> Void) {
-        lock.lock()
-        wakeup = callback
-        let now = !queue.isEmpty || closed
-        lock.unlock()
+        let now = state.withLock { s -> Bool in
+            s.wakeup = callback
+            return !s.queue.isEmpty || s.closed
+        }
         if now { callback() }
     }
 
     /// Ends the subscription (client went away): drops what is queued and unregisters.
     public func cancel() {
-        lock.lock()
-        closed = true
-        queue = []
-        wakeup = nil
-        lock.unlock()
-        if let registry { registry.withLock { _ = registry.removeSingleSubscriberLocked(paymentHash, id) } }
+        let registry = state.withLock { s -> InvoiceRegistry? in
+            s.closed = true
+            s.queue = []
+            s.wakeup = nil
+            return s.registry
+        }
+        if let r = registry { r.withLock { r.removeSingleSubscriberLocked(paymentHash, id) } }
     }
 }
 
@@ -104,7 +102,7 @@ extension InvoiceRegistry {
             nextSubscriberID += 1
             let sub = SingleInvoiceSubscription(id: id, paymentHash: paymentHash, registry: self)
             if let current, !sub.offer(current, limit: Self.singleSubscriberQueueLimit) { return sub }
-            singleSubscribers[paymentHash, default: [:]][id] = sub
+            singleSubscribers[paymentHash, default: []].append(sub)
             return sub
         }
     }
@@ -112,19 +110,18 @@ extension InvoiceRegistry {
     /// Live single-invoice subscribers (for tests and metrics).
     public var singleSubscriberCount: Int { withLock { singleSubscribers.values.reduce(0) { $0 + $1.count } } }
 
-    @discardableResult
-    func removeSingleSubscriberLocked(_ hash: [UInt8], _ id: UInt64) -> SingleInvoiceSubscription? {
-        let s = singleSubscribers[hash]?.removeValue(forKey: id)
-        if singleSubscribers[hash]?.isEmpty == true { singleSubscribers.removeValue(forKey: hash) }
-        return s
+    func removeSingleSubscriberLocked(_ hash: [UInt8], _ id: UInt64) {
+        guard var subs = singleSubscribers[hash] else { return }
+        subs.removeAll { $0.id == id }
+        singleSubscribers[hash] = subs.isEmpty ? nil : subs
     }
 
     /// Queues `inv` for its single-invoice subscribers, unregistering those that are done (final
     /// state, or too slow). Called under the lock.
     func notifySingle(_ inv: Invoice) {
         guard let subs = singleSubscribers[inv.rHash] else { return }
-        for (id, s) in subs where !s.offer(inv, limit: Self.singleSubscriberQueueLimit) {
-            removeSingleSubscriberLocked(inv.rHash, id)
+        for s in subs where !s.offer(inv, limit: Self.singleSubscriberQueueLimit) {
+            removeSingleSubscriberLocked(inv.rHash, s.id)
         }
     }
 }
