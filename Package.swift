@@ -6,7 +6,7 @@
 //   domain: Payments, PaymentStore, Routing, Simnet, Invoices, BOLT11, Macaroons
 //   wire:   LightningRPC -> ProtoWire
 //   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, Transport (nghttp2, OpenSSL)
-//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CWslay, CHTTPParser, CLlhttp
+//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CWslay, CLlhttp
 //
 // The domain targets never import Transport or GRPC, and only the thin wrapper targets import C.
 import PackageDescription
@@ -34,6 +34,8 @@ let package = Package(
         .library(name: "Routing", targets: ["Routing", "Simnet"]),
         .library(name: "SQLite", targets: ["SQLite"]),
         .library(name: "Node", targets: ["Node", "Services"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
+        .library(name: "KomodoRPC", targets: ["KomodoRPC"]),
     ],
     targets: [
         // MARK: C system libraries (module maps only)
@@ -45,9 +47,8 @@ let package = Package(
                        providers: [.apt(["libsecp256k1-dev"]), .brew(["secp256k1"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
-        // Debian ships no .pc file for these two; the module map links them by name.
+        // Debian ships no .pc file for wslay; the module map links it by name.
         .systemLibrary(name: "CWslay", providers: [.apt(["libwslay-dev"]), .brew(["wslay"])]),
-        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"]), .brew(["http-parser"])]),
         // llhttp: Debian ships only its C sources (node-llhttp); Scripts/bootstrap compiles them into
         // /usr/local (libllhttp.a, llhttp.h, llhttp.pc). See docs/ARCHITECTURE.md.
         .systemLibrary(name: "CLlhttp", pkgConfig: "llhttp", providers: [.apt(["node-llhttp"])]),
@@ -55,12 +56,16 @@ let package = Package(
         // MARK: Wire format
         .target(name: "ProtoWire"),
         .target(name: "JSON"),
+        // The one option parser: command lines (paytrackd, paytrack) and LND-style INI config files.
+        .target(name: "Options"),
+        // Counters, gauges, histograms and the Prometheus text exposition (no dependencies).
+        .target(name: "Metrics"),
         .target(name: "LightningRPC", dependencies: ["ProtoWire", "JSON"]),
 
         // MARK: Thin wrappers over C
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
-        .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CHTTPParser", "CLlhttp"],
+        .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CLlhttp"],
                 swiftSettings: hotPathSettings),
 
         // MARK: The call interface every face adapts to (handlers, contexts, writers, statuses)
@@ -68,6 +73,9 @@ let package = Package(
 
         // MARK: LND's REST gateway and WebSocket proxy over Transport's HTTP face
         .target(name: "RESTGateway", dependencies: ["RPCCore", "Transport", "LightningRPC", "LightningPrimitives", "ProtoWire", "JSON"]),
+
+        // MARK: The live dashboard page (Sources/Dashboard/web compiled in by Scripts/gen-dashboard)
+        .target(name: "Dashboard", dependencies: ["RESTGateway", "Transport"], exclude: ["web"]),
 
         // MARK: gRPC over Transport
         .target(name: "GRPC", dependencies: ["RPCCore", "Transport", "ProtoWire"], swiftSettings: hotPathSettings),
@@ -83,6 +91,10 @@ let package = Package(
         .target(name: "Routing", dependencies: ["LightningPrimitives"]),
         .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
         .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite"]),
+        // The Komodo DeFi Framework's mmrpc 2.0 `lightning::payments::*` API over the same engine.
+        .target(name: "KomodoRPC", dependencies: [
+            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives",
+        ]),
 
         // MARK: Services and composition
         .target(name: "Services", dependencies: [
@@ -90,11 +102,12 @@ let package = Package(
             "Routing", "Simnet", "Crypto", "PaymentLifecycle",
         ]),
         .target(name: "Node", dependencies: [
-            "Services", "RPCCore", "GRPC", "RESTGateway", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
-            "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11",
+            "Services", "RPCCore", "GRPC", "RESTGateway", "Dashboard", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
+            "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11", "KomodoRPC",
+            "Options",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
-        .executableTarget(name: "paytrack", dependencies: ["Node", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons"]),
+        .executableTarget(name: "paytrack", dependencies: ["Node", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons", "Options"]),
         // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
         .executableTarget(name: "GRPCTestServer", dependencies: ["RPCCore", "GRPC", "Transport", "ProtoWire"],
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
@@ -104,12 +117,16 @@ let package = Package(
         // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "OptionsTests", dependencies: ["Options"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Options"]),
         .testTarget(name: "LightningRPCTests", dependencies: ["LightningRPC", "ProtoWire"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
         .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RESTGateway", "Transport"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "RPCCore", "Transport"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
         .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite"]),
@@ -120,5 +137,6 @@ let package = Package(
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "LightningRPC", "Payments", "PaymentStore"]),
+        .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
     ]
 )

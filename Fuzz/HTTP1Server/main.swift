@@ -16,8 +16,8 @@ final class App: HTTPApplication {
     func request(_ head: HTTPRequestHead, _ writer: HTTPResponseWriter) -> HTTPRequestHandler {
         if let w = held.popLast() { w.respond(status: 200, headers: HTTPHeaders(), body: Array(head.target.utf8)) }
         if head.isWebSocketUpgrade {
-            _ = writer.acceptWebSocket(subprotocol: head.headers["Sec-WebSocket-Protocol"].map { String($0.split(separator: ",")[0]) },
-                                       handler: Echo())
+            let offered = head.headers["Sec-WebSocket-Protocol"]?.split(separator: ",").first.map { String($0) }
+            _ = writer.acceptWebSocket(subprotocol: offered, handler: Echo())
         } else if head.path == "/hold" {
             held.append(writer)
         }

@@ -11,6 +11,15 @@ extension Bolt11Invoice {
     /// first error is the one LDK reports: Bech32 → data length → HRP → tagged fields → signature
     /// syntax → field counts → features → signature → amount precision.
     public static func decode(_ text: String) throws(Bolt11Error) -> Bolt11Invoice {
+        try decode(text, rules: .lightningInvoice)
+    }
+
+    /// Decodes with `rules`: `.lightningInvoice` as documented above; `.zpay32` as LND's reader
+    /// accepts after its own earlier checks (`ZPay32.decode` runs those first): duplicate fields
+    /// are skipped (the first counts), `s` and `9` are optional and unknown feature bits allowed,
+    /// a `d` that is not UTF-8 is read lossily, a fallback of an unknown version is skipped, the
+    /// signature is checked before the field counts, and the recovery id only matters without `n`.
+    public static func decode(_ text: String, rules: Bolt11ReaderRules) throws(Bolt11Error) -> Bolt11Invoice {
         let hrp: [UInt8], data: [UInt8]
         do { (hrp, data) = try Bech32.decode(text) } catch { throw .parse(.bech32(error)) }
         guard data.count >= signatureValues else { throw .parse(.tooShortDataPart) }
@@ -22,13 +31,17 @@ extension Bolt11Invoice {
         guard body.count >= timestampValues else { throw .parse(.tooShortDataPart) }
         var timestamp: UInt64 = 0
         for v in body.prefix(timestampValues) { timestamp = timestamp << 5 | UInt64(v) }
-        let fields = try parseTaggedFields(body.dropFirst(timestampValues))
+        let fields = try parseTaggedFields(body.dropFirst(timestampValues), rules: rules)
 
         // Signature: 64 bytes + recovery id byte.
         let sigBytes = FiveBit.toBytesPadded(data[(data.count - signatureValues)...])
         let signature = Array(sigBytes[0..<64])
         let recoveryID = sigBytes[64]
-        guard recoveryID <= 3 else { throw .parse(.malformedSignature(.invalidRecoveryId)) }
+        let lenient = rules == .zpay32
+        let hasPayee = fields.contains { if case .payee = $0 { return true }; return false }
+        if !(lenient && hasPayee) {
+            guard recoveryID <= 3 else { throw .parse(.malformedSignature(.invalidRecoveryId)) }
+        }
         guard ECDSASignature.isWellFormed(signature) else { throw .parse(.malformedSignature(.invalidSignature)) }
 
         // Field counts.
@@ -45,16 +58,18 @@ extension Bolt11Invoice {
             default: break
             }
         }
-        if hashes == 0 { throw .semantic(.noPaymentHash) }
-        if hashes > 1 { throw .semantic(.multiplePaymentHashes) }
-        if descriptions == 0 { throw .semantic(.noDescription) }
-        if descriptions > 1 { throw .semantic(.multipleDescriptions) }
-        if secrets == 0 { throw .semantic(.noPaymentSecret) }
-        if secrets > 1 { throw .semantic(.multiplePaymentSecrets) }
+        if !lenient {
+            if hashes == 0 { throw .semantic(.noPaymentHash) }
+            if hashes > 1 { throw .semantic(.multiplePaymentHashes) }
+            if descriptions == 0 { throw .semantic(.noDescription) }
+            if descriptions > 1 { throw .semantic(.multipleDescriptions) }
+            if secrets == 0 { throw .semantic(.noPaymentSecret) }
+            if secrets > 1 { throw .semantic(.multiplePaymentSecrets) }
 
-        // Features: present, no unknown even bit, payment_secret supported.
-        guard let features, features.unknownRequiredBits.isEmpty,
-              features.supports(FeatureVector.paymentSecretRequired) else { throw .semantic(.invalidFeatures) }
+            // Features: present, no unknown even bit, payment_secret supported.
+            guard let features, features.unknownRequiredBits.isEmpty,
+                  features.supports(FeatureVector.paymentSecretRequired) else { throw .semantic(.invalidFeatures) }
+        }
 
         // Signature over sha256(hrp || data without signature, zero-padded to bytes).
         let hash = SHA256.hash(FiveBit.signedBytes(hrp: hrp, data: body))
@@ -71,6 +86,14 @@ extension Bolt11Invoice {
             payee = key
         }
 
+        if lenient {
+            // zpay32 validateInvoice: a payment hash; `d` or `h`, not both.
+            if hashes == 0 { throw .semantic(.noPaymentHash) }
+            let d = fields.contains { if case .description = $0 { return true }; return false }
+            let h = fields.contains { if case .descriptionHash = $0 { return true }; return false }
+            if d && h { throw .semantic(.multipleDescriptions) }
+            if !d && !h { throw .semantic(.noDescription) }
+        }
         if imprecise { throw .semantic(.impreciseAmount) }
         return Bolt11Invoice(currency: currency, amountMsat: amountMsat, timestamp: timestamp, fields: fields,
                              signature: signature, recoveryID: recoveryID, payee: payee)
@@ -114,7 +137,7 @@ extension Bolt11Invoice {
     }
 
     /// Parses the tagged fields (BOLT 11 "Tagged Fields"); fields to be skipped become `.unknown`.
-    static func parseTaggedFields(_ data: ArraySlice<UInt8>) throws(Bolt11Error) -> [TaggedField] {
+    static func parseTaggedFields(_ data: ArraySlice<UInt8>, rules: Bolt11ReaderRules = .lightningInvoice) throws(Bolt11Error) -> [TaggedField] {
         var fields = [TaggedField]()
         var i = data.startIndex
         while i < data.endIndex {
@@ -124,13 +147,13 @@ extension Bolt11Invoice {
             guard data.endIndex - (i + 3) >= length else { throw .parse(.unexpectedEndOfTaggedFields) }
             let value = data[(i + 3)..<(i + 3 + length)]
             i += 3 + length
-            fields.append(try parseField(type: type, value) ?? .unknown(type: type, data: Array(value)))
+            fields.append(try parseField(type: type, value, rules: rules) ?? .unknown(type: type, data: Array(value)))
         }
         return fields
     }
 
     /// One field; nil means "skip" (unknown type or a length/version BOLT 11 says to ignore).
-    static func parseField(type: UInt8, _ v: ArraySlice<UInt8>) throws(Bolt11Error) -> TaggedField? {
+    static func parseField(type: UInt8, _ v: ArraySlice<UInt8>, rules: Bolt11ReaderRules = .lightningInvoice) throws(Bolt11Error) -> TaggedField? {
         func bytes(_ v: ArraySlice<UInt8>) throws(Bolt11Error) -> [UInt8] {
             guard let b = FiveBit.toBytesStrict(v) else { throw .parse(.paddingError) }
             return b
@@ -150,7 +173,9 @@ extension Bolt11Invoice {
             return .payee(key)
         case TaggedField.typeD:
             let b = try bytes(v)
-            if let (upTo, len) = utf8Error(b) { throw .parse(.descriptionDecode(validUpTo: upTo, errorLength: len)) }
+            if rules == .lightningInvoice, let (upTo, len) = utf8Error(b) {
+                throw .parse(.descriptionDecode(validUpTo: upTo, errorLength: len))
+            }
             return .description(String(decoding: b, as: UTF8.self))
         case TaggedField.typeX:
             guard let x = FiveBit.uint64(v) else { throw .parse(.integerOverflow) }
@@ -170,6 +195,8 @@ extension Bolt11Invoice {
                 guard program.count == 20 else { throw .parse(.invalidScriptHashLength) }
                 return .fallback(.scriptHash(program))
             default:
+                // zpay32 reads only version 0 (20 or 32 bytes, checked before) and skips the others.
+                if rules == .zpay32 && version != 0 && !(2...40).contains(program.count) { return nil }
                 guard (2...40).contains(program.count) else { throw .parse(.invalidSegWitProgramLength) }
                 return .fallback(.segwit(version: version, program: program))
             }
@@ -242,4 +269,12 @@ extension Bolt11Invoice {
         }
         return nil
     }
+}
+
+/// Which reader's acceptance rules a decode follows.
+public enum Bolt11ReaderRules: Sendable, Equatable {
+    /// rust-lightning's lightning-invoice (the Komodo API's vocabulary).
+    case lightningInvoice
+    /// LND's zpay32, after `ZPay32.decode`'s own earlier checks.
+    case zpay32
 }

@@ -14,6 +14,7 @@
 /* Wrappers for OpenSSL macros (Swift cannot call function-like macros). */
 static inline int pt_SSL_CTX_set_min_tls12(SSL_CTX *ctx) { return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
 static inline long pt_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
+static inline long pt_SSL_set_mode(SSL *ssl, long mode) { return SSL_set_mode(ssl, mode); }
 static inline long pt_SSL_CTX_set_options(SSL_CTX *ctx, long o) { return (long)SSL_CTX_set_options(ctx, o); }
 static inline long pt_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long m) { return SSL_CTX_set_session_cache_mode(ctx, m); }
 static inline int pt_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *l) { return (int)SSL_CTX_set1_groups_list(ctx, l); }

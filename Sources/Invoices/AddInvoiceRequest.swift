@@ -23,8 +23,20 @@ public struct AddInvoiceRequest: Sendable, Equatable {
     /// `private`: recorded on the invoice; the caller supplies the hints.
     public var isPrivate: Bool = false
     public var isAmp: Bool = false
+    /// Which writer's invoice to make (field order, defaults, limits).
+    public var layout: InvoiceLayout = .lnd
 
     public init() {}
+}
+
+/// The shape of a created invoice.
+public enum InvoiceLayout: Sendable, Equatable {
+    /// LND's AddInvoice: fields p, d|h, c, x, f, r…, s, 9; LND's amount limit; `expiry` 0 = 86400.
+    case lnd
+    /// LDK's `create_invoice_from_channelmanager` (lightning-invoice 0.21, as the Komodo DeFi
+    /// Framework makes invoices): fields d, n, p, s, 9, c, x, r…; `n` always written; `x` written
+    /// as given (0 included); no amount limit but BOLT 11's (the caller checks LDK's 21e6 BTC).
+    case ldkChannelManager
 }
 
 /// AddInvoiceResponse fields.

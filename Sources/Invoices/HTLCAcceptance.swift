@@ -164,6 +164,8 @@ extension InvoiceRegistry {
                 try store.update(inv)
                 return []
             }
+            // The whole set is here: LDK's PaymentClaimable.
+            lifecycleObserver?(.claimable(inv, amountMsat: set.sum))
             if inv.isHold {
                 inv.state = .accepted
                 inv.amtPaidMsat = inv.htlcs.filter { $0.state == .accepted }.reduce(0) { $0 + Int64(clamping: $1.amtMsat) }
@@ -218,6 +220,7 @@ extension InvoiceRegistry {
             return s.settleIndex
         }
         notify(inv)
+        lifecycleObserver?(.settled(inv))
         let parts = held.removeValue(forKey: inv.rHash)?.parts ?? []
         return parts.map { ($0.resolve, .settle(preimage: preimage)) }
     }

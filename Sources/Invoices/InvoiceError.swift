@@ -42,8 +42,8 @@ public enum InvoiceError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidDateRange(start: UInt64, end: UInt64)
     /// DecodePayReq: the invoice is for another chain.
     case wrongNetwork(Currency)
-    /// DecodePayReq: the string is not a valid BOLT 11 invoice.
-    case invalidPaymentRequest(Bolt11Error)
+    /// DecodePayReq: the string is not an invoice LND's reader accepts (its zpay32 text).
+    case invalidPaymentRequest(ZPay32Error)
     /// SettleInvoice on a hold invoice whose HTLCs have not all arrived (invoices.ErrInvoiceStillOpen).
     case invoiceStillOpen
     /// Settle/Cancel on a settled invoice (invoices.ErrInvoiceAlreadySettled).
@@ -76,7 +76,7 @@ public enum InvoiceError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noInvoicesCreated: return "there are no existing invoices"
         case let .invalidDateRange(s, e): return "start date(\(s)) must be before end date(\(e))"
         case .wrongNetwork(let c): return "invoice not for current active network '\(c.lndNetworkName)'"
-        case .invalidPaymentRequest(let e): return e.ldkDescription
+        case .invalidPaymentRequest(let e): return e.text
         case .invoiceStillOpen: return "invoice still open"
         case .alreadySettled: return "invoice already settled"
         case .alreadyCanceled: return "invoice already canceled"

@@ -55,6 +55,14 @@ public final class InvoiceRegistry: @unchecked Sendable {
     /// SubscribeSingleInvoice streams by payment hash, then subscriber id (`SingleInvoiceSubscription.swift`).
     var singleSubscribers: [[UInt8]: [SingleInvoiceSubscription]] = [:]
     var lastHeight: UInt32 = 0
+    var lifecycleObserver: (@Sendable (InvoiceLifecycleEvent) -> Void)?
+
+    /// Observes HTLC sets becoming claimable and invoices settling (the Komodo API's records
+    /// follow them). Called synchronously with the registry's lock held, after the state is
+    /// committed for `.settled`: it must be quick and must not call back into the registry.
+    public func setLifecycleObserver(_ observer: (@Sendable (InvoiceLifecycleEvent) -> Void)?) {
+        withLock { lifecycleObserver = observer }
+    }
 
     /// Opens (creating if needed) the store at `path`. HTLCs left ACCEPTED by a previous run on
     /// invoices that are still OPEN (incomplete MPP sets) are canceled: nothing can resolve them now.
@@ -103,7 +111,7 @@ public final class InvoiceRegistry: @unchecked Sendable {
             if overflow { throw .paymentTooLarge(amountMsat: .max, maxMsat: configuration.maxPaymentMsat) }
             msat = m
         }
-        if msat > configuration.maxPaymentMsat { throw .paymentTooLarge(amountMsat: msat, maxMsat: configuration.maxPaymentMsat) }
+        if req.layout == .lnd && msat > configuration.maxPaymentMsat { throw .paymentTooLarge(amountMsat: msat, maxMsat: configuration.maxPaymentMsat) }
         if req.memo.utf8.count > 1024 { throw .memoTooLarge(req.memo.utf8.count) }
         if !req.descriptionHash.isEmpty && req.descriptionHash.count != 32 {
             throw .invalidDescriptionHashLength(req.descriptionHash.count)
@@ -115,8 +123,8 @@ public final class InvoiceRegistry: @unchecked Sendable {
             }
             fallback = f
         }
-        if req.expiry < 0 || req.expiry > 31_536_000 { throw .invalidExpiry(req.expiry) }
-        let expiry = req.expiry == 0 ? Self.defaultExpiry : req.expiry
+        if req.expiry < 0 || (req.layout == .lnd && req.expiry > 31_536_000) { throw .invalidExpiry(req.expiry) }
+        let expiry = req.expiry == 0 && req.layout == .lnd ? Self.defaultExpiry : req.expiry
         var cltv = configuration.defaultCLTVExpiry
         if req.cltvExpiry != 0 {
             if req.cltvExpiry < Self.minCLTVDelta { throw .cltvTooSmall(req.cltvExpiry) }
@@ -138,15 +146,23 @@ public final class InvoiceRegistry: @unchecked Sendable {
         let features = FeatureVector(bits: req.isAmp ? [8, 14, 30] : [8, 14, 17])
         let now = configuration.now()
 
-        // Field order as LND's zpay32 writes them: p, d|h, c, x, f, r..., s, 9.
-        var fields: [TaggedField] = [.paymentHash(hash)]
-        fields.append(req.descriptionHash.isEmpty ? .description(req.memo) : .descriptionHash(req.descriptionHash))
-        fields.append(.minFinalCLTVExpiry(cltv))
-        fields.append(.expiry(UInt64(expiry)))
-        if let fallback { fields.append(.fallback(fallback)) }
-        for route in req.routeHints where !route.isEmpty { fields.append(.routeHint(route)) }
-        fields.append(.paymentSecret(paymentAddr))
-        fields.append(.features(features))
+        var fields: [TaggedField] = []
+        let description: TaggedField = req.descriptionHash.isEmpty ? .description(req.memo) : .descriptionHash(req.descriptionHash)
+        switch req.layout {
+        case .lnd:
+            // Field order as LND's zpay32 writes them: p, d|h, c, x, f, r..., s, 9.
+            fields = [.paymentHash(hash), description, .minFinalCLTVExpiry(cltv), .expiry(UInt64(expiry))]
+            if let fallback { fields.append(.fallback(fallback)) }
+            for route in req.routeHints where !route.isEmpty { fields.append(.routeHint(route)) }
+            fields.append(.paymentSecret(paymentAddr))
+            fields.append(.features(features))
+        case .ldkChannelManager:
+            // lightning-invoice 0.21 InvoiceBuilder order: d, n, p, s, 9, c, x, r...
+            fields = [description, .payee(configuration.nodeKey.publicKey), .paymentHash(hash), .paymentSecret(paymentAddr),
+                      .features(features), .minFinalCLTVExpiry(cltv), .expiry(UInt64(expiry))]
+            if let fallback { fields.append(.fallback(fallback)) }
+            for route in req.routeHints where !route.isEmpty { fields.append(.routeHint(route)) }
+        }
         let unsigned = UnsignedBolt11Invoice(currency: configuration.currency, amountMsat: msat == 0 ? nil : msat,
                                              timestamp: UInt64(now), fields: fields)
         let paymentRequest: String

@@ -35,12 +35,9 @@ public struct PayReq: Sendable, Equatable {
         features = inv.features.lndFeatureMap
     }
 
-    /// Decodes `text` for a node on `network`: a valid invoice for another chain is refused with
-    /// LND's `invoice not for current active network '<name>'`.
+    /// Decodes `text` for a node on `network` as LND's zpay32 does, refusing with its texts (an
+    /// invoice for another chain: `invoice not for current active network '<name>'`).
     public static func decode(_ text: String, network: Currency) throws(InvoiceError) -> PayReq {
-        let inv: Bolt11Invoice
-        do { inv = try Bolt11Invoice.decode(text) } catch { throw .invalidPaymentRequest(error) }
-        guard inv.currency == network else { throw .wrongNetwork(network) }
-        return PayReq(inv)
+        do { return PayReq(try ZPay32.decode(text, network: network)) } catch { throw .invalidPaymentRequest(error) }
     }
 }

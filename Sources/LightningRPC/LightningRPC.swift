@@ -7,6 +7,9 @@ public enum Lnrpc {}
 /// Messages of LND's `routerrpc` package (Protos/routerrpc/router.proto).
 public enum Routerrpc {}
 
+/// PayTrack's own extension messages (Protos/paytrackrpc/simnet.proto): not LND's API.
+public enum Paytrackrpc {}
+
 /// A protobuf enum as a Swift enum: one case per declared value plus `.unrecognized(Int32)`, so
 /// values added by a newer peer survive decoding and re-encoding.
 public protocol ProtoEnum: Hashable, Sendable {

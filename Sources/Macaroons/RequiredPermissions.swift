@@ -56,6 +56,8 @@ public enum RequiredPermissions {
         "/invoicesrpc.Invoices/AddHoldInvoice": [.init("invoices", "write")],
         "/invoicesrpc.Invoices/SettleInvoice": [.init("invoices", "write")],
         "/invoicesrpc.Invoices/CancelInvoice": [.init("invoices", "write")],
+        // paytrackrpc.Simnet (PayTrack's extension: the simulated network, read-only)
+        "/paytrackrpc.Simnet/DescribeNetwork": [.init("info", "read")],
     ]
 
     /// gRPC server reflection (LND serves none). Open by default: it describes LND's public schema,

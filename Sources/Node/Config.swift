@@ -1,4 +1,5 @@
 import Foundation
+import Options
 
 /// Everything `paytrackd` can be told on its command line. Flag names follow LND's where LND has
 /// the same setting (`--rpclisten`, `--tlsextradomain`, `--debuglevel`, `--no-macaroons`, ...).
@@ -42,8 +43,36 @@ public struct Config: Sendable {
     public var wsPingIntervalSeconds: Double = 30
     public var wsPongWaitSeconds: Double = 5
 
+    /// `--configfile`: nil means `DATADIR/paytrackd.conf`, read only if it exists.
+    public var configFile: String?
+    /// `--logdir` (LND's): nil means `DATADIR/logs`; the file is `LOGDIR/bitcoin/<network>/paytrackd.log`.
+    public var logDirectory: String?
+    /// `--maxlogfilesize` in MB (LND's default 20) and `--maxlogfiles` (LND's default 3; 0: never rotate).
+    public var maxLogFileSizeMB = 20
+    public var maxLogFiles = 3
+
     public static let defaultRPCListen = "127.0.0.1:10009"
     public static let defaultRESTListen = "127.0.0.1:8080"
+    public static let defaultConfigFilename = "paytrackd.conf"
+    /// The Komodo DeFi Framework API (mmrpc 2.0) of the primary node; nil = `defaultKDFListen`.
+    public var kdfListen: String?
+    public var noKDF = false
+    /// `--serve-kdf NAME=HOST:PORT`: the mmrpc listener of another served node.
+    public var serveKDF: [(name: String, address: String)] = []
+    public var kdfHTTPS = false
+    /// nil = NODEDIR/kdf/rpc_password (generated 0600 on first start).
+    public var kdfPasswordFile: String?
+    public var kdfAllowWeakPassword = false
+    /// nil = `tBTC-lightning`, `BTC-lightning` on mainnet.
+    public var kdfCoin: String?
+    public var kdfCORS: String?
+    public var kdfLocalOnly = true
+
+    /// KDF's rpcip and rpcport defaults.
+    public static let defaultKDFListen = "127.0.0.1:7783"
+
+    /// The ticker the mmrpc API answers to.
+    public var kdfTicker: String { kdfCoin ?? (network == "mainnet" ? "BTC-lightning" : "tBTC-lightning") }
     public static let networks = ["mainnet", "testnet", "regtest", "simnet", "signet"]
 
     public static var defaultDataDirectory: String {
@@ -51,6 +80,9 @@ public struct Config: Sendable {
     }
 
     public init() {}
+
+    /// LND's log file location: `LOGDIR/bitcoin/<network>/paytrackd.log`, LOGDIR `DATADIR/logs` by default.
+    public var logFilePath: String { (logDirectory ?? dataDirectory + "/logs") + "/bitcoin/\(network)/paytrackd.log" }
 
     /// The listeners of the primary node (`--rpclisten`, default 127.0.0.1:10009).
     public var primaryListeners: [String] { rpcListen.isEmpty ? [Self.defaultRPCListen] : rpcListen }
@@ -75,12 +107,28 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 extension Config {
-    /// One flag: its name(s), whether it takes a value, its help line and how it applies.
+    /// One flag: its name(s), whether it takes a value, its help line and how it applies. Every
+    /// flag can also be set in the configuration file (``Config/parse(_:)``).
+    ///
+    /// Contract: a flag whose help says "repeatable" may be given more than once (values are
+    /// applied in order); any other flag only once per source. `apply` validates the value and
+    /// throws a ``ConfigError`` in the `--flag ...` wording, which the parser prefixes with the
+    /// file and line when the value came from the configuration file.
     struct Flag: Sendable {
         let names: [String]
         let value: String?   // placeholder for the value, nil for a boolean switch
         let help: String
         let apply: @Sendable (inout Config, String) throws -> Void
+
+        init(names: [String], value: String?, help: String, apply: @escaping @Sendable (inout Config, String) throws -> Void) {
+            self.names = names
+            self.value = value
+            self.help = help
+            self.apply = apply
+        }
+
+        /// What the shared option parser needs of this flag.
+        var spec: OptionSpec { OptionSpec(names: names, placeholder: value, repeatable: help.contains("repeatable")) }
     }
 
     static let flags: [Flag] = [
@@ -98,6 +146,12 @@ extension Config {
             c.network = v },
         Flag(names: ["debuglevel", "d"], value: "LEVEL", help: "log level for all subsystems, or SUBSYSTEM=level pairs (trace, debug, info, warn, error, critical, off)") { c, v in
             do { c.debugLevel = try LogLevels(parsing: v) } catch { throw ConfigError(description: "\(error)") } },
+        Flag(names: ["configfile"], value: "FILE", help: "configuration file in LND's INI syntax (default DATADIR/paytrackd.conf); flags override it") { $0.configFile = $1 },
+        Flag(names: ["logdir"], value: "DIR", help: "log directory: logs go to LOGDIR/bitcoin/NETWORK/paytrackd.log besides stderr (default DATADIR/logs)") { $0.logDirectory = $1 },
+        Flag(names: ["maxlogfilesize"], value: "MB", help: "rotate the log file when it reaches this size in MB (default 20)") { c, v in
+            guard let n = Int(v), n > 0, n <= 1 << 20 else { throw ConfigError(description: "--maxlogfilesize wants a positive number of MB") }; c.maxLogFileSizeMB = n },
+        Flag(names: ["maxlogfiles"], value: "N", help: "rotated log files to keep (default 3; 0 never rotates)") { c, v in
+            guard let n = Int(v), n >= 0, n <= 1000 else { throw ConfigError(description: "--maxlogfiles wants an integer in [0,1000]") }; c.maxLogFiles = n },
         Flag(names: ["usestatusinitiated", "routerrpc.usestatusinitiated"], value: nil, help: "send INITIATED (not IN_FLIGHT) for payments with no HTLCs yet, as LND's routerrpc.usestatusinitiated") { c, _ in c.useStatusInitiated = true },
         Flag(names: ["reflection.macaroon"], value: nil, help: "require a macaroon with info:read for gRPC server reflection (default: reflection is open)") { c, _ in c.reflectionMacaroon = true },
         Flag(names: ["keep-failed-payment-attempts"], value: nil, help: "keep failed HTLC attempts after a payment completes (the default)") { c, _ in c.keepFailedPaymentAttempts = true },
@@ -131,6 +185,25 @@ extension Config {
         Flag(names: ["restcors"], value: "ORIGIN", help: "allow browser requests from ORIGIN (\"*\" for any); repeatable") { $0.restCORS.append($1) },
         Flag(names: ["ws-ping-interval"], value: "SECONDS", help: "WebSocket proxy: ping after this long (default 30)") { c, v in c.wsPingIntervalSeconds = try positive(v, "ws-ping-interval") },
         Flag(names: ["ws-pong-wait"], value: "SECONDS", help: "WebSocket proxy: close when no pong within this (default 5)") { c, v in c.wsPongWaitSeconds = try positive(v, "ws-pong-wait") },
+        Flag(names: ["kdf.rpclisten"], value: "HOST:PORT", help: "Komodo DeFi Framework API (mmrpc 2.0, HTTP/1.1 + JSON) of the primary node (default 127.0.0.1:7783)") { c, v in
+            try checkAddress(v, flag: "kdf.rpclisten"); c.kdfListen = v },
+        Flag(names: ["nokdf"], value: nil, help: "serve no Komodo DeFi Framework API") { c, _ in c.noKDF = true },
+        Flag(names: ["serve-kdf"], value: "NAME=HOST:PORT", help: "Komodo API of served node NAME on HOST:PORT; repeatable") { c, v in
+            guard let eq = v.firstIndex(of: "="), !v[..<eq].isEmpty else { throw ConfigError(description: "--serve-kdf wants NAME=HOST:PORT, got \"\(v)\"") }
+            let addr = String(v[v.index(after: eq)...]); try checkAddress(addr, flag: "serve-kdf")
+            c.serveKDF.append((String(v[..<eq]), addr)) },
+        Flag(names: ["kdf.https"], value: nil, help: "serve the Komodo API over TLS with the node's certificate (default plain HTTP, as KDF)") { c, _ in c.kdfHTTPS = true },
+        Flag(names: ["kdf.rpcpassword-file"], value: "FILE", help: "the Komodo API's rpc_password (default NODEDIR/kdf/rpc_password, generated 0600)") { $0.kdfPasswordFile = $1 },
+        Flag(names: ["kdf.allow-weak-password"], value: nil, help: "skip KDF's password policy (KDF allow_weak_password)") { c, _ in c.kdfAllowWeakPassword = true },
+        Flag(names: ["kdf.coin"], value: "TICKER", help: "the ticker the Komodo API answers to (default tBTC-lightning; BTC-lightning on mainnet)") { c, v in
+            guard !v.isEmpty else { throw ConfigError(description: "--kdf.coin wants a ticker") }; c.kdfCoin = v },
+        Flag(names: ["kdf.rpccors"], value: "ORIGIN", help: "Access-Control-Allow-Origin of the Komodo API (default http://localhost:3000)") { $0.kdfCORS = $1 },
+        Flag(names: ["kdf.rpc-local-only"], value: "BOOL", help: "refuse Komodo API calls from non-loopback clients (default true, KDF rpc_local_only)") { c, v in
+            switch v.lowercased() {
+            case "true", "1": c.kdfLocalOnly = true
+            case "false", "0": c.kdfLocalOnly = false
+            default: throw ConfigError(description: "--kdf.rpc-local-only wants true or false")
+            } },
         Flag(names: ["threads"], value: "N", help: "event-loop threads (default: one per core)") { c, v in
             guard let n = Int(v), n >= 0 else { throw ConfigError(description: "--threads wants a non-negative integer") }; c.threads = n },
     ]
@@ -167,41 +240,83 @@ extension Config {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Parses `arguments` (without the program name).
+    /// The specs of `flags`, then `-V`/`--version` (handled here, not a setting).
+    static var specs: [OptionSpec] { flags.map(\.spec) + [OptionSpec(names: ["version", "V"], placeholder: nil)] }
+
+    /// Parses `arguments` (without the program name), then the configuration file: `--configfile`
+    /// if given (it must exist), else `DATADIR/paytrackd.conf` if it exists (DATADIR as given on
+    /// the command line, or the default).
+    ///
+    /// Contract: every flag may be set in the file (LND's INI syntax, ``ConfigFileParser``), except
+    /// `configfile` itself; a flag given on the command line overrides the file's values of it
+    /// (``OptionLayers``). An unknown flag or key, a bad value, or a second value of a
+    /// non-repeatable flag in one source throws a ``ConfigError``; for the file it names the path,
+    /// the line and the key.
     public static func parse(_ arguments: [String]) throws -> CommandLineAction {
+        let specs = specs
+        let scanned: CommandLineScanner.Result
+        do {
+            scanned = try CommandLineScanner.scan(arguments, specs: specs)
+        } catch .helpRequested {
+            return .help(usage())
+        } catch .unknownFlag(let name) {
+            throw ConfigError(description: "unknown flag --\(name) (see --help)")
+        } catch {
+            throw ConfigError(description: "\(error)")
+        }
+        if let p = scanned.positionals.first { throw ConfigError(description: "unexpected argument \"\(p)\" (see --help)") }
+        if scanned.occurrences.contains(where: { $0.index == flags.count && $0.isOn }) {
+            return .version("paytrackd version \(PayTrackVersion.string)")
+        }
+        // First the command line alone: it says where the file is (--configfile, --datadir), and
+        // its bad values are reported as command-line errors. Then the file with the flags over it.
+        var commandLineOnly = Config()
+        try apply(scanned.occurrences, to: &commandLineOnly)
+        let fileOccurrences = try readConfigFile(commandLineOnly.configFile, dataDirectory: commandLineOnly.dataDirectory, specs: specs)
         var config = Config()
-        var i = 0
-        while i < arguments.count {
-            let arg = arguments[i]
-            i += 1
-            if arg == "-h" || arg == "--help" { return .help(usage()) }
-            if arg == "-V" || arg == "--version" { return .version("paytrackd version \(PayTrackVersion.string)") }
-            guard arg.hasPrefix("-") else { throw ConfigError(description: "unexpected argument \"\(arg)\" (see --help)") }
-            var name = String(arg.drop(while: { $0 == "-" }))
-            var value: String?
-            if let eq = name.firstIndex(of: "=") {
-                value = String(name[name.index(after: eq)...])
-                name = String(name[..<eq])
+        try apply(OptionLayers.merge(file: fileOccurrences, commandLine: scanned.occurrences), to: &config)
+        return .run(config)
+    }
+
+    /// The occurrences of the configuration file, or none when the default file does not exist.
+    static func readConfigFile(_ explicit: String?, dataDirectory: String, specs: [OptionSpec]) throws -> [OptionOccurrence] {
+        let path = explicit ?? dataDirectory + "/" + defaultConfigFilename
+        guard explicit != nil || FileManager.default.fileExists(atPath: path) else { return [] }
+        let text: String
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            if let size = attributes[.size] as? Int, size > ConfigFileParser.maximumBytes {
+                throw ConfigError(description: "\(OptionError.unreadableFile(path: path, reason: "larger than \(ConfigFileParser.maximumBytes) bytes"))")
             }
-            guard let flag = flags.first(where: { $0.names.contains(name) }) else {
-                throw ConfigError(description: "unknown flag --\(name) (see --help)")
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(description: "\(OptionError.unreadableFile(path: path, reason: error.localizedDescription))")
+        }
+        do {
+            let occurrences = try ConfigFileParser.parse(text, path: path, specs: specs)
+            for o in occurrences where o.index >= flags.count || flags[o.index].names.contains("configfile") {
+                throw OptionError.invalidValue(name: o.name, message: "not allowed in the configuration file", source: o.source)
             }
-            if flag.value != nil {
-                if value == nil {
-                    guard i < arguments.count else { throw ConfigError(description: "--\(name) needs a value (\(flag.value!))") }
-                    value = arguments[i]
-                    i += 1
-                }
-                try flag.apply(&config, value!)
-            } else {
-                if let v = value, !["true", "1"].contains(v.lowercased()) {
-                    if ["false", "0"].contains(v.lowercased()) { continue }
-                    throw ConfigError(description: "--\(name) is a switch; got value \"\(v)\"")
-                }
-                try flag.apply(&config, "")
+            return occurrences
+        } catch let error as OptionError {
+            throw ConfigError(description: "\(error)")
+        }
+    }
+
+    /// Applies occurrences in order; a switch given as false is not applied (as before the file).
+    static func apply(_ occurrences: [OptionOccurrence], to config: inout Config) throws {
+        for o in occurrences where o.index < flags.count {
+            let flag = flags[o.index]
+            if flag.value == nil && !o.isOn { continue }
+            do {
+                try flag.apply(&config, flag.value == nil ? "" : o.value)
+            } catch let error as ConfigError {
+                guard case .file = o.source else { throw error }
+                throw ConfigError(description: "\(OptionError.invalidValue(name: o.name, message: error.description, source: o.source))")
             }
         }
-        return .run(config)
     }
 }
 

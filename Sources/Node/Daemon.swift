@@ -17,7 +17,9 @@ public enum Daemon {
         sigaddset(&stopSignals, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
-        let sink = LogSink(levels: config.debugLevel)
+        let logFile = try RotatingLogFile(path: config.logFilePath, maximumBytes: config.maxLogFileSizeMB * 1024 * 1024,
+                                          keptFiles: config.maxLogFiles)
+        let sink = LogSink(levels: config.debugLevel, file: logFile)
         let log = sink.logger("LTND")
         log.info("paytrackd version \(PayTrackVersion.string), network \(config.network), datadir \(config.dataDirectory)")
 
@@ -34,6 +36,16 @@ public enum Daemon {
             }
             let dir = NodeDirectory.secondary(name: name, datadir: config.dataDirectory, network: config.network)
             nodes.append((try ServedNode(name: name, directory: dir, config: config, network: network, sink: sink), [address]))
+        }
+        // The Komodo DeFi Framework API: the primary node unless --nokdf, others by --serve-kdf.
+        // Prepared (rpc_password checked with KDF's policy) before anything listens.
+        var kdfNodes: [(ServedNode, String)] = []
+        for (name, address) in (config.noKDF ? [] : [(primary.name, config.kdfListen ?? Config.defaultKDFListen)]) + config.serveKDF {
+            guard let node = nodes.first(where: { $0.0.name == name })?.0 else {
+                throw ConfigError(description: "--serve-kdf \(name): node \(name) is not served (add --serve \(name)=HOST:PORT)")
+            }
+            try node.enableKDF(config: config)
+            kdfNodes.append((node, address))
         }
         // Nodes nobody serves still receive: keysend payments settle into in-memory registries.
         var unserved: [InvoiceRegistry] = []
@@ -60,6 +72,9 @@ public enum Daemon {
         for (node, listeners) in nodes {
             try node.start(listeners: listeners, restListeners: config.restListeners(node: node.name), config: config,
                            work: work, group: group)
+        }
+        for (node, address) in kdfNodes {
+            try node.startKDF(listener: address, config: config, work: work, group: group)
         }
         log.info("ready")
 

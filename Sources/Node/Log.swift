@@ -63,7 +63,7 @@ public struct LogLevels: Sendable, Equatable {
     public func level(for subsystem: String) -> LogLevel { subsystems[subsystem] ?? global }
 }
 
-/// A subsystem logger writing LND-shaped lines to stderr:
+/// A subsystem logger writing LND-shaped lines to stderr and the log file:
 /// `2026-11-21 03:30:00.123 [INF] RPCS: message`. Thread-safe; a line is one write(2).
 ///
 /// Contract: callers never pass secrets (keys, macaroons, preimages of unsettled payments) to it.
@@ -91,10 +91,14 @@ public struct Logger: Sendable {
     public func critical(_ m: @autoclosure () -> String) { log(.critical, m()) }
 }
 
-/// Where log lines go (stderr), with the configured levels.
+/// Where log lines go (stderr, and the log file when there is one), with the configured levels.
 public final class LogSink: Sendable {
     public let levels: LogLevels
-    public init(levels: LogLevels) { self.levels = levels }
+    public let file: RotatingLogFile?
+    public init(levels: LogLevels, file: RotatingLogFile? = nil) {
+        self.levels = levels
+        self.file = file
+    }
 
     public func logger(_ subsystem: String) -> Logger { Logger(subsystem: subsystem, sink: self) }
 
@@ -110,5 +114,6 @@ public final class LogSink: Sendable {
         let line = "\(stamp) [\(level.tag)] \(subsystem): \(message)\n"
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { _ = Foundation.write(2, $0.baseAddress, $0.count) }
+        file?.write(bytes)
     }
 }

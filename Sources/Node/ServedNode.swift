@@ -1,5 +1,6 @@
 import BOLT11
 import Crypto
+import Dashboard
 import Foundation
 import GRPC
 import RPCCore
@@ -41,6 +42,9 @@ public final class ServedNode: @unchecked Sendable {
     var server: GRPCServer?
     var restServer: TLSServer?
     var routerService: RouterService?
+    /// The Komodo DeFi Framework API, once `enableKDF` ran.
+    public private(set) var kdf: KDFService?
+    var kdfServer: TLSServer?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
                 certPath: String? = nil, keyPath: String? = nil, sink: LogSink) throws {
@@ -197,6 +201,7 @@ public final class ServedNode: @unchecked Sendable {
                              nodeInfo: { [unowned self] in nodeInfo() }, work: work,
                              privateHints: { [unowned self] in privateHopHints() }),
             health,
+            SimnetService(network: network, servedAliases: Set([config.node] + config.serve.map(\.name))),
         ] + moreServices(marshaller: marshaller, parser: parser, sender: sender, work: work) + reflection.services
     }
 
@@ -223,6 +228,7 @@ public final class ServedNode: @unchecked Sendable {
         self.server = server
         if !restListeners.isEmpty {
             let gateway = RESTGateway(services: services, interceptors: interceptors, corsOrigins: config.restCORS)
+            Dashboard.install(on: gateway)
             var http = HTTPServerConfiguration()
             http.maxBodyBytes = config.maxReceiveMessageSize
             http.webSocket.pingIntervalNanos = UInt64(config.wsPingIntervalSeconds * 1e9)
@@ -240,8 +246,35 @@ public final class ServedNode: @unchecked Sendable {
         return ports
     }
 
+    /// Prepares the Komodo DeFi Framework API (password, records, keeper, dispatcher).
+    @discardableResult
+    public func enableKDF(config: Config) throws -> KDFService {
+        if let kdf { return kdf }
+        let service = try KDFService(node: self, config: config, log: log)
+        kdf = service
+        return service
+    }
+
+    /// Binds the Komodo API (mmrpc 2.0 over HTTP/1.1; TLS with the node's certificate when
+    /// `--kdf.https`) on `listener`; returns the bound port.
+    @discardableResult
+    public func startKDF(listener: String, config: Config, work: BlockingWork, group: EventLoopGroup) throws -> Int {
+        let service = try enableKDF(config: config)
+        let app = KDFHTTPApplication(dispatcher: service.dispatcher, work: work)
+        let server = config.kdfHTTPS ? TLSServer.http(group: group, tls: try tls.makeServerContext(), application: app)
+                                     : TLSServer.plainHTTP1(group: group, application: app)
+        let (host, port) = try Self.split(listener)
+        let bound = try server.bind(host: host, port: port)
+        kdfServer = server
+        log.info("\(name): Komodo DeFi Framework API (mmrpc 2.0, coin \(config.kdfTicker)) listening on "
+            + "\(config.kdfHTTPS ? "https" : "http")://\(host):\(bound); rpc_password in \(service.passwordPath)")
+        return bound
+    }
+
     /// Graceful stop: NOT_SERVING, GOAWAY, unary calls finish, streams end UNAVAILABLE.
     public func shutdown(gracePeriod: Duration) {
+        kdfServer?.shutdown(gracePeriodNanos: UInt64(gracePeriod.components.seconds) * 1_000_000_000)
+        kdf?.shutdown()
         health.shutdown()
         routerService?.shutdown()
         let (secs, atto) = gracePeriod.components

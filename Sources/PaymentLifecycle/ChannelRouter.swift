@@ -62,6 +62,23 @@ public final class ChannelRouter: @unchecked Sendable {
         return hash
     }
 
+    /// Finds a route for the whole of `intent` now, without sending (LDK's `find_route` before
+    /// `send_payment`): the reason there is none, in LDK's check order, or the route. When the
+    /// intent may be split (`maxParts` > 1) and only the single-path liquidity is short while the
+    /// total outbound balance suffices, the payment session's splitting decides instead: nil.
+    public func preflightRoute(_ intent: PaymentIntent) -> NoRouteReason? {
+        router.updateGraph { $0 = network.publicGraph() }
+        var request = intent.routeRequest(source: source, currentHeight: network.blockHeight, maxCLTVExpiry: maxCLTVExpiry)
+        request.localBandwidthMsat = network.localBandwidth(of: source)
+        do {
+            _ = try router.findRoute(request)
+            return nil
+        } catch {
+            if intent.maxParts > 1, case .insufficientLiquidity = error { return nil }
+            return error
+        }
+    }
+
     /// Starts the lifecycle of an initiated payment.
     public func launch(_ intent: PaymentIntent) {
         guard let hash = PaymentHash(intent.paymentHash) else { return }

@@ -22,7 +22,7 @@ public final class RESTGateway: HTTPApplication, @unchecked Sendable {
     var staticHeaders = HTTPHeaders()
 
     public init(services: [RPCService], interceptors: [ServerInterceptor], corsOrigins: [String] = [],
-                bindings: [RESTBinding] = LNDRESTBindings.all,
+                bindings: [RESTBinding] = LNDRESTBindings.all + PayTrackRESTBindings.all,
                 methods: [MethodDescriptor] = LightningDescriptors.methods,
                 messageTypes: [any GatewayJSONMessage.Type] = LightningDescriptors.messageTypes,
                 descriptorFiles: [[UInt8]] = LightningDescriptors.files.map(\.bytes)) {

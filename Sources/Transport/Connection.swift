@@ -182,7 +182,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
                 if !ok { flushCiphertext(buf); close(); return }
             }
             flushCiphertext(buf)
-            if let s = session, !s.isAlive, pending.count - pendingOffset == 0 { close(); return }
+            if let s = session, !(h2Session?.isAlive ?? s.isAlive), pending.count - pendingOffset == 0 { close(); return }
         }
         if inputStalled, let s = session, s.wantsInput {
             // The handler takes input again: decrypt what TLS holds (its output is flushed on the
@@ -199,7 +199,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
     /// Arms the timer for the handler's next deadline when it is earlier than the one armed (a
     /// later one is found when the armed timer fires: the handler ignores early calls).
     private func armDeadline() {
-        guard !closed, let s = session, let d = s.nextDeadline else { return }
+        guard !closed, let s = session, let d = h2Session?.nextDeadline ?? s.nextDeadline else { return }
         if deadlineTimer != nil && d >= armedDeadline { return }
         if let t = deadlineTimer { loop.cancelTimer(t) }
         armedDeadline = d

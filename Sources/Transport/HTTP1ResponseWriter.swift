@@ -210,10 +210,21 @@ final class HTTP1ResponseWriter: HTTPResponseWriter {
         return go
     }
 
-    /// Sent in full and popped from the queue: lets go of the handler.
+    /// Set once the response was sent in full and popped from the session's queue.
+    private(set) var sent = false
+
+    /// Sent in full and popped from the queue: lets go of the handler (or, when the request body
+    /// is still arriving, `requestDone` does once it ended).
     func finished() {
+        sent = true
         if requestEnded { handler = nil }
         onWritable = nil
+    }
+
+    /// The request ended (its handler heard `end`): a response already sent lets go of the handler
+    /// now (handler and writer usually hold each other).
+    func requestDone() {
+        if sent { handler = nil }
     }
 
     func notifyWritable() {

@@ -156,7 +156,14 @@ public final class HTTP1Session: ConnectionProtocolHandler {
                 guard w.isComplete && w.buffered == 0 else { break }
                 responses.removeFirst()
                 w.finished()
-                if w.closeAfter { closeWhenDrained = true; responses.removeAll(); break }
+                if w.closeAfter {
+                    // The connection ends here: requests pipelined after this one are not answered.
+                    closeWhenDrained = true
+                    let dropped = responses
+                    responses.removeAll()
+                    for d in dropped { d.cancelRequest() }
+                    break
+                }
                 if let next = responses.first { next.becameCurrent() }
                 else if case .idle = state { state = .idle(since: monotonicNanos()) }   // idle from now
                 more = true
@@ -363,6 +370,7 @@ extension HTTP1Session: HTTP1RequestParserDelegate {
             state = .awaitingUpgrade(w)
             if let ws = w.acceptedWebSocket { w.acceptedWebSocket = nil; upgraded(w, to: ws) }
             w.handler?.end()
+            w.requestDone()
             // The application may have accepted or answered at once.
             if case .awaitingUpgrade = state, w.isComplete { upgradeRefused(w) }
             return true
@@ -376,6 +384,7 @@ extension HTTP1Session: HTTP1RequestParserDelegate {
             state = .idle(since: monotonicNanos())
         }
         w.handler?.end()
+        w.requestDone()
         if case .closing = state { return true }
         if case .pipelineFull = state { return true }
         return false

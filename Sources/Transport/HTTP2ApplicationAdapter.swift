@@ -214,13 +214,25 @@ extension TLSServer {
     public static func http(group: EventLoopGroup, tls: TLSContext, application: HTTPApplication,
                             configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
                             http2: HTTP2Configuration = HTTP2Configuration()) -> TLSServer {
-        TLSServer(group: group, tls: tls, alpnProtocols: [ALPNProtocol.http2, ALPNProtocol.http1]) { alpn, loop in
+        TLSServer(group: group, tls: tls, alpnProtocols: [ALPNProtocol.http2, ALPNProtocol.http1],
+                  releaseIdleTLSBuffers: true) { alpn, loop in
             if alpn == ALPNProtocol.http2 {
                 let s = HTTP2Session(server: true, configuration: http2)
                 s.delegate = HTTP2ApplicationAdapter(application: application, configuration: configuration, loop: loop)
                 return s
             }
             return HTTP1Session(loop: loop, application: application, configuration: configuration)
+        }
+    }
+}
+
+extension TLSServer {
+    /// A cleartext HTTP/1.1 listener (no TLS, no h2c) serving `application`, as KDF's RPC port is
+    /// by default.
+    public static func plainHTTP1(group: EventLoopGroup, application: HTTPApplication,
+                                  configuration: HTTPServerConfiguration = HTTPServerConfiguration()) -> TLSServer {
+        TLSServer(group: group, tls: nil, alpnProtocols: [ALPNProtocol.http1]) { _, loop in
+            HTTP1Session(loop: loop, application: application, configuration: configuration)
         }
     }
 }

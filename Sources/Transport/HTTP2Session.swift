@@ -97,6 +97,8 @@ public final class HTTP2Session {
 
     /// True when this server session applies `HTTP2RequestRules` (nghttp2's own HTTP messaging off).
     let checksRequests: Bool
+    /// Server sessions: the RFC 9113 checks nghttp2 leaves out in our configuration.
+    private var frameAudit: HTTP2InboundFrameAudit?
     /// Long field values this session recently found valid (see `FieldValueMemo`).
     fileprivate var valueMemo = FieldValueMemo()
 
@@ -109,6 +111,7 @@ public final class HTTP2Session {
     init(server: Bool, configuration: HTTP2Configuration, libraryHTTPMessaging: Bool) {
         isServer = server
         checksRequests = server && !libraryHTTPMessaging
+        frameAudit = server ? HTTP2InboundFrameAudit() : nil
         self.configuration = configuration
         var cbs: OpaquePointer?
         nghttp2_session_callbacks_new(&cbs)
@@ -170,6 +173,14 @@ public final class HTTP2Session {
         // Read activity, as grpc-go's keepalive tracks it (`lastRead`): one clock read per batch
         // of received bytes rather than one per frame.
         lastFrameReceived = monotonicNanos()
+        if frameAudit != nil, case .connectionError(let offset, let code, let reason) = frameAudit!.scan(bytes) {
+            if offset > 0 && nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), offset) < 0 {
+                wantsClose = true
+                return false
+            }
+            terminate(errorCode: code, debug: reason)
+            return false
+        }
         let r = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
         if r < 0 { wantsClose = true; return false }
         return true

@@ -3,10 +3,15 @@ import COpenSSL
 /// One TLS connection over memory BIOs: ciphertext bytes in, ciphertext bytes out. It never
 /// touches a socket (the connection moves bytes between the socket and these BIOs).
 /// Confined to one thread (the connection's loop).
+///
+/// A cleartext engine (`init(cleartextProtocol:)`, for plain-HTTP listeners such as the Komodo
+/// API's) has no `SSL`: the same BIOs only queue the bytes, the handshake is done at once and
+/// `alpn` is the given protocol.
 final class TLSEngine {
     enum HandshakeResult { case done, wantMore, failed(String) }
 
-    private let ssl: OpaquePointer
+    private let ssl: OpaquePointer?
+    private let cleartextProtocol: String?
     private let rbio: OpaquePointer
     private let wbio: OpaquePointer
     private(set) var handshakeComplete = false
@@ -14,13 +19,20 @@ final class TLSEngine {
     /// `alpnOffer` (servers): the protocols this connection's listener offers; without one the
     /// context's default applies (`h2` only). The offer must outlive the engine.
     /// `alpnProtocols` (clients): overrides the context's ALPN list (e.g. `["http/1.1"]`).
-    init(context: TLSContext, serverName: String? = nil, alpnOffer: ALPNOffer? = nil, alpnProtocols: [String]? = nil) {
-        ssl = SSL_new(context.ctx)!
+    /// `releaseIdleBuffers`: OpenSSL frees its record buffers (about 34 KB) while nothing is in
+    /// flight (SSL_MODE_RELEASE_BUFFERS): for listeners with many mostly idle connections
+    /// (WebSockets), not for the gRPC path, which would re-allocate them per burst.
+    init(context: TLSContext, serverName: String? = nil, alpnOffer: ALPNOffer? = nil, alpnProtocols: [String]? = nil,
+         releaseIdleBuffers: Bool = false) {
+        cleartextProtocol = nil
+        let ssl = SSL_new(context.ctx)!
+        self.ssl = ssl
         rbio = BIO_new(BIO_s_mem())!
         wbio = BIO_new(BIO_s_mem())!
         _ = pt_BIO_set_mem_eof_return(rbio, -1)
         _ = pt_BIO_set_mem_eof_return(wbio, -1)
         SSL_set_bio(ssl, rbio, wbio)   // ssl owns both BIOs now
+        if releaseIdleBuffers { _ = pt_SSL_set_mode(ssl, PT_SSL_MODE_RELEASE_BUFFERS) }
         if context.isServer {
             SSL_set_accept_state(ssl)
             if let offer = alpnOffer { pt_SSL_set_alpn_offer(ssl, offer.wire) }
@@ -35,7 +47,20 @@ final class TLSEngine {
         }
     }
 
-    deinit { SSL_free(ssl) }
+    /// No TLS: bytes pass through unchanged; the connection speaks `cleartextProtocol`.
+    init(cleartextProtocol: String) {
+        self.cleartextProtocol = cleartextProtocol
+        ssl = nil
+        rbio = BIO_new(BIO_s_mem())!
+        wbio = BIO_new(BIO_s_mem())!
+        _ = pt_BIO_set_mem_eof_return(rbio, -1)
+        _ = pt_BIO_set_mem_eof_return(wbio, -1)
+        handshakeComplete = true
+    }
+
+    deinit {
+        if let ssl { SSL_free(ssl) } else { BIO_free(rbio); BIO_free(wbio) }
+    }
 
     /// Feeds ciphertext received from the peer.
     func feed(_ p: UnsafeRawPointer, _ n: Int) {
@@ -44,6 +69,7 @@ final class TLSEngine {
 
     /// Advances the handshake.
     func handshake() -> HandshakeResult {
+        guard let ssl else { return .done }
         let r = SSL_do_handshake(ssl)
         if r == 1 { handshakeComplete = true; return .done }
         let e = SSL_get_error(ssl, r)
@@ -54,6 +80,7 @@ final class TLSEngine {
 
     /// The ALPN protocol selected ("h2"), if any.
     var alpn: String? {
+        guard let ssl else { return cleartextProtocol }
         var p: UnsafePointer<UInt8>?
         var len: UInt32 = 0
         SSL_get0_alpn_selected(ssl, &p, &len)
@@ -65,6 +92,10 @@ final class TLSEngine {
 
     /// Decrypts up to `cap` plaintext bytes into `buf`.
     func readPlaintext(into buf: UnsafeMutableRawPointer, cap: Int) -> ReadResult {
+        guard let ssl else {
+            let r = BIO_read(rbio, buf, Int32(cap))
+            return r > 0 ? .bytes(Int(r)) : .wantMore
+        }
         let r = SSL_read(ssl, buf, Int32(cap))
         if r > 0 { return .bytes(Int(r)) }
         let e = SSL_get_error(ssl, r)
@@ -77,6 +108,7 @@ final class TLSEngine {
     /// Encrypts plaintext (whole; memory BIOs never short-write). Returns false on error.
     func writePlaintext(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
         if n == 0 { return true }
+        guard let ssl else { return BIO_write(wbio, p, Int32(n)) == Int32(n) }
         let r = SSL_write(ssl, p, Int32(n))
         if r == n { return true }
         ERR_clear_error()
@@ -93,5 +125,8 @@ final class TLSEngine {
     }
 
     /// Queues a close_notify alert.
-    func shutdown() { _ = SSL_shutdown(ssl); ERR_clear_error() }
+    func shutdown() {
+        guard let ssl else { return }
+        _ = SSL_shutdown(ssl); ERR_clear_error()
+    }
 }

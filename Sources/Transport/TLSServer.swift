@@ -24,8 +24,10 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
 /// of preference (the first one the client also offers wins: list `h2` first).
 public final class TLSServer: @unchecked Sendable {
     public let group: EventLoopGroup
-    let tls: TLSContext
+    /// nil: a cleartext listener (its connections speak the last of `alpnProtocols`).
+    let tls: TLSContext?
     let alpn: ALPNOffer
+    let releaseIdleTLSBuffers: Bool
     let makeHandler: (_ alpn: String?, _ loop: EventLoop) -> ConnectionProtocolHandler?
     private var states: [LoopState] = []
     private let lock = Lock()
@@ -77,7 +79,9 @@ public final class TLSServer: @unchecked Sendable {
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(4))
             let make = server.makeHandler
             let loop = self.loop
-            let conn = Connection(fd: fd, loop: loop, tls: TLSEngine(context: server.tls, alpnOffer: server.alpn),
+            let engine = server.tls.map { TLSEngine(context: $0, alpnOffer: server.alpn, releaseIdleBuffers: server.releaseIdleTLSBuffers) }
+                ?? TLSEngine(cleartextProtocol: server.alpn.protocols.last!)
+            let conn = Connection(fd: fd, loop: loop, tls: engine,
                                   peerAddress: peer) { alpn in make(alpn, loop) }
             conn.onClose = { [unowned self] c in
                 self.connections[ObjectIdentifier(c)] = nil
@@ -105,10 +109,13 @@ public final class TLSServer: @unchecked Sendable {
     ///     `["h2", "http/1.1"]` for an HTTP listener).
     ///   - makeHandler: given the negotiated protocol (nil: the client sent no ALPN), the handler
     ///     for the connection, or nil to close it.
-    public init(group: EventLoopGroup, tls: TLSContext, alpnProtocols: [String],
+    ///   - releaseIdleTLSBuffers: let OpenSSL free each connection's record buffers while idle
+    ///     (many mostly idle connections, e.g. WebSockets; see `TLSEngine`).
+    public init(group: EventLoopGroup, tls: TLSContext?, alpnProtocols: [String], releaseIdleTLSBuffers: Bool = false,
                 makeHandler: @escaping (_ alpn: String?, _ loop: EventLoop) -> ConnectionProtocolHandler?) {
         precondition(!alpnProtocols.isEmpty && alpnProtocols.allSatisfy { !$0.isEmpty && $0.utf8.count < 256 })
         self.group = group; self.tls = tls; self.makeHandler = makeHandler
+        self.releaseIdleTLSBuffers = releaseIdleTLSBuffers
         alpn = ALPNOffer(alpnProtocols)
         states = group.loops.map { LoopState(loop: $0, server: self) }
     }

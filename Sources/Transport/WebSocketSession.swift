@@ -230,8 +230,7 @@ public final class WebSocketSession: WebSocketChannel {
             // wslay answered (or will answer) the peer's close frame with one of its own.
             let code = wslay_event_get_status_code_received(ctx)
             notifyClosed(code: code, reason: "")
-            if sent || state != .open { state = .closed }
-            else { state = .closed }
+            state = .closed
         } else if sent, state == .open {
             // wslay closed on its own (protocol error 1002, too big 1009): wait for the peer's.
             state = .closeSent(at: monotonicNanos())

@@ -49,6 +49,7 @@ class Daemon:
         self.datadir = Path(datadir)
         self.port = free_port()
         self.rest_port = free_port()
+        self.kdf_port = free_port()
         self.network = network
         self.args = list(args)
         if no_macaroons:
@@ -69,6 +70,15 @@ class Daemon:
         return f"https://127.0.0.1:{self.rest_port}"
 
     @property
+    def kdf_url(self):
+        """The Komodo API (mmrpc 2.0) of this daemon's primary node."""
+        return f"http://127.0.0.1:{self.kdf_port}/"
+
+    @property
+    def kdf_password(self):
+        return (self.datadir / "kdf" / "rpc_password").read_text().strip()
+
+    @property
     def cert_path(self):
         return self.datadir / "tls.cert"
 
@@ -82,14 +92,16 @@ class Daemon:
         self.datadir.mkdir(parents=True, exist_ok=True)
         cmd = [PAYTRACKD, "--datadir", str(self.datadir), "--rpclisten", self.target,
                "--restlisten", self.rest_target,
+               "--kdf.rpclisten", f"127.0.0.1:{self.kdf_port}",
                "--network", self.network, "--debuglevel", "debug"] + self.args
+        start_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"paytrackd exited with {self.proc.returncode}:\n{self.read_log()}")
-            if self.cert_path.exists() and self._tls_ready():
+            if self.cert_path.exists() and self._tls_ready() and b"LTND: ready" in self.log_path.read_bytes()[start_offset:]:
                 return self
             time.sleep(0.05)
         raise TimeoutError(f"paytrackd did not listen on {self.target}:\n{self.read_log()}")

@@ -168,7 +168,7 @@ final class AddInvoiceTests: RegistryTestCase {
             XCTAssertEqual(($0 as? InvoiceError)?.description, "invoice not for current active network 'mainnet'")
         }
         XCTAssertThrowsError(try PayReq.decode("lntb1qqqqqqqqqq", network: .bitcoinTestnet)) {
-            XCTAssertEqual(($0 as? InvoiceError)?.description, "ParseError(Bech32Error(InvalidChecksum))")
+            XCTAssertEqual(($0 as? InvoiceError)?.description, "checksum failed. Expected enugk6, got qqqqqq.")
         }
     }
 

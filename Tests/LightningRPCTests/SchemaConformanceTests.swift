@@ -48,7 +48,10 @@ final class SchemaConformanceTests: XCTestCase {
         XCTAssertEqual(methods.count, 15 + 18 + 7)
     }
 
-    /// Flattens the set into full name → (message, package) and full name → enum.
+    /// PayTrack's own extension package (Protos/paytrackrpc): not LND's, so not in the LND schema.
+    static let extensionPackages: Set<String> = ["paytrackrpc"]
+
+    /// Flattens LND's part of the set into full name → (message, package) and full name → enum.
     func index() -> (messages: [String: Descriptor.Message], enums: [String: Descriptor.Enum]) {
         var messages: [String: Descriptor.Message] = [:]
         var enums: [String: Descriptor.Enum] = [:]
@@ -59,14 +62,16 @@ final class SchemaConformanceTests: XCTestCase {
                 walk(prefix + m.name + ".", m.nested, m.enums)
             }
         }
-        for f in set.files { walk(f.package + ".", f.messages, f.enums) }
+        for f in set.files where !Self.extensionPackages.contains(f.package) { walk(f.package + ".", f.messages, f.enums) }
         return (messages, enums)
     }
 
     func testFilesAndPackages() {
-        XCTAssertEqual(set.files.map(\.name), ["lightning.proto", "routerrpc/router.proto", "invoicesrpc/invoices.proto"])
-        XCTAssertEqual(set.files.map(\.package), ["lnrpc", "routerrpc", "invoicesrpc"])
-        XCTAssertEqual(set.files.dropFirst().map(\.dependencies), [["lightning.proto"], ["lightning.proto"]])
+        XCTAssertEqual(set.files.map(\.name), ["lightning.proto", "routerrpc/router.proto", "invoicesrpc/invoices.proto", "paytrackrpc/simnet.proto"])
+        XCTAssertEqual(set.files.map(\.package), ["lnrpc", "routerrpc", "invoicesrpc", "paytrackrpc"])
+        XCTAssertEqual(set.files[1].dependencies, ["lightning.proto"])
+        XCTAssertEqual(set.files[2].dependencies, ["lightning.proto"])
+        XCTAssertEqual(set.files[3].dependencies, [], "the extension stands alone")
     }
 
     func testEveryMessageAndFieldMatchesTheSchema() throws {
@@ -115,7 +120,7 @@ final class SchemaConformanceTests: XCTestCase {
     func testServicesHaveExactlyTheSchemaMethods() {
         guard case .array(let methods)? = schema["methods"] else { return XCTFail("schema has no methods") }
         var got: [String: JSONValue] = [:]
-        for f in set.files {
+        for f in set.files where !Self.extensionPackages.contains(f.package) {
             for s in f.services {
                 for m in s.methods {
                     got["/\(f.package).\(s.name)/\(m.name)"] = .object([
@@ -135,7 +140,7 @@ final class SchemaConformanceTests: XCTestCase {
             }
         }
         XCTAssertEqual(Set(set.files.flatMap { f in f.services.map { "\(f.package).\($0.name)" } }),
-                       ["lnrpc.Lightning", "routerrpc.Router", "invoicesrpc.Invoices"])
+                       ["lnrpc.Lightning", "routerrpc.Router", "invoicesrpc.Invoices", "paytrackrpc.Simnet"])
     }
 
     /// LND marks channel ids `jstype = JS_STRING` (spec §2); it changes nothing on the wire but
@@ -157,8 +162,11 @@ final class SchemaConformanceTests: XCTestCase {
         XCTAssertEqual(LightningDescriptors.files.map(\.name), set.files.map(\.name))
         XCTAssertTrue(LightningDescriptors.files.map(\.bytes) == set.rawFiles,
                       "embedded descriptors differ from protoc's: run Scripts/gen-lightningrpc")
-        XCTAssertEqual(LightningDescriptors.serviceNames, ["lnrpc.Lightning", "routerrpc.Router", "invoicesrpc.Invoices"])
-        XCTAssertEqual(LightningDescriptors.methods.count, 15 + 18 + 7)
+        XCTAssertEqual(LightningDescriptors.serviceNames, ["lnrpc.Lightning", "routerrpc.Router", "invoicesrpc.Invoices", "paytrackrpc.Simnet"])
+        XCTAssertEqual(LightningDescriptors.methods.count, 15 + 18 + 7 + 1)
+        XCTAssertEqual(LightningDescriptors.methods.first { $0.path == "/paytrackrpc.Simnet/DescribeNetwork" },
+                       MethodDescriptor(path: "/paytrackrpc.Simnet/DescribeNetwork", inputType: "paytrackrpc.DescribeNetworkRequest",
+                                        outputType: "paytrackrpc.NetworkDescription", clientStreaming: false, serverStreaming: false))
         XCTAssertEqual(LightningDescriptors.methods.first { $0.path == "/routerrpc.Router/TrackPaymentV2" },
                        MethodDescriptor(path: "/routerrpc.Router/TrackPaymentV2", inputType: "routerrpc.TrackPaymentRequest",
                                         outputType: "lnrpc.Payment", clientStreaming: false, serverStreaming: true))

@@ -11,7 +11,7 @@ enum TestSupport {
         try Data(contentsOf: root.appendingPathComponent("Tests/LightningRPCTests/Fixtures/\(name)"))
     }
 
-    static let protoFiles = ["Protos/lightning.proto", "Protos/routerrpc/router.proto", "Protos/invoicesrpc/invoices.proto"]
+    static let protoFiles = ["Protos/lightning.proto", "Protos/routerrpc/router.proto", "Protos/invoicesrpc/invoices.proto", "Protos/paytrackrpc/simnet.proto"]
 
     struct ProcessFailure: Error, CustomStringConvertible {
         let description: String

@@ -125,6 +125,36 @@ final class HTTP1SessionTests: XCTestCase {
         XCTAssertFalse(keep.session.isAlive)
     }
 
+    func testRequestsPipelinedAfterAConnectionEndingResponseAreCancelled() {
+        let d = HTTP1Driver()
+        // An HTTP/1.0 keep-alive request answered with a stream: its body ends with the connection.
+        d.send("GET /stream?n=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /hold HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        XCTAssertEqual(statusCodes(d.take()), [200])
+        XCTAssertTrue(d.app.events.contains("cancelled /hold"))
+        XCTAssertFalse(d.session.isAlive)
+    }
+
+    /// Handler and writer hold each other; the session breaks that once both the response and
+    /// the request are over, in whichever order they end, or when the connection ends.
+    func testHandlersAreLetGoOf() {
+        let d = HTTP1Driver()
+        d.send("POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi")                 // response after the body
+        d.send("POST /early HTTP/1.1\r\nContent-Length: 4\r\n\r\n")                  // response before the body...
+        XCTAssertEqual(statusCodes(d.take()), [200, 200])
+        d.send("body")                                                                  // ...which ends later
+        d.send("GET /stream?n=2 HTTP/1.1\r\n\r\n")
+        d.send("GET /hold HTTP/1.1\r\n\r\n")
+        d.app.held[0].respond(status: 204, headers: HTTPHeaders(), body: [])
+        d.app.held.removeAll()
+        d.drain()
+        XCTAssertEqual(d.app.handlers.count, 4)
+        XCTAssertTrue(d.app.handlers.allSatisfy { $0.handler == nil }, "every finished exchange let go of its handler")
+        // The connection ends while a request is open: its handler is let go of too.
+        d.send("POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+        d.session.connectionClosed()
+        XCTAssertTrue(d.app.handlers.allSatisfy { $0.handler == nil })
+    }
+
     func testOversizeHeaderIs431() {
         var cfg = HTTPServerConfiguration()
         cfg.maxHeaderBytes = 1024

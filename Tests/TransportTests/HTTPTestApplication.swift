@@ -14,11 +14,19 @@ final class HTTPTestApplication: HTTPApplication {
     var channels: [WebSocketChannel] = []
     var wsClosed: [(UInt16, String)] = []
     var wsMessages: [String] = []
+    /// Every handler made, weakly: a test checks they are let go of.
+    var handlers: [Weak] = []
+    struct Weak { weak var handler: Handler? }
 
     func request(_ head: HTTPRequestHead, _ writer: HTTPResponseWriter) -> HTTPRequestHandler {
         heads.append(head)
         events.append("request \(head.method) \(head.target)")
         let h = Handler(app: self, head: head, writer: writer)
+        handlers.append(Weak(handler: h))
+        if head.path == "/early" {
+            // Answered at once, before the body arrives.
+            writer.respond(status: 200, headers: HTTPHeaders(), body: Array("early".utf8))
+        }
         if head.path == "/ws" && head.isWebSocketUpgrade {
             let offered = head.headers["Sec-WebSocket-Protocol"]?.split(separator: ",").first.map { String($0.trimmingASCIIWhitespace) }
             if let ch = writer.acceptWebSocket(subprotocol: offered, handler: Echo(app: self)) { channels.append(ch) }

@@ -440,10 +440,30 @@ public enum LightningDescriptors {
             "HS5pbnZvaWNlc3JwYy5Mb29rdXBJbnZvaWNlTXNnGg4ubG5ycGMuSW52b2ljZUIzWjFnaXRodWIuY29tL2xpZ2h0bmluZ25l",
             "dHdvcmsvbG5kL2xucnBjL2ludm9pY2VzcnBjYgZwcm90bzM=",
         ])),
+        (name: "paytrackrpc/simnet.proto", bytes: DescriptorBase64.decode([
+            "ChhwYXl0cmFja3JwYy9zaW1uZXQucHJvdG8SC3BheXRyYWNrcnBjIkkKFkRlc2NyaWJlTmV0d29ya1JlcXVlc3QSLwoTaW5j",
+            "bHVkZV91bmFubm91bmNlZBgBIAEoCFISaW5jbHVkZVVuYW5ub3VuY2VkImgKB1NpbU5vZGUSFwoHcHViX2tleRgBIAEoCVIG",
+            "cHViS2V5EhQKBWFsaWFzGAIgASgJUgVhbGlhcxIWCgZzZXJ2ZWQYAyABKAhSBnNlcnZlZBIWCgZvbmxpbmUYBCABKAhSBm9u",
+            "bGluZSKJAgoQU2ltUm91dGluZ1BvbGljeRImCg90aW1lX2xvY2tfZGVsdGEYASABKA1SDXRpbWVMb2NrRGVsdGESGQoIbWlu",
+            "X2h0bGMYAiABKANSB21pbkh0bGMSIgoNZmVlX2Jhc2VfbXNhdBgDIAEoA1ILZmVlQmFzZU1zYXQSLQoTZmVlX3JhdGVfbWls",
+            "bGlfbXNhdBgEIAEoA1IQZmVlUmF0ZU1pbGxpTXNhdBIaCghkaXNhYmxlZBgFIAEoCFIIZGlzYWJsZWQSIgoNbWF4X2h0bGNf",
+            "bXNhdBgGIAEoBFILbWF4SHRsY01zYXQSHwoLbGFzdF91cGRhdGUYByABKA1SCmxhc3RVcGRhdGUi0QMKClNpbUNoYW5uZWwS",
+            "GwoHY2hhbl9pZBgBIAEoBEICMAFSBmNoYW5JZBIbCglub2RlMV9wdWIYAiABKAlSCG5vZGUxUHViEhsKCW5vZGUyX3B1YhgD",
+            "IAEoCVIIbm9kZTJQdWISGgoIY2FwYWNpdHkYBCABKANSCGNhcGFjaXR5EiwKEm5vZGUxX2JhbGFuY2VfbXNhdBgFIAEoBFIQ",
+            "bm9kZTFCYWxhbmNlTXNhdBIsChJub2RlMl9iYWxhbmNlX21zYXQYBiABKARSEG5vZGUyQmFsYW5jZU1zYXQSKgoRbm9kZTFf",
+            "bG9ja2VkX21zYXQYByABKARSD25vZGUxTG9ja2VkTXNhdBIqChFub2RlMl9sb2NrZWRfbXNhdBgIIAEoBFIPbm9kZTJMb2Nr",
+            "ZWRNc2F0EhgKB3ByaXZhdGUYCSABKAhSB3ByaXZhdGUSQAoMbm9kZTFfcG9saWN5GAogASgLMh0ucGF5dHJhY2tycGMuU2lt",
+            "Um91dGluZ1BvbGljeVILbm9kZTFQb2xpY3kSQAoMbm9kZTJfcG9saWN5GAsgASgLMh0ucGF5dHJhY2tycGMuU2ltUm91dGlu",
+            "Z1BvbGljeVILbm9kZTJQb2xpY3kimAEKEk5ldHdvcmtEZXNjcmlwdGlvbhIqCgVub2RlcxgBIAMoCzIULnBheXRyYWNrcnBj",
+            "LlNpbU5vZGVSBW5vZGVzEjMKCGNoYW5uZWxzGAIgAygLMhcucGF5dHJhY2tycGMuU2ltQ2hhbm5lbFIIY2hhbm5lbHMSIQoM",
+            "YmxvY2tfaGVpZ2h0GAMgASgNUgtibG9ja0hlaWdodDJhCgZTaW1uZXQSVwoPRGVzY3JpYmVOZXR3b3JrEiMucGF5dHJhY2ty",
+            "cGMuRGVzY3JpYmVOZXR3b3JrUmVxdWVzdBofLnBheXRyYWNrcnBjLk5ldHdvcmtEZXNjcmlwdGlvbkIqWihnaXRodWIuY29t",
+            "L3BheXRyYWNrL3BheXRyYWNrL3BheXRyYWNrcnBjYgZwcm90bzM=",
+        ])),
     ]
 
     /// Fully-qualified names of the services in Protos/.
-    public static let serviceNames: [String] = ["lnrpc.Lightning", "routerrpc.Router", "invoicesrpc.Invoices"]
+    public static let serviceNames: [String] = ["lnrpc.Lightning", "routerrpc.Router", "invoicesrpc.Invoices", "paytrackrpc.Simnet"]
 
     /// Every method of every service, as its gRPC path.
     public static let methods: [MethodDescriptor] = [
@@ -487,6 +507,7 @@ public enum LightningDescriptors {
         MethodDescriptor(path: "/invoicesrpc.Invoices/AddHoldInvoice", inputType: "invoicesrpc.AddHoldInvoiceRequest", outputType: "invoicesrpc.AddHoldInvoiceResp", clientStreaming: false, serverStreaming: false),
         MethodDescriptor(path: "/invoicesrpc.Invoices/SettleInvoice", inputType: "invoicesrpc.SettleInvoiceMsg", outputType: "invoicesrpc.SettleInvoiceResp", clientStreaming: false, serverStreaming: false),
         MethodDescriptor(path: "/invoicesrpc.Invoices/LookupInvoiceV2", inputType: "invoicesrpc.LookupInvoiceMsg", outputType: "lnrpc.Invoice", clientStreaming: false, serverStreaming: false),
+        MethodDescriptor(path: "/paytrackrpc.Simnet/DescribeNetwork", inputType: "paytrackrpc.DescribeNetworkRequest", outputType: "paytrackrpc.NetworkDescription", clientStreaming: false, serverStreaming: false),
     ]
 
     /// Every message type in Protos/ except map entries (which are Swift dictionaries).
@@ -595,5 +616,10 @@ public enum LightningDescriptors {
         Invoicesrpc.SettleInvoiceMsg.self,
         Invoicesrpc.SettleInvoiceResp.self,
         Invoicesrpc.SubscribeSingleInvoiceRequest.self,
+        Paytrackrpc.DescribeNetworkRequest.self,
+        Paytrackrpc.SimNode.self,
+        Paytrackrpc.SimRoutingPolicy.self,
+        Paytrackrpc.SimChannel.self,
+        Paytrackrpc.NetworkDescription.self,
     ]
 }

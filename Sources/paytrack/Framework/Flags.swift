@@ -1,3 +1,5 @@
+import Options
+
 /// One command-line flag: `--name VALUE`, `--name=VALUE`, or a boolean switch `--name`.
 ///
 /// Names follow lncli (snake_case where lncli uses it, e.g. `--fee_limit`); `aliases` hold the
@@ -25,6 +27,9 @@ struct Flag: Sendable {
 
     var isSwitch: Bool { placeholder == nil }
     func matches(_ n: String) -> Bool { n == name || aliases.contains(n) }
+
+    /// What the shared option parser (the `Options` target) needs of this flag.
+    var spec: OptionSpec { OptionSpec(names: [name] + aliases, placeholder: placeholder, repeatable: repeatable) }
 
     /// The left column of help output, e.g. `--amt SAT`.
     var synopsis: String {
@@ -75,7 +80,8 @@ struct ParsedFlags: Sendable {
     }
 }
 
-/// Parses `arguments` against `flags`.
+/// Parses `arguments` against `flags` with the shared ``CommandLineScanner`` (the daemon's parser
+/// too), keeping lncli's error texts.
 ///
 /// Contract: `--name VALUE` and `--name=VALUE` (one or two leading dashes); switches take no
 /// separate value but accept `=true`/`=false`; flags and positionals may interleave; `--` ends
@@ -88,49 +94,22 @@ enum ArgumentParser {
 
     static func parse(_ arguments: [String], flags: [Flag], stopAtFirstPositional: Bool = false)
         throws -> (ParsedFlags, rest: [String]) {
-        var parsed = ParsedFlags()
-        var i = 0
-        while i < arguments.count {
-            let arg = arguments[i]
-            i += 1
-            if arg == "--" {
-                if stopAtFirstPositional { return (parsed, Array(arguments[i...])) }
-                for p in arguments[i...] { parsed.addPositional(p) }
-                return (parsed, [])
-            }
-            guard arg.hasPrefix("-"), arg.count > 1, !isNegativeNumber(arg) else {
-                if stopAtFirstPositional { return (parsed, Array(arguments[(i - 1)...])) }
-                parsed.addPositional(arg)
-                continue
-            }
-            var name = String(arg.drop(while: { $0 == "-" }))
-            var inline: String?
-            if let eq = name.firstIndex(of: "=") {
-                inline = String(name[name.index(after: eq)...])
-                name = String(name[..<eq])
-            }
-            if name == "h" || name == "help" { throw HelpRequested() }
-            guard let flag = flags.first(where: { $0.matches(name) }) else {
-                throw CLIError.usage("flag provided but not defined: -\(name)")
-            }
-            if !flag.repeatable && parsed.isSet(flag.name) {
-                throw CLIError.usage("flag --\(flag.name) given more than once")
-            }
-            if flag.isSwitch {
-                switch inline?.lowercased() {
-                case nil, "true", "1": parsed.add(flag, "true")
-                case "false", "0": parsed.add(flag, "false")
-                default: throw CLIError.usage("invalid boolean value \"\(inline!)\" for -\(name)")
-                }
-            } else {
-                if let v = inline { parsed.add(flag, v); continue }
-                guard i < arguments.count else { throw CLIError.usage("flag needs an argument: -\(name)") }
-                parsed.add(flag, arguments[i])
-                i += 1
+        let scanned: CommandLineScanner.Result
+        do {
+            scanned = try CommandLineScanner.scan(arguments, specs: flags.map(\.spec), stopAtFirstPositional: stopAtFirstPositional)
+        } catch {
+            switch error {
+            case .helpRequested: throw HelpRequested()
+            case .unknownFlag(let name): throw CLIError.usage("flag provided but not defined: -\(name)")
+            case .missingValue(let name, _): throw CLIError.usage("flag needs an argument: -\(name)")
+            case .invalidSwitchValue(let name, let value, _): throw CLIError.usage("invalid boolean value \"\(value)\" for -\(name)")
+            case .repeated(let name, _): throw CLIError.usage("flag --\(name) given more than once")
+            default: throw CLIError.usage("\(error)")
             }
         }
-        return (parsed, [])
+        var parsed = ParsedFlags()
+        for o in scanned.occurrences { parsed.add(flags[o.index], o.value) }
+        for p in scanned.positionals { parsed.addPositional(p) }
+        return (parsed, scanned.rest)
     }
-
-    private static func isNegativeNumber(_ s: String) -> Bool { s.count > 1 && Int64(s) != nil }
 }

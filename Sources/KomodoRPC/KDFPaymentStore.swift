@@ -1,0 +1,308 @@
+import Foundation
+import Payments
+import SQLite
+
+/// The KDF payment records of one node (KDF `SqliteLightningDB`'s `payments_history` table), in
+/// their own SQLite file, with an FTS5 trigram index over descriptions so a substring filter
+/// never scans every row.
+///
+/// Contract:
+/// - `payment_hash` is unique; `insertOrReplace` is KDF's `INSERT OR REPLACE` (a retried payment
+///   resets its row), `insertIfAbsent` never overwrites.
+/// - Status moves only through `markTerminal`/`markClaimable`/`markSucceeded`, which bump
+///   `last_updated` only when they change the row (so ordering follows real events).
+/// - Every value from a request is a bound parameter: the SQL text is assembled only from
+///   constant fragments chosen by which filter keys are present.
+/// - Thread-safe: one connection behind a lock; its page cache is at most 32 MiB (reads beyond
+///   it come from a 256 MiB memory map of the file, i.e. the OS page cache).
+public final class KDFPaymentStore: @unchecked Sendable {
+    let db: Database
+    let lock = PaymentLock()
+    private var statements: [String: Statement] = [:]
+
+    static let columns = "payment_hash, destination, description, amount_msat, fee_paid_msat, is_outbound, status, created_at, last_updated"
+
+    public init(path: String) throws(SQLiteError) {
+        db = try Database(path: path)
+        try db.execute("""
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=NORMAL;
+            PRAGMA cache_size=-32768;
+            PRAGMA mmap_size=268435456;
+            PRAGMA journal_size_limit=67108864;
+            PRAGMA wal_checkpoint(TRUNCATE);
+            CREATE TABLE IF NOT EXISTS kdf_payments (
+                id INTEGER NOT NULL PRIMARY KEY,
+                payment_hash TEXT NOT NULL UNIQUE,
+                destination TEXT,
+                description TEXT NOT NULL,
+                amount_msat INTEGER,
+                fee_paid_msat INTEGER,
+                is_outbound INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                last_updated INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS kdf_payments_order ON kdf_payments(last_updated DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS kdf_payments_status ON kdf_payments(status, last_updated DESC, id DESC);
+            CREATE INDEX IF NOT EXISTS kdf_payments_dest ON kdf_payments(destination, last_updated DESC, id DESC);
+            CREATE VIRTUAL TABLE IF NOT EXISTS kdf_descriptions USING fts5(
+                description, content='kdf_payments', content_rowid='id', tokenize='trigram');
+            CREATE TRIGGER IF NOT EXISTS kdf_payments_ai AFTER INSERT ON kdf_payments BEGIN
+                INSERT INTO kdf_descriptions(rowid, description) VALUES (new.id, new.description); END;
+            CREATE TRIGGER IF NOT EXISTS kdf_payments_ad AFTER DELETE ON kdf_payments BEGIN
+                INSERT INTO kdf_descriptions(kdf_descriptions, rowid, description) VALUES ('delete', old.id, old.description); END;
+            CREATE TRIGGER IF NOT EXISTS kdf_payments_au AFTER UPDATE OF description ON kdf_payments BEGIN
+                INSERT INTO kdf_descriptions(kdf_descriptions, rowid, description) VALUES ('delete', old.id, old.description);
+                INSERT INTO kdf_descriptions(rowid, description) VALUES (new.id, new.description); END;
+            CREATE TABLE IF NOT EXISTS kdf_payments_count (n INTEGER NOT NULL);
+            INSERT INTO kdf_payments_count SELECT COUNT(*) FROM kdf_payments WHERE NOT EXISTS (SELECT 1 FROM kdf_payments_count);
+            CREATE TRIGGER IF NOT EXISTS kdf_payments_count_ai AFTER INSERT ON kdf_payments BEGIN
+                UPDATE kdf_payments_count SET n = n + 1; END;
+            CREATE TRIGGER IF NOT EXISTS kdf_payments_count_ad AFTER DELETE ON kdf_payments BEGIN
+                UPDATE kdf_payments_count SET n = n - 1; END;
+            """)
+    }
+
+    func statement(_ sql: String) throws(SQLiteError) -> Statement {
+        if let s = statements[sql] { return s.reset() }
+        let s = try db.prepare(sql)
+        statements[sql] = s
+        return s
+    }
+
+    // MARK: writes
+
+    /// KDF's `INSERT OR REPLACE` (send_payment's outbound row): every column takes the new value.
+    /// Written as an upsert so the row keeps its id and the description index and row count
+    /// triggers see an update (REPLACE would delete without firing delete triggers).
+    public func insertOrReplace(_ r: KDFPaymentRecord) throws(SQLiteError) {
+        try lock.withLock { () throws(SQLiteError) in
+            try write("""
+                INSERT INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                ON CONFLICT(payment_hash) DO UPDATE SET destination = excluded.destination, description = excluded.description,
+                amount_msat = excluded.amount_msat, fee_paid_msat = excluded.fee_paid_msat, is_outbound = excluded.is_outbound,
+                status = excluded.status, created_at = excluded.created_at, last_updated = excluded.last_updated
+                """, r)
+        }
+    }
+
+    /// A plain insert that leaves an existing row alone; returns whether it inserted.
+    @discardableResult
+    public func insertIfAbsent(_ r: KDFPaymentRecord) throws(SQLiteError) -> Bool {
+        try lock.withLock { () throws(SQLiteError) -> Bool in
+            try write("INSERT OR IGNORE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
+            return db.changes > 0
+        }
+    }
+
+    /// Many rows in one transaction (benchmarks, imports); existing hashes are left alone.
+    public func insertBatch(_ records: [KDFPaymentRecord]) throws {
+        try lock.withLock {
+            try db.transaction {
+                for r in records {
+                    try write("INSERT OR IGNORE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
+                }
+            }
+            // A bulk load would otherwise leave a WAL of gigabytes that every later read consults.
+            try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+    }
+
+    private func write(_ sql: String, _ r: KDFPaymentRecord) throws(SQLiteError) {
+        let s = try statement(sql)
+        s.bind(1, r.paymentHash)
+        if case .outbound(let d) = r.direction { s.bind(2, d) } else { s.bindNull(2) }
+        s.bind(3, r.description)
+        if let a = r.amountMsat { s.bind(4, Int64(clamping: a)) } else { s.bindNull(4) }
+        if let f = r.feePaidMsat { s.bind(5, Int64(clamping: f)) } else { s.bindNull(5) }
+        s.bind(6, r.direction == .inbound ? 0 : 1)
+        s.bind(7, r.status.rawValue)
+        s.bind(8, r.createdAt)
+        s.bind(9, r.lastUpdated)
+        try s.run()
+    }
+
+    /// An outbound row's terminal outcome (LDK PaymentSent / PaymentFailed): only a Pending
+    /// outbound row changes; returns whether one did.
+    @discardableResult
+    public func markOutboundTerminal(hash: String, succeeded: Bool, feePaidMsat: UInt64?, at: Int64) throws(SQLiteError) -> Bool {
+        try lock.withLock { () throws(SQLiteError) -> Bool in
+            let s = try statement("""
+                UPDATE kdf_payments SET status = ?2, fee_paid_msat = ?3, last_updated = ?4
+                WHERE payment_hash = ?1 AND is_outbound = 1 AND status = 'Pending'
+                """)
+            s.bind(1, hash)
+            s.bind(2, succeeded ? KDFPaymentRecord.Status.succeeded.rawValue : KDFPaymentRecord.Status.failed.rawValue)
+            if succeeded, let f = feePaidMsat { s.bind(3, Int64(clamping: f)) } else { s.bindNull(3) }
+            s.bind(4, at)
+            try s.run()
+            return db.changes > 0
+        }
+    }
+
+    /// An inbound row moving forward (Pending → Claimable → Succeeded); never backwards.
+    @discardableResult
+    public func advanceInbound(hash: String, to status: KDFPaymentRecord.Status, at: Int64) throws(SQLiteError) -> Bool {
+        let from: [KDFPaymentRecord.Status] = status == .claimable ? [.pending] : [.pending, .claimable]
+        return try lock.withLock { () throws(SQLiteError) -> Bool in
+            let s = try statement("""
+                UPDATE kdf_payments SET status = ?2, last_updated = ?3
+                WHERE payment_hash = ?1 AND is_outbound = 0 AND (status = ?4 OR status = ?5)
+                """)
+            s.bind(1, hash)
+            s.bind(2, status.rawValue)
+            s.bind(3, at)
+            s.bind(4, from[0].rawValue)
+            s.bind(5, from.last!.rawValue)
+            try s.run()
+            return db.changes > 0
+        }
+    }
+
+    // MARK: reads
+
+    public func record(hash: String) throws(SQLiteError) -> KDFPaymentRecord? {
+        try lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
+            let s = try statement("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1")
+            s.bind(1, hash)
+            return try s.step() ? Self.read(s) : nil
+        }
+    }
+
+    /// Hashes of outbound rows still Pending (startup reconciliation with the engine).
+    public func pendingOutboundHashes() throws(SQLiteError) -> [String] {
+        try lock.withLock { () throws(SQLiteError) -> [String] in
+            let s = try statement("SELECT payment_hash FROM kdf_payments WHERE status = 'Pending' AND is_outbound = 1")
+            var out: [String] = []
+            while try s.step() { out.append(s.text(0)) }
+            return out
+        }
+    }
+
+    public var count: Int {
+        (try? lock.withLock { () throws(SQLiteError) -> Int in
+            let s = try statement("SELECT n FROM kdf_payments_count")
+            return try s.step() ? s.int(0) : 0
+        }) ?? 0
+    }
+
+    static func read(_ s: Statement) -> KDFPaymentRecord {
+        KDFPaymentRecord(paymentHash: s.text(0),
+                         direction: s.int(5) != 0 ? .outbound(destination: s.isNull(1) ? "" : s.text(1)) : .inbound,
+                         description: s.text(2),
+                         amountMsat: s.isNull(3) ? nil : UInt64(clamping: s.int64(3)),
+                         feePaidMsat: s.isNull(4) ? nil : UInt64(clamping: s.int64(4)),
+                         status: KDFPaymentRecord.Status(rawValue: s.text(6)) ?? .pending,
+                         createdAt: s.int64(7), lastUpdated: s.int64(8))
+    }
+
+    static let qualifiedColumns = columns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }
+        .joined(separator: ", ")
+
+    /// One page of `filter`'s rows, newest `last_updated` first (ties: newest row first).
+    /// PageNumber n skips (n-1)·limit matching rows; FromId h starts after h in that same
+    /// filtered order (an unknown h gives an empty page with skipped 0). `total` counts the
+    /// matching rows.
+    ///
+    /// Plans: a description of three or more characters drives the query from the FTS5 trigram
+    /// index (`CROSS JOIN` keeps SQLite from scanning the table in date order and probing each
+    /// row), so a page costs the matching rows, not the table; with no filter the total comes from
+    /// the trigger-kept row count.
+    public func page(filter: KDFPaymentFilter, paging: KDFPagingOptions, limit: Int) throws(SQLiteError) -> KDFPaymentPage {
+        try lock.withLock { () throws(SQLiteError) -> KDFPaymentPage in
+            var clauses: [String] = []
+            var binds: [(Statement, Int32) -> Void] = []
+            func add(_ clause: String, _ bind: @escaping (Statement, Int32) -> Void) {
+                clauses.append(clause.replacingOccurrences(of: "?", with: "?\(binds.count + 1)"))
+                binds.append(bind)
+            }
+            // A lower bound above every storable value matches nothing.
+            func lower(_ column: String, _ v: UInt64) -> Bool {
+                guard v <= UInt64(Int64.max) else { return false }
+                add("p.\(column) >= ?") { $0.bind($1, Int64(v)) }
+                return true
+            }
+            func upper(_ column: String, _ v: UInt64) {
+                add("p.\(column) <= ?") { $0.bind($1, Int64(clamping: v)) }
+            }
+            var impossible = false
+            var from = "kdf_payments AS p"
+            switch filter.paymentType {
+            case .inbound: clauses.append("p.is_outbound = 0")
+            case .outbound(let d): clauses.append("p.is_outbound = 1"); add("p.destination = ?") { $0.bind($1, d) }
+            case nil: break
+            }
+            if let d = filter.description, !d.isEmpty {
+                if d.unicodeScalars.count >= 3 {
+                    // FTS5 trigram: a quoted phrase is a literal, case-insensitive substring.
+                    let phrase = "\"" + d.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                    from = "kdf_descriptions AS f CROSS JOIN kdf_payments AS p ON p.id = f.rowid"
+                    add("f.kdf_descriptions MATCH ?") { $0.bind($1, phrase) }
+                } else {
+                    // Too short for trigrams: ASCII case-insensitive literal search.
+                    add("instr(lower(p.description), lower(?)) > 0") { $0.bind($1, d) }
+                }
+            }
+            if let s = filter.status { add("p.status = ?") { $0.bind($1, s.rawValue) } }
+            if let v = filter.fromAmountMsat, !lower("amount_msat", v) { impossible = true }
+            if let v = filter.toAmountMsat { upper("amount_msat", v) }
+            if let v = filter.fromFeePaidMsat, !lower("fee_paid_msat", v) { impossible = true }
+            if let v = filter.toFeePaidMsat { upper("fee_paid_msat", v) }
+            if let v = filter.fromTimestamp, !lower("created_at", v) { impossible = true }
+            if let v = filter.toTimestamp { upper("created_at", v) }
+            if impossible { return KDFPaymentPage(records: [], skipped: 0, total: 0) }
+
+            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+            let countStatement = try statement(clauses.isEmpty ? "SELECT n FROM kdf_payments_count"
+                                                               : "SELECT COUNT(*) FROM \(from)" + whereSQL)
+            for (i, b) in binds.enumerated() { b(countStatement, Int32(i + 1)) }
+            let total = try countStatement.step() ? countStatement.int(0) : 0
+            countStatement.reset()
+
+            var offset = 0
+            var afterClause = ""
+            var anchor: (Int64, Int64)?
+            switch paging {
+            case .pageNumber(let n):
+                let (o, overflow) = (max(n, 1) - 1).multipliedReportingOverflow(by: limit)
+                offset = overflow ? Int.max / 2 : o
+            case .fromID(let hash):
+                let s = try statement("SELECT last_updated, id FROM kdf_payments WHERE payment_hash = ?1")
+                s.bind(1, Hex.encode(hash))
+                guard try s.step() else { return KDFPaymentPage(records: [], skipped: 0, total: total) }
+                anchor = (s.int64(0), s.int64(1))
+                s.reset()
+                let n = binds.count
+                let joiner = clauses.isEmpty ? " WHERE " : " AND "
+                afterClause = joiner + "(p.last_updated < ?\(n + 1) OR (p.last_updated = ?\(n + 1) AND p.id < ?\(n + 2)))"
+                // skipped: matching rows up to and including the anchor's place in the order.
+                let before = try statement("SELECT COUNT(*) FROM \(from)" + whereSQL + joiner
+                    + "(p.last_updated > ?\(n + 1) OR (p.last_updated = ?\(n + 1) AND p.id >= ?\(n + 2)))")
+                for (i, b) in binds.enumerated() { b(before, Int32(i + 1)) }
+                before.bind(Int32(n + 1), anchor!.0)
+                before.bind(Int32(n + 2), anchor!.1)
+                offset = try before.step() ? before.int(0) : 0
+                before.reset()
+            }
+            if limit == 0 { return KDFPaymentPage(records: [], skipped: offset, total: total) }
+            let n = binds.count
+            let limitIndex = anchor == nil ? n + 1 : n + 3
+            let sql = "SELECT \(Self.qualifiedColumns) FROM \(from)" + whereSQL + afterClause
+                + " ORDER BY p.last_updated DESC, p.id DESC LIMIT ?\(limitIndex) OFFSET ?\(limitIndex + 1)"
+            let s = try statement(sql)
+            for (i, b) in binds.enumerated() { b(s, Int32(i + 1)) }
+            if let anchor {
+                s.bind(Int32(n + 1), anchor.0)
+                s.bind(Int32(n + 2), anchor.1)
+            }
+            s.bind(Int32(limitIndex), limit)
+            s.bind(Int32(limitIndex + 1), anchor == nil ? offset : 0)
+            var records: [KDFPaymentRecord] = []
+            while try s.step() { records.append(Self.read(s)) }
+            s.reset()
+            return KDFPaymentPage(records: records, skipped: offset, total: total)
+        }
+    }
+}
+
+import LightningPrimitives

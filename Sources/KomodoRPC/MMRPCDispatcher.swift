@@ -1,0 +1,169 @@
+import JSON
+
+/// What the mmrpc listener received: the HTTP method, the body and the client's IP.
+public struct MMRPCHTTPRequest: Sendable {
+    public var method: String
+    public var body: [UInt8]
+    public var peerIP: String
+
+    public init(method: String, body: [UInt8], peerIP: String) {
+        self.method = method
+        self.body = body
+        self.peerIP = peerIP
+    }
+}
+
+/// The methods behind the dispatcher: given a method name and its params, a result, an error,
+/// or nil when the name is not one of its methods (NoSuchMethod).
+public protocol MMRPCMethods: Sendable {
+    func call(method: String, params: JSONValue) -> Result<JSONValue, MMRPCError>?
+}
+
+/// KDF's RPC front door (`mm2_main` `rpc.rs` + `dispatcher.rs`) as a pure function of one HTTP
+/// request: bytes, method and peer IP in; status, headers and body out. No I/O.
+///
+/// Order (KDF's): non-POST and OPTIONS; body JSON; a top-level array is a batch (HTTP 200, one
+/// reply per element); no `mmrpc` → the legacy auth (HTTP 500 `{"error"}` on failure) then v2;
+/// `mmrpc` version → envelope parse → local-only → ban → userpass → method routing → params →
+/// coin → method.
+public final class MMRPCDispatcher: Sendable {
+    public struct Configuration: Sendable {
+        /// `rpccors`; nil → KDF's default origin.
+        public var corsOrigin: String?
+        /// KDF `rpc_local_only` (default true).
+        public var localOnly: Bool = true
+        /// `https: true` changes only the default CORS origin.
+        public var https: Bool = false
+        /// Requests of one batch beyond this are answered with an error each (memory bound).
+        public var maxBatch: Int = 1000
+
+        public init() {}
+
+        public var allowOrigin: String { corsOrigin ?? (https ? "https://localhost:3000" : "http://localhost:3000") }
+    }
+
+    public let configuration: Configuration
+    public let guardian: UserpassGuard
+    public let methods: any MMRPCMethods
+    let parser = JSONParser(limits: .init(maximumDepth: 64, maximumBytes: 1 << 20))
+
+    public init(configuration: Configuration, guardian: UserpassGuard, methods: any MMRPCMethods) {
+        self.configuration = configuration
+        self.guardian = guardian
+        self.methods = methods
+    }
+
+    /// Answers one HTTP request.
+    public func handle(_ request: MMRPCHTTPRequest) -> MMRPCHTTPResponse {
+        var headers = [("Access-Control-Allow-Origin", configuration.allowOrigin)]
+        if request.method == "OPTIONS" {
+            headers += [("Access-Control-Allow-Methods", "POST, OPTIONS"), ("Access-Control-Allow-Headers", "Content-Type"),
+                        ("Access-Control-Max-Age", "3600")]
+            return MMRPCHTTPResponse(status: 200, headers: headers, body: [])
+        }
+        guard request.method == "POST" else {
+            return reply(500, MMRPCEnvelope.legacy("rpc:180] Only POST requests are supported!"), headers)
+        }
+        let value: JSONValue
+        do { value = try parser.parse(request.body) } catch {
+            return reply(500, MMRPCEnvelope.legacy(Self.serdeJSONMessage(error, body: request.body)), headers)
+        }
+        if case .array(let elements) = value {
+            var replies: [JSONValue] = []
+            replies.reserveCapacity(min(elements.count, configuration.maxBatch))
+            for (i, e) in elements.enumerated() {
+                if i >= configuration.maxBatch {
+                    replies.append(MMRPCEnvelope.legacy("rpc:205] Batch too large: at most \(configuration.maxBatch) requests"))
+                    continue
+                }
+                // A nested array is not a request: the legacy path refuses it for lack of userpass.
+                replies.append(single(e, peerIP: request.peerIP).body)
+            }
+            return reply(200, .array(replies), headers)
+        }
+        let (status, body) = single(value, peerIP: request.peerIP)
+        return reply(status, body, headers)
+    }
+
+    func reply(_ status: Int, _ body: JSONValue, _ headers: [(String, String)]) -> MMRPCHTTPResponse {
+        var w = JSONWriter(capacity: 512)
+        w.write(body)
+        return MMRPCHTTPResponse(status: status, headers: headers, body: w.bytes)
+    }
+
+    /// One request object (or any other JSON value) → HTTP status and reply body.
+    func single(_ value: JSONValue, peerIP: String) -> (status: Int, body: JSONValue) {
+        let id = MMRPCRequest.echoedID(value)
+        let mmrpc = value["mmrpc"]
+        var request = value
+        if mmrpc == nil || mmrpc == .null {
+            // Legacy dispatcher first: its own auth, then (no lightning method is legacy) v2.
+            guard case .string(let pass)? = value["userpass"] else {
+                return (500, MMRPCEnvelope.legacy("rpc:158] RPC call failed: Userpass is not set!"))
+            }
+            guard guardian.matches(pass) else {
+                return (500, MMRPCEnvelope.legacy("rpc:158] RPC call failed: Userpass is invalid!"))
+            }
+            guard case .object(var members) = value else { return (500, MMRPCEnvelope.legacy("rpc:158] RPC call failed")) }
+            members.removeAll { $0.key == "mmrpc" }
+            members.insert(JSONMember("mmrpc", .string("2.0")), at: 0)
+            request = .object(members)
+        }
+        do throws(MMRPCError) {
+            try MMRPCRequest.checkVersion(request)
+            let req: MMRPCRequest
+            do throws(MMRPCError) { req = try MMRPCRequest(request) } catch {
+                return (error.httpStatus, MMRPCEnvelope.failure(error, id: nil))
+            }
+            if configuration.localOnly && !Self.isLoopback(peerIP) { throw .localHostOnly() }
+            if guardian.isBanned(peerIP) { throw .banned() }
+            switch guardian.check(req.userpass, ip: peerIP) {
+            case .allowed: break
+            case .notSet: throw .userpassIsNotSet()
+            case .banned: throw .banned()
+            case .invalid(let left): throw .userpassIsInvalid(attemptsLeft: left)
+            }
+            guard req.method.hasPrefix("lightning::"), let result = methods.call(method: req.method, params: req.params) else {
+                throw .noSuchMethod()
+            }
+            switch result {
+            case .success(let v): return (200, MMRPCEnvelope.success(v, id: req.id))
+            case .failure(let e): throw e
+            }
+        } catch {
+            return (error.httpStatus, MMRPCEnvelope.failure(error, id: id))
+        }
+    }
+
+    /// 127.0.0.0/8, ::1 and IPv4-mapped loopback.
+    public static func isLoopback(_ ip: String) -> Bool {
+        ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.") || ip == "localhost"
+    }
+
+    /// serde_json's message for a body that is not JSON, with its `at line L column C`.
+    static func serdeJSONMessage(_ e: JSONError, body: [UInt8]) -> String {
+        let text: String, offset: Int
+        switch e {
+        case .unexpectedEnd: (text, offset) = ("EOF while parsing a value", body.count)
+        case .unexpectedCharacter(_, let o):
+            // serde_json names what it wanted: an object key after `{` or `,` of an object.
+            var i = o - 1
+            while i >= 0, [0x20, 0x0A, 0x0D, 0x09].contains(body[i]) { i -= 1 }
+            let key = i >= 0 && body[i] == UInt8(ascii: "{")
+            (text, offset) = (key ? "key must be a string" : "expected value", o + 1)
+        case .invalidNumber(let o): (text, offset) = ("invalid number", o + 1)
+        case .invalidEscape(let o): (text, offset) = ("invalid escape", o + 1)
+        case .controlCharacterInString(let o): (text, offset) = ("control character (\\u0000-\\u001F) found while parsing a string", o + 1)
+        case .invalidUTF8(let o): (text, offset) = ("invalid unicode code point", o + 1)
+        case .tooDeep(let o): (text, offset) = ("recursion limit exceeded", o + 1)
+        case .tooLarge(let n): return "request body of \(n) bytes is too large"
+        case .trailingData(let o): (text, offset) = ("trailing characters", o + 1)
+        case .duplicateKey(let k, let o): (text, offset) = ("duplicate key `\(k)`", o + 1)
+        }
+        var line = 1, column = 0
+        for b in body.prefix(offset) {
+            if b == 0x0A { line += 1; column = 0 } else { column += 1 }
+        }
+        return "\(text) at line \(line) column \(column)"
+    }
+}
