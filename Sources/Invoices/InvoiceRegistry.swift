@@ -53,7 +53,7 @@ public final class InvoiceRegistry: @unchecked Sendable {
     var subscribers: [UInt64: AsyncThrowingStream<Invoice, Error>.Continuation] = [:]
     var nextSubscriberID: UInt64 = 1
     /// SubscribeSingleInvoice streams by payment hash, then subscriber id (`SingleInvoiceSubscription.swift`).
-    var singleSubscribers: [[UInt8]: [UInt64: AsyncThrowingStream<Invoice, Error>.Continuation]] = [:]
+    var singleSubscribers: [[UInt8]: [SingleInvoiceSubscription]] = [:]
     var lastHeight: UInt32 = 0
     var lifecycleObserver: (@Sendable (InvoiceLifecycleEvent) -> Void)?
 

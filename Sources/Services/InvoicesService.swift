@@ -107,44 +107,28 @@ public final class InvoicesService: RPCService, @unchecked Sendable {
     }
 
     /// SubscribeSingleInvoice: the invoice's current state first (if it exists), then one
-    /// message per state change; ends OK after SETTLED or CANCELED.
+    /// message per state change; ends OK after SETTLED or CANCELED. Pull-based (no task per
+    /// stream): the registry's subscriber wakes a `StreamPump` on the call's loop.
     func subscribeSingleInvoice(_ context: ServerCallContext, _ bytes: [UInt8], _ writer: ServerStreamWriter) {
         let request: Invoicesrpc.SubscribeSingleInvoiceRequest
         do { request = try RPC.decode(bytes) } catch { writer.finish(error); return }
         if request.rHash.count != 32 { writer.finish(Self.hashLength(request.rHash.count)); return }
-        let state = SingleSubscriptionState()
-        let task = Task { [registry] in
+        let accepted = work.submit { [registry] in
             let sub: SingleInvoiceSubscription
             do { sub = try registry.subscribeSingleInvoice(paymentHash: request.rHash) } catch {
                 writer.finish(RPC.status(error))
                 return
             }
-            state.subscription.withLock { $0 = sub }
-            if state.cancelled.withLock({ $0 }) { sub.cancel(); return }
-            do {
-                for try await invoice in sub.updates {
-                    let bytes = InvoiceMarshaller.invoice(invoice).serializedBytes()
-                    // At most a handful of messages per stream; wait for room rather than drop one.
-                    while !writer.send(bytes) {
-                        if Task.isCancelled || state.cancelled.withLock({ $0 }) { return }
-                        try await Task.sleep(nanoseconds: 5_000_000)
-                    }
-                }
-                writer.finish(.ok)
-            } catch {
-                writer.finish(RPC.status(error))
+            context.eventLoop.execute {
+                if context.isCancelled { sub.cancel(); return }
+                let pump = StreamPump(source: sub, writer: writer, context: context,
+                                      finalStatus: { sub.failure.map { RPC.status($0) } ?? .ok },
+                                      encode: { InvoiceMarshaller.invoice($0).serializedBytes() })
+                pump.start()
             }
         }
-        context.onCancel {
-            state.cancelled.withLock { $0 = true }
-            state.subscription.withLock { $0 }?.cancel()
-            task.cancel()
-        }
+        if !accepted { writer.finish(BlockingWork.busy) }
     }
 }
 
-/// Shared between a SubscribeSingleInvoice task and its cancellation callback.
-private final class SingleSubscriptionState: Sendable {
-    let subscription = Mutex<SingleInvoiceSubscription?>(nil)
-    let cancelled = Mutex(false)
-}
+extension SingleInvoiceSubscription: PollableSource {}

@@ -45,6 +45,14 @@ def test_hold_invoice_commands(net):
     added = bob.json("addholdinvoice", h, "--amt", "7000", "--memo", "held")
     assert added["payment_request"].startswith("lntb") and int(added["add_index"]) > 0
     watch = popen(bob, "subscribeinvoice", h)
+    # Wait for its first message (the current state, OPEN) before paying: the CLI process may
+    # start after the payment otherwise, and would then begin with a later state.
+    first = []
+    for line in watch.stdout:
+        first.append(line)
+        if line.rstrip() == "}":
+            break
+    assert json.loads("".join(first))["state"] == "OPEN"
     pay = popen(alice, "payinvoice", added["payment_request"], "--timeout", "60")
     deadline = time.time() + 20
     while bob.json("lookupinvoice", h)["state"] != "ACCEPTED":
@@ -57,7 +65,7 @@ def test_hold_invoice_commands(net):
     assert json.loads(out)["status"] == "SUCCEEDED"
     wout, werr = watch.communicate(timeout=30)
     assert watch.returncode == 0, werr
-    assert [i["state"] for i in json_objects(wout)] == ["OPEN", "ACCEPTED", "SETTLED"]
+    assert [i["state"] for i in json_objects("".join(first) + wout)] == ["OPEN", "ACCEPTED", "SETTLED"]
     # cancelinvoice on a settled invoice: LND's text.
     rc, _, err = bob.cli("cancelinvoice", h, check=False)
     assert rc == 1 and err.strip() == "[paytrack] rpc error: code = Unknown desc = invoice already settled"

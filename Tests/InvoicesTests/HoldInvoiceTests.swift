@@ -11,11 +11,12 @@ final class HoldInvoiceTests: RegistryTestCase {
                      paymentAddr: res.paymentAddr, totalMsat: nil, customRecords: [:])
     }
 
-    /// Reads what a subscription has queued until it finishes (it must finish: every test here
-    /// drives the invoice to a final state first).
-    func drain(_ sub: SingleInvoiceSubscription) async throws -> [InvoiceState] {
+    /// Takes what a subscription has queued (every test here drives the invoice to a final
+    /// state, or cancels the subscription, first) and checks it is then finished.
+    func drain(_ sub: SingleInvoiceSubscription, file: StaticString = #filePath, line: UInt = #line) -> [InvoiceState] {
         var states: [InvoiceState] = []
-        for try await inv in sub.updates { states.append(inv.state) }
+        while let inv = sub.poll() { states.append(inv.state) }
+        XCTAssertTrue(sub.isFinished, "subscription not finished", file: file, line: line)
         return states
     }
 
@@ -37,13 +38,13 @@ final class HoldInvoiceTests: RegistryTestCase {
         XCTAssertNil(accepted.rPreimage)
         try r.settleInvoice(preimage: preimage)
         XCTAssertEqual(results.get(0), .settle(preimage: preimage))
-        let earlyStates = try await drain(early)
-        let lateStates = try await drain(late)
+        let earlyStates = drain(early)
+        let lateStates = drain(late)
         XCTAssertEqual(earlyStates, [.open, .accepted, .settled])
         XCTAssertEqual(lateStates, [.open, .accepted, .settled])
         XCTAssertEqual(r.singleSubscriberCount, 0)
         // A subscription to a settled invoice gets exactly that one message.
-        let after = try await drain(try r.subscribeSingleInvoice(paymentHash: hash))
+        let after = drain(try r.subscribeSingleInvoice(paymentHash: hash))
         XCTAssertEqual(after, [.settled])
         // Settling again succeeds and changes nothing (LND swallows ErrInvoiceAlreadySettled).
         try r.settleInvoice(preimage: preimage)
@@ -59,10 +60,39 @@ final class HoldInvoiceTests: RegistryTestCase {
         r.acceptHTLC(htlc(res, msat: 5000), currentHeight: 100) { results.put(0, $0) }
         try r.cancelInvoice(paymentHash: hash)
         XCTAssertEqual(results.get(0), .fail(HTLCFailure(code: .incorrectOrUnknownPaymentDetails, htlcMsat: 5000, height: 100)))
-        let states = try await drain(sub)
+        let states = drain(sub)
         XCTAssertEqual(states, [.open, .accepted, .canceled])
         try r.cancelInvoice(paymentHash: hash) // idempotent
         assertInvoiceError(try r.settleInvoice(preimage: [UInt8](repeating: 0x22, count: 32)), "invoice already canceled")
+    }
+
+    /// The wake-up runs when a state arrives in an empty queue (and at once if one is waiting);
+    /// a subscriber that never reads is dropped past its bound, with `subscriberTooSlow`.
+    func testWakeupAndBound() throws {
+        let r = try openRegistry()
+        let hash = SHA256.hash([UInt8](repeating: 0x2a, count: 32))
+        let sub = try r.subscribeSingleInvoice(paymentHash: hash)
+        let wakes = Results()
+        sub.setWakeup { wakes.put(UInt64(wakes.count), .settle(preimage: [])) }
+        XCTAssertEqual(wakes.count, 0, "nothing waiting yet")
+        _ = try add(r, msat: 1000, hold: hash)
+        XCTAssertEqual(wakes.count, 1)
+        XCTAssertEqual(sub.poll()?.state, .open)
+        XCTAssertNil(sub.poll())
+        XCTAssertFalse(sub.isFinished)
+        sub.cancel()
+        XCTAssertTrue(sub.isFinished)
+        XCTAssertEqual(r.singleSubscriberCount, 0)
+        // Bound: an invoice that changes state more often than a subscriber reads (not a case LND's
+        // state machine produces; offered directly).
+        let slow = try r.subscribeSingleInvoice(paymentHash: hash)
+        let inv = try r.lookupInvoice(rHash: hash)
+        var kept = true
+        for _ in 0..<20 where kept { kept = slow.offer(inv, limit: InvoiceRegistry.singleSubscriberQueueLimit) }
+        XCTAssertFalse(kept)
+        XCTAssertNil(slow.poll())
+        XCTAssertTrue(slow.isFinished)
+        XCTAssertEqual(slow.failure?.description, "invoice subscriber fell more than 8 updates behind")
     }
 
     func testSettleTexts() throws {
@@ -91,7 +121,7 @@ final class HoldInvoiceTests: RegistryTestCase {
         for try await inv in all.updates { allStates.append(inv.state) }
         XCTAssertEqual(allStates, [.open], "SubscribeInvoices hears only adds and settles")
         other.cancel()
-        let otherStates = try await drain(other)
+        let otherStates = drain(other)
         XCTAssertEqual(otherStates, [])
         XCTAssertEqual(r.singleSubscriberCount, 0)
     }
