@@ -70,14 +70,21 @@ public struct Base64CorruptInput: Error, Equatable, Sendable, CustomStringConver
 }
 
 extension Base64 {
+    /// One alphabet each (Go's encodings do not mix them): 0...63, or 0xFF.
+    static let goStdTable: [UInt8] = table(std)
+    static let goURLTable: [UInt8] = table(url)
+    private static func table(_ alphabet: [UInt8]) -> [UInt8] {
+        var t = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in alphabet.enumerated() { t[Int(c)] = UInt8(i) }
+        return t
+    }
+
     /// Go's `base64.StdEncoding` (`urlSafe` false) or `base64.URLEncoding` (true) `DecodeString`:
     /// one alphabet, padding required, CR and LF skipped, and Go's error offsets (what
     /// grpc-gateway's `runtime.Bytes` reports for a path parameter of type bytes).
     public static func decodeGo(_ text: String, urlSafe: Bool) throws(Base64CorruptInput) -> [UInt8] {
         let src = Array(text.utf8)
-        let alphabet = urlSafe ? url : std
-        var map = [UInt8](repeating: 0xFF, count: 256)
-        for (i, c) in alphabet.enumerated() { map[Int(c)] = UInt8(i) }
+        let map = urlSafe ? goURLTable : goStdTable
         let pad = UInt8(ascii: "=")
         func isNewline(_ c: UInt8) -> Bool { c == 10 || c == 13 }
         var out: [UInt8] = []
@@ -85,7 +92,7 @@ extension Base64 {
         var si = 0
         while true {
             // One quantum of 4 characters (Go's decodeQuantum).
-            var dbuf = [UInt8](repeating: 0, count: 4)
+            var dbuf = SIMD4<UInt8>()
             var dlen = 4
             var j = 0
             var trailing: Base64CorruptInput?
@@ -118,8 +125,9 @@ extension Base64 {
                 break quantum
             }
             let val = UInt32(dbuf[0]) << 18 | UInt32(dbuf[1]) << 12 | UInt32(dbuf[2]) << 6 | UInt32(dbuf[3])
-            let bytes = [UInt8(truncatingIfNeeded: val >> 16), UInt8(truncatingIfNeeded: val >> 8), UInt8(truncatingIfNeeded: val)]
-            out.append(contentsOf: bytes.prefix(dlen - 1))
+            if dlen > 1 { out.append(UInt8(truncatingIfNeeded: val >> 16)) }
+            if dlen > 2 { out.append(UInt8(truncatingIfNeeded: val >> 8)) }
+            if dlen > 3 { out.append(UInt8(truncatingIfNeeded: val)) }
             if let trailing { throw trailing }
             if dlen < 4 { return out }
         }

@@ -20,8 +20,8 @@ public struct HTTPRequestHead: Sendable {
                 scheme: String = "https") {
         self.method = method; self.target = target; self.version = version; self.headers = headers
         self.scheme = scheme
-        if let q = target.firstIndex(of: "?") {
-            path = String(target[..<q]); query = String(target[target.index(after: q)...])
+        if let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            path = String(target[..<q]); query = String(target[target.utf8.index(after: q)...])
         } else {
             path = target; query = nil
         }

@@ -36,7 +36,7 @@ def test_a_bad_file_stops_the_daemon_with_file_line_and_key(tmp_path):
     assert p.returncode == 1
     assert p.stderr == f"paytrackd: {conf}:5: sim.latency: --sim.latency wants a number ≥ 0\n"
     assert not (tmp_path / "d" / "tls.cert").exists()
-    conf.write_text("[Application Options]\nrpclisten=127.0.0.1:1\n[db]\nbackend=postgres\n")
+    conf.write_text("[Application Options]\nrpclisten=127.0.0.1:1\n[db]\nnosuchkey=postgres\n")
     p = subprocess.run([harness.PAYTRACKD, "--datadir", str(tmp_path / "d"), "--configfile", str(conf)],
                        capture_output=True, text=True, timeout=30)
-    assert (p.returncode, p.stderr) == (1, f"paytrackd: {conf}:4: db.backend: unknown option\n")
+    assert (p.returncode, p.stderr) == (1, f"paytrackd: {conf}:4: db.nosuchkey: unknown option\n")
