@@ -1,3 +1,4 @@
+import Dashboard
 import Foundation
 import Invoices
 import Services
@@ -70,8 +71,11 @@ public enum Daemon {
         let group = EventLoopGroup(loopCount: config.threads > 0 ? config.threads : nil)
         let work = BlockingWork()
         for (node, listeners) in nodes {
-            try node.start(listeners: listeners, restListeners: config.restListeners(node: node.name), config: config,
-                           work: work, group: group)
+            let peers = nodes.filter { $0.0.name != node.name }.flatMap { other in
+                config.restListeners(node: other.0.name).compactMap { DashboardPeer.forListener($0, alias: other.0.name) }
+            }
+            try node.start(listeners: listeners, restListeners: config.restListeners(node: node.name), restPeers: peers,
+                           config: config, work: work, group: group)
         }
         for (node, address) in kdfNodes {
             try node.startKDF(listener: address, config: config, work: work, group: group)

@@ -213,8 +213,8 @@ public final class ServedNode: @unchecked Sendable {
     /// proxy) on `group` and starts answering; returns the bound gRPC ports. Both faces run the
     /// same service instances and the same macaroon interceptor.
     @discardableResult
-    public func start(listeners: [String], restListeners: [String] = [], config: Config, work: BlockingWork,
-                      group: EventLoopGroup) throws -> [Int] {
+    public func start(listeners: [String], restListeners: [String] = [], restPeers: [DashboardPeer] = [],
+                      config: Config, work: BlockingWork, group: EventLoopGroup) throws -> [Int] {
         var configuration = GRPCServerConfiguration()
         configuration.maxReceiveMessageSize = config.maxReceiveMessageSize
         let services = services(config: config, work: work)
@@ -231,8 +231,12 @@ public final class ServedNode: @unchecked Sendable {
         }
         self.server = server
         if !restListeners.isEmpty {
-            let gateway = RESTGateway(services: services, interceptors: interceptors, corsOrigins: config.restCORS)
-            Dashboard.install(on: gateway)
+            // The dashboards of the other nodes this process serves may make invoices here: their
+            // origins are allowed by CORS besides --restcors (same operator, same process).
+            let peerPages = restPeers.flatMap(\.pageOrigins)
+            let gateway = RESTGateway(services: services, interceptors: interceptors,
+                                      corsOrigins: config.restCORS + peerPages)
+            Dashboard.install(on: gateway, peers: restPeers)
             var http = HTTPServerConfiguration()
             http.maxBodyBytes = config.maxReceiveMessageSize
             http.webSocket.pingIntervalNanos = UInt64(config.wsPingIntervalSeconds * 1e9)

@@ -19,6 +19,15 @@ final class DashboardFilesTests: XCTestCase {
         XCTAssertEqual(Set(DashboardFiles.all.map(\.name)), ["index.html", "app.js", "app.css"])
     }
 
+    /// The other served nodes' REST origins (and only those) join connect-src.
+    func testPolicyAllowsThePeersOriginsOnly() {
+        let csp = Dashboard.contentSecurityPolicy(peers: [DashboardPeer(alias: "bob", origin: "https://127.0.0.1:8081")])
+        let connect = csp.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.hasPrefix("connect-src") }
+        XCTAssertEqual(connect, "connect-src 'self' https://127.0.0.1:8081 wss://127.0.0.1:8081")
+        XCTAssertTrue(csp.contains("script-src 'self';"))
+    }
+
     func testContentTypes() {
         let types = Dictionary(uniqueKeysWithValues: DashboardFiles.all.map { ($0.name, $0.contentType) })
         XCTAssertEqual(types["index.html"], "text/html; charset=utf-8")

@@ -19,8 +19,13 @@ import harness
 import lnd
 from dashboard_driver import Load, Page, store_payments
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'{peers}; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def csp_with(*origins):
+    """The page's policy when the process also serves REST at `origins` ("https://HOST:PORT")."""
+    return CSP.format(peers="".join(f" {o} wss://{o[len('https://'):]}" for o in origins))
 MARKUP_MEMO = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"><b>bold</b>'
 
 
@@ -66,7 +71,7 @@ def test_page_and_its_files_carry_the_security_headers(net):
         r = requests.get(net.daemon.rest_url + path, verify=cert)
         assert r.status_code == 200, path
         assert r.headers["Content-Type"].startswith(ctype), path
-        assert r.headers["Content-Security-Policy"] == CSP, path
+        assert r.headers["Content-Security-Policy"] == csp_with(net.bob_rest_url), path
         assert r.headers["X-Content-Type-Options"] == "nosniff"
         assert r.headers["Referrer-Policy"] == "no-referrer"
     html = requests.get(net.daemon.rest_url + "/", verify=cert).text
@@ -79,7 +84,10 @@ def test_page_and_its_files_carry_the_security_headers(net):
     assert requests.get(net.daemon.rest_url + "/v1/getinfo", verify=cert).status_code != 200
     # bob's REST listener serves the page too.
     r = requests.get(net.bob_rest_url + "/", verify=str(net.datadir / "nodes/bob/tls.cert"))
-    assert r.status_code == 200 and r.headers["Content-Security-Policy"] == CSP
+    assert r.status_code == 200 and r.headers["Content-Security-Policy"] == csp_with(net.daemon.rest_url)
+    # Each page lists the other served nodes it may make invoices on.
+    assert requests.get(net.daemon.rest_url + "/dashboard-peers.json", verify=cert).json() == \
+        [{"alias": "bob", "url": net.bob_rest_url}]
 
 
 def test_network_extension_lists_every_channel_with_both_balances(net):
@@ -202,6 +210,35 @@ def test_hold_invoice_made_and_canceled_from_the_page(net, page):
     invs = requests.get(net.daemon.rest_url + "/v1/invoices", headers=h, verify=str(net.daemon.cert_path),
                         params={"reversed": "true", "num_max_invoices": "1"}).json()["invoices"]
     assert invs[0]["memo"] == "hold me" and invs[0]["state"] == "CANCELED"
+
+
+def test_invoice_made_on_another_served_node_from_the_page(net, page):
+    """alice's page makes an invoice (and a hold invoice it then cancels) on bob, with bob's
+    macaroon typed into the page: the same AddInvoice/AddHoldInvoice/CancelInvoice calls, sent to
+    bob's REST listener (its CORS allows alice's page, the page's CSP allows bob's origin)."""
+    bob_mac = (net.datadir / "nodes/bob/data/chain/bitcoin/testnet/invoice.macaroon").read_bytes().hex()
+    page.wait("document.getElementById('inv-node').options.length === 2")
+    page.js("(() => { const s = document.getElementById('inv-node'); s.value = 'bob'; s.dispatchEvent(new Event('change')); return true; })()")
+    page.set_value("inv-node-mac", bob_mac)
+    page.set_value("inv-memo", "made on bob")
+    page.click("inv-go")
+    page.wait("document.getElementById('inv-status').className === 'status ok'")
+    pay_req = page.js("document.getElementById('inv-out').value")
+    cert = str(net.datadir / "nodes/bob/tls.cert")
+    h = {"Grpc-Metadata-macaroon": (net.datadir / "nodes/bob/data/chain/bitcoin/testnet/admin.macaroon").read_bytes().hex()}
+    dec = requests.get(f"{net.bob_rest_url}/v1/payreq/{pay_req}", headers=h, verify=cert).json()
+    assert dec["destination"] == net.node("bob").pubkey and dec["description"] == "made on bob"
+    page.shot("invoice-on-bob")
+    # A hold invoice on bob, canceled from alice's page.
+    page.js("document.getElementById('inv-hold').checked = true")
+    page.set_value("inv-memo", "held on bob")
+    page.click("inv-go")
+    page.wait("!!document.querySelector('#inv-list li button.danger')")
+    page.js("document.querySelector('#inv-list li button.danger').click(), true")
+    page.wait("document.getElementById('inv-status').textContent === 'canceled'")
+    invs = requests.get(f"{net.bob_rest_url}/v1/invoices", headers=h, verify=cert,
+                        params={"reversed": "true", "num_max_invoices": "1"}).json()["invoices"]
+    assert invs[0]["memo"] == "held on bob" and invs[0]["state"] == "CANCELED"
 
 
 def test_keyboard_reaches_the_controls_and_walks_the_table(net, page):

@@ -59,12 +59,15 @@
     get unserved() { return this.http === 501 || this.http === 404; }
   }
 
+  /** `opts.node` ({alias, url, macaroon}) sends the call to another served node's REST listener. */
   async function api(path, opts = {}) {
     const headers = { Accept: 'application/json' };
-    if (macaroon) headers['Grpc-Metadata-macaroon'] = macaroon;
+    const mac = opts.node ? opts.node.macaroon : macaroon;
+    if (mac) headers['Grpc-Metadata-macaroon'] = mac;
     let body;
     if (opts.body !== undefined) { headers['Content-Type'] = 'application/json'; body = JSON.stringify(opts.body); }
-    const r = await fetch(path, { method: opts.method || 'GET', headers, body, cache: 'no-store', credentials: 'omit' });
+    const r = await fetch((opts.node ? opts.node.url : '') + path,
+                          { method: opts.method || 'GET', headers, body, cache: 'no-store', credentials: 'omit' });
     const text = await r.text();
     let j = null;
     try { j = text ? JSON.parse(text) : {}; } catch (_) { /* not JSON */ }
@@ -73,9 +76,11 @@
   }
 
   /** A WebSocket call through LND's proxy: macaroon as the Grpc-Metadata-Macaroon+<hex> subprotocol. */
-  function stream(path, { method, body, onMessage, onClose }) {
-    const url = 'wss://' + location.host + path + (method ? (path.includes('?') ? '&' : '?') + 'method=' + method : '');
-    const ws = macaroon ? new WebSocket(url, ['Grpc-Metadata-Macaroon+' + macaroon]) : new WebSocket(url);
+  function stream(path, { method, body, onMessage, onClose, node }) {
+    const host = node ? 'wss://' + node.url.slice('https://'.length) : 'wss://' + location.host;
+    const url = host + path + (method ? (path.includes('?') ? '&' : '?') + 'method=' + method : '');
+    const mac = node ? node.macaroon : macaroon;
+    const ws = mac ? new WebSocket(url, ['Grpc-Metadata-Macaroon+' + mac]) : new WebSocket(url);
     ws.onopen = () => { if (body !== undefined) ws.send(JSON.stringify(body)); };
     ws.onmessage = (e) => {
       let m;
@@ -98,7 +103,8 @@
     view: null,                  // filtered hashes (newest first) or null = order reversed
     selected: null,
     invoices: new Map(),         // r_hash (base64) -> Invoice JSON
-    holds: new Map(),            // r_hash (base64) -> {preimage}
+    holds: new Map(),            // r_hash (base64) -> {preimage, node}
+    peers: [],                   // other served nodes: {alias, url, macaroon}
     unserved: new Set(),
   };
   const metrics = {              // read by the browser tests and Benchmarks/dashboard
@@ -671,7 +677,7 @@
       const li = el('li');
       li.dataset.rhash = inv.r_hash;
       li.append(el('span', 'st ' + (inv.state === 'SETTLED' ? 'SUCCEEDED' : inv.state === 'CANCELED' ? 'FAILED' : 'IN_FLIGHT'), inv.state || ''),
-                el('span', 'num', fmtSat(num(inv.value)) + ' sat'), el('span', 'memo', inv.memo || ''));
+                el('span', 'num', fmtSat(num(inv.value)) + ' sat'), el('span', 'memo', (inv.node ? '[' + inv.node + '] ' : '') + (inv.memo || '')));
       if (state.holds.has(inv.r_hash) && (inv.state === 'OPEN' || inv.state === 'ACCEPTED')) {
         const settle = el('button', '', 'Settle'), cancel = el('button', 'danger', 'Cancel');
         settle.type = cancel.type = 'button';
@@ -695,11 +701,12 @@
       for (const inv of r.invoices || []) upsertInvoice(inv);
     } catch (e) { $('inv-note').textContent = 'invoices: ' + e.message; }
   }
-  function watchHold(rhash) {
+  function watchHold(rhash, node) {
     const path = '/v2/invoices/subscribe/' + b64url(b64ToBytes(rhash));
     stream(path, {
+      node,
       onMessage: (m) => {
-        if (m.result) upsertInvoice(m.result);
+        if (m.result) upsertInvoice(node ? Object.assign(m.result, { node: node.alias }) : m.result);
         else if (m.error) $('inv-note').textContent = `SubscribeSingleInvoice: ${m.error.message}` +
           (m.error.code === 12 ? ' (this daemon has no hold invoices yet: refresh by hand)' : '');
       },
@@ -708,8 +715,9 @@
   async function holdAction(kind, rhash) {
     const st = $('inv-status');
     try {
-      if (kind === 'settle') await api('/v2/invoices/settle', { method: 'POST', body: { preimage: b64(state.holds.get(rhash).preimage) } });
-      else await api('/v2/invoices/cancel', { method: 'POST', body: { payment_hash: rhash } });
+      const node = state.holds.get(rhash).node;
+      if (kind === 'settle') await api('/v2/invoices/settle', { method: 'POST', node, body: { preimage: b64(state.holds.get(rhash).preimage) } });
+      else await api('/v2/invoices/cancel', { method: 'POST', node, body: { payment_hash: rhash } });
       st.textContent = kind === 'settle' ? 'settled' : 'canceled'; st.className = 'status ok';
       state.holds.delete(rhash);
       const inv = state.invoices.get(rhash);
@@ -720,6 +728,32 @@
     target.className = 'status err';
     target.textContent = (e instanceof APIError && e.http === 501)
       ? `${what} is not served by this daemon (${e.message}).` : `${what}: ${e.message}`;
+  }
+
+  // ---- other served nodes (invoices there) ------------------------------------------------------
+  async function loadPeers() {
+    try {
+      const r = await fetch('/dashboard-peers.json', { cache: 'no-store', credentials: 'omit' });
+      state.peers = r.ok ? (await r.json()).map((p) => ({ alias: String(p.alias), url: String(p.url), macaroon: '' })) : [];
+    } catch (_) { state.peers = []; }
+    const sel = $('inv-node');
+    sel.replaceChildren(el('option', '', 'this node' + (state.info ? ' (' + state.info.alias + ')' : '')));
+    sel.firstChild.value = '';
+    for (const p of state.peers) { const o = el('option', '', p.alias + ' (' + p.url + ')'); o.value = p.alias; sel.appendChild(o); }
+    sel.addEventListener('change', () => {
+      const remote = sel.value !== '';
+      $('inv-node-mac').hidden = $('inv-node-mac-label').hidden = !remote;
+      const p = state.peers.find((x) => x.alias === sel.value);
+      $('inv-node-mac').value = p ? p.macaroon : '';
+    });
+    $('inv-node-mac').addEventListener('input', () => {
+      const p = state.peers.find((x) => x.alias === $('inv-node').value);
+      if (p) p.macaroon = $('inv-node-mac').value.trim().toLowerCase();
+    });
+  }
+  /** The node the invoice form targets: null for this page's node. */
+  function selectedInvoiceNode() {
+    return state.peers.find((x) => x.alias === $('inv-node').value) || null;
   }
 
   // ---- forms -----------------------------------------------------------------------------------
@@ -793,18 +827,23 @@
       const st = $('inv-status'), out = $('inv-out');
       st.className = 'status'; st.textContent = ''; out.value = '';
       const value = String(num($('inv-amt').value)), memo = $('inv-memo').value;
+      const node = selectedInvoiceNode();
       try {
         let r, rhash;
         if ($('inv-hold').checked) {
           const preimage = randomBytes(32), hash = await sha256(preimage);
-          r = await api('/v2/invoices/hodl', { method: 'POST', body: { memo, value, hash: b64(hash) } });
+          r = await api('/v2/invoices/hodl', { method: 'POST', node, body: { memo, value, hash: b64(hash) } });
           rhash = b64(hash);
-          state.holds.set(rhash, { preimage });
-          upsertInvoice({ r_hash: rhash, memo, value, state: 'OPEN', payment_request: r.payment_request, add_index: r.add_index });
-          watchHold(rhash);
+          state.holds.set(rhash, { preimage, node });
+          upsertInvoice({ r_hash: rhash, memo, value, state: 'OPEN', payment_request: r.payment_request, add_index: r.add_index,
+                          node: node ? node.alias : undefined });
+          watchHold(rhash, node);
         } else {
-          r = await api('/v1/invoices', { method: 'POST', body: { memo, value } });
+          r = await api('/v1/invoices', { method: 'POST', node, body: { memo, value } });
           rhash = r.r_hash;
+          // This node's invoice subscription shows its own; another node's is listed here.
+          if (node) upsertInvoice({ r_hash: rhash, memo, value, state: 'OPEN', payment_request: r.payment_request,
+                                    add_index: r.add_index, node: node.alias });
         }
         out.value = r.payment_request;
         st.className = 'status ok'; st.textContent = 'created ' + bytesToHex(b64ToBytes(rhash));
@@ -830,6 +869,7 @@
     $('node-name').textContent = `${state.info.alias} · ${state.info.identity_pubkey.slice(0, 16)}…`;
     document.title = `PayTrack · ${state.info.alias}`;
     wireForms();
+    await loadPeers();
     await refreshNetwork();
     try { await loadPayments(); } catch (e) { setConn('ListPayments: ' + e.message, 'down'); }
     schedule('table');
