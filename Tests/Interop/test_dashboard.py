@@ -241,6 +241,36 @@ def test_invoice_made_on_another_served_node_from_the_page(net, page):
     assert invs[0]["memo"] == "held on bob" and invs[0]["state"] == "CANCELED"
 
 
+def test_hold_invoice_on_bob_paid_from_the_page_then_settled_from_the_page(net, page):
+    """The whole hold story in one page: a hold invoice made on bob, paid from alice's pay form (the
+    payment stays IN_FLIGHT while bob holds the HTLC), settled from the page once ACCEPTED, and the
+    payment then SUCCEEDED in the table."""
+    bob_mac = (net.datadir / "nodes/bob/data/chain/bitcoin/testnet/invoice.macaroon").read_bytes().hex()
+    page.wait("document.getElementById('inv-node').options.length === 2")
+    page.js("(() => { const s = document.getElementById('inv-node'); s.value = 'bob'; s.dispatchEvent(new Event('change')); return true; })()")
+    page.set_value("inv-node-mac", bob_mac)
+    page.js("document.getElementById('inv-hold').checked = true")
+    page.set_value("inv-amt", "3000")
+    page.set_value("inv-memo", "held then settled")
+    page.click("inv-go")
+    page.wait("document.getElementById('inv-status').className === 'status ok'")
+    pay_req = page.js("document.getElementById('inv-out').value")
+    h = page.js("document.getElementById('inv-status').textContent.split(' ')[1]")
+    page.set_value("pay-req", pay_req)
+    page.wait("document.getElementById('pay-decoded').textContent.includes('3,000 sat to bob')")
+    page.click("pay-go")
+    page.wait(f"(() => {{ const r = document.querySelector('.row[data-hash=\"{h}\"]'); return r && r.dataset.status === 'IN_FLIGHT'; }})()")
+    # bob's SubscribeSingleInvoice (through bob's listener) reports ACCEPTED: Settle is enabled.
+    page.wait("(() => { const b = document.querySelector('#inv-list li button:not(.danger)'); return b && !b.disabled; })()")
+    page.shot("hold-accepted")
+    assert net.alice.list_payments(include_incomplete=True).payments[-1].status == lnd.IN_FLIGHT
+    page.js("document.querySelector('#inv-list li button:not(.danger)').click(), true")
+    page.wait("document.getElementById('inv-status').textContent === 'settled'")
+    page.wait(f"(() => {{ const r = document.querySelector('.row[data-hash=\"{h}\"]'); return r && r.dataset.status === 'SUCCEEDED'; }})()")
+    assert page.statuses(h)[-2:] == ["IN_FLIGHT", "SUCCEEDED"]
+    page.shot("hold-settled")
+
+
 def test_keyboard_reaches_the_controls_and_walks_the_table(net, page):
     focusables = page.js("""Array.from(document.querySelectorAll('#app button, #app input, #app select, #app textarea, #rows'))
         .filter(e => e.offsetParent !== null).map(e => e.tabIndex)""")
