@@ -31,6 +31,10 @@ final class DaemonProcess {
                     "--sim.latency", String(latencyMs)]
         if let t = threads { args += ["--threads", String(t)] }
         args += extra
+        // STREAMSBENCH_DAEMON_ARGS="--nokdf ..." adds daemon flags (e.g. to compare with a face off).
+        if let more = ProcessInfo.processInfo.environment["STREAMSBENCH_DAEMON_ARGS"], !more.isEmpty {
+            args += more.split(separator: " ").map(String.init)
+        }
         // STREAMSBENCH_WRAP="heaptrack -o FILE" runs the daemon under a profiler (RSS figures then
         // describe the wrapper's process, not the daemon: use only for the allocation profile).
         if let wrap = ProcessInfo.processInfo.environment["STREAMSBENCH_WRAP"], !wrap.isEmpty {
