@@ -104,13 +104,15 @@ let package = Package(
             "RPCCore", "Transport", "LightningRPC", "ProtoWire", "Payments", "Invoices", "BOLT11", "Macaroons",
             "Routing", "Simnet", "Crypto", "PaymentLifecycle",
         ]),
+        // Where a node's files are and the defaults its clients share (the CLI links this, not Node).
+        .target(name: "NodeLayout"),
         .target(name: "Node", dependencies: [
-            "Services", "RPCCore", "GRPC", "RESTGateway", "Dashboard", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
+            "NodeLayout", "Services", "RPCCore", "GRPC", "RESTGateway", "Dashboard", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
             "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11", "KomodoRPC",
             "Options",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
-        .executableTarget(name: "paytrack", dependencies: ["Node", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons", "Options"]),
+        .executableTarget(name: "paytrack", dependencies: ["NodeLayout", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons", "Options"]),
         // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
         .executableTarget(name: "GRPCTestServer", dependencies: ["RPCCore", "GRPC", "Transport", "ProtoWire"],
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
@@ -145,7 +147,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "LightningRPC", "Payments", "PaymentStore"]),
-        .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore"]),
+        .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
     ]
 )

@@ -18,7 +18,7 @@ public struct GRPCServerConfiguration: Sendable {
 /// with `shutdown(gracePeriod:)`: in-flight unary calls finish, server streams end with their service's
 /// `shutdownStatus` (default UNAVAILABLE).
 public final class GRPCServer: @unchecked Sendable {
-    public let router: Router
+    public let router: MethodRouter
     public let interceptors: [ServerInterceptor]
     public let maxReceiveMessageSize: Int
     public let group: EventLoopGroup
@@ -33,7 +33,7 @@ public final class GRPCServer: @unchecked Sendable {
     ///   - tls: nil builds a server without a network transport (only `makeServerSession`).
     public init(services: [RPCService], interceptors: [ServerInterceptor] = [], tls: TLSContext?,
                 configuration: GRPCServerConfiguration = GRPCServerConfiguration(), group: EventLoopGroup? = nil) {
-        router = Router(services: services)
+        router = MethodRouter(services: services)
         self.interceptors = interceptors
         maxReceiveMessageSize = configuration.maxReceiveMessageSize
         ownsGroup = group == nil

@@ -123,7 +123,7 @@ extension KDFLightning {
             let hash = SHA256.hash(preimage)
             let destination = NodeID(hex: destinationHex)!
             intent = PaymentIntent(paymentHash: hash, destination: destination, amountMsat: amount, finalCLTVDelta: expiry,
-                                   cltvLimit: Self.maxTotalCLTVExpiryDelta, destCustomRecords: [Route.keysendRecordType: preimage],
+                                   cltvLimit: Self.maxTotalCLTVExpiryDelta, destCustomRecords: [SourceRoute.keysendRecordType: preimage],
                                    maxParts: 1, timeoutSeconds: Self.paymentTimeoutSeconds, creationTimeNs: nowNs)
             record = KDFPaymentRecord(paymentHash: Hex.encode(hash), direction: .outbound(destination: destination.hex),
                                       description: "", amountMsat: amount, feePaidMsat: nil, status: .pending,

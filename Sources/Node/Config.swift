@@ -1,3 +1,4 @@
+import NodeLayout
 import Foundation
 import Options
 
@@ -57,7 +58,7 @@ public struct Config: Sendable {
     public var postgresTimeoutSeconds: Double = 0
     public var postgresMaxConnections = DatabaseBackend.defaultPostgresMaxConnections
 
-    public static let defaultRPCListen = "127.0.0.1:10009"
+    public static let defaultRPCListen = NodeDefaults.rpcListen
     public static let defaultRESTListen = "127.0.0.1:8080"
     public static let defaultConfigFilename = "paytrackd.conf"
     /// The Komodo DeFi Framework API (mmrpc 2.0) of the primary node; nil = `defaultKDFListen`.
@@ -79,11 +80,9 @@ public struct Config: Sendable {
 
     /// The ticker the mmrpc API answers to.
     public var kdfTicker: String { kdfCoin ?? (network == "mainnet" ? "BTC-lightning" : "tBTC-lightning") }
-    public static let networks = ["mainnet", "testnet", "regtest", "simnet", "signet"]
+    public static let networks = NodeDefaults.networks
 
-    public static var defaultDataDirectory: String {
-        (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.paytrack"
-    }
+    public static var defaultDataDirectory: String { NodeDefaults.dataDirectory }
 
     public init() {}
 
@@ -334,7 +333,3 @@ extension Config {
     }
 }
 
-/// The version reported by `--version` and GetInfo.
-public enum PayTrackVersion {
-    public static let string = "0.1.0-paytrack"
-}

@@ -1,3 +1,4 @@
+import NodeLayout
 import Dashboard
 import Foundation
 import Invoices

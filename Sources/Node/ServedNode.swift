@@ -1,3 +1,4 @@
+import NodeLayout
 import BOLT11
 import Crypto
 import Dashboard

@@ -22,7 +22,7 @@ extension ChannelRouter {
     /// QueryRoutes default) without them, and the route's success probability (1 without
     /// mission control). When this node is the source, its channels' real spendable balances
     /// bound the first hop.
-    public func findRoute(_ request: RouteRequest, useMissionControl: Bool) throws(NoRouteReason) -> (route: Routing.Route, probability: Double) {
+    public func findRoute(_ request: RouteRequest, useMissionControl: Bool) throws(NoRouteReason) -> (route: Routing.SourceRoute, probability: Double) {
         var r = request
         if r.source == source && r.localBandwidthMsat == nil { r.localBandwidthMsat = network.localBandwidth(of: source) }
         let graph = currentGraph()
@@ -33,7 +33,7 @@ extension ChannelRouter {
 
     /// The product of the pair probabilities mission control gives the route's hops after the
     /// first (the source knows its own channels' balances, as LND's pathfinding assumes).
-    public static func successProbability(_ route: Routing.Route, graph: ChannelGraph, snapshot: MissionControl.Snapshot) -> Double {
+    public static func successProbability(_ route: Routing.SourceRoute, graph: ChannelGraph, snapshot: MissionControl.Snapshot) -> Double {
         var p = 1.0
         for i in 1..<max(1, route.hops.count) {
             guard let from = route.node(atSourceIndex: i) else { continue }
@@ -73,7 +73,7 @@ extension ChannelRouter {
     /// hop's `htlc_minimum_msat` admits (the largest minimum on the path, at least 1 msat).
     /// Expiries start at the current height + `finalCLTVDelta`.
     public func buildRoute(hops: [NodeID], amountMsat: UInt64?, finalCLTVDelta: UInt32, outgoingChanID: ShortChannelID?,
-                           paymentAddr: [UInt8]?) throws(BuildRouteError) -> Routing.Route {
+                           paymentAddr: [UInt8]?) throws(BuildRouteError) -> Routing.SourceRoute {
         let graph = currentGraph()
         let nodes = [source] + hops
         var chosen: [(edge: ChannelEdge, policy: RoutingPolicy)] = []
@@ -101,9 +101,9 @@ extension ChannelRouter {
             amount = max(1, chosen.map(\.policy.minHTLCMsat).max() ?? 1)
         }
         let segments = zip(hops, chosen).map { node, c in
-            Route.Segment(node: node, chanID: c.edge.shortChannelID, policy: c.policy, capacitySat: c.edge.capacitySat)
+            SourceRoute.Segment(node: node, chanID: c.edge.shortChannelID, policy: c.policy, capacitySat: c.edge.capacitySat)
         }
-        return Route.build(source: source, segments: segments, amountMsat: amount, finalCLTVDelta: finalCLTVDelta,
+        return SourceRoute.build(source: source, segments: segments, amountMsat: amount, finalCLTVDelta: finalCLTVDelta,
                            currentHeight: network.blockHeight,
                            mppRecord: paymentAddr.map { MPPRecord(paymentAddr: $0, totalAmountMsat: amount) })!
     }
@@ -114,7 +114,7 @@ extension ChannelRouter {
     /// HTLC resolves, however long a hold invoice holds it. A failed HTLC fails the payment with
     /// reason ERROR unless `skipTempErr` (then only failures mission control finds terminal do).
     /// Errors before an attempt exists are returned as `.failure`.
-    public func sendToRoute(_ route: Routing.Route, paymentHash hash: PaymentHash, skipTempErr: Bool,
+    public func sendToRoute(_ route: Routing.SourceRoute, paymentHash hash: PaymentHash, skipTempErr: Bool,
                             firstHopCustomRecords: [UInt64: [UInt8]] = [:],
                             completion: @escaping @Sendable (Result<HTLCAttempt, PaymentError>) -> Void) {
         let final = route.hops.last

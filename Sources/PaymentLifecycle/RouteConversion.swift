@@ -6,7 +6,7 @@ import Routing
 /// share one BOLT 4 `FailureCode` (LightningPrimitives), so codes pass through unchanged.
 public enum RouteConversion {
     /// A routing `Route` as the payment store records an attempt's route.
-    public static func route(_ r: Routing.Route) -> Payments.Route {
+    public static func route(_ r: Routing.SourceRoute) -> Payments.Route {
         let hops = r.hops.map { h in
             Payments.Hop(chanID: h.chanID.rawValue, pubKey: h.pubKey.bytes,
                          amtToForwardMsat: Int64(h.amtToForwardMsat), feeMsat: Int64(h.feeMsat), expiry: h.expiry,

@@ -61,7 +61,7 @@ public final class MissionControl: @unchecked Sendable {
     // MARK: Learning
 
     /// Every pair of a settled route forwarded its amount.
-    public func reportSuccess(route: Route) {
+    public func reportSuccess(route: SourceRoute) {
         lock.lock(); defer { lock.unlock() }
         let now = clock()
         for i in 0..<route.hops.count { recordSuccess(route, pair: i, now: now) }
@@ -70,7 +70,7 @@ public final class MissionControl: @unchecked Sendable {
     /// Learns from a failed HTLC and says whether to keep trying (LND
     /// `interpretResult`). Pair `i` is `node(atSourceIndex: i) → hops[i]`.
     @discardableResult
-    public func reportFailure(route: Route, failure: HTLCFailure) -> FailureOutcome {
+    public func reportFailure(route: SourceRoute, failure: HTLCFailure) -> FailureOutcome {
         lock.lock(); defer { lock.unlock() }
         let now = clock()
         let k = failure.failureSourceIndex
@@ -129,11 +129,11 @@ public final class MissionControl: @unchecked Sendable {
 
     // MARK: Pair bookkeeping (lock held)
 
-    private func endpoints(_ route: Route, pair i: Int) -> (NodeID, NodeID) {
+    private func endpoints(_ route: SourceRoute, pair i: Int) -> (NodeID, NodeID) {
         (route.node(atSourceIndex: i)!, route.hops[i].pubKey)
     }
 
-    private func recordSuccess(_ route: Route, pair i: Int, now: Double) {
+    private func recordSuccess(_ route: SourceRoute, pair i: Int, now: Double) {
         let (from, to) = endpoints(route, pair: i)
         let amt = route.incomingAmountMsat(ofHop: i)
         var r = pairs[from]?[to] ?? ProbabilityEstimator.PairResult()
@@ -144,7 +144,7 @@ public final class MissionControl: @unchecked Sendable {
         pairs[from, default: [:]][to] = r
     }
 
-    private func recordFailure(_ route: Route, pair i: Int, amountMsat: UInt64, now: Double) {
+    private func recordFailure(_ route: SourceRoute, pair i: Int, amountMsat: UInt64, now: Double) {
         let (from, to) = endpoints(route, pair: i)
         var r = pairs[from]?[to] ?? ProbabilityEstimator.PairResult()
         if let t = r.failTime, amountMsat > r.failAmtMsat, now - t < minFailureRelaxInterval {

@@ -5,13 +5,13 @@
 /// attempt cost / path success probability (mission control). Hard limits prune candidates:
 /// fee limit, CLTV limit, hop limit (BOLT 4: 20), min/max HTLC, capacity, disabled policies,
 /// local bandwidth, outgoing channel set, last hop, excluded channels.
-/// Amounts and expiries of the result come from `Route.build` (BOLT 7 fee formula, BOLT 4 expiries).
+/// Amounts and expiries of the result come from `SourceRoute.build` (BOLT 7 fee formula, BOLT 4 expiries).
 public enum PathFinder {
     /// Finds the cheapest route, or says precisely why there is none.
     public static func findRoute(in graph: ChannelGraph, request: RouteRequest,
                                  missionControl: MissionControl.Snapshot = .empty,
                                  inFlightMsat: [ShortChannelID: UInt64] = [:],
-                                 config: PathfindingConfig = PathfindingConfig()) throws(NoRouteReason) -> Route {
+                                 config: PathfindingConfig = PathfindingConfig()) throws(NoRouteReason) -> SourceRoute {
         // LDK `find_route` checks, in LDK's order (komodo §9.1).
         if request.source == request.target { throw .routeToSelf }
         if request.amountMsat > RouteRequest.maxValueMsat { throw .amountExceedsMaximum }
@@ -162,7 +162,7 @@ struct Search {
     }
 
     /// Dijkstra from the target; returns the route if the source is reached.
-    func run(_ limits: Limits) -> Route? {
+    func run(_ limits: Limits) -> SourceRoute? {
         guard sourceIndex >= 0, targetIndex >= 0 else { return nil }
         // Raw storage: a nested function capturing a `var` array would box it and pay dynamic
         // exclusivity checks on every access in the hot loop.
@@ -324,7 +324,7 @@ struct Search {
 
         guard settled[Int(source)] else { return nil }
         // Walk forward from the source along `next`.
-        var segments: [Route.Segment] = []
+        var segments: [SourceRoute.Segment] = []
         var cur = source
         while cur != target {
             let l = labels[Int(cur)]
@@ -332,16 +332,16 @@ struct Search {
             if l.edge >= 0 {
                 let edge = graph.channels[Int(l.edge)]
                 let from = nodeID(cur)
-                segments.append(Route.Segment(node: nodeID(next), chanID: edge.shortChannelID,
+                segments.append(SourceRoute.Segment(node: nodeID(next), chanID: edge.shortChannelID,
                                               policy: edge.policy(from: from) ?? RoutingPolicy(),
                                               capacitySat: edge.capacitySat))
             } else {
                 let e = extraIn[next]![Int(-l.edge) - 1]
-                segments.append(Route.Segment(node: nodeID(next), chanID: e.hint.chanID, policy: e.hint.policy))
+                segments.append(SourceRoute.Segment(node: nodeID(next), chanID: e.hint.chanID, policy: e.hint.policy))
             }
             cur = next
         }
-        return Route.build(source: request.source, segments: segments, amountMsat: limits.amountMsat,
+        return SourceRoute.build(source: request.source, segments: segments, amountMsat: limits.amountMsat,
                            finalCLTVDelta: request.finalCLTVDelta, currentHeight: request.currentHeight,
                            mppRecord: request.mppRecord, customRecords: request.destCustomRecords)
     }

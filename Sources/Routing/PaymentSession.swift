@@ -13,7 +13,7 @@ public struct PaymentSession: Sendable {
     /// A route to send as one HTLC. `id` is unique within the session.
     public struct Shard: Sendable, Equatable {
         public let id: UInt64
-        public let route: Route
+        public let route: SourceRoute
     }
 
     /// Why the payment ended without success, in the shape LND reports it.
@@ -47,7 +47,7 @@ public struct PaymentSession: Sendable {
     public let maxParts: Int
     public let maxShardSizeMsat: UInt64
     public let minShardAmountMsat: UInt64
-    public private(set) var inFlight: [UInt64: Route] = [:]
+    public private(set) var inFlight: [UInt64: SourceRoute] = [:]
     public private(set) var settledAmountMsat: UInt64 = 0
     public private(set) var settledFeesMsat: UInt64 = 0
     public private(set) var failure: Failure?
@@ -167,7 +167,7 @@ public struct PaymentSession: Sendable {
         return m
     }
 
-    private func add(_ route: Route, to m: inout [ShortChannelID: UInt64]) {
+    private func add(_ route: SourceRoute, to m: inout [ShortChannelID: UInt64]) {
         for (i, hop) in route.hops.enumerated() where i > 0 {
             m[hop.chanID, default: 0] += route.incomingAmountMsat(ofHop: i)
         }

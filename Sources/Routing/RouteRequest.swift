@@ -26,7 +26,7 @@ public struct RouteRequest: Sendable {
     public var localBandwidthMsat: [ShortChannelID: UInt64]?
     /// Final hop payload: `payment_data`.
     public var mppRecord: MPPRecord?
-    /// Final hop custom records (keysend: `Route.keysendRecordType` → preimage).
+    /// Final hop custom records (keysend: `SourceRoute.keysendRecordType` → preimage).
     public var destCustomRecords: [UInt64: [UInt8]]
     /// Channels not to use at all (e.g. already failed permanently for this payment).
     public var excludedChannels: Set<ShortChannelID>
@@ -38,7 +38,7 @@ public struct RouteRequest: Sendable {
                 routeHints: [RouteHint] = [], outgoingChanIDs: Set<ShortChannelID> = [], lastHopPubKey: NodeID? = nil,
                 localBandwidthMsat: [ShortChannelID: UInt64]? = nil, mppRecord: MPPRecord? = nil,
                 destCustomRecords: [UInt64: [UInt8]] = [:], excludedChannels: Set<ShortChannelID> = [],
-                maxHops: Int = Route.maxHops) {
+                maxHops: Int = SourceRoute.maxHops) {
         self.source = source
         self.target = target
         self.amountMsat = amountMsat
@@ -58,5 +58,5 @@ public struct RouteRequest: Sendable {
 
     /// True when the final hop carries a keysend preimage (keysend never splits: LND refuses
     /// a max shard size with keysend, LDK 0.0.113 never uses MPP for it).
-    public var isKeysend: Bool { destCustomRecords[Route.keysendRecordType] != nil }
+    public var isKeysend: Bool { destCustomRecords[SourceRoute.keysendRecordType] != nil }
 }

@@ -31,21 +31,21 @@ public final class Router: @unchecked Sendable {
     /// Finds the cheapest route for `request` given what mission control knows.
     /// `inFlightMsat` is liquidity already committed per channel by other shards of the payment.
     public func findRoute(_ request: RouteRequest,
-                          inFlightMsat: [ShortChannelID: UInt64] = [:]) throws(NoRouteReason) -> Route {
+                          inFlightMsat: [ShortChannelID: UInt64] = [:]) throws(NoRouteReason) -> SourceRoute {
         let g = graph
         return try PathFinder.findRoute(in: g, request: request, missionControl: missionControl.snapshot(),
                                         inFlightMsat: inFlightMsat, config: config)
     }
 
     /// Records a settled route.
-    public func reportSuccess(route: Route) {
+    public func reportSuccess(route: SourceRoute) {
         missionControl.reportSuccess(route: route)
     }
 
     /// Records a failed HTLC: mission control learns from it and a carried `channel_update`
     /// (BOLT 4 UPDATE codes) is applied to the graph, as LND's `applyChannelUpdate` does.
     @discardableResult
-    public func reportFailure(route: Route, failure: HTLCFailure) -> FailureOutcome {
+    public func reportFailure(route: SourceRoute, failure: HTLCFailure) -> FailureOutcome {
         if let update = failure.message.channelUpdate {
             updateGraph { $0.apply(update) }
         }

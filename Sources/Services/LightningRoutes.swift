@@ -92,7 +92,7 @@ public final class LightningRoutes: RPCService, @unchecked Sendable {
                                    currentHeight: router.currentHeight, feeLimitMsat: feeLimit, cltvLimit: cltvLimit,
                                    routeHints: hints, outgoingChanIDs: Set(r.outgoingChanIds.map(ShortChannelID.init(rawValue:))),
                                    lastHopPubKey: lastHop, destCustomRecords: r.destCustomRecords, excludedChannels: excluded)
-        let found: (route: Routing.Route, probability: Double)
+        let found: (route: Routing.SourceRoute, probability: Double)
         do { found = try router.findRoute(request, useMissionControl: r.useMissionControl) } catch {
             throw Self.plain(RouterRoutes.findRouteText(error))
         }
@@ -123,7 +123,7 @@ public final class LightningRoutes: RPCService, @unchecked Sendable {
     }
 
     struct LegacyRoute {
-        let route: Routing.Route
+        let route: Routing.SourceRoute
         let hash: [UInt8]
         let rpcRoute: Lnrpc.Route
     }

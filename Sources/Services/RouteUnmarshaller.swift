@@ -21,7 +21,7 @@ struct RouteUnmarshaller {
 
     static let customTypeStart: UInt64 = 65536
 
-    func route(_ r: Lnrpc.Route) throws(Failure) -> Routing.Route {
+    func route(_ r: Lnrpc.Route) throws(Failure) -> Routing.SourceRoute {
         var hops: [RouteHop] = []
         var prev = source
         for (i, h) in r.hops.enumerated() {
@@ -65,7 +65,7 @@ struct RouteUnmarshaller {
             prev = node
         }
         if hops.isEmpty { throw Failure("empty route hops provided") }
-        var route = Routing.Route(source: source, totalTimeLock: r.totalTimeLock,
+        var route = Routing.SourceRoute(source: source, totalTimeLock: r.totalTimeLock,
                                   totalAmountMsat: UInt64(clamping: r.totalAmtMsat), hops: hops)
         for i in route.hops.indices {
             let incoming = route.incomingAmountMsat(ofHop: i)

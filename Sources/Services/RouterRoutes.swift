@@ -107,7 +107,7 @@ public final class RouterRoutes: RPCService, @unchecked Sendable {
                                    currentHeight: router.currentHeight, feeLimitMsat: UInt64(Self.routeFeeLimit),
                                    cltvLimit: maxCLTVExpiry,
                                    outgoingChanIDs: Set(r.outgoingChanIds.map(ShortChannelID.init(rawValue:))))
-        let route: Routing.Route
+        let route: Routing.SourceRoute
         do { route = try router.findRoute(request, useMissionControl: true).route } catch {
             throw Self.plain(Self.findRouteText(error))
         }
@@ -188,7 +188,7 @@ public final class RouterRoutes: RPCService, @unchecked Sendable {
         let r: Routerrpc.SendToRouteRequest
         do { r = try RPC.decode(bytes) } catch { responder.fail(RPC.status(error)); return }
         let accepted = work.submit { [self] in
-            let route: Routing.Route
+            let route: Routing.SourceRoute
             let hash: PaymentHash
             do {
                 guard let rpcRoute = r.route else { throw Self.plain("unable to send, no routes provided") }
@@ -221,7 +221,7 @@ public final class RouterRoutes: RPCService, @unchecked Sendable {
             hops.append(n)
         }
         try RouteUnmarshaller.validateFirstHopRecords(r.firstHopCustomRecords)
-        let route: Routing.Route
+        let route: Routing.SourceRoute
         do {
             route = try router.buildRoute(
                 hops: hops, amountMsat: r.amtMsat > 0 ? UInt64(r.amtMsat) : nil,

@@ -22,7 +22,7 @@ public enum DescribeGraphImport {
             if usedAliases.contains(a) { a = "\(a)-\(id.hex.prefix(12))" }
             usedAliases.insert(a)
             aliasOf[id] = a
-            let derived = NodeIdentity.nodeID(of: NodeIdentity.derivePrivateKey(seed: seed, alias: a))
+            let derived = SimNodeKeys.nodeID(of: SimNodeKeys.derivePrivateKey(seed: seed, alias: a))
             nodes.append(Topology.Node(alias: a, nodeID: derived == id ? nil : id))
         }
         for (i, o) in try root.objects("nodes").enumerated() {

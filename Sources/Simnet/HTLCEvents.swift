@@ -68,7 +68,7 @@ extension SimulatedNetwork {
     public var htlcSubscriberCount: Int { withLock { htlcSubscribers.values.reduce(0) { $0 + $1.count } } }
 
     /// The event of the node at source index `k` of `route` (0 = sender, `hops.count` = payee).
-    func htlcEvent(_ route: Route, _ k: Int, htlcID: UInt64, _ kind: HTLCEvent.Kind) -> HTLCEvent? {
+    func htlcEvent(_ route: SourceRoute, _ k: Int, htlcID: UInt64, _ kind: HTLCEvent.Kind) -> HTLCEvent? {
         let n = route.hops.count
         guard let node = route.node(atSourceIndex: k) else { return nil }
         let direction: HTLCEvent.Direction = k == 0 ? .send : (k == n ? .receive : .forward)

@@ -30,7 +30,7 @@ extension SimulatedNetwork {
     /// `amt_to_forward` → FINAL_INCORRECT_HTLC_AMOUNT; expiry below `outgoing_cltv_value` →
     /// FINAL_INCORRECT_CLTV_EXPIRY; no handler → INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS; a preimage
     /// not hashing to `paymentHash` is treated the same.
-    public func send(route: Route, paymentHash: [UInt8]) async -> HTLCResult {
+    public func send(route: SourceRoute, paymentHash: [UInt8]) async -> HTLCResult {
         let n = route.hops.count
         guard n > 0 else {
             return .failed(HTLCFailure(message: FailureMessage(code: .internalFailure), failureSourceIndex: 0))
@@ -125,7 +125,7 @@ extension SimulatedNetwork {
     }
 
     /// Callback form of `send(route:paymentHash:)`; `completion` runs on a task of its own.
-    public func send(route: Route, paymentHash: [UInt8], completion: @escaping @Sendable (HTLCResult) -> Void) {
+    public func send(route: SourceRoute, paymentHash: [UInt8], completion: @escaping @Sendable (HTLCResult) -> Void) {
         Task { completion(await self.send(route: route, paymentHash: paymentHash)) }
     }
 
@@ -136,7 +136,7 @@ extension SimulatedNetwork {
 
     /// The checks of the node at source index `k` forwarding over `route.hops[k].chanID`
     /// (lock held). On success the outgoing amount is locked.
-    func forward(_ route: Route, _ k: Int) -> ForwardStep {
+    func forward(_ route: SourceRoute, _ k: Int) -> ForwardStep {
         let hop = route.hops[k]
         guard let from = route.node(atSourceIndex: k), let f = nodeIndex[from],
               let c = channelIndex[hop.chanID], let d = channels[c].direction(from: f),

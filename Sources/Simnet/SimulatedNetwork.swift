@@ -112,8 +112,8 @@ public final class SimulatedNetwork: @unchecked Sendable {
         height = topology.startHeight
         rng = SeededGenerator(seed: configuration.seed)
         for n in topology.nodes {
-            let key: PrivateKey? = n.nodeID == nil ? NodeIdentity.derivePrivateKey(seed: configuration.seed, alias: n.alias) : nil
-            let id = n.nodeID ?? NodeIdentity.nodeID(of: key!)
+            let key: PrivateKey? = n.nodeID == nil ? SimNodeKeys.derivePrivateKey(seed: configuration.seed, alias: n.alias) : nil
+            let id = n.nodeID ?? SimNodeKeys.nodeID(of: key!)
             guard nodeIndex[id] == nil else { throw .duplicateNode(id.hex) }
             nodeIndex[id] = nodes.count
             aliasIndex[n.alias] = nodes.count

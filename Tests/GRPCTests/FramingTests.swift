@@ -152,7 +152,7 @@ final class EncodingTests: XCTestCase {
 
     func testRouter() {
         let svc = ServiceDefinition(name: "pkg.Svc", methods: ["A": .unary { _, _, r in r.respond([]) }])
-        let r = Router(services: [svc])
+        let r = MethodRouter(services: [svc])
         if case .found = r.lookup("/pkg.Svc/A") {} else { XCTFail() }
         if case .unknownMethod(let m, let s) = r.lookup("/pkg.Svc/B") { XCTAssertEqual([m, s], ["B", "pkg.Svc"]) } else { XCTFail() }
         if case .unknownService(let s) = r.lookup("/other.Svc/A") { XCTAssertEqual(s, "other.Svc") } else { XCTFail() }

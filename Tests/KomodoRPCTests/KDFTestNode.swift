@@ -1,3 +1,4 @@
+import NodeLayout
 import Foundation
 import JSON
 import KomodoRPC

@@ -51,7 +51,7 @@ final class PaymentSessionTests: XCTestCase {
 
     func testKeysendNeverSplits() {
         var r = mppRequest(1_500_000_000)
-        r.destCustomRecords = [Route.keysendRecordType: [UInt8](repeating: 1, count: 32)]
+        r.destCustomRecords = [SourceRoute.keysendRecordType: [UInt8](repeating: 1, count: 32)]
         let session = PaymentSession(request: r, maxParts: 16)
         XCTAssertEqual(session.maxParts, 1)
     }

@@ -1,3 +1,4 @@
+import NodeLayout
 import XCTest
 import GRPC
 import RPCCore

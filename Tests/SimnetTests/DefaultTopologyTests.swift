@@ -46,7 +46,7 @@ final class DefaultTopologyTests: XCTestCase {
         let other = SimulatedNetwork.makeDefault(configuration: .init(seed: "other"))
         XCTAssertNotEqual(a.nodeID(alias: "alice"), other.nodeID(alias: "alice"))
         // The id is the compressed public key of the derived private key.
-        let key = NodeIdentity.derivePrivateKey(seed: "paytrack", alias: "alice")
+        let key = SimNodeKeys.derivePrivateKey(seed: "paytrack", alias: "alice")
         XCTAssertEqual(a.nodeID(alias: "alice")?.bytes, key.publicKey.compressed)
         XCTAssertEqual(a.privateKey(of: a.nodeID(alias: "alice")!), key)
     }

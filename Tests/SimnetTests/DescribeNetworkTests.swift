@@ -35,9 +35,9 @@ final class DescribeNetworkTests: XCTestCase {
         let before = net.describe().channels
         let c1 = net.channels(of: id("alice")).first { $0.remoteNode == id("carol") }!
         let c2 = net.channels(of: id("carol")).first { $0.remoteNode == id("bob") }!
-        let route = Route.build(source: id("alice"), segments: [
-            Route.Segment(node: id("carol"), chanID: c1.shortChannelID, policy: c1.localPolicy!, capacitySat: c1.capacitySat),
-            Route.Segment(node: id("bob"), chanID: c2.shortChannelID, policy: c2.localPolicy!, capacitySat: c2.capacitySat),
+        let route = SourceRoute.build(source: id("alice"), segments: [
+            SourceRoute.Segment(node: id("carol"), chanID: c1.shortChannelID, policy: c1.localPolicy!, capacitySat: c1.capacitySat),
+            SourceRoute.Segment(node: id("bob"), chanID: c2.shortChannelID, policy: c2.localPolicy!, capacitySat: c2.capacitySat),
         ], amountMsat: 50_000_000, finalCLTVDelta: 18, currentHeight: net.blockHeight, mppRecord: nil, customRecords: [:])!
         let result = await net.send(route: route, paymentHash: SHA256.hash(preimage))
         XCTAssertEqual(result, .settled(preimage: preimage))

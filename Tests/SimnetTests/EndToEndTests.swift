@@ -6,7 +6,7 @@ import XCTest
 /// Payments driven the way the lead's lifecycle will: PaymentSession plans, Simnet forwards,
 /// outcomes go back to the session (and so to mission control).
 final class EndToEndTests: XCTestCase {
-    struct Outcome { var step: PaymentSession.Step; var attempts: Int; var settled: [Route] }
+    struct Outcome { var step: PaymentSession.Step; var attempts: Int; var settled: [SourceRoute] }
 
     /// A minimal lifecycle loop: send planned shards concurrently and handle each result as it
     /// arrives (MPP parts are held by the payee until the set is complete, so a loop that
@@ -14,7 +14,7 @@ final class EndToEndTests: XCTestCase {
     func pay(_ net: SimulatedNetwork, router: Router, session: inout PaymentSession, hash: [UInt8],
              from source: NodeID) async -> Outcome {
         var attempts = 0
-        var settled: [Route] = []
+        var settled: [SourceRoute] = []
         var s = session
         let final: PaymentSession.Step = await withTaskGroup(of: (UInt64, HTLCResult).self) { group in
             var pending = 0

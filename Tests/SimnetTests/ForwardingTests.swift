@@ -23,14 +23,14 @@ final class ForwardingTests: XCTestCase {
     }
 
     /// A route through the given aliases using the network's current policies.
-    func route(_ path: [String], amount: UInt64, mpp: MPPRecord? = nil, records: [UInt64: [UInt8]] = [:]) -> Route {
-        var segments: [Route.Segment] = []
+    func route(_ path: [String], amount: UInt64, mpp: MPPRecord? = nil, records: [UInt64: [UInt8]] = [:]) -> SourceRoute {
+        var segments: [SourceRoute.Segment] = []
         for i in 1..<path.count {
             let c = chan(path[i - 1], path[i])
-            segments.append(Route.Segment(node: id(path[i]), chanID: c.shortChannelID, policy: c.localPolicy!,
+            segments.append(SourceRoute.Segment(node: id(path[i]), chanID: c.shortChannelID, policy: c.localPolicy!,
                                           capacitySat: c.capacitySat))
         }
-        return Route.build(source: id(path[0]), segments: segments, amountMsat: amount, finalCLTVDelta: 18,
+        return SourceRoute.build(source: id(path[0]), segments: segments, amountMsat: amount, finalCLTVDelta: 18,
                            currentHeight: net.blockHeight, mppRecord: mpp, customRecords: records)!
     }
 
@@ -226,7 +226,7 @@ final class ForwardingTests: XCTestCase {
     }
 
     func testKeysendRecordReachesPayee() async {
-        let r = route(["alice", "dave", "bob"], amount: 5_000_000, records: [Route.keysendRecordType: preimage])
+        let r = route(["alice", "dave", "bob"], amount: 5_000_000, records: [SourceRoute.keysendRecordType: preimage])
         let result = await net.send(route: r, paymentHash: hash)
         XCTAssertEqual(result, .settled(preimage: preimage))
     }

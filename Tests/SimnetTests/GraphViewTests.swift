@@ -49,9 +49,9 @@ final class GraphViewTests: XCTestCase {
         await payee.setHoldAll(true)
         let carolBob = net.channels(of: id("carol")).first { $0.remoteNode == self.id("bob") }!
         let aliceCarol = net.channels(of: id("alice")).first { $0.remoteNode == self.id("carol") }!
-        let r = Route.build(source: id("alice"), segments: [
-            Route.Segment(node: id("carol"), chanID: aliceCarol.shortChannelID, policy: aliceCarol.localPolicy!, capacitySat: 0),
-            Route.Segment(node: id("bob"), chanID: carolBob.shortChannelID, policy: carolBob.localPolicy!, capacitySat: 0),
+        let r = SourceRoute.build(source: id("alice"), segments: [
+            SourceRoute.Segment(node: id("carol"), chanID: aliceCarol.shortChannelID, policy: aliceCarol.localPolicy!, capacitySat: 0),
+            SourceRoute.Segment(node: id("bob"), chanID: carolBob.shortChannelID, policy: carolBob.localPolicy!, capacitySat: 0),
         ], amountMsat: 5_000_000, finalCLTVDelta: 18, currentHeight: net.blockHeight)!
         let hash = SHA256.hash([UInt8](repeating: 1, count: 32))
         let network: SimulatedNetwork = net

@@ -18,13 +18,13 @@ final class HTLCEventTests: XCTestCase {
 
     func id(_ alias: String) -> NodeID { net.nodeID(alias: alias)! }
 
-    func route(_ path: [String], amount: UInt64) -> Route {
-        var segments: [Route.Segment] = []
+    func route(_ path: [String], amount: UInt64) -> SourceRoute {
+        var segments: [SourceRoute.Segment] = []
         for i in 1..<path.count {
             let c = net.channels(of: id(path[i - 1])).first { $0.remoteNode == self.id(path[i]) }!
-            segments.append(Route.Segment(node: id(path[i]), chanID: c.shortChannelID, policy: c.localPolicy!, capacitySat: c.capacitySat))
+            segments.append(SourceRoute.Segment(node: id(path[i]), chanID: c.shortChannelID, policy: c.localPolicy!, capacitySat: c.capacitySat))
         }
-        return Route.build(source: id(path[0]), segments: segments, amountMsat: amount, finalCLTVDelta: 18,
+        return SourceRoute.build(source: id(path[0]), segments: segments, amountMsat: amount, finalCLTVDelta: 18,
                            currentHeight: net.blockHeight)!
     }
 

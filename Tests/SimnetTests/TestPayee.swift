@@ -29,7 +29,7 @@ actor TestPayee: PayeeHandler {
         received.append(htlc)
         if holdAll { await withCheckedContinuation { parked.append($0) } }
         let fail = PayeeDecision.fail(.incorrectOrUnknownPaymentDetails(htlcMsat: htlc.amountMsat, height: htlc.currentHeight))
-        if let keysend = htlc.payload.customRecords[Route.keysendRecordType], SHA256.hash(keysend) == htlc.paymentHash {
+        if let keysend = htlc.payload.customRecords[SourceRoute.keysendRecordType], SHA256.hash(keysend) == htlc.paymentHash {
             return .settle(preimage: keysend)
         }
         guard let inv = invoices[htlc.paymentHash] else { return fail }

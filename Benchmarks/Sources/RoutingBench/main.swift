@@ -140,7 +140,7 @@ print(String(format: "  plain Dijkstra x%d: p50 %.3f ms, p99 %.3f ms; routes dif
 final class Payee: PayeeHandler {
     func handle(_ htlc: IncomingHTLC) async -> PayeeDecision {
         // Keysend: the preimage travels in the payload.
-        if let p = htlc.payload.customRecords[Route.keysendRecordType] { return .settle(preimage: p) }
+        if let p = htlc.payload.customRecords[SourceRoute.keysendRecordType] { return .settle(preimage: p) }
         return .fail(.incorrectOrUnknownPaymentDetails(htlcMsat: htlc.amountMsat, height: htlc.currentHeight))
     }
 }
@@ -167,7 +167,7 @@ Task.detached {
         let (src, dst) = (i / targets.count) % 2 == 0 ? (alice, target) : (target, alice)
         var request = RouteRequest(source: src, target: dst, amountMsat: 10_000_000, currentHeight: net.blockHeight)
         request.localBandwidthMsat = net.localBandwidth(of: src)
-        request.destCustomRecords = [Route.keysendRecordType: preimage]
+        request.destCustomRecords = [SourceRoute.keysendRecordType: preimage]
         net.setPayeeHandler(payee, for: dst)
         guard let route = try? router.findRoute(request) else { failedCount += 1; continue }
         switch await net.send(route: route, paymentHash: hash) {

@@ -159,7 +159,7 @@ enum PayCommands {
 enum PaymentStream {
     /// Prints each update when `printEach`; stops after `maxUpdates` updates if given. Returns the
     /// last update received.
-    static func follow(_ connection: Connection, path: String, request: some LightningRPC.GatewayJSONMessage,
+    static func follow(_ connection: RPCConnection, path: String, request: some LightningRPC.GatewayJSONMessage,
                        printEach: Bool, maxUpdates: Int?) throws -> Lnrpc.Payment? {
         let last = LockedBox<Lnrpc.Payment?>(nil)
         let count = LockedBox(0)

@@ -1,5 +1,5 @@
 import Foundation
-import Node
+import NodeLayout
 
 /// The `paytrack` program: global flags, then a command name, then the command's flags and
 /// arguments (`paytrack [global options] command [command options] [arguments...]`, as lncli).

@@ -1,6 +1,6 @@
 /// One `paytrack` subcommand: its name, help text, flags, and what it does.
 ///
-/// `run` gets the parsed command flags and a lazily opened ``Connection`` (built from the global
+/// `run` gets the parsed command flags and a lazily opened ``RPCConnection`` (built from the global
 /// flags on first use, so `--help` and argument errors never touch the network). It prints its
 /// output itself (see ``Output``) and throws ``CLIError`` on failure.
 struct Command: Sendable {
@@ -38,7 +38,7 @@ struct Command: Sendable {
 final class Invocation: @unchecked Sendable {
     let flags: ParsedFlags
     let global: GlobalOptions
-    private var opened: Connection?
+    private var opened: RPCConnection?
 
     init(flags: ParsedFlags, global: GlobalOptions) {
         self.flags = flags
@@ -46,9 +46,9 @@ final class Invocation: @unchecked Sendable {
     }
 
     /// The connection, opened on first use (main thread only).
-    func connection() throws(CLIError) -> Connection {
+    func connection() throws(CLIError) -> RPCConnection {
         if let c = opened { return c }
-        let c = try Connection(options: global)
+        let c = try RPCConnection(options: global)
         opened = c
         return c
     }

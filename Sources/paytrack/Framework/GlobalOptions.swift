@@ -1,14 +1,14 @@
-import Node
+import NodeLayout
 
 /// The global flags (given before the command name), as lncli's: where the node listens and
 /// which TLS certificate and macaroon to use.
 ///
-/// Defaults mirror `paytrackd`'s (`Config`, `NodeDirectory`): `--rpcserver 127.0.0.1:10009`,
+/// Defaults mirror `paytrackd`'s (`NodeDefaults`, `NodeDirectory`): `--rpcserver 127.0.0.1:10009`,
 /// `--datadir ~/.paytrack`, cert `DATADIR/tls.cert`, macaroon
 /// `DATADIR/data/chain/bitcoin/<network>/admin.macaroon`, `--network testnet`.
 struct GlobalOptions: Sendable {
-    var rpcServer = Config.defaultRPCListen
-    var dataDirectory = Config.defaultDataDirectory
+    var rpcServer = NodeDefaults.rpcListen
+    var dataDirectory = NodeDefaults.dataDirectory
     var tlsCertPath: String?
     var macaroonPath: String?
     var network = "testnet"
@@ -23,7 +23,7 @@ struct GlobalOptions: Sendable {
     var hexBytes = false
 
     static let flags: [Flag] = [
-        Flag("rpcserver", value: "HOST:PORT", help: "host:port of the PayTrack node's gRPC interface", default: Config.defaultRPCListen),
+        Flag("rpcserver", value: "HOST:PORT", help: "host:port of the PayTrack node's gRPC interface", default: NodeDefaults.rpcListen),
         Flag("datadir", aliases: ["lnddir"], value: "DIR", help: "the node's data directory; tls.cert and macaroons are found under it", default: "~/.paytrack"),
         Flag("tlscertpath", value: "FILE", help: "the node's TLS certificate (pinned)", default: "DATADIR/tls.cert"),
         Flag("macaroonpath", value: "FILE", help: "macaroon to authenticate with", default: "DATADIR/data/chain/bitcoin/NETWORK/admin.macaroon"),
@@ -48,8 +48,8 @@ struct GlobalOptions: Sendable {
         tlsCertPath = p.string("tlscertpath").map(Self.expandTilde)
         macaroonPath = p.string("macaroonpath").map(Self.expandTilde)
         if let v = p.string("network") {
-            guard Config.networks.contains(v) else {
-                throw .usage("unknown network \"\(v)\": use one of \(Config.networks.joined(separator: ", "))")
+            guard NodeDefaults.networks.contains(v) else {
+                throw .usage("unknown network \"\(v)\": use one of \(NodeDefaults.networks.joined(separator: ", "))")
             }
             network = v
         }
@@ -77,7 +77,7 @@ struct GlobalOptions: Sendable {
 
     static func expandTilde(_ path: String) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }
-        let home = Config.defaultDataDirectory.dropLast("/.paytrack".count)
+        let home = NodeDefaults.dataDirectory.dropLast("/.paytrack".count)
         return String(home) + String(path.dropFirst())
     }
 

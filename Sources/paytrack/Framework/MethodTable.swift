@@ -16,7 +16,7 @@ struct MessageType: Sendable {
                 throw .usage("unable to decode request JSON as \(M.protoMessageName): \(MethodTable.describe(error))")
             }
         }, decodeToJSON: { (bytes: [UInt8]) throws(CLIError) -> JSONValue in
-            try Connection.decode(M.self, bytes).gatewayJSON()
+            try RPCConnection.decode(M.self, bytes).gatewayJSON()
         }, template: { M().gatewayJSON() })
     }
 }

@@ -11,7 +11,7 @@ import ProtoWire
 /// non-OK statuses become ``CLIError/rpc(_:)``. Stream messages are delivered in order on the
 /// client's loop thread. A failure to connect is reported as lncli reports it:
 /// `rpc error: code = Unavailable desc = connection error: ...`.
-final class Connection: @unchecked Sendable {
+final class RPCConnection: @unchecked Sendable {
     let client: GRPCClient
     /// Sent with every call: the macaroon, plus anything a command adds before its call.
     var metadata: Metadata

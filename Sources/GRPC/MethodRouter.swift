@@ -1,9 +1,9 @@
 import RPCCore
 import Glibc
 
-/// Maps ":path" ("/package.Service/Method") to a handler. Matching works on the raw header bytes
+/// The gRPC method table: maps ":path" ("/package.Service/Method") to a handler. Matching works on the raw header bytes
 /// (no String per request); each route keeps its path as a String for `ServerCallContext.path`.
-public struct Router: Sendable {
+public struct MethodRouter: Sendable {
     public enum Lookup {
         case found(RPCHandler)
         case unknownService(String)

@@ -4,7 +4,7 @@ import Routing
 /// A simulated node's secp256k1 identity, derived deterministically so that restarting the
 /// daemon with the same seed gives the same network: `k = SHA256("paytrack-simnet" || 0x00 ||
 /// seed || 0x00 || alias || counter)`, bumping `counter` in the (negligible) case k ≥ n or k = 0.
-public enum NodeIdentity {
+public enum SimNodeKeys {
     public static func derivePrivateKey(seed: String, alias: String) -> PrivateKey {
         var counter: UInt8 = 0
         while true {

@@ -41,7 +41,7 @@ public struct RouteHop: Sendable, Equatable {
 
 /// A source route (LND `route.Route`): what the sender locks on its first channel
 /// (`totalAmountMsat`, `totalTimeLock`) and the hops after it.
-public struct Route: Sendable, Equatable {
+public struct SourceRoute: Sendable, Equatable {
     /// TLV type of the keysend preimage record (LND `record.KeySendType`).
     public static let keysendRecordType: UInt64 = 5_482_373_484
     /// BOLT 4 / LND limit on hops.
@@ -97,7 +97,7 @@ public struct Route: Sendable, Equatable {
     /// `cltv_expiry_delta` (BOLT 4/7). Returns nil for an empty path.
     public static func build(source: NodeID, segments: [Segment], amountMsat: UInt64, finalCLTVDelta: UInt32,
                              currentHeight: UInt32, mppRecord: MPPRecord? = nil,
-                             customRecords: [UInt64: [UInt8]] = [:]) -> Route? {
+                             customRecords: [UInt64: [UInt8]] = [:]) -> SourceRoute? {
         guard !segments.isEmpty else { return nil }
         let n = segments.count
         var hops = [RouteHop]()
@@ -120,6 +120,6 @@ public struct Route: Sendable, Equatable {
             if i < n - 1 { expiry &+= segments[i + 1].policy.timeLockDelta }
         }
         hops.reverse()
-        return Route(source: source, totalTimeLock: expiry, totalAmountMsat: amount, hops: hops)
+        return SourceRoute(source: source, totalTimeLock: expiry, totalAmountMsat: amount, hops: hops)
     }
 }
