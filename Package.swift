@@ -61,14 +61,16 @@ let package = Package(
         // The one option parser: command lines (paytrackd, paytrack) and LND-style INI config files.
         .target(name: "Options"),
         // Counters, gauges, histograms and the Prometheus text exposition (no dependencies).
-        .target(name: "Metrics"),
+        .target(name: "Metrics", dependencies: ["Locks"]),
         .target(name: "LightningRPC", dependencies: ["ProtoWire", "JSON"]),
 
         // MARK: Thin wrappers over C
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "PostgreSQL", dependencies: ["CLibpq"]),
-        .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CLlhttp"],
+        // The one lock family: Lock, LockedValue, Condition, Latch.
+        .target(name: "Locks"),
+        .target(name: "Transport", dependencies: ["Locks", "CNghttp2", "COpenSSL", "CWslay", "CLlhttp"],
                 swiftSettings: hotPathSettings),
 
         // MARK: The call interface every face adapts to (handlers, contexts, writers, statuses)
@@ -81,47 +83,47 @@ let package = Package(
         .target(name: "Dashboard", dependencies: ["RESTGateway", "Transport"], exclude: ["web"]),
 
         // MARK: gRPC over Transport
-        .target(name: "GRPC", dependencies: ["RPCCore", "Transport", "ProtoWire"], swiftSettings: hotPathSettings),
+        .target(name: "GRPC", dependencies: ["Locks", "RPCCore", "Transport", "ProtoWire"], swiftSettings: hotPathSettings),
 
         // MARK: Domain
         // Dependency-free facts shared by the domain targets: BOLT 4 failure codes, the hex codec.
         .target(name: "LightningPrimitives"),
-        .target(name: "Payments", dependencies: ["LightningPrimitives"]),
-        .target(name: "PaymentStore", dependencies: ["Payments", "SQLite", "PostgreSQL"]),
+        .target(name: "Payments", dependencies: ["Locks", "LightningPrimitives"]),
+        .target(name: "PaymentStore", dependencies: ["Locks", "Payments", "SQLite", "PostgreSQL"]),
         .target(name: "BOLT11", dependencies: ["Crypto"]),
-        .target(name: "Invoices", dependencies: ["BOLT11", "Crypto", "SQLite", "PostgreSQL", "LightningPrimitives"]),
-        .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire", "LightningPrimitives", "PostgreSQL"]),
-        .target(name: "Routing", dependencies: ["LightningPrimitives"]),
-        .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
-        .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite", "PostgreSQL"]),
+        .target(name: "Invoices", dependencies: ["Locks", "BOLT11", "Crypto", "SQLite", "PostgreSQL", "LightningPrimitives"]),
+        .target(name: "Macaroons", dependencies: ["Locks", "Crypto", "ProtoWire", "LightningPrimitives", "PostgreSQL"]),
+        .target(name: "Routing", dependencies: ["Locks", "LightningPrimitives"]),
+        .target(name: "Simnet", dependencies: ["Locks", "Routing", "Crypto"]),
+        .target(name: "PaymentLifecycle", dependencies: ["Locks", "Payments", "Routing", "Simnet", "SQLite", "PostgreSQL"]),
         // The Komodo DeFi Framework's mmrpc 2.0 `lightning::payments::*` API over the same engine.
-        .target(name: "KomodoRPC", dependencies: [
+        .target(name: "KomodoRPC", dependencies: ["Locks", 
             "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives",
         ]),
 
         // MARK: Services and composition
-        .target(name: "Services", dependencies: [
+        .target(name: "Services", dependencies: ["Locks", 
             "RPCCore", "Transport", "LightningRPC", "ProtoWire", "Payments", "Invoices", "BOLT11", "Macaroons",
             "Routing", "Simnet", "Crypto", "PaymentLifecycle",
         ]),
         // Where a node's files are and the defaults its clients share (the CLI links this, not Node).
         .target(name: "NodeLayout"),
-        .target(name: "Node", dependencies: [
+        .target(name: "Node", dependencies: ["Locks", 
             "NodeLayout", "Services", "RPCCore", "GRPC", "RESTGateway", "Dashboard", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
             "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11", "KomodoRPC",
             "Options",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
-        .executableTarget(name: "paytrack", dependencies: ["NodeLayout", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons", "Options"]),
+        .executableTarget(name: "paytrack", dependencies: ["Locks", "NodeLayout", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons", "Options"]),
         // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
-        .executableTarget(name: "GRPCTestServer", dependencies: ["RPCCore", "GRPC", "Transport", "ProtoWire"],
+        .executableTarget(name: "GRPCTestServer", dependencies: ["Locks", "RPCCore", "GRPC", "Transport", "ProtoWire"],
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),
         // Test-only HTTP/1.1 + WebSocket server over Transport's HTTP listener (Tests/Interop/test_transport_http1.py).
         .executableTarget(name: "HTTPTestServer", dependencies: ["Transport"], path: "Tests/Support/HTTPTestServer"),
         // Test-only: a private PostgreSQL cluster (initdb + pg_ctl in a temp dir) for the tests that need one.
-        .target(name: "PostgresTestSupport", path: "Tests/Support/PostgresTestSupport"),
+        .target(name: "PostgresTestSupport", dependencies: ["Locks"], path: "Tests/Support/PostgresTestSupport"),
         // Benchmark only (Benchmarks/pg/run): durable payments/s on PostgreSQL beside SQLite. Not a product.
-        .executableTarget(name: "PGBench", dependencies: ["Payments", "PaymentStore", "PostgresTestSupport"],
+        .executableTarget(name: "PGBench", dependencies: ["Locks", "Payments", "PaymentStore", "PostgresTestSupport"],
                           path: "Benchmarks/pg/PGBench"),
 
         // MARK: Tests (mirror the targets; interop tests live in Tests/Interop, run by Scripts/test)
@@ -133,20 +135,21 @@ let package = Package(
         .testTarget(name: "LightningRPCTests", dependencies: ["LightningRPC", "ProtoWire"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Locks", "Transport"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
         .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RESTGateway", "Transport"]),
-        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "RPCCore", "Transport"]),
+        .testTarget(name: "GRPCTests", dependencies: ["Locks", "GRPC", "RPCCore", "Transport"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
         .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "PostgresTestSupport"]),
-        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite", "PostgreSQL", "PostgresTestSupport"]),
+        .testTarget(name: "LocksTests", dependencies: ["Locks"]),
+        .testTarget(name: "PaymentsTests", dependencies: ["Locks", "Payments", "PaymentStore", "SQLite", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "BOLT11Tests", dependencies: ["BOLT11", "Crypto"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InvoicesTests", dependencies: ["Invoices", "BOLT11", "Crypto", "PostgresTestSupport"]),
+        .testTarget(name: "InvoicesTests", dependencies: ["Locks", "Invoices", "BOLT11", "Crypto", "PostgresTestSupport"]),
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
-        .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
-        .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
+        .testTarget(name: "SimnetTests", dependencies: ["Locks", "Simnet", "Routing", "Crypto"]),
+        .testTarget(name: "PaymentLifecycleTests", dependencies: ["Locks", "PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore"]),
         .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
     ]

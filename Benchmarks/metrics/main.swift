@@ -1,5 +1,5 @@
+import Locks
 import Foundation
-import Synchronization
 
 // The per-call cost of the metrics a gRPC call would record (issue 17 point 2): one counter
 // increment (RPCs by api, method, code), one latency histogram observation, the open-streams gauge
@@ -48,7 +48,7 @@ func threadCPUNanos() -> UInt64 {
 func run(threads: Int, callsPerThread: Int, explicitShards: Bool = false) -> Double {
     let start = DispatchSemaphore(value: 0)
     let done = DispatchGroup()
-    let cpu = Mutex<UInt64>(0)
+    let cpu = LockedValue<UInt64>(0)
     for index in 0..<threads {
         done.enter()
         Thread {

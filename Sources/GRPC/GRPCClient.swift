@@ -1,3 +1,4 @@
+import Locks
 import RPCCore
 import Transport
 import Glibc

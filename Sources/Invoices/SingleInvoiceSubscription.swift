@@ -1,4 +1,4 @@
-import Synchronization
+import Locks
 
 /// A live SubscribeSingleInvoice subscriber (invoicesrpc): one `Invoice` per state change of one
 /// invoice, pulled by its consumer. Made for a pull-based stream writer on an event loop (no task
@@ -13,7 +13,7 @@ import Synchronization
 public final class SingleInvoiceSubscription: Sendable {
     public let id: UInt64
     public let paymentHash: [UInt8]
-    private let state: Mutex<State>
+    private let state: LockedValue<State>
 
     /// Everything mutable, behind one lock stored inline (no lock object per subscriber).
     struct State {
@@ -29,7 +29,7 @@ public final class SingleInvoiceSubscription: Sendable {
     init(id: UInt64, paymentHash: [UInt8], registry: InvoiceRegistry) {
         self.id = id
         self.paymentHash = paymentHash
-        state = Mutex(State(registry: registry))
+        state = LockedValue(State(registry: registry))
     }
 
     /// Queues a state (registry lock held). Returns whether the subscriber stays registered.

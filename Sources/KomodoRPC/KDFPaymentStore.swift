@@ -1,3 +1,4 @@
+import Locks
 import Foundation
 import Payments
 import SQLite
@@ -17,7 +18,7 @@ import SQLite
 ///   it come from a 256 MiB memory map of the file, i.e. the OS page cache).
 public final class KDFPaymentStore: @unchecked Sendable {
     let db: Database
-    let lock = PaymentLock()
+    let lock = Lock()
     private var statements: [String: Statement] = [:]
 
     static let columns = "payment_hash, destination, description, amount_msat, fee_paid_msat, is_outbound, status, created_at, last_updated"

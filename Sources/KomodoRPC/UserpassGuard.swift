@@ -1,3 +1,4 @@
+import Locks
 import Crypto
 import Payments
 
@@ -19,7 +20,7 @@ public final class UserpassGuard: @unchecked Sendable {
     }
 
     private let password: [UInt8]
-    private let lock = PaymentLock()
+    private let lock = Lock()
     private var failures: [String: Int] = [:]
     public let capacity: Int
 

@@ -1,3 +1,4 @@
+import Locks
 /// Per-connection memory of macaroons already verified, so that checking a call costs
 /// well under a microsecond after the first one (issue point 5).
 ///

@@ -1,3 +1,4 @@
+import Locks
 import Crypto
 
 /// Where root keys live, by id (bakery `RootKeyStore` as LND uses it).

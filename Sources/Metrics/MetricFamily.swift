@@ -1,4 +1,4 @@
-import Synchronization
+import Locks
 
 /// The kinds of series a family can hold.
 public enum MetricKind: String, Sendable {
@@ -21,7 +21,7 @@ public final class MetricFamily<Series: Sendable>: Sendable {
     public let labelNames: [String]
     public let maximumSeries: Int
     private let make: @Sendable () -> Series
-    private let table: Mutex<(order: [[String]], byLabels: [[String]: Series], overflow: Series?)>
+    private let table: LockedValue<(order: [[String]], byLabels: [[String]: Series], overflow: Series?)>
 
     init(name: String, help: String, kind: MetricKind, labelNames: [String], maximumSeries: Int, make: @escaping @Sendable () -> Series) {
         self.name = name
@@ -30,7 +30,7 @@ public final class MetricFamily<Series: Sendable>: Sendable {
         self.labelNames = labelNames
         self.maximumSeries = max(1, maximumSeries)
         self.make = make
-        table = Mutex(([], [:], nil))
+        table = LockedValue(([], [:], nil))
     }
 
     /// The series for `values` (one per label name, in order).

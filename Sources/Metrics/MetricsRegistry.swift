@@ -1,4 +1,4 @@
-import Synchronization
+import Locks
 
 /// Why a metric could not be registered.
 public enum MetricsError: Error, Equatable, Sendable {
@@ -22,7 +22,7 @@ public final class MetricsRegistry: Sendable {
         case sampled(name: String, help: String, kind: MetricKind, read: @Sendable () -> Double)
     }
 
-    private let entries = Mutex<[Entry]>([])
+    private let entries = LockedValue<[Entry]>([])
 
     public init() {}
 

@@ -1,5 +1,5 @@
+import Locks
 import Foundation
-import Synchronization
 
 /// The daemon's log file, rotated by size as LND's (`--maxlogfilesize`, `--maxlogfiles`):
 /// `paytrackd.log` is the live file; when a line would take it past `maximumBytes` it becomes
@@ -15,7 +15,7 @@ public final class RotatingLogFile: Sendable {
     public let path: String
     public let maximumBytes: Int
     public let keptFiles: Int
-    private let state: Mutex<(fd: Int32, size: Int)>
+    private let state: LockedValue<(fd: Int32, size: Int)>
 
     public init(path: String, maximumBytes: Int, keptFiles: Int) throws {
         precondition(maximumBytes > 0 && keptFiles >= 0)
@@ -28,7 +28,7 @@ public final class RotatingLogFile: Sendable {
         let fd = try Self.open(path, truncate: false)
         var st = stat()
         let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
-        state = Mutex((fd, size))
+        state = LockedValue((fd, size))
     }
 
     deinit { state.withLock { _ = close($0.fd) } }

@@ -1,3 +1,4 @@
+import Locks
 import Dispatch
 import Foundation
 import Payments
@@ -26,7 +27,7 @@ public final class ChannelRouter: @unchecked Sendable {
     let intents: any PaymentIntentStore
     let maxCLTVExpiry: UInt32
     let log: @Sendable (String) -> Void
-    private let lock = NSLock()
+    private let lock = Lock()
     private var runs: [PaymentHash: PaymentRun] = [:]
     private var nextAttemptID: UInt64
 

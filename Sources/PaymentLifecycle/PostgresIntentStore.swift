@@ -1,3 +1,4 @@
+import Locks
 import Foundation
 import Payments
 import PostgreSQL
@@ -23,7 +24,7 @@ public final class PostgresIntentStore: PaymentIntentStore, @unchecked Sendable 
     ]
 
     private let db: PostgresConnection
-    private let lock = NSLock()
+    private let lock = Lock()
 
     public init(options: Options) throws {
         var o = PostgresConnection.Options()

@@ -1,3 +1,4 @@
+import Locks
 import Foundation
 import Payments
 import SQLite
@@ -5,7 +6,7 @@ import SQLite
 /// `PaymentIntentStore` in a SQLite file (WAL, synchronous FULL).
 public final class SQLiteIntentStore: PaymentIntentStore, @unchecked Sendable {
     private let db: Database
-    private let lock = NSLock()
+    private let lock = Lock()
     private let put: Statement
     private let remove: Statement
     private let get: Statement

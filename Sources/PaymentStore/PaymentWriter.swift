@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Locks
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -22,7 +23,7 @@ final class PaymentWriter: @unchecked Sendable {
 
     private let backend: any PaymentTransactor
     private let maxBatch: Int
-    private let condition = PaymentCondition()
+    private let condition = Condition()
     private var queue: [Item] = []
     private var stopping = false
     private var writerIdle = false

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Locks
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -34,7 +35,7 @@ public final class PostgresPaymentFeed: @unchecked Sendable {
 
     private let options: Options
     private let tower: ControlTower
-    private let condition = PaymentCondition()
+    private let condition = Condition()
     private var stopping = false
     private var thread: pthread_t?
     /// The change ids not yet read: from `from`, skipping rows of `from` with an id ≤ `afterID`

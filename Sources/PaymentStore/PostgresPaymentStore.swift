@@ -1,3 +1,4 @@
+import Locks
 import Payments
 import PostgreSQL
 
@@ -37,7 +38,7 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
 
     public let options: Options
     private let writer: PaymentWriter
-    private let pool = PaymentCondition()
+    private let pool = Condition()
     private var idle: [PostgresConnection] = []
     private var openReaders = 0
     private let maxReaders: Int

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Locks
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -35,7 +36,7 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
 
     public let path: String
     private let writer: PaymentWriter
-    private let pool = PaymentCondition()
+    private let pool = Condition()
     private var idle: [PaymentReader] = []
     private var openReaders = 0
     private let maxReaders: Int

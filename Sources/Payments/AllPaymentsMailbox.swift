@@ -1,3 +1,4 @@
+import Locks
 /// The mailbox of one TrackPayments (all payments) subscriber.
 ///
 /// It coalesces per payment: for each payment only its newest snapshot waits, and snapshots come
@@ -11,7 +12,7 @@
 /// otherwise (LND's TrackPayments stream lives until the client or server ends it).
 public final class AllPaymentsMailbox: @unchecked Sendable {
     public let capacity: Int
-    private let lock = PaymentLock()
+    private let lock = Lock()
     private var entries: [PaymentHash: PaymentSnapshot] = [:]
     /// (hash, version) in offer order; an entry whose version is no longer current is skipped.
     private var order: [(PaymentHash, UInt64)] = []

@@ -1,3 +1,4 @@
+import Locks
 /// Streams every committed change of every payment to its subscribers (LND `ControlTower`
 /// subscription side; the mutating side is `PaymentControl`).
 ///
@@ -44,7 +45,7 @@ public final class ControlTower: @unchecked Sendable {
     public let options: Options
     /// Called by `notify` after the wake-ups ran (on the notifier's thread, outside the lock).
     private let publishObserver: PublishObserver?
-    private let lock = PaymentLock()
+    private let lock = Lock()
     private var cache: SnapshotCache
     private var subscribers: [PaymentHash: [ObjectIdentifier: PaymentMailbox]] = [:]
     private var allSubscribers: [ObjectIdentifier: AllPaymentsMailbox] = [:]

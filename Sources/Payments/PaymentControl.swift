@@ -1,3 +1,4 @@
+import Locks
 /// The mutating side of the payment engine (LND `ControlTower` + `PaymentControl`): validates each
 /// change with `PaymentStateMachine`, stamps it, hands it to the store's group-committing writer,
 /// and — once committed — publishes the new snapshot through the `ControlTower`, then completes.
@@ -36,7 +37,7 @@ public final class PaymentControl: @unchecked Sendable {
     public let tower: ControlTower
     public let options: Options
 
-    private let lock = PaymentLock()
+    private let lock = Lock()
     private var working: [PaymentHash: Entry] = [:]
     private var ring: [PaymentHash] = []
     private var ringHead = 0
@@ -45,7 +46,7 @@ public final class PaymentControl: @unchecked Sendable {
     private var writeSeq: UInt64 = 0
 
     /// Commit progress and admission, guarded by `progress.lock` (never held with `lock` waiting on it).
-    private let progress = PaymentCondition()
+    private let progress = Condition()
     private var committedSeq: UInt64 = 0
     private var queued = 0
     private var admissionWaiters = 0
@@ -144,7 +145,7 @@ public final class PaymentControl: @unchecked Sendable {
 
     private func wait(_ start: (@escaping Completion) -> Void) throws(PaymentError) -> PaymentSnapshot {
         precondition(!store.isWriterThread, "synchronous PaymentControl call from a store completion would deadlock")
-        let promise = PaymentPromise<Result<PaymentSnapshot, PaymentError>>()
+        let promise = Latch<Result<PaymentSnapshot, PaymentError>>()
         start { promise.fulfil($0) }
         return try promise.wait().get()
     }
@@ -174,7 +175,7 @@ public final class PaymentControl: @unchecked Sendable {
     /// With `failedHtlcsOnly` only its failed attempts are removed. No notification (as LND).
     public func deletePayment(_ hash: PaymentHash, failedHtlcsOnly: Bool) throws(PaymentError) {
         precondition(!store.isWriterThread, "synchronous PaymentControl call from a store completion would deadlock")
-        let promise = PaymentPromise<PaymentError?>()
+        let promise = Latch<PaymentError?>()
         admit()
         var pruned: PaymentSnapshot?
         do {
@@ -230,7 +231,7 @@ public final class PaymentControl: @unchecked Sendable {
     /// status index. Returns the number of payments deleted.
     public func deletePayments(failedOnly: Bool, failedHtlcsOnly: Bool) throws(PaymentError) -> Int {
         precondition(!store.isWriterThread, "synchronous PaymentControl call from a store completion would deadlock")
-        let promise = PaymentPromise<(PaymentError?, Int)>()
+        let promise = Latch<(PaymentError?, Int)>()
         admit()
         lock.withLock {
             writeSeq += 1

@@ -1,3 +1,4 @@
+import Locks
 import Synchronization
 
 /// The mailbox of one TrackPaymentV2-style subscriber: at most the newest non-terminal snapshot
@@ -17,7 +18,7 @@ import Synchronization
 /// and never arrive out of order.
 public final class PaymentMailbox: @unchecked Sendable {
     public let paymentHash: PaymentHash
-    private let lock = PaymentLock()
+    private let lock = Lock()
     // Boxed (one reference each, not two inline snapshots): an idle mailbox stays small, and one
     // box offered by `ControlTower.notify` is shared by every subscriber of the payment.
     private var pending: SnapshotBox?

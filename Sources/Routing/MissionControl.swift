@@ -1,3 +1,4 @@
+import Locks
 import Foundation
 
 /// What the payment should do after an HTLC failure, per LND's result interpretation.
@@ -21,7 +22,7 @@ public enum FailureOutcome: Sendable, Equatable {
 public final class MissionControl: @unchecked Sendable {
     public let estimator: ProbabilityEstimator
     private let clock: @Sendable () -> Double
-    private let lock = NSLock()
+    private let lock = Lock()
     /// from → to → result.
     private var pairs: [NodeID: [NodeID: ProbabilityEstimator.PairResult]] = [:]
     /// LND `minFailureRelaxInterval`: a failure at a higher amount soon after a lower one is ignored.

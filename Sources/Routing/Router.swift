@@ -1,3 +1,4 @@
+import Locks
 import Foundation
 
 /// The routing service (LND `ChannelRouter`'s routing half, LDK `DefaultRouter`): owns the
@@ -6,7 +7,7 @@ import Foundation
 public final class Router: @unchecked Sendable {
     public let missionControl: MissionControl
     public let config: PathfindingConfig
-    private let lock = NSLock()
+    private let lock = Lock()
     private var _graph: ChannelGraph
 
     public init(graph: ChannelGraph, missionControl: MissionControl = MissionControl(),

@@ -1,13 +1,13 @@
+import Locks
 import Dispatch
 import RPCCore
-import Synchronization
 
 /// Runs handler work that may block (SQLite reads and commits) off the event loops, with a bound
 /// on how much may wait: past `limit` queued jobs a call is refused with RESOURCE_EXHAUSTED rather
 /// than queued (nothing queues without a limit).
 public final class BlockingWork: @unchecked Sendable {
     private let queue = DispatchQueue(label: "paytrack.blocking", attributes: .concurrent)
-    private let pending = Mutex(0)
+    private let pending = LockedValue(0)
     public let limit: Int
 
     public init(limit: Int = 4096) { self.limit = limit }

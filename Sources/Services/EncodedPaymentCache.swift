@@ -1,6 +1,6 @@
+import Locks
 import RPCCore
 import Payments
-import Synchronization
 
 /// The encoded `lnrpc.Payment` of recent snapshots, keyed by payment hash and checked against
 /// the snapshot version: TrackPaymentV2 of a finished payment then costs one lookup and no
@@ -14,7 +14,7 @@ final class EncodedPaymentCache: Sendable {
         var order: [PaymentHash] = []
         var head = 0
     }
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
     let capacity: Int
 
     init(capacity: Int = 8192) { self.capacity = capacity }

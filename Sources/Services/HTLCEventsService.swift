@@ -1,9 +1,9 @@
+import Locks
 import Foundation
 import LightningRPC
 import Routing
 import RPCCore
 import Simnet
-import Synchronization
 import Transport
 
 /// routerrpc `SubscribeHtlcEvents` (LND router_server.go, subscribe_events.go) over the simulated
@@ -118,7 +118,7 @@ final class HTLCEventStream: @unchecked Sendable {
     private let writer: ServerStreamWriter
     private let loop: EventLoop
     private let limit: Int
-    private let queue = Mutex<(items: [[UInt8]], ended: Bool, scheduled: Bool)>(([], false, false))
+    private let queue = LockedValue<(items: [[UInt8]], ended: Bool, scheduled: Bool)>(([], false, false))
     /// Called once when the stream ends (unsubscribes from the network).
     var onEnd: (@Sendable () -> Void)?
 

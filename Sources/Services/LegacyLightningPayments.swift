@@ -1,9 +1,9 @@
+import Locks
 import RPCCore
 import Transport
 import LightningRPC
 import PaymentLifecycle
 import Payments
-import Synchronization
 
 /// The payment calls LND removed in v0.21.0 and apps written for LND <= 0.20 still make:
 /// `lnrpc.Lightning/SendPaymentSync` (unary) and `SendPayment` (bidirectional), with LND
@@ -139,7 +139,7 @@ public final class LegacyLightningPayments: RPCService, @unchecked Sendable {
 final class LegacyReplyStream: @unchecked Sendable {
     private let writer: ServerStreamWriter
     private let loop: EventLoop
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     struct State {
         var running = 0

@@ -1,7 +1,7 @@
+import Locks
 import RPCCore
 import LightningRPC
 import Payments
-import Synchronization
 import Transport
 
 /// routerrpc's v1 payment streams, removed in LND v0.21.0 (router_server_deprecated.go@v0.20.3):
@@ -106,7 +106,7 @@ public final class LegacyRouterPayments: RPCService, @unchecked Sendable {
     /// Streams the mailbox as PaymentStatus messages; a snapshot that does not convert ends the
     /// stream with its error (UNKNOWN) instead of being sent.
     func stream(_ mailbox: PaymentMailbox, first: PaymentSnapshot?, _ context: ServerCallContext, _ writer: ServerStreamWriter) {
-        let failure = Mutex<String?>(nil)
+        let failure = LockedValue<String?>(nil)
         let pump = StreamPump(source: mailbox, writer: writer, context: context, finalStatus: {
             failure.withLock { $0 }.map { GRPCStatus(.unknown, $0) } ?? .ok
         }, first: first.map(SnapshotBox.init), encodeFramed: { [self] box in

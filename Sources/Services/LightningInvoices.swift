@@ -1,9 +1,9 @@
+import Locks
 import BOLT11
 import Foundation
 import RPCCore
 import Invoices
 import LightningRPC
-import Synchronization
 
 extension InvoiceError: GRPCStatusConvertible {
     public var grpcStatus: GRPCStatus { GRPCStatus(GRPCStatus.Code(rawValue: Int(grpcStatusCode)) ?? .unknown, description) }
@@ -105,6 +105,6 @@ struct LightningInvoices: Sendable {
 
 /// Shared between a SubscribeInvoices task and its cancellation callback.
 private final class SubscriptionState: Sendable {
-    let subscription = Mutex<InvoiceSubscription?>(nil)
-    let cancelled = Mutex(false)
+    let subscription = LockedValue<InvoiceSubscription?>(nil)
+    let cancelled = LockedValue(false)
 }

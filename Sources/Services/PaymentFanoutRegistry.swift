@@ -1,6 +1,6 @@
+import Locks
 import RPCCore
 import Payments
-import Synchronization
 import Transport
 
 /// The open `PaymentFanout` groups of the router: at most one per (event loop, payment).
@@ -17,7 +17,7 @@ final class PaymentFanoutRegistry: Sendable {
         let hash: PaymentHash
     }
 
-    private let groups = Mutex<[Key: Group]>([:])
+    private let groups = LockedValue<[Key: Group]>([:])
 
     /// Open groups (diagnostics, tests).
     var count: Int { groups.withLock { $0.count } }

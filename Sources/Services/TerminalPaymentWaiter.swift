@@ -1,5 +1,5 @@
+import Locks
 import Payments
-import Synchronization
 
 /// Waits for a payment's terminal snapshot (SUCCEEDED or FAILED) through a tower subscription,
 /// without a thread: `done` runs once, on the notifier's thread (or the caller's, if the
@@ -10,13 +10,13 @@ import Synchronization
 /// settles or cancels, exactly as LND's blocking calls do.
 final class TerminalPaymentWaiter: Sendable {
     private let mailbox: PaymentMailbox
-    private let done: Mutex<(@Sendable (PaymentSnapshot) -> Void)?>
+    private let done: LockedValue<(@Sendable (PaymentSnapshot) -> Void)?>
     /// Serializes draining (a wake-up may race the first drain).
-    private let draining = Mutex(())
+    private let draining = LockedValue(())
 
     private init(mailbox: PaymentMailbox, done: @escaping @Sendable (PaymentSnapshot) -> Void) {
         self.mailbox = mailbox
-        self.done = Mutex(done)
+        self.done = LockedValue(done)
     }
 
     /// Subscribes to `hash` and calls `done` with its terminal snapshot. Throws what

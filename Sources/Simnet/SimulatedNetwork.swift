@@ -1,3 +1,4 @@
+import Locks
 import Crypto
 import Foundation
 import Routing
@@ -80,7 +81,7 @@ public final class SimulatedNetwork: @unchecked Sendable {
     }
 
     public let configuration: Configuration
-    let lock = NSLock()
+    let lock = Lock()
     var nodes: [Node] = []
     var nodeIndex: [NodeID: Int] = [:]
     var aliasIndex: [String: Int] = [:]

@@ -1,3 +1,4 @@
+import Locks
 import Glibc
 import CNghttp2
 

@@ -1,3 +1,4 @@
+import Locks
 import XCTest
 import Crypto
 import BOLT11
@@ -193,7 +194,7 @@ class HTLCAcceptanceTests: RegistryTestCase {
 
 /// Collects callback resolutions by HTLC index.
 final class Results: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var values: [UInt64: HTLCResolution] = [:]
     func put(_ i: UInt64, _ r: HTLCResolution) { lock.lock(); values[i] = r; lock.unlock() }
     func get(_ i: UInt64) -> HTLCResolution? { lock.lock(); defer { lock.unlock() }; return values[i] }

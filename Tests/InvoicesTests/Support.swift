@@ -1,3 +1,4 @@
+import Locks
 import XCTest
 import Foundation
 import Crypto
@@ -7,7 +8,7 @@ import PostgresTestSupport
 
 /// A settable clock (unix seconds).
 final class TestClock: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var value: Int64
     init(_ start: Int64) { value = start }
     var now: Int64 { lock.lock(); defer { lock.unlock() }; return value }

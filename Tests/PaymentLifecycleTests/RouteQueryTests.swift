@@ -1,3 +1,4 @@
+import Locks
 import XCTest
 import Crypto
 import Payments
@@ -112,7 +113,7 @@ final class RouteQueryTests: XCTestCase {
 }
 
 final class Box<T>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var _value: T?
     var value: T? {
         get { lock.lock(); defer { lock.unlock() }; return _value }

@@ -1,3 +1,4 @@
+import Locks
 import XCTest
 import Dispatch
 @testable import Payments
@@ -87,7 +88,7 @@ final class ControlTowerTests: XCTestCase {
         try h.control.initPayment(Fixture.info(1))
         let m = try h.tower.subscribePayment(hash)
         final class Counter: @unchecked Sendable {
-            let lock = PaymentLock()
+            let lock = Lock()
             var n = 0
             func bump() { lock.withLock { n += 1 } }
             var value: Int { lock.withLock { n } }
@@ -149,7 +150,7 @@ final class ControlTowerTests: XCTestCase {
     /// than the moment the subscribers can read it.
     func testPublishObserverSeesEveryUpdateWithItsSubscribers() throws {
         final class Seen: @unchecked Sendable {
-            let lock = PaymentLock()
+            let lock = Lock()
             var events: [(PaymentSnapshot, Int64, Int)] = []
         }
         let seen = Seen()

@@ -1,3 +1,4 @@
+import Locks
 import XCTest
 @testable import Payments
 @testable import PaymentStore
@@ -253,7 +254,7 @@ class PaymentStoreConformance: XCTestCase {
         let h = try harness()
         let n = 200
         final class Outcomes: @unchecked Sendable {
-            let lock = PaymentLock()
+            let lock = Lock()
             var order: [Int] = []
             var failed: [Int] = []
         }

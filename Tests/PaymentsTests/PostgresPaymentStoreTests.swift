@@ -1,3 +1,4 @@
+import Locks
 import XCTest
 import PostgreSQL
 import PostgresTestSupport
@@ -11,7 +12,7 @@ final class PostgresPaymentStoreTests: XCTestCase {
         let dsn = try PostgresCluster.shared().createDatabase()
         // Four stores open the empty database at once, as replicas starting together would.
         final class Opened: @unchecked Sendable {
-            let lock = PaymentLock()
+            let lock = Lock()
             var stores: [PostgresPaymentStore] = []
             var errors: [String] = []
         }

@@ -1,3 +1,4 @@
+import Locks
 import Crypto
 import Routing
 import Simnet
@@ -253,7 +254,7 @@ final class ForwardingTests: XCTestCase {
 }
 
 final class RecordingSleeper: SimulationSleeper, @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var sum: UInt64 = 0
     var total: UInt64 { lock.lock(); defer { lock.unlock() }; return sum }
     func sleep(nanoseconds: UInt64) async { lock.withLock { sum += nanoseconds } }

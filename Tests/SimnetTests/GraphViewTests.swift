@@ -1,3 +1,4 @@
+import Locks
 import Crypto
 import Routing
 import Simnet
@@ -97,7 +98,7 @@ final class GraphViewTests: XCTestCase {
 }
 
 final class Heights: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var values: [UInt32] = []
     func add(_ h: UInt32) { lock.lock(); values.append(h); lock.unlock() }
     var all: [UInt32] { lock.lock(); defer { lock.unlock() }; return values }

@@ -1,3 +1,4 @@
+import Locks
 import Crypto
 import Routing
 import Simnet
@@ -29,7 +30,7 @@ final class HTLCEventTests: XCTestCase {
     }
 
     final class Recorder: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = Lock()
         private var events: [HTLCEvent] = []
         func add(_ e: HTLCEvent) { lock.lock(); events.append(e); lock.unlock() }
         var all: [HTLCEvent] { lock.lock(); defer { lock.unlock() }; return events }

@@ -7,6 +7,7 @@
 //  (c) one update fanned out to 10,000 subscribers of one payment: delivery latency from the
 //      mutation call to each subscriber's wake-up (includes the commit), p50/p99. Goal p99 <= 20 ms.
 // Each figure is the median of 5 runs. Usage: swift run -c release StoreBench [a|b|c ...]
+import Locks
 import Foundation
 import Payments
 import PaymentStore
@@ -53,7 +54,7 @@ func tempDir() -> String {
 }
 
 final class Counter: @unchecked Sendable {
-    let c = PaymentCondition()
+    let c = Condition()
     var done = 0
     var errors = 0
     func finish(_ ok: Bool) {

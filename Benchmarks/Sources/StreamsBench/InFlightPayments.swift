@@ -1,3 +1,4 @@
+import Locks
 import Foundation
 import GRPC
 import RPCCore

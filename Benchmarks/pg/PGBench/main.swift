@@ -8,6 +8,7 @@
 // of `runs` runs. Goal on PostgreSQL: >= 10,000 payments/s.
 //
 // Usage: Benchmarks/pg/run [count] [runs]   (swift run -c release PGBench)
+import Locks
 import Foundation
 import Payments
 import PaymentStore
@@ -28,7 +29,7 @@ func route(_ amt: Int64) -> Route {
 }
 
 final class Counter: @unchecked Sendable {
-    let c = PaymentCondition()
+    let c = Condition()
     var done = 0
     var errors = 0
     func finish(_ ok: Bool) {

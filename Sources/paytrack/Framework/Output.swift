@@ -1,3 +1,4 @@
+import Locks
 import Foundation
 import JSON
 import LightningRPC
@@ -36,7 +37,7 @@ enum Output {
         writeAll(2, Array("[\(program)] \(error)\n".utf8))
     }
 
-    private static let stdoutLock = NSLock()
+    private static let stdoutLock = Lock()
 
     static func writeStdout(_ bytes: [UInt8]) {
         stdoutLock.lock()

@@ -1,3 +1,4 @@
+import Locks
 import Foundation
 import GRPC
 import RPCCore
@@ -103,7 +104,7 @@ final class RPCConnection: @unchecked Sendable {
 
 /// A value shared between the main thread and the client loop thread.
 final class LockedBox<T>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var stored: T
     init(_ v: T) { stored = v }
     var value: T {

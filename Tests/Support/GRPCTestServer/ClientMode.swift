@@ -6,6 +6,7 @@
 //
 //   GRPCTestServer client --target HOST:PORT --cacert FILE [--timeout-ms N] [--cancel-after N]
 //                         [--meta k=v]... [--fail-code N] (unary|stream|slow) MESSAGE [COUNT] [SIZE] [DELAY_MS]
+import Locks
 import GRPC
 import RPCCore
 import Transport

@@ -8,6 +8,7 @@
 // reflection; with --bench-payment, also routerrpc.Router/TrackPaymentV2 answering every call with
 // the fixed gRPC message in FILE (the benchmark body; the payment engine is not wired here).
 // Prints "LISTENING <port>" when ready. SIGTERM/SIGINT: graceful shutdown, exit 0.
+import Locks
 import GRPC
 import RPCCore
 import Transport

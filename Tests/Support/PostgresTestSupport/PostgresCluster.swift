@@ -1,3 +1,4 @@
+import Locks
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +27,7 @@ public final class PostgresCluster: @unchecked Sendable {
     private let runAsPostgres: Bool
     private var running = false
     private var databases = 0
-    private let lock = NSLock()
+    private let lock = Lock()
 
     /// Starts a new cluster. `durable: false` (the default for tests) turns off fsync: commits
     /// survive the server being killed, not the machine losing power.
@@ -104,7 +105,7 @@ public final class PostgresCluster: @unchecked Sendable {
     // MARK: The shared cluster
 
     nonisolated(unsafe) private static var sharedCluster: PostgresCluster?
-    private static let sharedLock = NSLock()
+    private static let sharedLock = Lock()
 
     /// One cluster for the whole test process (started on first use, stopped at exit); each test
     /// takes its own database from it with `createDatabase`.
