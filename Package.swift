@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "Options"),
         // Counters, gauges, histograms and the Prometheus text exposition (no dependencies).
         .target(name: "Metrics", dependencies: ["Locks"]),
-        .target(name: "LightningRPC", dependencies: ["ProtoWire", "JSON"]),
+        .target(name: "LightningRPC", dependencies: ["LightningPrimitives", "ProtoWire", "JSON"]),
 
         // MARK: Thin wrappers over C
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
@@ -70,11 +70,11 @@ let package = Package(
         .target(name: "PostgreSQL", dependencies: ["CLibpq"]),
         // The one lock family: Lock, LockedValue, Condition, Latch.
         .target(name: "Locks"),
-        .target(name: "Transport", dependencies: ["Locks", "CNghttp2", "COpenSSL", "CWslay", "CLlhttp"],
+        .target(name: "Transport", dependencies: ["LightningPrimitives", "Locks", "CNghttp2", "COpenSSL", "CWslay", "CLlhttp"],
                 swiftSettings: hotPathSettings),
 
         // MARK: The call interface every face adapts to (handlers, contexts, writers, statuses)
-        .target(name: "RPCCore", dependencies: ["Transport"], swiftSettings: hotPathSettings),
+        .target(name: "RPCCore", dependencies: ["LightningPrimitives", "Transport"], swiftSettings: hotPathSettings),
 
         // MARK: LND's REST gateway and WebSocket proxy over Transport's HTTP face
         .target(name: "RESTGateway", dependencies: ["RPCCore", "Transport", "LightningRPC", "LightningPrimitives", "ProtoWire", "JSON"]),
@@ -83,7 +83,7 @@ let package = Package(
         .target(name: "Dashboard", dependencies: ["RESTGateway", "Transport"], exclude: ["web"]),
 
         // MARK: gRPC over Transport
-        .target(name: "GRPC", dependencies: ["Locks", "RPCCore", "Transport", "ProtoWire"], swiftSettings: hotPathSettings),
+        .target(name: "GRPC", dependencies: ["LightningPrimitives", "Locks", "RPCCore", "Transport", "ProtoWire"], swiftSettings: hotPathSettings),
 
         // MARK: Domain
         // Dependency-free facts shared by the domain targets: BOLT 4 failure codes, the hex codec.
@@ -114,7 +114,7 @@ let package = Package(
             "Options",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
-        .executableTarget(name: "paytrack", dependencies: ["Locks", "NodeLayout", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons", "Options"]),
+        .executableTarget(name: "paytrack", dependencies: ["LightningPrimitives", "Locks", "NodeLayout", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons", "Options"]),
         // Test/bench-only gRPC server (transport interop tests, Benchmarks/transport). Not a product.
         .executableTarget(name: "GRPCTestServer", dependencies: ["Locks", "RPCCore", "GRPC", "Transport", "ProtoWire"],
                           path: "Tests/Support/GRPCTestServer", exclude: ["test_service.proto", "test_service.pb"]),

@@ -1,3 +1,4 @@
+import LightningPrimitives
 import Locks
 import RPCCore
 import Transport
@@ -114,7 +115,7 @@ public final class GRPCClient: @unchecked Sendable {
         for e in metadata {
             switch e.value {
             case .string(let s): fields.append((Array(e.key.utf8), Array(s.utf8)))
-            case .binary(let b): fields.append((Array(e.key.utf8), Array(Base64.encode(b, padding: false).utf8)))
+            case .binary(let b): fields.append((Array(e.key.utf8), Array(Base64.encode(b, padded: false).utf8)))
             }
         }
         let headers = HTTP2HeaderBlock(bytes: fields)
@@ -198,7 +199,7 @@ public final class ClientCall: HTTP2StreamDelegate, @unchecked Sendable {
         }
         if bytesEqual(name, "grpc-message") { grpcMessage = PercentEncoding.decode(UnsafeRawBufferPointer(value)); return }
         if name.count > 4 && bytesEqual(UnsafeRawBufferPointer(rebasing: name[(name.count - 4)...]), "-bin") {
-            if let b = Base64.decode(value) { b.withUnsafeBytes { responseMetadata.appendRaw(key: name, value: $0, binary: true) } }
+            if let b = Base64.decode(bytes: value) { b.withUnsafeBytes { responseMetadata.appendRaw(key: name, value: $0, binary: true) } }
         } else {
             responseMetadata.appendRaw(key: name, value: value, binary: false)
         }

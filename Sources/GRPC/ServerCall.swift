@@ -1,3 +1,4 @@
+import LightningPrimitives
 import RPCCore
 import Transport
 import Glibc
@@ -133,7 +134,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         if bytesEqual(name, "grpc-encoding") { encoding = String(decoding: value, as: UTF8.self); return }
         if name.count > 4 && bytesEqual(UnsafeRawBufferPointer(rebasing: name[(name.count - 4)...]), "-bin") {
             // Binary metadata: base64 (padding optional). Undecodable values are dropped.
-            if let b = Base64.decode(value) { b.withUnsafeBytes { appendMetadata(key: name, value: $0, binary: true) } }
+            if let b = Base64.decode(bytes: value) { b.withUnsafeBytes { appendMetadata(key: name, value: $0, binary: true) } }
         } else {
             appendMetadata(key: name, value: value, binary: false)
         }

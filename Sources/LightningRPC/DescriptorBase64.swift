@@ -1,3 +1,5 @@
+import LightningPrimitives
+
 /// Decodes the base64 text in which the generator embeds serialized descriptors (a string
 /// literal compiles far faster than a 15 kB array literal). Input is generator output, so
 /// invalid text is a build defect and traps.

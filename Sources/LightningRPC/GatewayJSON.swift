@@ -1,3 +1,4 @@
+import LightningPrimitives
 import JSON
 import ProtoWire
 

@@ -1,3 +1,4 @@
+import LightningPrimitives
 import LightningRPC
 import ProtoWire
 import RPCCore

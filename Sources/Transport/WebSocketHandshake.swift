@@ -1,4 +1,5 @@
 import COpenSSL
+import LightningPrimitives
 
 /// RFC 6455 §4.2.2 server handshake values.
 enum WebSocketHandshake {
@@ -23,8 +24,6 @@ enum WebSocketHandshake {
         let input = bytes + Array(guid.utf8)
         var digest = [UInt8](repeating: 0, count: 20)
         _ = input.withUnsafeBufferPointer { SHA1($0.baseAddress, $0.count, &digest) }
-        var out = [UInt8](repeating: 0, count: 29)   // 4 * ceil(20 / 3) + NUL
-        let n = EVP_EncodeBlock(&out, digest, 20)
-        return String(decoding: out.prefix(Int(n)), as: UTF8.self)
+        return Base64.encode(digest)
     }
 }

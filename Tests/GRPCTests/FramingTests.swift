@@ -123,19 +123,6 @@ final class EncodingTests: XCTestCase {
         XCTAssertEqual(PercentEncoding.decode(Array("bad %G1 and %".utf8)), "bad %G1 and %")
     }
 
-    func testBase64() {
-        for n in 0..<20 {
-            let b = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
-            XCTAssertEqual(Base64.decode(Array(Base64.encode(b).utf8)), b)
-            XCTAssertEqual(Base64.decode(Array(Base64.encode(b, padding: false).utf8)), b)
-        }
-        XCTAssertEqual(Base64.encode(Array("abc".utf8)), "YWJj")
-        XCTAssertEqual(Base64.encode(Array("ab".utf8)), "YWI=")
-        XCTAssertNil(Base64.decode(Array("YW=J".utf8)))
-        XCTAssertNil(Base64.decode(Array("Y".utf8)))
-        XCTAssertNil(Base64.decode(Array("Y!==".utf8)))
-    }
-
     func testMetadataPackedStorage() {
         var m = Metadata()
         m.add("Macaroon", "0201ab")

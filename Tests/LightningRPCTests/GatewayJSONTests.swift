@@ -80,19 +80,4 @@ final class GatewayJSONTests: XCTestCase {
         XCTAssertEqual(error(Lnrpc.Hop.self, #"{"custom_records": {"x": ""}}"#), .invalidValue(field: "custom_records", reason: "invalid map key x"))
     }
 
-    func testBase64() {
-        XCTAssertEqual(Base64.encode([]), "")
-        XCTAssertEqual(Base64.encode(Array("f".utf8)), "Zg==")
-        XCTAssertEqual(Base64.encode(Array("fo".utf8)), "Zm8=")
-        XCTAssertEqual(Base64.encode(Array("foo".utf8)), "Zm9v")
-        XCTAssertEqual(Base64.encode([0xFB, 0xFF], urlSafe: true, padded: false), "-_8")
-        XCTAssertEqual(Base64.decode("Zm9vYg=="), Array("foob".utf8))
-        XCTAssertEqual(Base64.decode("Zm9vYg"), Array("foob".utf8))
-        XCTAssertEqual(Base64.decode("+/8="), [0xFB, 0xFF])
-        XCTAssertEqual(Base64.decode("-_8"), [0xFB, 0xFF])
-        XCTAssertNil(Base64.decode("Zm9vY"))      // 1 mod 4
-        XCTAssertNil(Base64.decode("Zm9v===="))   // too much padding
-        XCTAssertNil(Base64.decode("Zm=9v"))      // padding inside
-        XCTAssertNil(Base64.decode("Zm9v\n"))
-    }
 }

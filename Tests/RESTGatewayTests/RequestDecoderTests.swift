@@ -1,3 +1,4 @@
+import LightningPrimitives
 import XCTest
 import LightningRPC
 import RPCCore

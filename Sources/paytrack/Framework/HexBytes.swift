@@ -1,3 +1,4 @@
+import LightningPrimitives
 import Crypto
 import JSON
 import LightningRPC
@@ -105,7 +106,7 @@ enum HexBytes {
         if case .array(let elements) = value { return .array(elements.map { convertValue($0, field: field) }) }
         switch field.type {
         case typeBytes:
-            guard case .string(let s) = value, let bytes = LightningRPC.Base64.decode(s) else { return value }
+            guard case .string(let s) = value, let bytes = Base64.decode(s) else { return value }
             return .string(Hex.encode(bytes))
         case typeMessage:
             guard let target = schema[field.typeName] else { return value }

@@ -1,4 +1,5 @@
-/// Base64 (RFC 4648) as LND's REST gateway uses it for `bytes` fields.
+/// The code base's one base64 (RFC 4648) codec: LND's REST gateway's `bytes` fields, gRPC's
+/// `-bin` metadata, the WebSocket handshake's accept value, Go's strict decoder for path parameters.
 ///
 /// Contract:
 /// - ``encode(_:urlSafe:padded:)`` writes the standard alphabet with `=` padding by default
@@ -36,8 +37,11 @@ public enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    public static func decode(_ text: String) -> [UInt8]? {
-        var chars = Array(text.utf8)
+    public static func decode(_ text: String) -> [UInt8]? { decode(bytes: text.utf8) }
+
+    /// ``decode(_:)`` on the UTF-8 bytes of the text (gRPC metadata values arrive as bytes).
+    public static func decode(bytes text: some Collection<UInt8>) -> [UInt8]? {
+        var chars = Array(text)
         // Strip padding: at most two, only at the end, only to complete a 4-character group.
         var pad = 0
         while let last = chars.last, last == UInt8(ascii: "=") { chars.removeLast(); pad += 1 }

@@ -1,5 +1,5 @@
 import XCTest
-import LightningRPC
+import LightningPrimitives
 
 /// Go's base64 `DecodeString` error offsets, which grpc-gateway reports for bytes path variables
 /// (`illegal base64 data at input byte N`).
