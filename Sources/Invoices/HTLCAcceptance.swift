@@ -105,8 +105,8 @@ extension InvoiceRegistry {
 
     // MARK: internals (called with the lock held)
 
-    func failure(_ htlc: IncomingHTLC, _ height: UInt32, _ code: HTLCFailure.Code = .incorrectOrUnknownPaymentDetails) -> HTLCResolution {
-        .fail(HTLCFailure(code: code, htlcMsat: htlc.amountMsat, height: height))
+    func failure(_ htlc: IncomingHTLC, _ height: UInt32, _ code: HTLCFailResolution.Code = .incorrectOrUnknownPaymentDetails) -> HTLCResolution {
+        .fail(HTLCFailResolution(code: code, htlcMsat: htlc.amountMsat, height: height))
     }
 
     func acceptLocked(_ htlc: IncomingHTLC, currentHeight: UInt32,
@@ -237,7 +237,7 @@ extension InvoiceRegistry {
         notify(inv)
         let parts = held.removeValue(forKey: inv.rHash)?.parts ?? []
         return parts.map {
-            ($0.resolve, .fail(HTLCFailure(code: .incorrectOrUnknownPaymentDetails, htlcMsat: $0.amountMsat, height: lastHeight)))
+            ($0.resolve, .fail(HTLCFailResolution(code: .incorrectOrUnknownPaymentDetails, htlcMsat: $0.amountMsat, height: lastHeight)))
         }
     }
 
@@ -254,7 +254,7 @@ extension InvoiceRegistry {
                 try? store.update(inv)
             }
             pending += set.parts.map {
-                ($0.resolve, .fail(HTLCFailure(code: .mppTimeout, htlcMsat: $0.amountMsat, height: lastHeight)))
+                ($0.resolve, .fail(HTLCFailResolution(code: .mppTimeout, htlcMsat: $0.amountMsat, height: lastHeight)))
             }
         }
         return pending

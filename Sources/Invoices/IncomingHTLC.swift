@@ -39,7 +39,7 @@ public struct IncomingHTLC: Sendable, Equatable {
 }
 
 /// A BOLT 4 final-node failure to send back for an HTLC.
-public struct HTLCFailure: Sendable, Equatable, Error {
+public struct HTLCFailResolution: Sendable, Equatable, Error {
     /// The final-node failures the registry produces: a closed subset of the shared BOLT 4
     /// `FailureCode` (same `lnrpc.Failure.FailureCode` numbering), so callers can switch over it
     /// exhaustively. `failureCode` is the shared code, `wireCode` its BOLT 4 onion code.
@@ -70,5 +70,5 @@ public enum HTLCResolution: Sendable, Equatable {
     /// Fulfil with this preimage.
     case settle(preimage: [UInt8])
     /// Fail back with this BOLT 4 error.
-    case fail(HTLCFailure)
+    case fail(HTLCFailResolution)
 }

@@ -99,7 +99,7 @@ extension KDFLightning {
             let mpp = invoice.features.supports(FeatureVector.basicMPPRequired)
             let hints = invoice.routeHints.map { hint in
                 hint.map { h in
-                    Routing.HopHint(nodeID: NodeID(bytes: h.nodeID.compressed)!, chanID: ShortChannelID(rawValue: h.shortChannelID),
+                    Routing.RouteHintHop(nodeID: NodeID(bytes: h.nodeID.compressed)!, chanID: ShortChannelID(rawValue: h.shortChannelID),
                                     feeBaseMsat: h.feeBaseMsat, feeProportionalMillionths: h.feeProportionalMillionths,
                                     cltvExpiryDelta: h.cltvExpiryDelta)
                 }

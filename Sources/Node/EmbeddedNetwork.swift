@@ -34,7 +34,7 @@ enum EmbeddedNetwork {
 struct InvoicePayee: PayeeHandler {
     let registry: InvoiceRegistry
 
-    func handle(_ htlc: Simnet.IncomingHTLC) async -> PayeeDecision {
+    func handle(_ htlc: Simnet.PayeeHTLC) async -> PayeeDecision {
         let resolution = await registry.acceptHTLC(
             paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat, paymentAddr: htlc.payload.paymentAddr,
             totalMsat: htlc.payload.paymentAddr == nil ? nil : htlc.payload.totalAmountMsat,

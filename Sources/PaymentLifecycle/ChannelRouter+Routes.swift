@@ -105,7 +105,7 @@ extension ChannelRouter {
         }
         return SourceRoute.build(source: source, segments: segments, amountMsat: amount, finalCLTVDelta: finalCLTVDelta,
                            currentHeight: network.blockHeight,
-                           mppRecord: paymentAddr.map { MPPRecord(paymentAddr: $0, totalAmountMsat: amount) })!
+                           mppRecord: paymentAddr.map { PaymentData(paymentAddr: $0, totalAmountMsat: amount) })!
     }
 
     /// LND `SendToRoute` (routerrpc SendToRouteV2 and the legacy calls): InitPayment for `hash`

@@ -116,7 +116,7 @@ public final class ChannelRouter: @unchecked Sendable {
                     continue
                 }
                 _ = try? control.failAttempt(hash, attemptID: attempt.attemptID,
-                                             HTLCFailure(failTimeNs: now, reason: .unknown))
+                                             HTLCFailInfo(failTimeNs: now, reason: .unknown))
             }
             let current = try control.fetchPayment(hash) ?? snapshot
             if current.status.isTerminal || current.hasSettledAttempt {

@@ -13,7 +13,7 @@ public struct PaymentIntent: Sendable, Equatable, Codable {
     public var feeLimitMsat: UInt64
     /// Largest total time lock; 0 means the configured maximum.
     public var cltvLimit: UInt32
-    public var routeHints: [[HopHint]]
+    public var routeHints: [[RouteHintHop]]
     public var outgoingChanIDs: [UInt64]
     public var lastHopPubKey: NodeID?
     /// BOLT 11 `payment_secret`; its presence enables MPP (`payment_data` on the final hop).
@@ -31,7 +31,7 @@ public struct PaymentIntent: Sendable, Equatable, Codable {
     public var creationTimeNs: Int64
 
     public init(paymentHash: [UInt8], destination: NodeID, amountMsat: UInt64, finalCLTVDelta: UInt32 = 18,
-                feeLimitMsat: UInt64 = .max, cltvLimit: UInt32 = 0, routeHints: [[HopHint]] = [],
+                feeLimitMsat: UInt64 = .max, cltvLimit: UInt32 = 0, routeHints: [[RouteHintHop]] = [],
                 outgoingChanIDs: [UInt64] = [], lastHopPubKey: NodeID? = nil, paymentAddr: [UInt8]? = nil,
                 destCustomRecords: [UInt64: [UInt8]] = [:], firstHopCustomRecords: [UInt64: [UInt8]] = [:],
                 maxParts: UInt32 = 16, maxShardSizeMsat: UInt64 = 0, timeoutSeconds: UInt32 = 60,
@@ -65,7 +65,7 @@ public struct PaymentIntent: Sendable, Equatable, Codable {
                      cltvLimit: cltvLimit == 0 ? maxCLTVExpiry : min(cltvLimit, maxCLTVExpiry),
                      routeHints: routeHints, outgoingChanIDs: Set(outgoingChanIDs.map(ShortChannelID.init(rawValue:))),
                      lastHopPubKey: lastHopPubKey,
-                     mppRecord: paymentAddr.map { MPPRecord(paymentAddr: $0, totalAmountMsat: amountMsat) },
+                     mppRecord: paymentAddr.map { PaymentData(paymentAddr: $0, totalAmountMsat: amountMsat) },
                      destCustomRecords: destCustomRecords)
     }
 }
@@ -96,7 +96,7 @@ extension ShortChannelID: Codable {
     }
 }
 
-extension HopHint: Codable {
+extension RouteHintHop: Codable {
     enum CodingKeys: String, CodingKey { case nodeID, chanID, feeBaseMsat, feeProportionalMillionths, cltvExpiryDelta }
 
     public init(from decoder: Decoder) throws {

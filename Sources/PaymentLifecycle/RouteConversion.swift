@@ -18,19 +18,19 @@ public enum RouteConversion {
     }
 
     /// A BOLT 4 failure from the network as the payment store records it.
-    static func failure(_ f: Routing.HTLCFailure, timeNs: Int64) -> Payments.HTLCFailure {
+    static func failure(_ f: Routing.HTLCFailure, timeNs: Int64) -> Payments.HTLCFailInfo {
         let m = f.message
         let update = m.channelUpdate.map { u in
-            Payments.ChannelUpdate(signature: u.signature, chainHash: u.chainHash, chanID: u.shortChannelID.rawValue,
+            Payments.StoredChannelUpdate(signature: u.signature, chainHash: u.chainHash, chanID: u.shortChannelID.rawValue,
                                    timestamp: u.timestamp, messageFlags: UInt32(u.messageFlags),
                                    channelFlags: UInt32(u.channelFlags), timeLockDelta: UInt32(u.cltvExpiryDelta),
                                    htlcMinimumMsat: u.htlcMinimumMsat, baseFee: u.feeBaseMsat,
                                    feeRate: u.feeProportionalMillionths, htlcMaximumMsat: u.htlcMaximumMsat)
         }
-        let message = Payments.FailureMessage(code: m.code, channelUpdate: update, htlcMsat: m.htlcMsat ?? 0,
+        let message = Payments.StoredFailureMessage(code: m.code, channelUpdate: update, htlcMsat: m.htlcMsat ?? 0,
                                               cltvExpiry: m.cltvExpiry ?? 0, flags: UInt32(m.disabledFlags ?? 0),
                                               height: m.height ?? 0)
-        return Payments.HTLCFailure(failTimeNs: timeNs, reason: .message, message: message,
+        return Payments.HTLCFailInfo(failTimeNs: timeNs, reason: .message, message: message,
                                     failureSourceIndex: UInt32(f.failureSourceIndex))
     }
 }

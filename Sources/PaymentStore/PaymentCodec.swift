@@ -170,7 +170,7 @@ enum PaymentCodec {
 
     // MARK: Failure
 
-    static func encode(_ f: HTLCFailure) -> [UInt8] {
+    static func encode(_ f: HTLCFailInfo) -> [UInt8] {
         var w = Writer()
         w.u8(version)
         w.u8(f.reason.rawValue)
@@ -202,27 +202,27 @@ enum PaymentCodec {
         return w.bytes
     }
 
-    static func decodeFailure(_ bytes: [UInt8], failTimeNs: Int64) throws(DecodeError) -> HTLCFailure {
+    static func decodeFailure(_ bytes: [UInt8], failTimeNs: Int64) throws(DecodeError) -> HTLCFailInfo {
         var r = Reader(bytes)
         try r.version()
         guard let reason = HTLCFailReason(rawValue: try r.u8()) else { throw DecodeError(what: "fail reason") }
         let source = try r.u32()
-        var message: FailureMessage?
+        var message: StoredFailureMessage?
         if try r.bool() {
             let raw = try r.svar()
             guard let code = FailureCode(rawValue: Int32(truncatingIfNeeded: raw)) else { throw DecodeError(what: "failure code \(raw)") }
-            var update: ChannelUpdate?
+            var update: StoredChannelUpdate?
             if try r.bool() {
-                update = ChannelUpdate(signature: try r.blob(), chainHash: try r.blob(), chanID: try r.uvar(),
+                update = StoredChannelUpdate(signature: try r.blob(), chainHash: try r.blob(), chanID: try r.uvar(),
                                        timestamp: try r.u32(), messageFlags: try r.u32(), channelFlags: try r.u32(),
                                        timeLockDelta: try r.u32(), htlcMinimumMsat: try r.uvar(), baseFee: try r.u32(),
                                        feeRate: try r.u32(), htlcMaximumMsat: try r.uvar(), extraOpaqueData: try r.blob())
             }
-            message = FailureMessage(code: code, channelUpdate: update, htlcMsat: try r.uvar(), onionSha256: try r.blob(),
+            message = StoredFailureMessage(code: code, channelUpdate: update, htlcMsat: try r.uvar(), onionSha256: try r.blob(),
                                      cltvExpiry: try r.u32(), flags: try r.u32(), height: try r.u32())
         }
         guard r.pos == bytes.count else { throw DecodeError(what: "trailing bytes in failure") }
-        return HTLCFailure(failTimeNs: failTimeNs, reason: reason, message: message, failureSourceIndex: source)
+        return HTLCFailInfo(failTimeNs: failTimeNs, reason: reason, message: message, failureSourceIndex: source)
     }
 
     // MARK: Records

@@ -27,9 +27,9 @@ public struct HTLCAttempt: Hashable, Sendable {
 
     public var info: HTLCAttemptInfo
     public var settle: HTLCSettle?
-    public var failure: HTLCFailure?
+    public var failure: HTLCFailInfo?
 
-    public init(info: HTLCAttemptInfo, settle: HTLCSettle? = nil, failure: HTLCFailure? = nil) {
+    public init(info: HTLCAttemptInfo, settle: HTLCSettle? = nil, failure: HTLCFailInfo? = nil) {
         self.info = info
         self.settle = settle
         self.failure = failure

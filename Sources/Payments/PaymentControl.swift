@@ -92,11 +92,11 @@ public final class PaymentControl: @unchecked Sendable {
     }
 
     /// FailAttempt: stores the failure of one attempt.
-    public func failAttempt(_ hash: PaymentHash, attemptID: UInt64, _ failure: HTLCFailure, completion: @escaping Completion) {
+    public func failAttempt(_ hash: PaymentHash, attemptID: UInt64, _ failure: HTLCFailInfo, completion: @escaping Completion) {
         resolve(hash, attemptID, settle: nil, failure: failure, completion: completion)
     }
 
-    private func resolve(_ hash: PaymentHash, _ id: UInt64, settle: HTLCSettle?, failure: HTLCFailure?,
+    private func resolve(_ hash: PaymentHash, _ id: UInt64, settle: HTLCSettle?, failure: HTLCFailInfo?,
                          completion: @escaping Completion) {
         mutate(hash, completion: completion) { existing, control throws(PaymentError) in
             guard let p = existing else { throw .notInitiated }
@@ -134,7 +134,7 @@ public final class PaymentControl: @unchecked Sendable {
     }
 
     @discardableResult
-    public func failAttempt(_ hash: PaymentHash, attemptID: UInt64, _ failure: HTLCFailure) throws(PaymentError) -> PaymentSnapshot {
+    public func failAttempt(_ hash: PaymentHash, attemptID: UInt64, _ failure: HTLCFailInfo) throws(PaymentError) -> PaymentSnapshot {
         try wait { failAttempt(hash, attemptID: attemptID, failure, completion: $0) }
     }
 

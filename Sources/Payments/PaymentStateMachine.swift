@@ -91,7 +91,7 @@ public enum PaymentStateMachine {
 
     /// Settles or fails one attempt (LND KV `updateHtlcKey`).
     public static func resolveAttempt(_ p: PaymentSnapshot, attemptID: UInt64, settle: HTLCSettle?,
-                                      failure: HTLCFailure?, stamp: Int64) throws(PaymentError) -> PaymentSnapshot {
+                                      failure: HTLCFailInfo?, stamp: Int64) throws(PaymentError) -> PaymentSnapshot {
         try checkUpdatable(p.status)
         guard let i = p.attempts.firstIndex(where: { $0.attemptID == attemptID }) else {
             throw .htlcNotRegistered(attemptID)

@@ -81,7 +81,7 @@ struct Search {
     /// A hint (private) edge into a node.
     struct ExtraEdge {
         var from: Int32
-        var hint: HopHint
+        var hint: RouteHintHop
         var policy: DensePolicy
     }
 

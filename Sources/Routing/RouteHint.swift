@@ -1,6 +1,6 @@
-/// BOLT 11 `r` field entry (LND `HopHint`): a private channel from `nodeID` towards the next hint
+/// BOLT 11 `r` field entry (LND `RouteHintHop`): a private channel from `nodeID` towards the next hint
 /// hop, or towards the payee for the last hop of a hint, with the policy `nodeID` charges on it.
-public struct HopHint: Sendable, Equatable {
+public struct RouteHintHop: Sendable, Equatable {
     public var nodeID: NodeID
     public var chanID: ShortChannelID
     public var feeBaseMsat: UInt32
@@ -24,4 +24,4 @@ public struct HopHint: Sendable, Equatable {
 }
 
 /// A route hint: hop hints in path order, ending at the payee.
-public typealias RouteHint = [HopHint]
+public typealias RouteHint = [RouteHintHop]

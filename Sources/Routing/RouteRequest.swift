@@ -25,7 +25,7 @@ public struct RouteRequest: Sendable {
     /// missing here are treated as unusable; nil means "use capacity" (no local knowledge).
     public var localBandwidthMsat: [ShortChannelID: UInt64]?
     /// Final hop payload: `payment_data`.
-    public var mppRecord: MPPRecord?
+    public var mppRecord: PaymentData?
     /// Final hop custom records (keysend: `SourceRoute.keysendRecordType` → preimage).
     public var destCustomRecords: [UInt64: [UInt8]]
     /// Channels not to use at all (e.g. already failed permanently for this payment).
@@ -36,7 +36,7 @@ public struct RouteRequest: Sendable {
     public init(source: NodeID, target: NodeID, amountMsat: UInt64, finalCLTVDelta: UInt32 = 18,
                 currentHeight: UInt32, feeLimitMsat: UInt64 = .max, cltvLimit: UInt32 = RouteRequest.defaultMaxCLTVExpiry,
                 routeHints: [RouteHint] = [], outgoingChanIDs: Set<ShortChannelID> = [], lastHopPubKey: NodeID? = nil,
-                localBandwidthMsat: [ShortChannelID: UInt64]? = nil, mppRecord: MPPRecord? = nil,
+                localBandwidthMsat: [ShortChannelID: UInt64]? = nil, mppRecord: PaymentData? = nil,
                 destCustomRecords: [UInt64: [UInt8]] = [:], excludedChannels: Set<ShortChannelID> = [],
                 maxHops: Int = SourceRoute.maxHops) {
         self.source = source

@@ -1,6 +1,6 @@
-/// BOLT 4 `payment_data` (LND `MPPRecord`): the payee's payment secret and the total amount of
+/// BOLT 4 `payment_data` (LND `PaymentData`): the payee's payment secret and the total amount of
 /// the whole (multi-part) payment, carried in the final hop's payload.
-public struct MPPRecord: Sendable, Equatable {
+public struct PaymentData: Sendable, Equatable {
     public var paymentAddr: [UInt8]
     public var totalAmountMsat: UInt64
     public init(paymentAddr: [UInt8], totalAmountMsat: UInt64) {
@@ -22,12 +22,12 @@ public struct RouteHop: Sendable, Equatable {
     /// Channel capacity in sat if known (0 for hint channels).
     public var chanCapacitySat: UInt64
     /// Final hop only: `payment_data`.
-    public var mppRecord: MPPRecord?
+    public var mppRecord: PaymentData?
     /// Final hop only: custom TLV records (e.g. keysend 5482373484 → preimage).
     public var customRecords: [UInt64: [UInt8]]
 
     public init(pubKey: NodeID, chanID: ShortChannelID, amtToForwardMsat: UInt64, feeMsat: UInt64, expiry: UInt32,
-                chanCapacitySat: UInt64 = 0, mppRecord: MPPRecord? = nil, customRecords: [UInt64: [UInt8]] = [:]) {
+                chanCapacitySat: UInt64 = 0, mppRecord: PaymentData? = nil, customRecords: [UInt64: [UInt8]] = [:]) {
         self.pubKey = pubKey
         self.chanID = chanID
         self.amtToForwardMsat = amtToForwardMsat
@@ -96,7 +96,7 @@ public struct SourceRoute: Sendable, Equatable {
     /// the final hop gets `currentHeight + finalCLTVDelta`; each forwarding node adds its
     /// `cltv_expiry_delta` (BOLT 4/7). Returns nil for an empty path.
     public static func build(source: NodeID, segments: [Segment], amountMsat: UInt64, finalCLTVDelta: UInt32,
-                             currentHeight: UInt32, mppRecord: MPPRecord? = nil,
+                             currentHeight: UInt32, mppRecord: PaymentData? = nil,
                              customRecords: [UInt64: [UInt8]] = [:]) -> SourceRoute? {
         guard !segments.isEmpty else { return nil }
         let n = segments.count

@@ -89,7 +89,7 @@ public struct LegacySendRequestParser: Sendable {
             if cltvLimit <= finalCLTV + 3 { throw Failure("cltv limit \(cltvLimit) should be greater than \(finalCLTV + 3)") }
             let hints = invoice.routeHints.map { hint in
                 hint.map { h in
-                    Routing.HopHint(nodeID: NodeID(bytes: h.nodeID.compressed)!, chanID: ShortChannelID(rawValue: h.shortChannelID),
+                    Routing.RouteHintHop(nodeID: NodeID(bytes: h.nodeID.compressed)!, chanID: ShortChannelID(rawValue: h.shortChannelID),
                                     feeBaseMsat: h.feeBaseMsat, feeProportionalMillionths: h.feeProportionalMillionths,
                                     cltvExpiryDelta: h.cltvExpiryDelta)
                 }

@@ -107,7 +107,7 @@ public final class LightningRoutes: RPCService, @unchecked Sendable {
     /// lnwire's `FailureMessage.Error()` for the failures the simulated network produces, then
     /// htlcswitch's `ForwardingError.Error()` form `<failure>@<source index>`. Failures that carry
     /// a channel_update are shown by name only (LND appends a spew dump of the update).
-    static func forwardingError(_ f: Payments.HTLCFailure) -> String {
+    static func forwardingError(_ f: Payments.HTLCFailInfo) -> String {
         guard let m = f.message else { return "unreadable failure message" }
         var text: String
         switch m.code {

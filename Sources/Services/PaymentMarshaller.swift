@@ -110,7 +110,7 @@ public struct PaymentMarshaller: Sendable {
 
     /// §7: `failure_source_index` always; the wire failure's extra fields only for the codes that
     /// carry them in BOLT 4.
-    public func failure(_ f: HTLCFailure) -> Lnrpc.Failure {
+    public func failure(_ f: HTLCFailInfo) -> Lnrpc.Failure {
         var out = Lnrpc.Failure()
         let code = f.code
         out.code = Lnrpc.Failure.FailureCode(rawValue: code.rawValue)
@@ -143,7 +143,7 @@ public struct PaymentMarshaller: Sendable {
         return out
     }
 
-    func channelUpdate(_ u: ChannelUpdate) -> Lnrpc.ChannelUpdate {
+    func channelUpdate(_ u: StoredChannelUpdate) -> Lnrpc.ChannelUpdate {
         var c = Lnrpc.ChannelUpdate()
         c.signature = u.signature
         c.chainHash = u.chainHash

@@ -42,7 +42,7 @@ struct RouteUnmarshaller {
             for key in h.customRecords.keys where key < Self.customTypeStart {
                 throw Failure("no custom records with types below \(Self.customTypeStart) allowed")
             }
-            var mpp: MPPRecord?
+            var mpp: PaymentData?
             if let m = h.mppRecord {
                 if m.paymentAddr.isEmpty && m.totalAmtMsat == 0 { throw Failure("missing total_msat and payment_addr") }
                 if m.paymentAddr.isEmpty { throw Failure("missing payment_addr") }
@@ -50,7 +50,7 @@ struct RouteUnmarshaller {
                 if m.paymentAddr.count != 32 {
                     throw Failure("unable to parse payment_addr: invalid hash length of \(m.paymentAddr.count), want 32")
                 }
-                mpp = MPPRecord(paymentAddr: m.paymentAddr, totalAmountMsat: UInt64(clamping: m.totalAmtMsat))
+                mpp = PaymentData(paymentAddr: m.paymentAddr, totalAmountMsat: UInt64(clamping: m.totalAmtMsat))
             }
             if let a = h.ampRecord {
                 if a.rootShare.count != 32 { throw Failure("AMP root_share must be 32 bytes") }

@@ -115,7 +115,7 @@ public struct SendPaymentRequestParser: Sendable {
             hash = invoice.paymentHash
             hints += invoice.routeHints.map { hint in
                 hint.map { h in
-                    Routing.HopHint(nodeID: NodeID(bytes: h.nodeID.compressed)!, chanID: ShortChannelID(rawValue: h.shortChannelID),
+                    Routing.RouteHintHop(nodeID: NodeID(bytes: h.nodeID.compressed)!, chanID: ShortChannelID(rawValue: h.shortChannelID),
                                     feeBaseMsat: h.feeBaseMsat, feeProportionalMillionths: h.feeProportionalMillionths,
                                     cltvExpiryDelta: h.cltvExpiryDelta)
                 }
@@ -173,13 +173,13 @@ public struct SendPaymentRequestParser: Sendable {
                              creationTimeNs: Int64(now().timeIntervalSince1970 * 1_000_000_000))
     }
 
-    static func routeHints(_ hints: [Lnrpc.RouteHint]) throws(Failure) -> [[Routing.HopHint]] {
-        var out: [[Routing.HopHint]] = []
+    static func routeHints(_ hints: [Lnrpc.RouteHint]) throws(Failure) -> [[Routing.RouteHintHop]] {
+        var out: [[Routing.RouteHintHop]] = []
         for hint in hints {
-            var hops: [Routing.HopHint] = []
+            var hops: [Routing.RouteHintHop] = []
             for h in hint.hopHints {
                 guard let id = NodeID(hex: h.nodeId) else { throw Failure("invalid hop hint node id \(h.nodeId)") }
-                hops.append(Routing.HopHint(nodeID: id, chanID: ShortChannelID(rawValue: h.chanId), feeBaseMsat: h.feeBaseMsat,
+                hops.append(Routing.RouteHintHop(nodeID: id, chanID: ShortChannelID(rawValue: h.chanId), feeBaseMsat: h.feeBaseMsat,
                                             feeProportionalMillionths: h.feeProportionalMillionths,
                                             cltvExpiryDelta: UInt16(clamping: h.cltvExpiryDelta)))
             }

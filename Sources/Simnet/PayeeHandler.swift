@@ -15,7 +15,7 @@ public struct FinalHopPayload: Sendable, Equatable {
 }
 
 /// An HTLC arriving at its final node.
-public struct IncomingHTLC: Sendable, Equatable {
+public struct PayeeHTLC: Sendable, Equatable {
     public var node: NodeID
     public var htlcID: UInt64
     public var paymentHash: [UInt8]
@@ -41,7 +41,7 @@ public enum PayeeDecision: Sendable, Equatable {
 /// suspended — until the set completes, then settle all parts, or fail them with MPP_TIMEOUT).
 /// Called without any simulator lock held; may suspend as long as it likes.
 public protocol PayeeHandler: Sendable {
-    func handle(_ htlc: IncomingHTLC) async -> PayeeDecision
+    func handle(_ htlc: PayeeHTLC) async -> PayeeDecision
 }
 
 extension FailureMessage {

@@ -80,7 +80,7 @@ extension SimulatedNetwork {
             let payload = FinalHopPayload(amountMsat: final.amtToForwardMsat, outgoingCLTV: final.expiry,
                                           totalAmountMsat: final.mppRecord?.totalAmountMsat ?? final.amtToForwardMsat,
                                           paymentAddr: final.mppRecord?.paymentAddr, customRecords: final.customRecords)
-            decision = await handler.handle(IncomingHTLC(node: final.pubKey, htlcID: htlcID, paymentHash: paymentHash,
+            decision = await handler.handle(PayeeHTLC(node: final.pubKey, htlcID: htlcID, paymentHash: paymentHash,
                                                          amountMsat: received, cltvExpiry: receivedExpiry,
                                                          incomingChannel: final.chanID, currentHeight: currentHeight,
                                                          payload: payload))

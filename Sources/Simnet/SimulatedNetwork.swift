@@ -276,7 +276,7 @@ public final class SimulatedNetwork: @unchecked Sendable {
             return nodes[n].channels.compactMap { c -> RouteHint? in
                 let ch = channels[c]
                 guard ch.isPrivate, let d = ch.direction(from: n), let p = ch.policy[1 - d] else { return nil }
-                return [HopHint(nodeID: nodes[ch.endpoint(1 - d)].id, chanID: ch.scid,
+                return [RouteHintHop(nodeID: nodes[ch.endpoint(1 - d)].id, chanID: ch.scid,
                                 feeBaseMsat: UInt32(clamping: p.feeBaseMsat),
                                 feeProportionalMillionths: UInt32(clamping: p.feeRatePPM),
                                 cltvExpiryDelta: UInt16(clamping: p.timeLockDelta))]

@@ -12,7 +12,7 @@ class HTLCAcceptanceTests: RegistryTestCase {
     }
 
     func incorrect(_ msat: UInt64, _ height: UInt32 = 100) -> HTLCResolution {
-        .fail(HTLCFailure(code: .incorrectOrUnknownPaymentDetails, htlcMsat: msat, height: height))
+        .fail(HTLCFailResolution(code: .incorrectOrUnknownPaymentDetails, htlcMsat: msat, height: height))
     }
 
     func testSinglePartSettlesAndRecordsTheHTLC() async throws {
@@ -106,13 +106,13 @@ class HTLCAcceptanceTests: RegistryTestCase {
         XCTAssertEqual(r.expireTimedOutHTLCSets(), 0)
         clock.advance(1)
         XCTAssertEqual(r.expireTimedOutHTLCSets(), 1)
-        XCTAssertEqual(results.get(1), .fail(HTLCFailure(code: .mppTimeout, htlcMsat: 10_000, height: 100)))
+        XCTAssertEqual(results.get(1), .fail(HTLCFailResolution(code: .mppTimeout, htlcMsat: 10_000, height: 100)))
         let inv = try r.lookupInvoice(rHash: res.rHash)
         XCTAssertEqual(inv.state, .open)
         XCTAssertEqual(inv.htlcs.map(\.state), [.canceled])
-        XCTAssertEqual(HTLCFailure.Code.mppTimeout.wireCode, 23)
-        XCTAssertEqual(HTLCFailure.Code.incorrectOrUnknownPaymentDetails.wireCode, 0x400f)
-        for c in [HTLCFailure.Code.incorrectOrUnknownPaymentDetails, .mppTimeout] {
+        XCTAssertEqual(HTLCFailResolution.Code.mppTimeout.wireCode, 23)
+        XCTAssertEqual(HTLCFailResolution.Code.incorrectOrUnknownPaymentDetails.wireCode, 0x400f)
+        for c in [HTLCFailResolution.Code.incorrectOrUnknownPaymentDetails, .mppTimeout] {
             XCTAssertEqual(c.failureCode.rawValue, c.rawValue, "the subset keeps the shared lnrpc numbering")
             XCTAssertEqual(c.failureCode.wireCode, c.wireCode)
         }

@@ -59,7 +59,7 @@ final class HoldInvoiceTests: RegistryTestCase {
         let results = Results()
         r.acceptHTLC(htlc(res, msat: 5000), currentHeight: 100) { results.put(0, $0) }
         try r.cancelInvoice(paymentHash: hash)
-        XCTAssertEqual(results.get(0), .fail(HTLCFailure(code: .incorrectOrUnknownPaymentDetails, htlcMsat: 5000, height: 100)))
+        XCTAssertEqual(results.get(0), .fail(HTLCFailResolution(code: .incorrectOrUnknownPaymentDetails, htlcMsat: 5000, height: 100)))
         let states = drain(sub)
         XCTAssertEqual(states, [.open, .accepted, .canceled])
         try r.cancelInvoice(paymentHash: hash) // idempotent
@@ -137,7 +137,7 @@ final class HoldInvoiceTests: RegistryTestCase {
         XCTAssertEqual(r.cancelExpiringHoldInvoices(height: 281), 0, "281 + 18 < 300")
         XCTAssertEqual(results.count, 0)
         XCTAssertEqual(r.cancelExpiringHoldInvoices(height: 282), 1, "282 + 18 >= 300")
-        XCTAssertEqual(results.get(0), .fail(HTLCFailure(code: .incorrectOrUnknownPaymentDetails, htlcMsat: 5000, height: 282)))
+        XCTAssertEqual(results.get(0), .fail(HTLCFailResolution(code: .incorrectOrUnknownPaymentDetails, htlcMsat: 5000, height: 282)))
         XCTAssertEqual(try r.lookupInvoice(rHash: hash).state, .canceled)
         XCTAssertEqual(r.cancelExpiringHoldInvoices(height: 400), 0)
     }

@@ -16,7 +16,7 @@ final class ChannelRouterTests: XCTestCase {
             self.preimages = Dictionary(uniqueKeysWithValues: preimages.map { (SHA256.hash($0), $0) })
             self.delayNs = delayNs
         }
-        func handle(_ htlc: Simnet.IncomingHTLC) async -> PayeeDecision {
+        func handle(_ htlc: Simnet.PayeeHTLC) async -> PayeeDecision {
             if delayNs > 0 { try? await Task.sleep(nanoseconds: delayNs) }
             if let p = preimages[htlc.paymentHash] { return .settle(preimage: p) }
             return .fail(.incorrectOrUnknownPaymentDetails(htlcMsat: htlc.amountMsat, height: htlc.currentHeight))

@@ -68,7 +68,7 @@ final class RouteQueryTests: XCTestCase {
         // carol charges 1000 + 1e6·500/1e6 = 1,500 msat; CLTV: height + 80 at bob, + carol's 40.
         XCTAssertEqual(route.totalAmountMsat, 1_001_500)
         XCTAssertEqual(route.totalTimeLock, router.currentHeight + 80 + 40)
-        XCTAssertEqual(route.hops.last?.mppRecord, MPPRecord(paymentAddr: [UInt8](repeating: 7, count: 32), totalAmountMsat: 1_000_000))
+        XCTAssertEqual(route.hops.last?.mppRecord, PaymentData(paymentAddr: [UInt8](repeating: 7, count: 32), totalAmountMsat: 1_000_000))
         // No amount: the smallest one every hop's minimum admits.
         let minimal = try router.buildRoute(hops: [id("carol"), bob], amountMsat: nil, finalCLTVDelta: 80, outgoingChanID: nil,
                                             paymentAddr: nil)

@@ -50,9 +50,9 @@ enum Fixture {
         HTLCSettle(preimage: preimage(n), settleTimeNs: timeNs)
     }
 
-    static func failure(timeNs: Int64 = 1_700_000_002_000_000_000, code: FailureCode = .temporaryChannelFailure) -> HTLCFailure {
-        HTLCFailure(failTimeNs: timeNs, reason: .message,
-                    message: FailureMessage(code: code, channelUpdate: ChannelUpdate(signature: [1], chainHash: [2], chanID: 1,
+    static func failure(timeNs: Int64 = 1_700_000_002_000_000_000, code: FailureCode = .temporaryChannelFailure) -> HTLCFailInfo {
+        HTLCFailInfo(failTimeNs: timeNs, reason: .message,
+                    message: StoredFailureMessage(code: code, channelUpdate: StoredChannelUpdate(signature: [1], chainHash: [2], chanID: 1,
                                                                                     timestamp: 3, messageFlags: 1, channelFlags: 0,
                                                                                     timeLockDelta: 40, htlcMinimumMsat: 1_000,
                                                                                     baseFee: 1, feeRate: 100, htlcMaximumMsat: 9_000,

@@ -224,9 +224,9 @@ final class PaymentStateMachineTests: XCTestCase {
         XCTAssertEqual(FailureCode(wireCode: 23), .mppTimeout)
         XCTAssertNil(FailureCode(wireCode: 0x7777))
         XCTAssertEqual(FailureCode.temporaryChannelFailure.rawValue, 15)
-        XCTAssertEqual(HTLCFailure(failTimeNs: 1, reason: .unreadable).code, .unreadableFailure)
-        XCTAssertEqual(HTLCFailure(failTimeNs: 1, reason: .message, message: nil).code, .unknownFailure)
-        XCTAssertEqual(HTLCFailure(failTimeNs: 1, reason: .internal).code, .internalFailure)
+        XCTAssertEqual(HTLCFailInfo(failTimeNs: 1, reason: .unreadable).code, .unreadableFailure)
+        XCTAssertEqual(HTLCFailInfo(failTimeNs: 1, reason: .message, message: nil).code, .unknownFailure)
+        XCTAssertEqual(HTLCFailInfo(failTimeNs: 1, reason: .internal).code, .internalFailure)
         for c in FailureCode.allCases { if let w = c.wireCode { XCTAssertEqual(FailureCode(wireCode: w), c) } }
     }
 }

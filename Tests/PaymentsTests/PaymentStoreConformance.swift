@@ -33,7 +33,7 @@ class PaymentStoreConformance: XCTestCase {
         try h.control.registerAttempt(hash, a)
         try h.control.failAttempt(hash, attemptID: 1, Fixture.failure())
         try h.control.registerAttempt(hash, Fixture.attempt(2, amt: 6_000, mpp: a.route.hops[1].mppRecord))
-        let unreadable = HTLCFailure(failTimeNs: 99, reason: .unreadable, message: nil, failureSourceIndex: 2)
+        let unreadable = HTLCFailInfo(failTimeNs: 99, reason: .unreadable, message: nil, failureSourceIndex: 2)
         try h.control.failAttempt(hash, attemptID: 2, unreadable)
         let want = try h.control.failPayment(hash, reason: .insufficientBalance)
         try h.reopen()

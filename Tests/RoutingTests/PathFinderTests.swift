@@ -99,7 +99,7 @@ final class PathFinderTests: XCTestCase {
     }
 
     func testRouteHintsReachPrivateNode() throws {
-        let hint = HopHint(nodeID: G.b, chanID: G.scid(50), feeBaseMsat: 100, feeProportionalMillionths: 1000,
+        let hint = RouteHintHop(nodeID: G.b, chanID: G.scid(50), feeBaseMsat: 100, feeProportionalMillionths: 1000,
                            cltvExpiryDelta: 20)
         var r = G.request(100_000, to: G.x)
         XCTAssertEqual(reason(G.diamond(), r), .targetUnknown)
@@ -113,7 +113,7 @@ final class PathFinderTests: XCTestCase {
         XCTAssertEqual(route.hops[route.hops.count - 2].feeMsat, 200)
         XCTAssertEqual(route.hops[route.hops.count - 2].expiry, 118)
         // A hint starting at the payee is refused the way LDK refuses it.
-        r.routeHints = [[HopHint(nodeID: G.x, chanID: G.scid(51), feeBaseMsat: 0, feeProportionalMillionths: 0,
+        r.routeHints = [[RouteHintHop(nodeID: G.x, chanID: G.scid(51), feeBaseMsat: 0, feeProportionalMillionths: 0,
                                  cltvExpiryDelta: 1)]]
         XCTAssertEqual(reason(G.diamond(), r)?.ldkMessage, "Route hint cannot have the payee as the source.")
     }
@@ -121,8 +121,8 @@ final class PathFinderTests: XCTestCase {
     func testMultiHopRouteHint() throws {
         let y = G.node(10)
         let hint: RouteHint = [
-            HopHint(nodeID: G.b, chanID: G.scid(60), feeBaseMsat: 10, feeProportionalMillionths: 0, cltvExpiryDelta: 10),
-            HopHint(nodeID: y, chanID: G.scid(61), feeBaseMsat: 20, feeProportionalMillionths: 0, cltvExpiryDelta: 12),
+            RouteHintHop(nodeID: G.b, chanID: G.scid(60), feeBaseMsat: 10, feeProportionalMillionths: 0, cltvExpiryDelta: 10),
+            RouteHintHop(nodeID: y, chanID: G.scid(61), feeBaseMsat: 20, feeProportionalMillionths: 0, cltvExpiryDelta: 12),
         ]
         var r = G.request(100_000, to: G.x)
         r.routeHints = [hint]

@@ -15,7 +15,7 @@ final class PaymentSessionTests: XCTestCase {
 
     private func mppRequest(_ amount: UInt64) -> RouteRequest {
         var r = G.request(amount)
-        r.mppRecord = MPPRecord(paymentAddr: [UInt8](repeating: 9, count: 32), totalAmountMsat: amount)
+        r.mppRecord = PaymentData(paymentAddr: [UInt8](repeating: 9, count: 32), totalAmountMsat: amount)
         r.localBandwidthMsat = [G.scid(1): 900_000_000, G.scid(2): 900_000_000]
         return r
     }

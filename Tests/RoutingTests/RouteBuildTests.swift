@@ -56,7 +56,7 @@ final class RouteBuildTests: XCTestCase {
 
     func testFinalHopCarriesMPPAndCustomRecords() throws {
         var r = G.request(1_000_000)
-        r.mppRecord = MPPRecord(paymentAddr: [UInt8](repeating: 7, count: 32), totalAmountMsat: 3_000_000)
+        r.mppRecord = PaymentData(paymentAddr: [UInt8](repeating: 7, count: 32), totalAmountMsat: 3_000_000)
         r.destCustomRecords = [SourceRoute.keysendRecordType: [UInt8](repeating: 1, count: 32)]
         let route = try PathFinder.findRoute(in: G.diamond(), request: r)
         XCTAssertEqual(route.hops.last?.mppRecord, r.mppRecord)

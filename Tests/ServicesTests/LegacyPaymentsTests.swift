@@ -121,8 +121,8 @@ final class LegacyPaymentsTests: XCTestCase {
     }
 
     func testForwardingErrorTexts() {
-        var f = Payments.HTLCFailure(failTimeNs: 1, reason: .message,
-                                     message: Payments.FailureMessage(code: .incorrectOrUnknownPaymentDetails, channelUpdate: nil,
+        var f = Payments.HTLCFailInfo(failTimeNs: 1, reason: .message,
+                                     message: Payments.StoredFailureMessage(code: .incorrectOrUnknownPaymentDetails, channelUpdate: nil,
                                                                       htlcMsat: 1000, cltvExpiry: 0, flags: 0, height: 800_000),
                                      failureSourceIndex: 2)
         XCTAssertEqual(LightningRoutes.forwardingError(f), "IncorrectOrUnknownPaymentDetails(amt=1000 mSAT, height=800000)@2")

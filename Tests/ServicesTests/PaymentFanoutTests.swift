@@ -75,7 +75,7 @@ final class PaymentFanoutTests: XCTestCase {
         @discardableResult func fail() throws -> (lastInFlight: PaymentSnapshot?, terminal: PaymentSnapshot) {
             var last: PaymentSnapshot?
             for id in 1..<nextAttempt {
-                last = try control.failAttempt(hash, attemptID: id, HTLCFailure(failTimeNs: 1_700_000_002_000_000_000,
+                last = try control.failAttempt(hash, attemptID: id, HTLCFailInfo(failTimeNs: 1_700_000_002_000_000_000,
                                                                                 reason: .unreadable, message: nil,
                                                                                 failureSourceIndex: 0))
             }

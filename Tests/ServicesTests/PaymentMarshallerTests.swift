@@ -64,9 +64,9 @@ final class PaymentMarshallerTests: XCTestCase {
     }
 
     func testSettledPaymentCountsFeesOfSettledAttemptsOnly() {
-        let failure = HTLCFailure(failTimeNs: 1_700_000_000_300_000_000, reason: .message,
-                                  message: FailureMessage(code: .temporaryChannelFailure,
-                                                          channelUpdate: ChannelUpdate(chanID: 2 << 40, baseFee: 1000),
+        let failure = HTLCFailInfo(failTimeNs: 1_700_000_000_300_000_000, reason: .message,
+                                  message: StoredFailureMessage(code: .temporaryChannelFailure,
+                                                          channelUpdate: StoredChannelUpdate(chanID: 2 << 40, baseFee: 1000),
                                                           htlcMsat: 42),
                                   failureSourceIndex: 1)
         let failed = HTLCAttempt(info: HTLCAttemptInfo(attemptID: 1, route: route(), attemptTimeNs: 1), failure: failure)
@@ -94,11 +94,11 @@ final class PaymentMarshallerTests: XCTestCase {
 
     func testLocalFailureReasonsMapToLNDCodes() {
         let m = PaymentMarshaller(useStatusInitiated: false)
-        XCTAssertEqual(m.failure(HTLCFailure(failTimeNs: 0, reason: .unknown)).code, .unknownFailure)
-        XCTAssertEqual(m.failure(HTLCFailure(failTimeNs: 0, reason: .unreadable)).code, .unreadableFailure)
-        XCTAssertEqual(m.failure(HTLCFailure(failTimeNs: 0, reason: .internal)).code, .internalFailure)
-        let details = m.failure(HTLCFailure(failTimeNs: 0, reason: .message,
-                                            message: FailureMessage(code: .incorrectOrUnknownPaymentDetails, htlcMsat: 5, height: 800_001),
+        XCTAssertEqual(m.failure(HTLCFailInfo(failTimeNs: 0, reason: .unknown)).code, .unknownFailure)
+        XCTAssertEqual(m.failure(HTLCFailInfo(failTimeNs: 0, reason: .unreadable)).code, .unreadableFailure)
+        XCTAssertEqual(m.failure(HTLCFailInfo(failTimeNs: 0, reason: .internal)).code, .internalFailure)
+        let details = m.failure(HTLCFailInfo(failTimeNs: 0, reason: .message,
+                                            message: StoredFailureMessage(code: .incorrectOrUnknownPaymentDetails, htlcMsat: 5, height: 800_001),
                                             failureSourceIndex: 2))
         XCTAssertEqual(details.code, .incorrectOrUnknownPaymentDetails)
         XCTAssertEqual(details.height, 800_001)

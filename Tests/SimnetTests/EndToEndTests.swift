@@ -62,7 +62,7 @@ final class EndToEndTests: XCTestCase {
         let aliceBefore = net.channels(of: alice).reduce(0) { $0 + $1.localBalanceMsat }
         let bobBefore = net.channels(of: bob).reduce(0) { $0 + $1.localBalanceMsat }
         var r = RouteRequest(source: alice, target: bob, amountMsat: amount, currentHeight: net.blockHeight)
-        r.mppRecord = MPPRecord(paymentAddr: [UInt8](repeating: 3, count: 32), totalAmountMsat: amount)
+        r.mppRecord = PaymentData(paymentAddr: [UInt8](repeating: 3, count: 32), totalAmountMsat: amount)
         var session = PaymentSession(request: r, maxParts: 16)
         let outcome = await pay(net, router: router, session: &session, hash: hash, from: alice)
         XCTAssertEqual(outcome.step, .succeeded)

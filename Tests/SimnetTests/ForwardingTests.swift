@@ -24,7 +24,7 @@ final class ForwardingTests: XCTestCase {
     }
 
     /// A route through the given aliases using the network's current policies.
-    func route(_ path: [String], amount: UInt64, mpp: MPPRecord? = nil, records: [UInt64: [UInt8]] = [:]) -> SourceRoute {
+    func route(_ path: [String], amount: UInt64, mpp: PaymentData? = nil, records: [UInt64: [UInt8]] = [:]) -> SourceRoute {
         var segments: [SourceRoute.Segment] = []
         for i in 1..<path.count {
             let c = chan(path[i - 1], path[i])
@@ -210,7 +210,7 @@ final class ForwardingTests: XCTestCase {
 
     func testMPPTimeout() async throws {
         _ = await payee.addInvoice(preimage: preimage, amountMsat: 3_000_000)
-        let mpp = MPPRecord(paymentAddr: [UInt8](repeating: 1, count: 32), totalAmountMsat: 3_000_000)
+        let mpp = PaymentData(paymentAddr: [UInt8](repeating: 1, count: 32), totalAmountMsat: 3_000_000)
         let r = route(["alice", "carol", "bob"], amount: 1_000_000, mpp: mpp)
         let network: SimulatedNetwork = net, h = hash
         let task = Task { await network.send(route: r, paymentHash: h) }

@@ -9,7 +9,7 @@ actor TestPayee: PayeeHandler {
     struct Invoice { let preimage: [UInt8]; let amountMsat: UInt64 }
     private var invoices: [[UInt8]: Invoice] = [:]
     private var held: [[UInt8]: [(amount: UInt64, resume: CheckedContinuation<PayeeDecision, Never>)]] = [:]
-    private(set) var received: [IncomingHTLC] = []
+    private(set) var received: [PayeeHTLC] = []
     /// When set, every HTLC is held until `releaseHeld()`.
     var holdAll = false
     private var parked: [CheckedContinuation<Void, Never>] = []
@@ -25,7 +25,7 @@ actor TestPayee: PayeeHandler {
     func heldCount() -> Int { parked.count }
     func releaseHeld() { let p = parked; parked = []; for c in p { c.resume() } }
 
-    func handle(_ htlc: IncomingHTLC) async -> PayeeDecision {
+    func handle(_ htlc: PayeeHTLC) async -> PayeeDecision {
         received.append(htlc)
         if holdAll { await withCheckedContinuation { parked.append($0) } }
         let fail = PayeeDecision.fail(.incorrectOrUnknownPaymentDetails(htlcMsat: htlc.amountMsat, height: htlc.currentHeight))

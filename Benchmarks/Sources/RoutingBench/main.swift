@@ -138,7 +138,7 @@ print(String(format: "  plain Dijkstra x%d: p50 %.3f ms, p99 %.3f ms; routes dif
 // MARK: Simulated payments end to end (zero latency)
 
 final class Payee: PayeeHandler {
-    func handle(_ htlc: IncomingHTLC) async -> PayeeDecision {
+    func handle(_ htlc: PayeeHTLC) async -> PayeeDecision {
         // Keysend: the preimage travels in the payload.
         if let p = htlc.payload.customRecords[SourceRoute.keysendRecordType] { return .settle(preimage: p) }
         return .fail(.incorrectOrUnknownPaymentDetails(htlcMsat: htlc.amountMsat, height: htlc.currentHeight))

@@ -5,7 +5,7 @@ import LightningPrimitives
 public typealias FailureCode = LightningPrimitives.FailureCode
 
 /// BOLT 7 `channel_update`, with fields as `lnrpc.ChannelUpdate`.
-public struct ChannelUpdate: Hashable, Sendable {
+public struct StoredChannelUpdate: Hashable, Sendable {
     public var signature: [UInt8]
     public var chainHash: [UInt8]
     public var chanID: UInt64
@@ -40,16 +40,16 @@ public struct ChannelUpdate: Hashable, Sendable {
 
 /// A decoded BOLT 4 failure message (LND `lnwire.FailureMessage`) with the fields `lnrpc.Failure` shows.
 /// Fields a code does not carry stay at their zero value.
-public struct FailureMessage: Hashable, Sendable {
+public struct StoredFailureMessage: Hashable, Sendable {
     public var code: FailureCode
-    public var channelUpdate: ChannelUpdate?
+    public var channelUpdate: StoredChannelUpdate?
     public var htlcMsat: UInt64
     public var onionSha256: [UInt8]
     public var cltvExpiry: UInt32
     public var flags: UInt32
     public var height: UInt32
 
-    public init(code: FailureCode, channelUpdate: ChannelUpdate? = nil, htlcMsat: UInt64 = 0,
+    public init(code: FailureCode, channelUpdate: StoredChannelUpdate? = nil, htlcMsat: UInt64 = 0,
                 onionSha256: [UInt8] = [], cltvExpiry: UInt32 = 0, flags: UInt32 = 0, height: UInt32 = 0) {
         self.code = code
         self.channelUpdate = channelUpdate
@@ -69,20 +69,20 @@ public enum HTLCFailReason: UInt8, Sendable, Hashable {
     case unreadable = 1
     /// A local, internal failure.
     case `internal` = 2
-    /// A decrypted wire failure message (see `HTLCFailure.message`).
+    /// A decrypted wire failure message (see `HTLCFailInfo.message`).
     case message = 3
 }
 
 /// The failure of one HTLC attempt (LND `HTLCFailInfo`).
-public struct HTLCFailure: Hashable, Sendable {
+public struct HTLCFailInfo: Hashable, Sendable {
     public var failTimeNs: Int64
     public var reason: HTLCFailReason
     /// The wire message when `reason == .message`; a nil message shows as UNKNOWN_FAILURE.
-    public var message: FailureMessage?
+    public var message: StoredFailureMessage?
     /// Position in the route of the node that produced the failure (0 = ourselves).
     public var failureSourceIndex: UInt32
 
-    public init(failTimeNs: Int64, reason: HTLCFailReason, message: FailureMessage? = nil, failureSourceIndex: UInt32 = 0) {
+    public init(failTimeNs: Int64, reason: HTLCFailReason, message: StoredFailureMessage? = nil, failureSourceIndex: UInt32 = 0) {
         self.failTimeNs = failTimeNs
         self.reason = reason
         self.message = message
