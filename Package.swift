@@ -69,6 +69,7 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "PostgreSQL", dependencies: ["CLibpq"]),
         // The one lock family: Lock, LockedValue, Condition, Latch.
+        .target(name: "Caches"),
         .target(name: "Locks"),
         .target(name: "Transport", dependencies: ["LightningPrimitives", "Locks", "CNghttp2", "COpenSSL", "CWslay", "CLlhttp"],
                 swiftSettings: hotPathSettings),
@@ -88,7 +89,7 @@ let package = Package(
         // MARK: Domain
         // Dependency-free facts shared by the domain targets: BOLT 4 failure codes, the hex codec.
         .target(name: "LightningPrimitives"),
-        .target(name: "Payments", dependencies: ["Locks", "LightningPrimitives"]),
+        .target(name: "Payments", dependencies: ["Caches", "Locks", "LightningPrimitives"]),
         .target(name: "PaymentStore", dependencies: ["Locks", "Payments", "SQLite", "PostgreSQL"]),
         .target(name: "BOLT11", dependencies: ["Crypto"]),
         .target(name: "Invoices", dependencies: ["Locks", "BOLT11", "Crypto", "SQLite", "PostgreSQL", "LightningPrimitives"]),
@@ -102,7 +103,7 @@ let package = Package(
         ]),
 
         // MARK: Services and composition
-        .target(name: "Services", dependencies: ["Locks", 
+        .target(name: "Services", dependencies: ["Caches", "Locks", 
             "RPCCore", "Transport", "LightningRPC", "ProtoWire", "Payments", "Invoices", "BOLT11", "Macaroons",
             "Routing", "Simnet", "Crypto", "PaymentLifecycle",
         ]),
@@ -132,25 +133,26 @@ let package = Package(
         .testTarget(name: "OptionsTests", dependencies: ["Options"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Options"]),
-        .testTarget(name: "LightningRPCTests", dependencies: ["LightningRPC", "ProtoWire"],
+        .testTarget(name: "LightningRPCTests", dependencies: ["LightningRPC", "ProtoWire", "JSON"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
-        .testTarget(name: "TransportTests", dependencies: ["Locks", "Transport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Locks", "Transport", "CNghttp2"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
-        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON"]),
+        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON", "LightningPrimitives"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RESTGateway", "Transport"]),
         .testTarget(name: "GRPCTests", dependencies: ["Locks", "GRPC", "RPCCore", "Transport"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
         .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "LocksTests", dependencies: ["Locks"]),
+        .testTarget(name: "CachesTests", dependencies: ["Caches"]),
         .testTarget(name: "PaymentsTests", dependencies: ["Locks", "Payments", "PaymentStore", "SQLite", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "BOLT11Tests", dependencies: ["BOLT11", "Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InvoicesTests", dependencies: ["Locks", "Invoices", "BOLT11", "Crypto", "PostgresTestSupport"]),
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Locks", "Simnet", "Routing", "Crypto"]),
-        .testTarget(name: "PaymentLifecycleTests", dependencies: ["Locks", "PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore"]),
+        .testTarget(name: "PaymentLifecycleTests", dependencies: ["Locks", "PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport", "Crypto"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore", "BOLT11", "Crypto", "Routing", "PaymentLifecycle", "Simnet", "GRPC", "Macaroons"]),
         .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
     ]
 )

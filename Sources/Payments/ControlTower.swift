@@ -1,3 +1,4 @@
+import Caches
 import Locks
 /// Streams every committed change of every payment to its subscribers (LND `ControlTower`
 /// subscription side; the mutating side is `PaymentControl`).
@@ -46,7 +47,7 @@ public final class ControlTower: @unchecked Sendable {
     /// Called by `notify` after the wake-ups ran (on the notifier's thread, outside the lock).
     private let publishObserver: PublishObserver?
     private let lock = Lock()
-    private var cache: SnapshotCache
+    private var cache: FIFOCache<PaymentHash, PaymentSnapshot>
     private var subscribers: [PaymentHash: [ObjectIdentifier: PaymentMailbox]] = [:]
     private var allSubscribers: [ObjectIdentifier: AllPaymentsMailbox] = [:]
 
@@ -54,7 +55,7 @@ public final class ControlTower: @unchecked Sendable {
         self.store = store
         self.options = options
         self.publishObserver = publishObserver
-        self.cache = SnapshotCache(capacity: options.cacheCapacity)
+        self.cache = FIFOCache(capacity: options.cacheCapacity)
     }
 
     // MARK: Reading
@@ -63,7 +64,7 @@ public final class ControlTower: @unchecked Sendable {
     public func fetchPayment(_ hash: PaymentHash) throws(PaymentError) -> PaymentSnapshot? {
         if let s = lock.withLock({ cache[hash] }) { return s }
         guard let s = try store.fetchPayment(hash) else { return nil }
-        lock.withLock { cache.put(s) }
+        lock.withLock { cache.insert(s, forKey: s.paymentHash, replace: Self.isNewer) }
         return s
     }
 
@@ -100,7 +101,7 @@ public final class ControlTower: @unchecked Sendable {
             throw .notInitiated
         }
         lock.lock()
-        cache.put(s)
+        cache.insert(s, forKey: s.paymentHash, replace: Self.isNewer)
         let (keep, _) = mailbox.offer(s)
         if !keep { subscribers[hash]?[ObjectIdentifier(mailbox)] = nil }
         lock.unlock()
@@ -176,7 +177,7 @@ public final class ControlTower: @unchecked Sendable {
         var wakes: [@Sendable () -> Void] = []
         var subs: [PaymentMailbox] = []
         lock.lock()
-        cache.put(s)
+        cache.insert(s, forKey: s.paymentHash, replace: Self.isNewer)
         let h = s.paymentHash
         if let d = subscribers[h] {
             subs.reserveCapacity(d.count)
@@ -209,16 +210,21 @@ public final class ControlTower: @unchecked Sendable {
 
     /// Updates the cache without notifying (pruning of failed attempts, as LND: no notification).
     public func replaceSilently(_ s: PaymentSnapshot) {
-        lock.withLock { cache.put(s) }
+        lock.withLock { cache.insert(s, forKey: s.paymentHash, replace: Self.isNewer) }
     }
 
     /// Drops a payment from the cache (deleted, or its state is uncertain after a store error).
     public func forget(_ hash: PaymentHash) {
-        lock.withLock { cache.remove(hash) }
+        lock.withLock { cache.removeValue(forKey: hash) }
     }
 
     /// Drops the whole cache (after DeleteAllPayments).
     public func forgetAll() {
         lock.withLock { cache.removeAll() }
     }
+}
+
+extension ControlTower {
+    /// The cache keeps the newest version of a payment: a snapshot replaces one of a lower or equal version.
+    static func isNewer(_ cached: PaymentSnapshot, _ candidate: PaymentSnapshot) -> Bool { cached.version <= candidate.version }
 }
