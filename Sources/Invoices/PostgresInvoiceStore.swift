@@ -5,18 +5,7 @@ import PostgreSQL
 /// tables and columns as `SQLiteInvoiceStore`, in a schema per node, on one session used under the
 /// registry's lock. Every statement is parameterized.
 public final class PostgresInvoiceStore: InvoicePersistence {
-    public struct Options: Sendable {
-        /// libpq connection string or URI. May hold a password: never logged.
-        public var dsn: String
-        /// The schema holding the tables (created if missing); nil: the DSN's default.
-        public var schema: String?
-        /// Seconds any one wait on the server may take; 0 for none.
-        public var timeoutSeconds: Double = 0
-        public init(dsn: String, schema: String? = nil) {
-            self.dsn = dsn
-            self.schema = schema
-        }
-    }
+    public typealias Options = PostgresStoreOptions
 
     static let component = "invoices"
     static let migrations: [(version: Int, sql: StaticString)] = [
@@ -70,15 +59,7 @@ public final class PostgresInvoiceStore: InvoicePersistence {
     private let db: PostgresConnection
 
     public init(options: Options) throws {
-        var o = PostgresConnection.Options()
-        o.timeoutSeconds = options.timeoutSeconds
-        o.applicationName = "paytrackd-invoices"
-        if let schema = options.schema {
-            try PostgresConnection(dsn: options.dsn, options: o).createSchema(schema)
-            o.searchPath = schema
-        }
-        db = try PostgresConnection(dsn: options.dsn, options: o)
-        try PostgresMigrations.migrate(db, component: Self.component, migrations: Self.migrations)
+        db = try options.openStore(applicationName: "paytrackd-invoices", component: Self.component, migrations: Self.migrations)
     }
 
     func transaction<R>(_ body: () throws -> R) throws -> R { try db.transaction(body) }

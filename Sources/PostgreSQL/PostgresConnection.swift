@@ -130,42 +130,9 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ sql: String, _ params: [PostgresValue] = []) throws(PostgresError) -> PostgresResult {
         try ensureConnected()
+        if prepared[sql] == nil { try prepare(sql, params) }
         let c = conn!
-        let name: String
-        if let n = prepared[sql] {
-            name = n
-        } else {
-            name = "s\(nextStatement)"
-            nextStatement += 1
-            let types = params.map(\.typeOID)
-            let sent = types.withUnsafeBufferPointer { t in PQsendPrepare(c, name, sql, Int32(params.count), t.baseAddress) }
-            guard sent == 1 else { throw lost(c) }
-            _ = try results(c)
-            prepared[sql] = name
-        }
-        let bodies = params.map(\.binary)
-        let lengths = bodies.map { Int32($0?.count ?? 0) }
-        let formats = [Int32](repeating: 1, count: params.count)
-        var pointers: [UnsafeMutablePointer<CChar>?] = bodies.map { b in
-            guard let b else { return nil }
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, b.count))
-            b.withUnsafeBufferPointer { src in
-                if let base = src.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: base, byteCount: b.count) }
-            }
-            return p
-        }
-        defer { for p in pointers { p?.deallocate() } }
-        let sent = pointers.withUnsafeMutableBufferPointer { vp in
-            lengths.withUnsafeBufferPointer { lp in
-                formats.withUnsafeBufferPointer { fp in
-                    vp.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, params.count)) { vals in
-                        PQsendQueryPrepared(c, name, Int32(params.count), params.isEmpty ? nil : vals,
-                                            lp.baseAddress, fp.baseAddress, 1)
-                    }
-                }
-            }
-        }
-        guard sent == 1 else { throw lost(c) }
+        try sendPrepared(c, prepared[sql]!, params)
         let r = try results(c)
         guard let last = r.last else { throw PostgresError(kind: .server, message: "no result") }
         return last
