@@ -84,6 +84,10 @@ class Payment:
         self.final = None            # (status, attempts, preimage) a tracker saw
         self.tracker_sessions = 0    # tracker connections made
         self.interrupted = 0         # tracker connections cut by a kill before the final state
+        self.early_ends = 0          # tracker connections that ended without the final state, no kill near
+        self.tracking = False
+        self.send_done = False
+        self.last_seen = None
 
 
 class Campaign:
@@ -100,6 +104,8 @@ class Campaign:
         self.inflight_at_kill = set()
         self.lost_events = []
         self.tracker_errors = []
+        self.refused = []
+        self.killing = False        # set just before a kill: streams cut from then on are the kill's
         self.track_payments_seen = {}  # hash -> last status seen on TrackPayments
         self.replay_since = 0
         self.kills = 0
@@ -149,9 +155,15 @@ class Campaign:
                     raise RuntimeError(f"send_payment answered {s} {v}")
         except (grpc.RpcError, requests.RequestException, OSError, ValueError, KeyError):
             pass                          # the daemon died under it (KeyError: its channels are closed already)
+        except RuntimeError as e:         # refused (e.g. no route while liquidity is locked): not a payment
+            with self.lock:
+                self.refused.append(f"{p.sender}: {e}")
+            p.send_done = True
+            return
         if not p.acked:
             with self.lock:
                 self.unacked_at_kill.append(p)
+        p.send_done = True
 
     def ack(self, p):
         with self.lock:
@@ -163,6 +175,7 @@ class Campaign:
     # -- trackers -------------------------------------------------------------------------------
     def track(self, p):
         p.tracker_sessions += 1
+        p.tracking = True
         try:
             seen = getattr(self, "track_" + p.tracker)(p)
         except (grpc.RpcError, requests.RequestException, websocket.WebSocketException, OSError, ValueError, KeyError):
@@ -170,15 +183,20 @@ class Campaign:
         except Exception as e:      # an answer no API should give: shown at the end
             self.tracker_errors.append(f"{p.tracker} {p.hash}: {e}")
             seen = None
-        if seen is None:
+        if seen is None and not self.killing:
+            p.early_ends += 1
+            self.tracker_errors.append(f"{p.tracker} {p.hash}: the stream ended before the final state")
+        elif seen is None:
             p.interrupted += 1
         else:
             p.final = seen
+        p.tracking = False
 
     def track_grpc(self, p):
         last = None
         for m in self.net.alice.router.TrackPaymentV2(rt.TrackPaymentRequest(payment_hash=p.r_hash), timeout=300):
             last = m
+            p.last_seen = STATUS_NAME[m.status]
         if last is None or STATUS_NAME[last.status] not in TERMINAL:
             return None
         return STATUS_NAME[last.status], len(last.htlcs), last.payment_preimage
@@ -190,6 +208,7 @@ class Campaign:
         for line in r.iter_lines():
             if line:
                 last = json.loads(line).get("result")
+                p.last_seen = last and last["status"]
         return self.from_json(last)
 
     def track_ws(self, p):
@@ -204,6 +223,7 @@ class Campaign:
                 op, data = ws.recv_data(control_frame=True)
                 if op == websocket.ABNF.OPCODE_TEXT:
                     last = json.loads(data).get("result")
+                    p.last_seen = last and last["status"]
                 elif op == websocket.ABNF.OPCODE_PING:
                     ws.pong(data)
                 elif op == websocket.ABNF.OPCODE_CLOSE:
@@ -225,7 +245,7 @@ class Campaign:
                 raise RuntimeError(f"get_payment_details answered {s} {v}")
             if s != 200:       # acknowledged but its record is not there: counted as a tracker failure
                 raise RuntimeError(f"get_payment_details answered {s} {v}")
-            status = KDF_STATUS[v["result"]["payment_details"]["status"]]
+            status = p.last_seen = KDF_STATUS[v["result"]["payment_details"]["status"]]
             if status in TERMINAL:
                 return status, None, None
             time.sleep(0.1)
@@ -285,6 +305,7 @@ class Campaign:
 
     def life(self, kill):
         self.net.start()
+        self.killing = False
         self.after_restart()
         acked = sum(p.acked for p in self.payments)
         want = min(self.args.per_life, max(self.args.payments - acked, 0)) if kill else max(self.args.payments - acked, 0)
@@ -300,6 +321,7 @@ class Campaign:
                 self.life_threads.append(timer)
         if kill:
             time.sleep(max(0.0, kill_at - (time.monotonic() - t0)))
+            self.killing = True
             self.net.kill9()
             self.kills += 1
         else:
@@ -322,17 +344,29 @@ class Campaign:
     def finish(self):
         """The last life: top up to --payments, wait for every tracker and every payment."""
         while sum(p.acked for p in self.payments) < self.args.payments:
-            fresh = self.new_payments(self.args.payments - sum(p.acked for p in self.payments))
+            # In batches of --per-life, each finished before the next, as liquidity allows.
+            fresh = self.new_payments(min(self.args.per_life, self.args.payments - sum(p.acked for p in self.payments)))
             for p in fresh:
                 self.start_thread(self.send, p)
+            self.wait_threads(lambda: all(p.send_done for p in fresh), 120)
+            try:
+                lnd.wait_until(lambda: all(p.final for p in fresh if p.acked), timeout=60, interval=0.1)
+            except TimeoutError:
+                pass                  # counted below
+        deadline = time.time() + 300
+        while time.time() < deadline and not all(p.final for p in self.payments if p.acked):
+            for p in self.payments:   # a tracker whose stream ended early (counted) connects again
+                if p.acked and p.final is None and not p.tracking:
+                    self.start_thread(self.track, p)
             time.sleep(1)
-            self.wait_threads(lambda: all(p.acked or p in self.unacked_at_kill for p in fresh), 120)
-        lnd.wait_until(lambda: all(p.final for p in self.payments if p.acked), timeout=300, interval=0.5,
-                       what="every tracker to see its payment's final state")
-        lnd.wait_until(lambda: all(STATUS_NAME[p.status] in TERMINAL for p in self.listing()), timeout=300,
-                       interval=0.5, what="every payment terminal")
-        lnd.wait_until(lambda: all(self.track_payments_seen.get(p.hash) in TERMINAL for p in self.payments if p.acked),
-                       timeout=60, interval=0.5, what="TrackPayments to see every final state")
+        for what, pred, timeout in (
+                ("every payment terminal", lambda: all(STATUS_NAME[p.status] in TERMINAL for p in self.listing()), 300),
+                ("TrackPayments to see every final state",
+                 lambda: all(self.track_payments_seen.get(p.hash) in TERMINAL for p in self.payments if p.acked), 60)):
+            try:
+                lnd.wait_until(pred, timeout=timeout, interval=0.5, what=what)
+            except TimeoutError as e:
+                print(e)              # the invariants below show what is missing
 
     @staticmethod
     def wait_threads(pred, timeout):
@@ -414,7 +448,15 @@ class Campaign:
             if status != STATUS_NAME[pay.status] or (attempts is not None and (attempts, preimage) !=
                                                      (len(pay.htlcs), pay.payment_preimage)):
                 wrong.append(p.hash)
+        for h in wrong[:10]:
+            p = next(q for q in acked if q.hash == h)
+            print(f"  tracker without the final state: {h} sent over {p.sender}, tracked over {p.tracker}, "
+                  f"last saw {p.last_seen}, still connected: {p.tracking}, listed "
+                  f"{STATUS_NAME[by_hash[h].status] if h in by_hash else None}", flush=True)
         reconnected = [p for p in acked if p.interrupted]
+        early = sum(p.early_ends for p in acked)
+        row("tracker streams that ended before the final state (no kill)", early, early == 0,
+            "then connected again")
         row("trackers that did not see the final state", len(wrong), not wrong,
             f"{len(acked)} trackers, {sum(p.tracker_sessions for p in acked)} connections; "
             f"{len(reconnected)} reconnected after a kill ({sum(p.interrupted for p in acked)} cut connections)")
@@ -441,6 +483,7 @@ class Campaign:
             f"{s} {sum(p.sender == s for p in acked)}" for s in SENDERS) + "); trackers: " + ", ".join(
             f"{t} {sum(p.tracker == t for p in acked)}" for t in TRACKERS))
         unacked = self.unacked_at_kill
+        print(f"sends refused at once (not payments): {len(self.refused)}" + (f", e.g. {self.refused[0][:160]}" if self.refused else ""))
         print(f"sends cut by a kill before their acknowledgement: {len(unacked)}, of which "
               f"{sum(p.hash in self.final_hashes for p in unacked)} were recorded anyway (allowed)")
         print(f"elapsed {elapsed:.0f} s, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
