@@ -45,6 +45,7 @@ import collections
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -95,6 +96,10 @@ class Campaign:
         self.args = args
         self.rng = random.Random(args.seed)
         self.work = Path(tempfile.mkdtemp(prefix="crash-campaign-"))
+        # Every life starts this copy, so a build during the campaign cannot change the daemon.
+        binary = self.work / "paytrackd"
+        shutil.copy2(harness.PAYTRACKD, binary)
+        harness.PAYTRACKD = str(binary)
         self.net = lnd.Net(self.work / "node", "--sim.latency", str(args.latency),
                            channel_options=lnd.NO_BDP_PROBE)
         self.net.daemon.debuglevel = "info"
