@@ -28,3 +28,22 @@ def start_daemon(binary, ready, extra=()):
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("paytrackd did not start")
+
+
+def rss_bytes(pid):
+    """The process's resident set (VmRSS of /proc/PID/status), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise OSError(f"no VmRSS for {pid}")
+
+
+def open_fds(pid):
+    """How many file descriptors the process has open (entries of /proc/PID/fd)."""
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+
+
+def loadavg():
+    """The 1, 5 and 15 minute load averages as text."""
+    import os
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -123,8 +123,11 @@ public final class TLSServer: @unchecked Sendable {
 
     /// Binds `host:port` on every loop (port 0 picks one). Returns the bound port. Blocking; call
     /// from a non-loop thread.
+    /// A port something already listens on is refused ("bind HOST:PORT: Address already in use"),
+    /// even when that is another process's SO_REUSEPORT group (see `refuseServedPort`).
     @discardableResult
     public func bind(host: String, port: Int) throws -> Int {
+        if port != 0 { try TLSServer.refuseServedPort(host: host, port: port) }
         var boundPort = port
         for st in states {
             let fd = try TLSServer.listenSocket(host: host, port: boundPort)
@@ -140,7 +143,16 @@ public final class TLSServer: @unchecked Sendable {
         return boundPort
     }
 
-    static func listenSocket(host: String, port: Int) throws -> Int32 {
+    /// The per-loop listeners share their port through SO_REUSEPORT, which Linux grants to any
+    /// socket of the same user that sets it: a second daemon given a served port would bind it
+    /// too and take a share of the first one's connections. A socket without SO_REUSEPORT cannot
+    /// bind a port someone listens on, so one is bound (and closed) first; SO_REUSEADDR keeps
+    /// connections of a previous process in TIME_WAIT from blocking a restart.
+    static func refuseServedPort(host: String, port: Int) throws {
+        Glibc.close(try listenSocket(host: host, port: port, reusePort: false))
+    }
+
+    static func listenSocket(host: String, port: Int, reusePort: Bool = true) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -154,7 +166,7 @@ public final class TLSServer: @unchecked Sendable {
         guard fd >= 0 else { throw SocketError("socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4)
+        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4) }
         guard Glibc.bind(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 else {
             let e = SocketError("bind \(host):\(port)"); Glibc.close(fd); throw e
         }

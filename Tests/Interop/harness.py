@@ -56,6 +56,7 @@ class Daemon:
             self.args.append("--no-macaroons")
         self.proc = None
         self.log_path = self.datadir / "paytrackd.test.log"
+        self.debuglevel = "debug"     # the campaigns under Benchmarks/reliability lower it
 
     @property
     def target(self):
@@ -93,7 +94,7 @@ class Daemon:
         cmd = [PAYTRACKD, "--datadir", str(self.datadir), "--rpclisten", self.target,
                "--restlisten", self.rest_target,
                "--kdf.rpclisten", f"127.0.0.1:{self.kdf_port}",
-               "--network", self.network, "--debuglevel", "debug"] + self.args
+               "--network", self.network, "--debuglevel", self.debuglevel] + self.args
         start_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
