@@ -30,6 +30,8 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
     private let condition = Condition()
     private var machine: PaymentLeaseMachine
     private var stopping = false
+    /// Set once `stop` began: the lease is given up, not lost.
+    private var closing = false
     private var thread: pthread_t?
     private let resumeQueue = DispatchQueue(label: "paytrack.lease.takeover")
     /// Leases acquired and lost so far, payments taken over (statistics, tests, logs).
@@ -87,7 +89,10 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
     private func run() {
         while true {
             let (actions, next, done) = condition.lock.withLock { () -> ([PaymentLeaseMachine.Action], Double, Bool) in
-                if stopping { return (machine.close(), 0, true) }
+                if stopping {
+                    closing = true
+                    return (machine.close(), 0, true)
+                }
                 let a = machine.tick(now: clock())
                 return (a, machine.nextDeadline(), false)
             }
@@ -99,6 +104,11 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
                 usleep(UInt32(wait * 1_000_000))
             }
         }
+    }
+
+    /// `2.4s`, `600ms`.
+    static func seconds(_ s: Double) -> String {
+        s >= 1 ? "\((s * 1000).rounded() / 1000)s" : "\(Int((s * 1000).rounded()))ms"
     }
 
     private func perform(_ actions: [PaymentLeaseMachine.Action]) {
@@ -114,7 +124,7 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
                     more = condition.lock.withLock { machine.acquired(token, sentAt: sentAt, now: clock()) }
                     if more.contains(where: { if case .grant = $0 { true } else { false } }) {
                         acquisitions += 1
-                        log("payment lease \(token) acquired (\(t.leaseSeconds)s, renewed every \(t.renewEvery)s)")
+                        log("payment lease \(token) acquired (\(Self.seconds(t.leaseSeconds)), renewed every \(Self.seconds(t.renewEvery)))")
                     }
                 } catch {
                     log("payment lease: cannot acquire: \(error)")
@@ -138,8 +148,12 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
                 more = []
             case .stopActing(let token):
                 gate.revoke()
-                losses += 1
-                log("payment lease \(token) lost: this replica stops driving its payments (another takes them over)")
+                if condition.lock.withLock({ closing }) {
+                    log("payment lease \(token) released (stopping): another replica takes its payments over")
+                } else {
+                    losses += 1
+                    log("payment lease \(token) lost: this replica stops driving its payments (another takes them over)")
+                }
                 onLost()
                 more = []
             case .takeOver(let token):
