@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Locks
 import PostgreSQL
 import PostgresTestSupport
 @testable import Payments
@@ -129,7 +130,7 @@ final class PostgresPaymentLeaseTests: XCTestCase {
         // Both writers create the same 40 hashes at once: each hash exists once; the loser gets
         // LND's refusal for an Initiated payment.
         final class Outcomes: @unchecked Sendable {
-            let lock = PaymentLock()
+            let lock = Lock()
             var ok = 0
             var refused: [PaymentError] = []
         }
