@@ -4,8 +4,9 @@ the payment moving again on another replica, over N kills.
 Three paytrackd replicas (alice + bob each) on one private PostgreSQL cluster. Each round: send a
 payment from the replica whose turn it is (--sim.latency keeps its HTLC in flight), track it on
 another, kill -9 the sender once an HTLC is in flight, and time (monotonic clock of this script)
-  - "moved": the first change of the payment after the kill (the taking-over replica resolved the
-    dead replica's attempt: the lifecycle runs again), seen on the tracker;
+  - "moved": the first change on the tracker that the dead replica did not make: an attempt that
+    was in flight in the database right after the kill resolved (the taking-over replica's first
+    write), or an attempt the dead one never registered;
   - "new HTLC": the first new attempt in flight after the kill;
   - "done": the payment SUCCEEDED.
 Then the killed replica is restarted (same datadir) for the next round. Prints each round with the
@@ -64,17 +65,29 @@ def main():
             send.wait_for(lambda p: any(h.status == lnd.HTLC_IN_FLIGHT for h in p.htlcs), timeout=60)
             track = lnd.StreamReader(tracker.alice.router.TrackPaymentV2(
                 rt.TrackPaymentRequest(payment_hash=inv.r_hash), timeout=300))
-            before = track.next(timeout=30)
-            seen = {h.attempt_id for h in before.htlcs}
+            track.next(timeout=30)
             t0 = time.monotonic()
             sender.kill9()
+            # What the dead replica left in the database (nothing can change it until a takeover).
+            rows = cluster.psql(dsn, "SELECT a.attempt_id, (a.settle_ns IS NULL AND a.fail_ns IS NULL) FROM "
+                                "paytrack_alice.htlc_attempts a JOIN paytrack_alice.payments p ON p.id = a.payment_id "
+                                f"WHERE p.hash = '\\x{inv.r_hash.hex()}'")
+            seen, stale = set(), set()
+            for line in rows.splitlines():
+                aid, open_ = line.split("|")
+                seen.add(int(aid) & (2**64 - 1))
+                if open_ == "t":
+                    stale.add(int(aid) & (2**64 - 1))
             final = track.wait_for(lambda p: p.status in (lnd.SUCCEEDED, lnd.FAILED), timeout=120)
             t_moved = t_new = None
             for at, p in track.items:
-                if at < t0 or p == before:
+                if at < t0:
                     continue
-                t_moved = t_moved or at
-                if any(h.attempt_id not in seen and h.status == lnd.HTLC_IN_FLIGHT for h in p.htlcs) and t_new is None:
+                resolved = any(h.attempt_id in stale and h.status != lnd.HTLC_IN_FLIGHT for h in p.htlcs)
+                new = any(h.attempt_id not in seen for h in p.htlcs)
+                if t_moved is None and (resolved or new):
+                    t_moved = at
+                if t_new is None and any(h.attempt_id not in seen and h.status == lnd.HTLC_IN_FLIGHT for h in p.htlcs):
                     t_new = at
             t_done = track.items[-1][0]
             if final.status != lnd.SUCCEEDED or t_moved is None:
