@@ -31,9 +31,8 @@ import harness  # noqa: E402
 harness.generate_stubs()
 
 import lnd  # noqa: E402
-from lnd import rt  # noqa: E402
 from pgcluster import Cluster  # noqa: E402
-from replicas import start_replicas  # noqa: E402
+from replicas import send_in_flight, start_replicas  # noqa: E402
 
 
 def nearest_rank(values, q):
@@ -60,12 +59,7 @@ def main():
             sender = replicas[k % 3]
             tracker = replicas[(k + 1) % 3]
             inv = tracker.bob.add_invoice(value=1_000 + k)
-            send = lnd.StreamReader(sender.alice.router.SendPaymentV2(rt.SendPaymentRequest(
-                payment_request=inv.payment_request, timeout_seconds=300, fee_limit_sat=1000), timeout=300))
-            send.wait_for(lambda p: any(h.status == lnd.HTLC_IN_FLIGHT for h in p.htlcs), timeout=60)
-            track = lnd.StreamReader(tracker.alice.router.TrackPaymentV2(
-                rt.TrackPaymentRequest(payment_hash=inv.r_hash), timeout=300))
-            track.next(timeout=30)
+            _, _, track = send_in_flight(sender, inv, tracker)
             t0 = time.monotonic()
             sender.kill9()
             # What the dead replica left in the database (nothing can change it until a takeover).

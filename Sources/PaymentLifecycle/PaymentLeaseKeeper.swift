@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
+import Foundation
 import Locks
 import Payments
 
@@ -30,9 +26,10 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
     private let condition = Condition()
     private var machine: PaymentLeaseMachine
     private var stopping = false
+    private var started = false
+    private let exited = Latch<Void>()
     /// Set once `stop` began: the lease is given up, not lost.
     private var closing = false
-    private var thread: pthread_t?
     private let resumeQueue = DispatchQueue(label: "paytrack.lease.takeover")
     /// Leases acquired and lost so far, payments taken over (statistics, tests, logs).
     public private(set) var acquisitions = 0
@@ -55,15 +52,13 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
     }
 
     public func start() {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { ctx in
-            let keeper = Unmanaged<PaymentLeaseKeeper>.fromOpaque(ctx!).takeRetainedValue()
-            keeper.run()
-            return nil
-        }, box)
-        precondition(rc == 0, "cannot start the payment lease thread")
-        condition.lock.withLock { thread = tid }
+        condition.lock.withLock { started = true }
+        let thread = Thread { [self] in
+            run()
+            exited.fulfil(())
+        }
+        thread.name = "paytrack.lease"
+        thread.start()
     }
 
     /// True once a lease is held; waits at most `seconds`.
@@ -78,12 +73,11 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
 
     /// Stops acting, releases the lease, joins the thread. Idempotent.
     public func stop() {
-        let t = condition.lock.withLock { () -> pthread_t? in
-            stopping = true
-            defer { thread = nil }
-            return thread
+        let wait = condition.lock.withLock { () -> Bool in
+            defer { stopping = true }
+            return started && !stopping
         }
-        if let t, pthread_equal(t, pthread_self()) == 0 { pthread_join(t, nil) }
+        if wait { exited.wait() }
     }
 
     private func run() {

@@ -5,6 +5,7 @@ import shutil
 
 import harness
 import lnd
+from lnd import rt
 
 
 def pg_flags(dsn, lease_timeout="3s", latency="1000"):
@@ -49,6 +50,19 @@ class Replica:
 
     def log(self):
         return self.daemon.log_path.read_text(errors="replace")
+
+
+def send_in_flight(sender, invoice, tracker):
+    """SendPaymentV2 of `invoice` on replica `sender` until an HTLC is in flight; then a
+    TrackPaymentV2 stream on `tracker`, its first update read. Returns (send stream, the in-flight
+    snapshot, track stream)."""
+    send = lnd.StreamReader(sender.alice.router.SendPaymentV2(rt.SendPaymentRequest(
+        payment_request=invoice.payment_request, timeout_seconds=300, fee_limit_sat=1000), timeout=300))
+    inflight = send.wait_for(lambda p: any(h.status == lnd.HTLC_IN_FLIGHT for h in p.htlcs), timeout=60)
+    track = lnd.StreamReader(tracker.alice.router.TrackPaymentV2(rt.TrackPaymentRequest(payment_hash=invoice.r_hash), timeout=300))
+    first = track.next(timeout=30)
+    assert first.status == lnd.IN_FLIGHT
+    return send, inflight, track
 
 
 def start_replicas(root, dsns, **flags):
