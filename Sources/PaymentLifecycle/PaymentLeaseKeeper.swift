@@ -32,9 +32,10 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
     private var closing = false
     private let resumeQueue = DispatchQueue(label: "paytrack.lease.takeover")
     /// Leases acquired and lost so far, payments taken over (statistics, tests, logs).
-    public private(set) var acquisitions = 0
-    public private(set) var losses = 0
-    public private(set) var takenOver = 0
+    public var acquisitions: Int { condition.lock.withLock { counts.acquisitions } }
+    public var losses: Int { condition.lock.withLock { counts.losses } }
+    public var takenOver: Int { condition.lock.withLock { counts.takenOver } }
+    private var counts = (acquisitions: 0, losses: 0, takenOver: 0)
 
     public init(database: any PaymentLeaseDatabase, gate: PaymentLeaseGate, timing: PaymentLeaseMachine.Timing, name: String,
                 clock: @escaping @Sendable () -> Double = monotonicSeconds,
@@ -117,7 +118,7 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
                     let token = try database.acquire(name: name, seconds: t.leaseSeconds, marginSeconds: t.marginSeconds)
                     more = condition.lock.withLock { machine.acquired(token, sentAt: sentAt, now: clock()) }
                     if more.contains(where: { if case .grant = $0 { true } else { false } }) {
-                        acquisitions += 1
+                        condition.lock.withLock { counts.acquisitions += 1 }
                         log("payment lease \(token) acquired (\(Self.seconds(t.leaseSeconds)), renewed every \(Self.seconds(t.renewEvery)))")
                     }
                 } catch {
@@ -145,7 +146,7 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
                 if condition.lock.withLock({ closing }) {
                     log("payment lease \(token) released (stopping): another replica takes its payments over")
                 } else {
-                    losses += 1
+                    condition.lock.withLock { counts.losses += 1 }
                     log("payment lease \(token) lost: this replica stops driving its payments (another takes them over)")
                 }
                 onLost()
@@ -154,7 +155,7 @@ public final class PaymentLeaseKeeper: @unchecked Sendable {
                 do {
                     let payments = try database.takeOver(token)
                     if !payments.isEmpty {
-                        takenOver += payments.count
+                        condition.lock.withLock { counts.takenOver += payments.count }
                         log("payment lease \(token): took over \(payments.count) payment(s) of lapsed leases")
                         resumeQueue.async { [onTakeOver] in onTakeOver(payments) }
                     }
