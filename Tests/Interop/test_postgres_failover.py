@@ -101,3 +101,44 @@ def test_a_replica_cut_off_from_the_database_stops_driving(tmp_path, pg_cluster,
         proxy.close()
         for r in (a, b):
             r.stop()
+
+
+def test_the_same_payment_sent_through_two_replicas_at_once(tmp_path, pg_cluster, pg_dsn):
+    """Creation is idempotent across replicas: the same invoice sent through A and B at the same
+    moment is created once (one payment index, one lifecycle); the other SendPaymentV2 gets LND's
+    refusal (AlreadyExists, `payment is in transition` or `payment already exists`)."""
+    import threading
+
+    import grpc
+    a, b = start_replicas(tmp_path, [pg_dsn] * 2, lease_timeout="3s", latency="300")
+    try:
+        for round_ in range(3):
+            inv = a.bob.add_invoice(value=2_000 + round_)
+            outcomes = {}
+            start = threading.Barrier(2)
+
+            def pay(name, replica):
+                start.wait()
+                try:
+                    outcomes[name] = list(replica.alice.router.SendPaymentV2(rt.SendPaymentRequest(
+                        payment_request=inv.payment_request, timeout_seconds=60, fee_limit_sat=1000), timeout=60))[-1]
+                except grpc.RpcError as e:
+                    outcomes[name] = e
+            threads = [threading.Thread(target=pay, args=(n, r)) for n, r in (("a", a), ("b", b))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(90)
+            done = [o for o in outcomes.values() if not isinstance(o, grpc.RpcError)]
+            refused = [o for o in outcomes.values() if isinstance(o, grpc.RpcError)]
+            assert len(done) == 1 and done[0].status == lnd.SUCCEEDED, outcomes
+            assert len(refused) == 1 and refused[0].code() == grpc.StatusCode.ALREADY_EXISTS, outcomes
+            assert refused[0].details() in ("payment is in transition", "payment already exists", "invoice is already paid")
+            _check_paid_once(done[0], a.bob.ln.LookupInvoice(ln.PaymentHash(r_hash=inv.r_hash), timeout=10))
+        listed = b.alice.list_payments(include_incomplete=True, count_total_payments=True)
+        assert listed.total_num_payments == 3
+        indexes = [p.payment_index for p in listed.payments]
+        assert indexes == sorted(set(indexes)), "one index per payment, none twice"
+    finally:
+        for r in (a, b):
+            r.stop()
