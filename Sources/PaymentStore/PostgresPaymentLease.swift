@@ -15,7 +15,9 @@ public final class PostgresPaymentLease: PaymentLeaseDatabase, @unchecked Sendab
 
     /// `timeoutSeconds` bounds every wait on the server (a heartbeat must not hang past the local
     /// deadline it is meant to extend).
-    public init(store: PostgresPaymentStore.Options, timeoutSeconds: Double) throws(PaymentError) {
+    public init(store: PostgresPaymentStore.Options, timeoutSeconds: Double,
+                takeOverBatch: Int = PostgresPaymentLease.defaultTakeOverBatch) throws(PaymentError) {
+        self.takeOverBatch = max(1, takeOverBatch)
         var o = PostgresPaymentStore.sessionOptions(store, role: "lease")
         o.timeoutSeconds = timeoutSeconds
         do {
@@ -53,17 +55,28 @@ public final class PostgresPaymentLease: PaymentLeaseDatabase, @unchecked Sendab
         }
     }
 
+    /// Most payments one takeover re-owns (the rest go to the next scan): the memory of a
+    /// takeover is bounded however many payments a dead replica left.
+    public static let defaultTakeOverBatch = 1_000
+    private let takeOverBatch: Int
+
+    /// Locks the candidates with SKIP LOCKED: two replicas scanning at once take disjoint sets, and
+    /// a row a lapsing owner is still writing is left for the next scan.
     static let takeOverSQL = """
         UPDATE payments p SET lease_token = $1
-        WHERE p.status IN (\(PaymentStatus.initiated.rawValue), \(PaymentStatus.inFlight.rawValue))
-        AND NOT EXISTS (SELECT 1 FROM payment_leases l WHERE l.token = p.lease_token AND l.expires_at > clock_timestamp())
+        WHERE p.id IN (SELECT q.id FROM payments q
+                       WHERE q.status IN (\(PaymentStatus.initiated.rawValue), \(PaymentStatus.inFlight.rawValue))
+                       AND NOT EXISTS (SELECT 1 FROM payment_leases l WHERE l.token = q.lease_token AND l.expires_at > clock_timestamp())
+                       ORDER BY q.payment_index LIMIT $2 FOR UPDATE SKIP LOCKED)
         AND payment_lease_writable($1)
-        RETURNING p.hash
+        RETURNING p.id
         """
-    static let ownedInFlightSQL = """
+    /// The payments just taken over ($1: their ids, comma-separated), as committed.
+    static let takenSQL = """
         SELECT p.*, a.attempt_id, a.session_key, a.attempt_ns, a.attempt_hash, a.route, a.settle_preimage, a.settle_ns,
         a.fail_ns, a.failure
-        FROM (SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE lease_token = $1
+        FROM (SELECT \(PaymentRowDecoder.paymentColumns) FROM payments
+              WHERE id = ANY(string_to_array($1::text, ',')::int8[]) AND lease_token = $2
               AND status IN (\(PaymentStatus.initiated.rawValue), \(PaymentStatus.inFlight.rawValue))) p
         LEFT JOIN htlc_attempts a ON a.payment_id = p.id ORDER BY p.payment_index, a.attempt_id
         """
@@ -72,12 +85,10 @@ public final class PostgresPaymentLease: PaymentLeaseDatabase, @unchecked Sendab
         try lock.withLock {
             // One statement re-owns them (row locks order it against a lapsing owner's last
             // write: whichever commits first, the other sees it); they are read after it committed.
-            let taken = try db.query(Self.takeOverSQL, [.int64(token)])
+            let taken = try db.query(Self.takeOverSQL, [.int64(token), .int64(Int64(takeOverBatch))])
             guard taken.count > 0 else { return [] }
-            var hashes = Set<[UInt8]>()
-            for i in 0..<taken.count { hashes.insert(try taken.bytes(i, 0)) }
-            let owned = try PostgresPaymentStore.snapshots(db.query(Self.ownedInFlightSQL, [.int64(token)]), omitHops: false)
-            return owned.filter { hashes.contains($0.paymentHash.bytes) }
+            let ids = try (0..<taken.count).map { i throws(PostgresError) in String(try taken.int64(i, 0)) }.joined(separator: ",")
+            return try PostgresPaymentStore.snapshots(db.query(Self.takenSQL, [.text(ids), .int64(token)]), omitHops: false)
         }
     }
 

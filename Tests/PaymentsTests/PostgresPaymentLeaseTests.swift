@@ -114,6 +114,46 @@ final class PostgresPaymentLeaseTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(after - before, 100_000)
     }
 
+    /// Two replicas take a dead one's payments over at once, in batches: each payment is taken by
+    /// exactly one of them, none is missed, no batch is larger than the bound.
+    func testConcurrentTakeoversTakeDisjointBoundedBatches() throws {
+        let dsn = try PostgresCluster.shared().createDatabase()
+        let dead = try Replica(dsn: dsn)
+        defer { dead.store.close() }
+        let t = try dead.lease.acquire(name: "dead", seconds: 1, marginSeconds: 0.2)
+        dead.gate.grant(t, until: .infinity)
+        for n in 1...40 as ClosedRange<UInt64> { try dead.control.initPayment(Fixture.info(n)) }
+        usleep(1_100_000)
+        var o = PostgresPaymentStore.Options(dsn: dsn)
+        o.timeoutSeconds = 10
+        let takers = try (0..<2).map { _ in try PostgresPaymentLease(store: o, timeoutSeconds: 10, takeOverBatch: 7) }
+        let tokens = try takers.map { try $0.acquire(name: "taker", seconds: 60, marginSeconds: 5) }
+        final class Taken: @unchecked Sendable {
+            let lock = Lock()
+            var byTaker: [[PaymentHash]] = [[], []]
+            var batches: [Int] = []
+            var errors: [String] = []
+        }
+        let taken = Taken()
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            while true {
+                do {
+                    let batch = try takers[i].takeOver(tokens[i])
+                    taken.lock.withLock { taken.byTaker[i] += batch.map(\.paymentHash); taken.batches.append(batch.count) }
+                    if batch.isEmpty { return }
+                } catch {
+                    taken.lock.withLock { taken.errors.append("\(error)") }
+                    return
+                }
+            }
+        }
+        XCTAssertEqual(taken.errors, [])
+        XCTAssertLessThanOrEqual(taken.batches.max() ?? 0, 7)
+        let all = taken.byTaker[0] + taken.byTaker[1]
+        XCTAssertEqual(all.count, 40, "none taken twice")
+        XCTAssertEqual(Set(all), Set((1...40 as ClosedRange<UInt64>).map(Fixture.hash)), "none missed")
+    }
+
     func testWritersShareOneIndexSequenceOneCountAndOnePaymentPerHash() throws {
         let dsn = try PostgresCluster.shared().createDatabase()
         // No leases here: what several writers share regardless.
