@@ -57,6 +57,9 @@ public struct Config: Sendable {
     /// Seconds any one wait on PostgreSQL may take; 0 for none (LND's default).
     public var postgresTimeoutSeconds: Double = 0
     public var postgresMaxConnections = DatabaseBackend.defaultPostgresMaxConnections
+    /// `--db.postgres.leasetimeout`: within this long of a replica's death or loss of the database,
+    /// another replica takes its in-flight payments over (PaymentLeaseMachine).
+    public var postgresLeaseTimeoutSeconds = DatabaseBackend.defaultPostgresLeaseTimeoutSeconds
 
     public static let defaultRPCListen = NodeDefaults.rpcListen
     public static let defaultRESTListen = "127.0.0.1:8080"
@@ -219,6 +222,10 @@ extension Config {
         Flag(names: ["db.postgres.maxconnections"], value: "N", help: "most PostgreSQL connections per store (default 50)") { c, v in
             guard let n = Int(v), n >= 2 else { throw ConfigError(description: "--db.postgres.maxconnections wants an integer ≥ 2") }
             c.postgresMaxConnections = n },
+        Flag(names: ["db.postgres.leasetimeout"], value: "DURATION", help: "replicas: another takes a replica's in-flight payments over this long after it dies or loses the database (default 10s; at least 1s)") { c, v in
+            let t = try DatabaseBackend.seconds(v, flag: "db.postgres.leasetimeout")
+            guard t >= 1 else { throw ConfigError(description: "--db.postgres.leasetimeout wants at least 1s, got \"\(v)\"") }
+            c.postgresLeaseTimeoutSeconds = t },
     ]
 
     static func checkAddress(_ v: String, flag: String) throws {

@@ -17,6 +17,8 @@ public enum DatabaseBackend: String, Sendable, CaseIterable {
 
     /// LND's default for `db.postgres.maxconnections`.
     public static let defaultPostgresMaxConnections = 50
+    /// `--db.postgres.leasetimeout`'s default.
+    public static let defaultPostgresLeaseTimeoutSeconds = 10.0
 
     init(flag v: String) throws {
         guard let b = DatabaseBackend(rawValue: v.lowercased()) else {
@@ -51,16 +53,22 @@ public enum DatabaseBackend: String, Sendable, CaseIterable {
 extension Config {
     /// Opens the payment store of served node `node` on the configured backend; `sqlitePath` is
     /// its file for the SQLite backend.
-    func openPaymentStore(node: String, sqlitePath: String) throws -> any PaymentPersistence {
+    func openPaymentStore(node: String, sqlitePath: String, leaseGate: PaymentLeaseGate? = nil) throws -> any PaymentPersistence {
         switch dbBackend {
         case .sqlite:
             return try SQLitePaymentStore(path: sqlitePath)
         case .postgres:
-            var o = PostgresPaymentStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
-            o.timeoutSeconds = postgresTimeoutSeconds
+            var o = try postgresPaymentOptions(node: node)
             o.maxConnections = postgresMaxConnections
+            o.leaseGate = leaseGate
             return try PostgresPaymentStore(options: o)
         }
+    }
+
+    func postgresPaymentOptions(node: String) throws -> PostgresPaymentStore.Options {
+        var o = PostgresPaymentStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
+        o.timeoutSeconds = postgresTimeoutSeconds
+        return o
     }
 
     /// With the postgres backend, a running `PostgresPaymentFeed` that publishes other replicas'

@@ -48,6 +48,8 @@ public final class ServedNode: @unchecked Sendable {
     var kdfServer: TLSServer?
     /// With --db.backend postgres: other replicas' payment changes into `tower`.
     var paymentFeed: PostgresPaymentFeed?
+    /// With --db.backend postgres: the payment lease and the shared payment-index sequence.
+    let replica: PaymentReplica?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
                 certPath: String? = nil, keyPath: String? = nil, sink: LogSink) throws {
@@ -76,13 +78,15 @@ public final class ServedNode: @unchecked Sendable {
                                               extraDomains: config.tlsExtraDomains, extraIPs: config.tlsExtraIPs)
         if tls.generated { log.info("\(name): generated TLS certificate \(tls.certPath)") }
 
-        paymentStore = try config.openPaymentStore(node: name, sqlitePath: directory.paymentsDatabasePath)
+        replica = config.dbBackend == .postgres ? try PaymentReplica(config: config, node: name) : nil
+        paymentStore = try config.openPaymentStore(node: name, sqlitePath: directory.paymentsDatabasePath, leaseGate: replica?.gate)
         // CRTR (LND's control-tower subsystem) at debug: one line per published update with the
         // wall clock at which the fan-out began (benchmarks split commit time from fan-out time).
         tower = ControlTower(store: paymentStore,
                              publishObserver: Self.publishLogger(sink.logger("CRTR"), node: name, useStatusInitiated: config.useStatusInitiated))
         var options = PaymentControl.Options()
         options.keepFailedAttempts = config.keepFailedPaymentAttempts
+        options.indexSource = replica?.indexSource
         control = PaymentControl(store: paymentStore, tower: tower, options: options)
         paymentFeed = try config.startPaymentFeed(node: name, tower: tower)
 
@@ -98,7 +102,8 @@ public final class ServedNode: @unchecked Sendable {
         let paymentLog = sink.logger("PAYM")
         router = ChannelRouter(source: id, network: network, control: control,
                                intents: try config.openIntentStore(node: name, sqlitePath: directory.graphDirectory + "/intents.sqlite"),
-                               maxCLTVExpiry: config.maxCLTVExpiry, log: { paymentLog.info("\(name): \($0)") })
+                               maxCLTVExpiry: config.maxCLTVExpiry, leaseGate: replica?.gate,
+                               log: { paymentLog.info("\(name): \($0)") })
 
         if config.noMacaroons {
             macaroons = MacaroonService(checker: .disabled(), store: nil)
@@ -155,12 +160,25 @@ public final class ServedNode: @unchecked Sendable {
     /// Resumes payments a previous process left in flight (their HTLCs died with it);
     /// `payees` are the served nodes' invoice registries, asked whether an attempt's final node
     /// already settled it.
+    ///
+    /// Replicas (PostgreSQL): only payments whose owner's lease lapsed are resumed, now and
+    /// whenever another replica's lease lapses later (`PaymentReplica`); this returns once this
+    /// process holds its lease.
     public func resume(payees: [NodeID: InvoiceRegistry] = [:]) throws {
-        try router.resumePayments { destination, hash in
+        let settled: @Sendable (NodeID, PaymentHash) -> [UInt8]? = { destination, hash in
             guard let registry = payees[destination], let invoice = try? registry.lookupInvoice(rHash: hash.bytes),
                   invoice.state == .settled, let preimage = invoice.rPreimage,
                   Crypto.SHA256.hash(preimage) == hash.bytes else { return nil }
             return preimage
+        }
+        guard let replica else {
+            return try router.resumePayments(settledPreimage: settled)
+        }
+        let leaseLog = log
+        try replica.start(router: router, log: { [name] in leaseLog.info("\(name): \($0)") }) { [router, name] payments in
+            do { try router.resume(payments, settledPreimage: settled) } catch {
+                leaseLog.warn("\(name): resuming \(payments.count) payment(s) taken over: \(error)")
+            }
         }
     }
 
@@ -289,6 +307,7 @@ public final class ServedNode: @unchecked Sendable {
         let (secs, atto) = gracePeriod.components
         restServer?.shutdown(gracePeriodNanos: UInt64(max(0, secs)) * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000))
         server?.shutdown(gracePeriod: gracePeriod)
+        replica?.stop()
         paymentFeed?.stop()
         paymentStore.close()
     }

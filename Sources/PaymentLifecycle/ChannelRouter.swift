@@ -18,7 +18,12 @@ import Simnet
 ///   same with reason CANCELED.
 /// - `resumePayments` (at startup) fails the attempts whose HTLCs were lost with the process
 ///   (UNKNOWN_FAILURE, as LND's `failStaleAttempt`) and relaunches each unfinished payment from
-///   its recorded intent, with the rest of its timeout.
+///   its recorded intent, with the rest of its timeout. `resume` does the same for payments taken
+///   over from a replica whose lease lapsed.
+/// - Replicas (`leaseGate` set): an HTLC is sent only while the gate says this process holds its
+///   lease; a run whose change the store refused for want of the lease (fencing), or every run on
+///   `abandonAll` (lease lost), stops at once without writing anything more and keeps its intent,
+///   for the replica that takes the payment over.
 public final class ChannelRouter: @unchecked Sendable {
     public let source: NodeID
     let network: SimulatedNetwork
@@ -27,12 +32,14 @@ public final class ChannelRouter: @unchecked Sendable {
     let intents: any PaymentIntentStore
     let maxCLTVExpiry: UInt32
     let log: @Sendable (String) -> Void
+    /// Replicas: this process's lease (nil: one process, always allowed).
+    let leaseGate: PaymentLeaseGate?
     private let lock = Lock()
     private var runs: [PaymentHash: PaymentRun] = [:]
     private var nextAttemptID: UInt64
 
     public init(source: NodeID, network: SimulatedNetwork, control: PaymentControl, intents: any PaymentIntentStore,
-                maxCLTVExpiry: UInt32 = 2016,
+                maxCLTVExpiry: UInt32 = 2016, leaseGate: PaymentLeaseGate? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.source = source
         self.network = network
@@ -41,6 +48,7 @@ public final class ChannelRouter: @unchecked Sendable {
         self.intents = intents
         self.maxCLTVExpiry = maxCLTVExpiry
         self.log = log
+        self.leaseGate = leaseGate
         // Attempt ids must never repeat, also across restarts: start from the clock in ms,
         // leaving 2^12 ids per ms of uptime before the next start could overlap.
         nextAttemptID = UInt64(Date().timeIntervalSince1970 * 1000) << 12
@@ -98,6 +106,28 @@ public final class ChannelRouter: @unchecked Sendable {
         lock.withLock { _ = runs.removeValue(forKey: hash) }
     }
 
+    /// Whether an HTLC may be sent now (the lease, when there is one).
+    var mayAct: Bool { leaseGate?.mayAct ?? true }
+
+    /// A run that stopped because its lease is gone: forgotten here, its intent kept.
+    func abandoned(_ hash: PaymentHash) {
+        lock.withLock { _ = runs.removeValue(forKey: hash) }
+    }
+
+    /// The lease was lost: every run stops where it is, writing nothing more (the store would
+    /// refuse it anyway) and sending no HTLC; the payments wait in the database for a takeover.
+    public func abandonAll() {
+        let all = lock.withLock { () -> [PaymentRun] in
+            defer { runs.removeAll() }
+            return Array(runs.values)
+        }
+        for run in all { run.abandon() }
+        if !all.isEmpty { log("lease lost: abandoned \(all.count) payment run(s)") }
+    }
+
+    /// Payments this process is driving now.
+    public var liveRuns: Int { lock.withLock { runs.count } }
+
     /// Startup: resolve attempts lost with the previous process, then resume unfinished payments.
     ///
     /// `settledPreimage(destination, hash)` tells whether the attempt's final node (a payee of
@@ -105,9 +135,18 @@ public final class ChannelRouter: @unchecked Sendable {
     /// settled (LND learns the fulfil again when the channel re-establishes), since the payee has
     /// the money. Every other attempt still in flight is failed as UNKNOWN_FAILURE.
     public func resumePayments(settledPreimage: (NodeID, PaymentHash) -> [UInt8]? = { _, _ in nil }) throws {
+        try resume(control.inFlightPayments(), settledPreimage: settledPreimage)
+    }
+
+    /// Resumes `payments` (unfinished, their HTLCs lost with the process that sent them: a restart,
+    /// or a replica whose lease lapsed), as `resumePayments` does at startup. A payment already
+    /// running here is left alone.
+    public func resume(_ payments: [PaymentSnapshot], settledPreimage: (NodeID, PaymentHash) -> [UInt8]? = { _, _ in nil }) throws {
         let now = unixNanosNow()
-        for snapshot in try control.inFlightPayments() {
+        for snapshot in payments {
             let hash = snapshot.paymentHash
+            if lock.withLock({ runs[hash] != nil }) { continue }
+            control.reload(hash)
             for attempt in snapshot.attempts where attempt.status == .inFlight {
                 if let last = attempt.route.hops.last, let destination = NodeID(bytes: last.pubKey),
                    let bytes = settledPreimage(destination, hash), let preimage = Preimage(bytes) {
@@ -133,7 +172,7 @@ public final class ChannelRouter: @unchecked Sendable {
                 finished(hash)
                 continue
             }
-            log("payment \(hash): resuming after restart")
+            log("payment \(hash): resuming (\(snapshot.attempts.count) attempt(s) before)")
             launch(intent)
         }
     }

@@ -60,12 +60,32 @@ final class PaymentRun: @unchecked Sendable {
         reportedFailure = true
         do { _ = try owner.control.failPayment(hash, reason: reason) } catch {
             owner.log("payment \(hash): fail payment: \(error)")
+            if error == .leaseNotHeld { abandonOnQueue() }
         }
+    }
+
+    /// The lease is gone (replicas): stop here, write nothing more, keep the intent for the
+    /// replica that takes the payment over. HTLCs already sent are its business now.
+    func abandon() {
+        queue.async { [self] in abandonOnQueue() }
+    }
+
+    private func abandonOnQueue() {
+        guard !done else { return }
+        done = true
+        attemptIDs.removeAll()
+        owner.log("payment \(hash): abandoned (payment lease not held)")
+        owner.abandoned(hash)
     }
 
     /// Decides and performs the next move (queue only).
     private func step() {
         guard !done else { return }
+        // A lost lease stops a run before it decides anything (`abandonAll` may still be queued).
+        if !owner.mayAct {
+            abandonOnQueue()
+            return
+        }
         if stopped {
             if session.inFlight.isEmpty { finish() }
             return
@@ -91,7 +111,10 @@ final class PaymentRun: @unchecked Sendable {
         attemptIDs[shard.id] = attemptID
         let info = HTLCAttemptInfo(attemptID: attemptID, route: RouteConversion.route(shard.route),
                                    attemptTimeNs: unixNanosNow())
-        do { _ = try owner.control.registerAttempt(hash, info) } catch {
+        do { _ = try owner.control.registerAttempt(hash, info) } catch .leaseNotHeld {
+            abandonOnQueue()
+            return
+        } catch {
             // The payment cannot take attempts any more (e.g. failed elsewhere): stop here.
             owner.log("payment \(hash): register attempt: \(error)")
             session.shardFailed(shard.id, failure: HTLCFailure(message: FailureMessage(code: .internalFailure),
@@ -100,25 +123,34 @@ final class PaymentRun: @unchecked Sendable {
             fail(.error)
             return
         }
+        // The attempt is recorded; the HTLC goes out only while the lease still holds (the store
+        // checked it a moment ago by the database's clock; this checks the local deadline, which
+        // ends a safety margin before anyone may take the payment over).
+        guard owner.mayAct else {
+            abandonOnQueue()
+            return
+        }
         owner.network.send(route: shard.route, paymentHash: intent.paymentHash) { [self] result in
             queue.async { self.resolved(shard, result) }
         }
     }
 
     private func resolved(_ shard: PaymentSession.Shard, _ result: HTLCResult) {
-        guard let attemptID = attemptIDs.removeValue(forKey: shard.id) else { return }
+        guard !done, let attemptID = attemptIDs.removeValue(forKey: shard.id) else { return }
         let now = unixNanosNow()
         switch result {
         case .settled(let preimage):
             if let p = Preimage(preimage) {
                 do { _ = try owner.control.settleAttempt(hash, attemptID: attemptID, HTLCSettle(preimage: p, settleTimeNs: now)) } catch {
                     owner.log("payment \(hash): settle attempt \(attemptID): \(error)")
+                    if error == .leaseNotHeld { return abandonOnQueue() }
                 }
             }
             session.shardSucceeded(shard.id, router: owner.router)
         case .failed(let failure):
             do { _ = try owner.control.failAttempt(hash, attemptID: attemptID, RouteConversion.failure(failure, timeNs: now)) } catch {
                 owner.log("payment \(hash): fail attempt \(attemptID): \(error)")
+                if error == .leaseNotHeld { return abandonOnQueue() }
             }
             session.shardFailed(shard.id, failure: failure, router: owner.router)
         }

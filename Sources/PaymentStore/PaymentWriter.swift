@@ -142,7 +142,8 @@ final class PaymentWriter: @unchecked Sendable {
                         results.append((nil, d))
                     } catch {
                         backend.rolledBack()
-                        results.append((.storage(String(describing: error)), 0))
+                        // A backend may say precisely what went wrong (a refused init, a fenced change).
+                        results.append(((error as? PaymentError) ?? .storage(String(describing: error)), 0))
                     }
                 }
             }

@@ -27,6 +27,9 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
         /// The schema holding the tables (created if missing), e.g. one per served node so several
         /// nodes share a database; nil uses the DSN's default (`public`).
         public var schema: String?
+        /// Replicas: this process's lease. Set, lifecycle changes are fenced by it
+        /// (`PostgresPaymentTransactor`); nil, they are not (one writer).
+        public var leaseGate: PaymentLeaseGate?
         public init(dsn: String, schema: String? = nil) {
             self.dsn = dsn
             self.schema = schema
@@ -55,10 +58,12 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
             }
             let db = try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "writer"))
             try PostgresPaymentSchema.migrate(db)
+            try PostgresPaymentLeaseSchema.migrate(db)
             let meta = try db.query("SELECT key, value FROM payment_meta")
             var values: [String: Int64] = [:]
             for row in 0..<meta.count { values[try meta.text(row, 0)] = try meta.int64(row, 1) }
-            writer = PaymentWriter(backend: PostgresPaymentTransactor(db: db, changeChannel: options.changeChannel), maxBatch: max(1, options.maxBatch),
+            writer = PaymentWriter(backend: PostgresPaymentTransactor(db: db, changeChannel: options.changeChannel,
+                                                                          lease: options.leaseGate), maxBatch: max(1, options.maxBatch),
                                    maxPaymentIndex: UInt64(bitPattern: values["max_payment_index"] ?? 0),
                                    maxUpdateNs: values["max_update_ns"] ?? 0, paymentCount: values["payment_count"] ?? 0)
         } catch {

@@ -12,14 +12,57 @@ import PostgreSQL
 /// A lost session fails the batch; the writer retries its items one per transaction, which
 /// reconnects first. (A COMMIT whose answer was lost is the one ambiguous case: its items are
 /// retried and fail on the unique hash instead of being applied twice.)
+///
+/// Replicas (`lease` set): lifecycle changes — init, re-init, attempt registered, settled or
+/// failed, payment failed — carry this process's fencing token and apply only to a payment it owns
+/// while its lease is writable by the server's clock (`PostgresPaymentLeaseSchema`); without a
+/// token they are refused here (`PaymentError.leaseNotHeld`) without a round trip. An init whose
+/// hash another replica created meanwhile gets LND's refusal for that payment's status. The
+/// counters are updated relative to the stored values (`payment_count + delta`, `GREATEST` for
+/// the high-water marks), so several writers never overwrite each other's.
 final class PostgresPaymentTransactor: PaymentTransactor {
     private let db: PostgresConnection
     /// LISTEN/NOTIFY channel told of every committed batch (`PostgresPaymentFeed`).
     private let changeChannel: String
+    /// This process's lease (replicas); nil: no fencing (one writer, tests, benchmarks).
+    private let lease: PaymentLeaseGate?
+    /// Payments added minus deleted by the open transaction.
+    private var countDelta: Int64 = 0
 
-    init(db: PostgresConnection, changeChannel: String) {
+    init(db: PostgresConnection, changeChannel: String, lease: PaymentLeaseGate? = nil) {
         self.db = db
         self.changeChannel = changeChannel
+        self.lease = lease
+    }
+
+    /// The token lifecycle changes carry: NULL without leases, else the lease's (or a refusal).
+    private func fenceToken() throws(PaymentError) -> PostgresValue {
+        guard let lease else { return .null }
+        guard let token = lease.token() else { throw .leaseNotHeld }
+        return .int64(token)
+    }
+
+    /// The condition a fenced UPDATE of `payments` adds, its token being parameter `$n`.
+    private static func fence(_ n: Int) -> String {
+        "lease_token IS NOT DISTINCT FROM $\(n)::int8 AND ($\(n)::int8 IS NULL OR payment_lease_writable($\(n)::int8))"
+    }
+
+    /// The engine's error for a change the server refused on purpose (`PostgresPaymentLeaseSchema`).
+    static func paymentError(_ e: PostgresError) -> PaymentError? {
+        switch e.sqlState {
+        case PostgresPaymentLeaseSchema.leaseNotHeldState:
+            return .leaseNotHeld
+        case PostgresPaymentLeaseSchema.paymentExistsState:
+            // Another writer created the hash first: LND's InitPayment refusal for its status.
+            let status = e.message.split(separator: " ").last.flatMap { UInt8($0) }.flatMap(PaymentStatus.init(rawValue:))
+            switch status {
+            case .inFlight: return .inTransition
+            case .succeeded: return .alreadyPaid
+            default: return .alreadyExists
+            }
+        default:
+            return nil
+        }
     }
 
     /// Statements of the open transaction not sent yet.
@@ -27,6 +70,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
 
     func inTransaction<R>(_ body: () throws -> R) throws -> R {
         pending = [("BEGIN", [])]
+        countDelta = 0
         do {
             let r = try body()
             pending.append(("COMMIT", []))
@@ -35,6 +79,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         } catch {
             pending.removeAll()
             if db.isConnected { try? db.execute("ROLLBACK") }
+            if let e = error as? PostgresError, let refused = Self.paymentError(e) { throw refused }
             throw error
         }
     }
@@ -57,10 +102,12 @@ final class PostgresPaymentTransactor: PaymentTransactor {
     }
 
     func saveMeta(_ m: PaymentMeta) throws {
+        // Relative to the stored values: other writers (replicas) change them too.
         queue("""
-            UPDATE payment_meta SET value = CASE key WHEN 'max_payment_index' THEN $1 WHEN 'max_update_ns' THEN $2 ELSE $3 END
+            UPDATE payment_meta SET value = CASE key WHEN 'max_payment_index' THEN GREATEST(value, $1)
+            WHEN 'max_update_ns' THEN GREATEST(value, $2) ELSE value + $3 END
             WHERE key IN ('max_payment_index', 'max_update_ns', 'payment_count')
-            """, [.int64(Int64(bitPattern: m.maxPaymentIndex)), .int64(m.maxUpdateNs), .int64(m.paymentCount)])
+            """, [.int64(Int64(bitPattern: m.maxPaymentIndex)), .int64(m.maxUpdateNs), .int64(countDelta)])
         // Delivered at commit, once per batch (the server folds identical notifications of one
         // transaction): followers then read the change index.
         queue("SELECT pg_notify($1, $2)", [.text(changeChannel), .text("")])
@@ -89,41 +136,52 @@ final class PostgresPaymentTransactor: PaymentTransactor {
             switch w {
             case .initPayment(let s):
                 queue("""
-                    INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
-                    failure_reason, status, last_update_ns) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)
-                    """, infoParams(s))
+                    WITH i AS (INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
+                    failure_reason, status, last_update_ns, lease_token) SELECT $1, $2, $3, $4, $5, $6, NULL, $7, $8, $9::int8
+                    WHERE $9::int8 IS NULL OR payment_lease_writable($9::int8) ON CONFLICT (hash) DO NOTHING RETURNING 1)
+                    SELECT payments_expect_created(count(*), $1, $9::int8) FROM i
+                    """, infoParams(s) + [try fenceToken()])
                 meta.paymentCount += 1
+                countDelta += 1
                 meta.maxPaymentIndex = max(meta.maxPaymentIndex, s.paymentIndex)
             case .reinitPayment(let s):
                 queue("""
                     WITH d AS (DELETE FROM htlc_attempts WHERE payment_id = (SELECT id FROM payments WHERE hash = $1)),
                     u AS (UPDATE payments SET payment_index = $2, value_msat = $3, creation_ns = $4, payment_request = $5,
-                    first_hop_records = $6, failure_reason = NULL, status = $7, last_update_ns = $8 WHERE hash = $1 RETURNING 1)
-                    SELECT payments_expect_one(count(*), $9) FROM u
-                    """, infoParams(s) + [.text("payment \(s.paymentHash)")])
+                    first_hop_records = $6, failure_reason = NULL, status = $7, last_update_ns = $8, lease_token = $9::int8
+                    WHERE hash = $1 AND status = \(PaymentStatus.failed.rawValue) AND ($9::int8 IS NULL OR payment_lease_writable($9::int8))
+                    RETURNING 1)
+                    SELECT payments_expect_created(count(*), $1, $9::int8) FROM u
+                    """, infoParams(s) + [try fenceToken()])
                 meta.maxPaymentIndex = max(meta.maxPaymentIndex, s.paymentIndex)
             case .registerAttempt(let s, let id):
                 guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
                 queue("""
-                    WITH p AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4 WHERE hash = $1 RETURNING id),
+                    WITH p AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4
+                    WHERE hash = $1 AND \(Self.fence(11)) RETURNING id),
                     i AS (INSERT INTO htlc_attempts (payment_id, attempt_id, session_key, attempt_ns, attempt_hash, route)
                     SELECT id, $5, $6, $7, $8, $9 FROM p RETURNING 1)
-                    SELECT payments_expect_one(count(*), $10) FROM i
+                    SELECT payments_expect_owned(count(*), $1, $11::int8, $10) FROM i
                     """, rowParams(s) + [.int64(Int64(bitPattern: a.attemptID)), .bytes(a.info.sessionKey), .int64(a.attemptTimeNs),
                                          .bytes(a.info.hash?.bytes), .bytes(PaymentCodec.encode(a.route)),
-                                         .text("payment \(s.paymentHash)")])
+                                         .text("payment \(s.paymentHash)"), try fenceToken()])
             case .resolveAttempt(let s, let id):
                 guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
                 queue("""
-                    WITH p AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4 WHERE hash = $1 RETURNING id),
+                    WITH p AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4
+                    WHERE hash = $1 AND \(Self.fence(11)) RETURNING id),
                     u AS (UPDATE htlc_attempts a SET settle_preimage = $6, settle_ns = $7, fail_ns = $8, failure = $9
                     FROM p WHERE a.payment_id = p.id AND a.attempt_id = $5 RETURNING 1)
-                    SELECT payments_expect_one(count(*), $10) FROM u
+                    SELECT payments_expect_owned(count(*), $1, $11::int8, $10) FROM u
                     """, rowParams(s) + [.int64(Int64(bitPattern: id)), .bytes(a.settle?.preimage.bytes), .int64(a.settle?.settleTimeNs),
                                          .int64(a.failure?.failTimeNs), .bytes(a.failure.map { PaymentCodec.encode($0) }),
-                                         .text("attempt \(id) of \(s.paymentHash)")])
+                                         .text("attempt \(id) of \(s.paymentHash)"), try fenceToken()])
             case .failPayment(let s):
-                try updateRow(s)
+                queue("""
+                    WITH u AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4
+                    WHERE hash = $1 AND \(Self.fence(6)) RETURNING 1)
+                    SELECT payments_expect_owned(count(*), $1, $6::int8, $5) FROM u
+                    """, rowParams(s) + [.text("payment \(s.paymentHash)"), try fenceToken()])
             case .removeFailedAttempts(let s):
                 try updateRow(s)
                 queue("""
@@ -134,6 +192,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
                 let n = try now("DELETE FROM payments WHERE hash = $1", [.bytes(h.bytes)]).affectedRows
                 guard n == 1 else { throw MissingRow(what: "payment \(h)") }
                 meta.paymentCount -= Int64(n)
+                countDelta -= Int64(n)
                 deleted += n
             case .deletePayments(let failedOnly, let failedHtlcsOnly, let stamp):
                 // The status sets are the store's own constants (PaymentStatus raw values), not input.
@@ -152,6 +211,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
                 } else {
                     let n = try now("DELETE FROM payments WHERE status IN \(statuses)").affectedRows
                     meta.paymentCount -= Int64(n)
+                    countDelta -= Int64(n)
                     deleted += n
                 }
                 meta.maxUpdateNs = max(meta.maxUpdateNs, stamp)

@@ -23,6 +23,9 @@ public final class PaymentControl: @unchecked Sendable {
         public var maxQueuedWrites: Int = 16_384
         /// Clock for update stamps (tests inject one).
         public var now: @Sendable () -> Int64 = { unixNanosNow() }
+        /// Where payment indexes come from when several writers share the database (replicas on
+        /// PostgreSQL: a database sequence); nil counts from the store's high-water mark.
+        public var indexSource: (any PaymentIndexSource)?
         public init() {}
     }
 
@@ -66,11 +69,19 @@ public final class PaymentControl: @unchecked Sendable {
     /// InitPayment: creates the payment, or restarts a Failed one (attempts and reason wiped, new
     /// payment_index). Refusals: `alreadyExists`, `inTransition`, `alreadyPaid` (AlreadyExists).
     public func initPayment(_ info: PaymentCreationInfo, completion: @escaping Completion) {
+        // A shared source is asked before the lock (a round trip); a refused init leaves a gap.
+        var shared: UInt64?
+        if let source = options.indexSource {
+            do { shared = try source.nextPaymentIndex() } catch {
+                completion(.failure(error))
+                return
+            }
+        }
         mutate(info.paymentIdentifier, completion: completion) { existing, control throws(PaymentError) in
-            let index = control.nextPaymentIndex
+            let index = shared ?? control.nextPaymentIndex
             var s = try PaymentStateMachine.initPayment(existing: existing, info: info, paymentIndex: index, stamp: 0)
-            control.nextPaymentIndex += 1
-            s.lastUpdateNs = control.clock.stamp(atLeast: s.maxShownTimeNs)
+            if shared == nil { control.nextPaymentIndex += 1 }
+            s.lastUpdateNs = control.clock.stamp(atLeast: Self.stampFloor(s, after: existing))
             return (s, existing == nil ? .initPayment(s) : .reinitPayment(s))
         }
     }
@@ -81,7 +92,7 @@ public final class PaymentControl: @unchecked Sendable {
         mutate(hash, completion: completion) { existing, control throws(PaymentError) in
             guard let p = existing else { throw .notInitiated }
             var s = try PaymentStateMachine.registerAttempt(p, attempt, stamp: 0)
-            s.lastUpdateNs = control.clock.stamp(atLeast: s.maxShownTimeNs)
+            s.lastUpdateNs = control.clock.stamp(atLeast: Self.stampFloor(s, after: existing))
             return (s, .registerAttempt(s, attemptID: attempt.attemptID))
         }
     }
@@ -101,7 +112,7 @@ public final class PaymentControl: @unchecked Sendable {
         mutate(hash, completion: completion) { existing, control throws(PaymentError) in
             guard let p = existing else { throw .notInitiated }
             var s = try PaymentStateMachine.resolveAttempt(p, attemptID: id, settle: settle, failure: failure, stamp: 0)
-            s.lastUpdateNs = control.clock.stamp(atLeast: s.maxShownTimeNs)
+            s.lastUpdateNs = control.clock.stamp(atLeast: Self.stampFloor(s, after: existing))
             return (s, .resolveAttempt(s, attemptID: id))
         }
     }
@@ -111,9 +122,22 @@ public final class PaymentControl: @unchecked Sendable {
         mutate(hash, completion: completion) { existing, control throws(PaymentError) in
             guard let p = existing else { throw .notInitiated }
             var s = PaymentStateMachine.failPayment(p, reason: reason, stamp: 0)
-            s.lastUpdateNs = control.clock.stamp(atLeast: s.maxShownTimeNs)
+            s.lastUpdateNs = control.clock.stamp(atLeast: Self.stampFloor(s, after: existing))
             return (s, .failPayment(s))
         }
+    }
+
+    /// A change's stamp is above every time the snapshot shows and above the payment's previous
+    /// stamp: its version grows even when another writer (a replica whose clock runs ahead, before
+    /// a takeover) made the previous change.
+    static func stampFloor(_ s: PaymentSnapshot, after existing: PaymentSnapshot?) -> Int64 {
+        max(s.maxShownTimeNs, (existing?.lastUpdateNs ?? 0) &+ 1)
+    }
+
+    /// Forgets the in-memory copy of `hash`, so its next change validates against the store:
+    /// another writer (the replica that owned it before a takeover) may have changed it since.
+    public func reload(_ hash: PaymentHash) {
+        poison(hash)
     }
 
     // MARK: Mutations (synchronous: block until committed)

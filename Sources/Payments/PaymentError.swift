@@ -56,6 +56,10 @@ public enum PaymentError: Error, Hashable, Sendable, CustomStringConvertible {
     case storage(String)
     /// The store is closed (shutting down).
     case storeClosed
+    /// Replicas on one database (not an LND error): this process does not hold the lease of the
+    /// payment (another replica owns it, or this one lost its lease with the database), so the
+    /// store refused the lifecycle change (fencing). Unavailable (14): try another replica.
+    case leaseNotHeld
 
     public var description: String {
         switch self {
@@ -93,6 +97,7 @@ public enum PaymentError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .invalidDateRange(s, e): return "start date(\(s)) must be before end date(\(e))"
         case let .storage(m): return "payment store: \(m)"
         case .storeClosed: return "payment store is closed"
+        case .leaseNotHeld: return "payment lease not held: another replica drives this payment, or this one lost the database"
         }
     }
 
@@ -104,6 +109,7 @@ public enum PaymentError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .notInitiated: return 5
         case .alreadyExists, .inTransition, .alreadyPaid: return 6
+        case .leaseNotHeld: return 14
         default: return 2
         }
     }

@@ -3,7 +3,9 @@ replica's writer and every replica's change feed reconnect; B's TrackPaymentV2 s
 the restart, carries on and ends with A's final payment, field for field; nothing is lost
 (ListPayments on B after).
 3 s per hop keeps the HTLCs in flight while the server restarts. (A lifecycle step that meets the
-database down fails its payment today: the lifecycle does not retry storage errors yet.)
+database down fails its payment today: the lifecycle does not retry storage errors yet.) The
+replicas hold payment leases (10 s by default): the payment is paid at most once whatever happens
+to them across the restart.
 """
 import shutil
 
@@ -39,6 +41,10 @@ def test_database_restart_mid_stream(tmp_path, pg_cluster, pg_dsn):
         assert on_b.done.wait(10) and on_b.error is None, "and then ended normally"
         listed = b.list_payments(include_incomplete=True, count_total_payments=True)
         assert listed.total_num_payments == 1 and listed.payments[0] == sent
+        ids = [h.attempt_id for h in sent.htlcs]
+        assert len(ids) == len(set(ids)), "no attempt twice"
+        settled = sum(h.route.total_amt_msat - h.route.total_fees_msat for h in sent.htlcs if h.status == lnd.HTLC_SUCCEEDED)
+        assert settled in (0, sent.value_msat), "paid at most once"
     finally:
         if replica:
             replica.stop()

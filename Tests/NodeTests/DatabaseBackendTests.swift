@@ -18,7 +18,9 @@ final class DatabaseBackendTests: XCTestCase {
         XCTAssertNil(c.postgresDSN)
         XCTAssertEqual(c.postgresTimeoutSeconds, 0)
         XCTAssertEqual(c.postgresMaxConnections, 50)
+        XCTAssertEqual(c.postgresLeaseTimeoutSeconds, 10)
         XCTAssertTrue(Config.usage().contains("--db.postgres.dsn DSN"))
+        XCTAssertTrue(Config.usage().contains("--db.postgres.leasetimeout DURATION"))
     }
 
     func testFlagsParse() throws {
@@ -28,6 +30,7 @@ final class DatabaseBackendTests: XCTestCase {
         XCTAssertEqual(c.postgresDSN, "host=/tmp dbname=x")
         XCTAssertEqual(c.postgresTimeoutSeconds, 90)
         XCTAssertEqual(c.postgresMaxConnections, 8)
+        XCTAssertEqual(try config(["--db.postgres.leasetimeout", "2.5s"]).postgresLeaseTimeoutSeconds, 2.5)
         XCTAssertEqual(try config(["--db.backend", "SQLite"]).dbBackend, .sqlite)
         for (text, seconds) in [("10s", 10.0), ("500ms", 0.5), ("2h", 7200), ("1.5s", 1.5), ("0", 0), ("7", 7), ("250us", 0.00025)] {
             XCTAssertEqual(try DatabaseBackend.seconds(text, flag: "t"), seconds, accuracy: 1e-12, text)
@@ -41,6 +44,9 @@ final class DatabaseBackendTests: XCTestCase {
                            "--db.postgres.timeout wants a duration such as 10s, 500ms or 1m, got \"\(bad)\"", bad)
         }
         XCTAssertEqual(error(["--db.postgres.maxconnections", "1"]), "--db.postgres.maxconnections wants an integer ≥ 2")
+        XCTAssertEqual(error(["--db.postgres.leasetimeout", "500ms"]), "--db.postgres.leasetimeout wants at least 1s, got \"500ms\"")
+        XCTAssertEqual(error(["--db.postgres.leasetimeout", "soon"]),
+                       "--db.postgres.leasetimeout wants a duration such as 10s, 500ms or 1m, got \"soon\"")
     }
 
     func testPostgresNeedsADSNAndANodeNameFitForASchema() throws {
