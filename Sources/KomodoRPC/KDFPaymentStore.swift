@@ -63,6 +63,10 @@ public final class KDFPaymentStore: @unchecked Sendable {
             """)
     }
 
+    /// A cached prepared statement, reset. Every caller resets it again when done with it
+    /// (`defer { s.reset() }`): a statement stopped at a row keeps its read transaction open, and
+    /// a later write or checkpoint on this connection then fails with SQLITE_LOCKED ("database
+    /// table is locked").
     func statement(_ sql: String) throws(SQLiteError) -> Statement {
         if let s = statements[sql] { return s.reset() }
         let s = try db.prepare(sql)
@@ -110,6 +114,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
 
     private func write(_ sql: String, _ r: KDFPaymentRecord) throws(SQLiteError) {
         let s = try statement(sql)
+        defer { s.reset() }
         s.bind(1, r.paymentHash)
         if case .outbound(let d) = r.direction { s.bind(2, d) } else { s.bindNull(2) }
         s.bind(3, r.description)
@@ -131,6 +136,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 UPDATE kdf_payments SET status = ?2, fee_paid_msat = ?3, last_updated = ?4
                 WHERE payment_hash = ?1 AND is_outbound = 1 AND status = 'Pending'
                 """)
+            defer { s.reset() }
             s.bind(1, hash)
             s.bind(2, succeeded ? KDFPaymentRecord.Status.succeeded.rawValue : KDFPaymentRecord.Status.failed.rawValue)
             if succeeded, let f = feePaidMsat { s.bind(3, Int64(clamping: f)) } else { s.bindNull(3) }
@@ -149,6 +155,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 UPDATE kdf_payments SET status = ?2, last_updated = ?3
                 WHERE payment_hash = ?1 AND is_outbound = 0 AND (status = ?4 OR status = ?5)
                 """)
+            defer { s.reset() }
             s.bind(1, hash)
             s.bind(2, status.rawValue)
             s.bind(3, at)
@@ -164,6 +171,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     public func record(hash: String) throws(SQLiteError) -> KDFPaymentRecord? {
         try lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
             let s = try statement("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1")
+            defer { s.reset() }
             s.bind(1, hash)
             return try s.step() ? Self.read(s) : nil
         }
@@ -173,6 +181,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     public func pendingOutboundHashes() throws(SQLiteError) -> [String] {
         try lock.withLock { () throws(SQLiteError) -> [String] in
             let s = try statement("SELECT payment_hash FROM kdf_payments WHERE status = 'Pending' AND is_outbound = 1")
+            defer { s.reset() }
             var out: [String] = []
             while try s.step() { out.append(s.text(0)) }
             return out
@@ -182,6 +191,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     public var count: Int {
         (try? lock.withLock { () throws(SQLiteError) -> Int in
             let s = try statement("SELECT n FROM kdf_payments_count")
+            defer { s.reset() }
             return try s.step() ? s.int(0) : 0
         }) ?? 0
     }
@@ -255,9 +265,9 @@ public final class KDFPaymentStore: @unchecked Sendable {
             let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
             let countStatement = try statement(clauses.isEmpty ? "SELECT n FROM kdf_payments_count"
                                                                : "SELECT COUNT(*) FROM \(from)" + whereSQL)
+            defer { countStatement.reset() }
             for (i, b) in binds.enumerated() { b(countStatement, Int32(i + 1)) }
             let total = try countStatement.step() ? countStatement.int(0) : 0
-            countStatement.reset()
 
             var offset = 0
             var afterClause = ""
@@ -268,21 +278,21 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 offset = overflow ? Int.max / 2 : o
             case .fromID(let hash):
                 let s = try statement("SELECT last_updated, id FROM kdf_payments WHERE payment_hash = ?1")
+                defer { s.reset() }
                 s.bind(1, Hex.encode(hash))
                 guard try s.step() else { return KDFPaymentPage(records: [], skipped: 0, total: total) }
                 anchor = (s.int64(0), s.int64(1))
-                s.reset()
                 let n = binds.count
                 let joiner = clauses.isEmpty ? " WHERE " : " AND "
                 afterClause = joiner + "(p.last_updated < ?\(n + 1) OR (p.last_updated = ?\(n + 1) AND p.id < ?\(n + 2)))"
                 // skipped: matching rows up to and including the anchor's place in the order.
                 let before = try statement("SELECT COUNT(*) FROM \(from)" + whereSQL + joiner
                     + "(p.last_updated > ?\(n + 1) OR (p.last_updated = ?\(n + 1) AND p.id >= ?\(n + 2)))")
+                defer { before.reset() }
                 for (i, b) in binds.enumerated() { b(before, Int32(i + 1)) }
                 before.bind(Int32(n + 1), anchor!.0)
                 before.bind(Int32(n + 2), anchor!.1)
                 offset = try before.step() ? before.int(0) : 0
-                before.reset()
             }
             if limit == 0 { return KDFPaymentPage(records: [], skipped: offset, total: total) }
             let n = binds.count
@@ -290,6 +300,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
             let sql = "SELECT \(Self.qualifiedColumns) FROM \(from)" + whereSQL + afterClause
                 + " ORDER BY p.last_updated DESC, p.id DESC LIMIT ?\(limitIndex) OFFSET ?\(limitIndex + 1)"
             let s = try statement(sql)
+            defer { s.reset() }
             for (i, b) in binds.enumerated() { b(s, Int32(i + 1)) }
             if let anchor {
                 s.bind(Int32(n + 1), anchor.0)
@@ -299,7 +310,6 @@ public final class KDFPaymentStore: @unchecked Sendable {
             s.bind(Int32(limitIndex + 1), anchor == nil ? offset : 0)
             var records: [KDFPaymentRecord] = []
             while try s.step() { records.append(Self.read(s)) }
-            s.reset()
             return KDFPaymentPage(records: records, skipped: offset, total: total)
         }
     }
