@@ -214,10 +214,13 @@ public final class KDFPaymentStore: @unchecked Sendable {
     /// filtered order (an unknown h gives an empty page with skipped 0). `total` counts the
     /// matching rows.
     ///
+    /// Description: a literal substring, ASCII case-insensitive (as SQLite's LIKE folds case;
+    /// `%`, `_` are ordinary characters), the same for every length.
+    ///
     /// Plans: a description of three or more characters drives the query from the FTS5 trigram
-    /// index (`CROSS JOIN` keeps SQLite from scanning the table in date order and probing each
-    /// row), so a page costs the matching rows, not the table; with no filter the total comes from
-    /// the trigger-kept row count.
+    /// index, whose candidates are re-checked with the exact rule (`CROSS JOIN` keeps SQLite from
+    /// scanning the table in date order and probing each row), so a page costs the matching rows,
+    /// not the table; with no filter the total comes from the trigger-kept row count.
     public func page(filter: KDFPaymentFilter, paging: KDFPagingOptions, limit: Int) throws(SQLiteError) -> KDFPaymentPage {
         try lock.withLock { () throws(SQLiteError) -> KDFPaymentPage in
             var clauses: [String] = []
@@ -244,14 +247,17 @@ public final class KDFPaymentStore: @unchecked Sendable {
             }
             if let d = filter.description, !d.isEmpty {
                 if d.unicodeScalars.count >= 3 {
-                    // FTS5 trigram: a quoted phrase is a literal, case-insensitive substring.
+                    // FTS5 trigram: a quoted phrase is a literal substring under Unicode case
+                    // folding, a superset of the ASCII-folded matches (folding maps each code point
+                    // to one, and agrees with ASCII folding on ASCII). The rows it finds are checked
+                    // again with the exact rule below, so the result is the plain scan's.
                     let phrase = "\"" + d.replacingOccurrences(of: "\"", with: "\"\"") + "\""
                     from = "kdf_descriptions AS f CROSS JOIN kdf_payments AS p ON p.id = f.rowid"
                     add("f.kdf_descriptions MATCH ?") { $0.bind($1, phrase) }
-                } else {
-                    // Too short for trigrams: ASCII case-insensitive literal search.
-                    add("instr(lower(p.description), lower(?)) > 0") { $0.bind($1, d) }
                 }
+                // The rule: a literal substring, ASCII case-insensitive (SQLite LIKE's folding,
+                // without its wildcards; SQLite's lower() folds ASCII only).
+                add("instr(lower(p.description), lower(?)) > 0") { $0.bind($1, d) }
             }
             if let s = filter.status { add("p.status = ?") { $0.bind($1, s.rawValue) } }
             if let v = filter.fromAmountMsat, !lower("amount_msat", v) { impossible = true }
