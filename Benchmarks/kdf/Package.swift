@@ -11,6 +11,9 @@ let package = Package(
     name: "KDFBenchmarks",
     dependencies: [.package(path: "../..")],
     targets: [
-        .executableTarget(name: "KDFListBench", dependencies: [.product(name: "KomodoRPC", package: root)]),
+        .executableTarget(name: "KDFListBench", dependencies: [.product(name: "KomodoRPC", package: root),
+                                                              .product(name: "Node", package: root),
+                                                              .product(name: "Routing", package: root),
+                                                              .product(name: "LightningRPC", package: root)]),
     ]
 )

@@ -15,10 +15,18 @@ import SQLite
 ///   constant fragments chosen by which filter keys are present.
 /// - Thread-safe: one connection behind a lock; its page cache is at most 32 MiB (reads beyond
 ///   it come from a 256 MiB memory map of the file, i.e. the OS page cache).
+/// - `record(hash:)` of a file database runs on a second, read-only connection with its own lock
+///   (`hasReadConnection`): under WAL it reads the last committed state without waiting for a
+///   write or a long page on the main connection, so it is safe on an event loop.
 public final class KDFPaymentStore: @unchecked Sendable {
     let db: Database
     let lock = PaymentLock()
     private var statements: [String: Statement] = [:]
+    /// The read connection and its one statement (nil for `:memory:`, which is per connection).
+    private let reader: (db: Database, lock: PaymentLock, byHash: Statement)?
+
+    /// Whether point reads have their own connection (see the contract).
+    public var hasReadConnection: Bool { reader != nil }
 
     static let columns = "payment_hash, destination, description, amount_msat, fee_paid_msat, is_outbound, status, created_at, last_updated"
 
@@ -61,6 +69,13 @@ public final class KDFPaymentStore: @unchecked Sendable {
             CREATE TRIGGER IF NOT EXISTS kdf_payments_count_ad AFTER DELETE ON kdf_payments BEGIN
                 UPDATE kdf_payments_count SET n = n - 1; END;
             """)
+        if path == ":memory:" || path.isEmpty || path.hasPrefix("file:") {
+            reader = nil
+        } else {
+            let r = try Database(path: path, readOnly: true)
+            try r.execute("PRAGMA cache_size=-2048; PRAGMA mmap_size=268435456;")
+            reader = (r, PaymentLock(), try r.prepare("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1"))
+        }
     }
 
     /// A cached prepared statement, reset. Every caller resets it again when done with it
@@ -169,7 +184,15 @@ public final class KDFPaymentStore: @unchecked Sendable {
     // MARK: reads
 
     public func record(hash: String) throws(SQLiteError) -> KDFPaymentRecord? {
-        try lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
+        if let reader {
+            return try reader.lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
+                let s = reader.byHash
+                defer { s.reset() }
+                s.bind(1, hash)
+                return try s.step() ? Self.read(s) : nil
+            }
+        }
+        return try lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
             let s = try statement("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1")
             defer { s.reset() }
             s.bind(1, hash)
