@@ -12,7 +12,8 @@ let package = Package(
     dependencies: [.package(path: "../..")],
     targets: [
         .executableTarget(name: "KDFListBench", dependencies: [.product(name: "KomodoRPC", package: root),
-                                                              .product(name: "Node", package: root),
+                                                              .product(name: "Payments", package: root),
+                                                              .product(name: "Invoices", package: root),
                                                               .product(name: "Routing", package: root),
                                                               .product(name: "LightningRPC", package: root)]),
     ]

@@ -1,32 +1,34 @@
 import Foundation
+import Invoices
 import JSON
 import KomodoRPC
-import Node
-import NodeLayout
+import PaymentLifecycle
+import PaymentStore
+import Payments
+import Routing
 import Simnet
 
 /// list_payments_by_filter over 1,000,000 stored KDF records (Benchmarks/kdf, goal (a)):
 /// p50/p99 of one page (limit 10, PageNumber 1, with total and total_pages) for a description
-/// substring filter, alone and combined with a status filter, through the real path: a served
-/// node's Komodo API (`KDFService`: the mmrpc dispatcher, userpass check, params, the SQLite
-/// record store, the JSON reply), timed around `MMRPCDispatcher.handle` on the request bytes
-/// (no HTTP). `KDFPaymentStore.page` alone is timed too, to show what the SQL costs.
+/// substring filter, alone and combined with a status filter, through the real path: the mmrpc
+/// dispatcher (envelope, userpass, params), `KDFLightning` (a node with its engine, invoice
+/// registry and the SQLite KDF record store, built as the daemon builds it) and the JSON reply,
+/// timed around `MMRPCDispatcher.handle` on the request bytes (no HTTP: `run details` measures
+/// the listener). `KDFPaymentStore.page` alone is timed too, to show what the SQL costs.
 ///
 /// Records: descriptions are three pseudo-words (6–9 random letters) from a 20,000-word
 /// vocabulary, so a word matches about 150 records; amounts, statuses, directions and timestamps
 /// vary. Timed with the monotonic clock.
 let count = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1_000_000
 let queries = 2000
-// KDF_BENCH_DATADIR keeps the node's data directory between runs (records loaded once);
-// otherwise a temporary one.
+// KDF_BENCH_DATADIR keeps the data directory between runs (records loaded once); otherwise a
+// temporary one.
 let keep = ProcessInfo.processInfo.environment["KDF_BENCH_DATADIR"]
 let datadir = keep ?? NSTemporaryDirectory() + "kdf-list-bench-\(getpid())"
 defer { if keep == nil { try? FileManager.default.removeItem(atPath: datadir) } }
+try FileManager.default.createDirectory(atPath: datadir, withIntermediateDirectories: true)
 let password = "Bench_P@ssw0rd!"
-try FileManager.default.createDirectory(atPath: datadir + "/kdf", withIntermediateDirectories: true)
-FileManager.default.createFile(atPath: datadir + "/kdf/rpc_password", contents: Data(password.utf8),
-                               attributes: [.posixPermissions: 0o600])
-let store = try KDFPaymentStore(path: datadir + "/kdf/payments.sqlite")
+let store = try KDFPaymentStore(path: datadir + "/kdf.sqlite")
 let reuse = store.count >= count
 
 var rng = SystemRandomNumberGenerator()
@@ -64,12 +66,19 @@ for i in 0..<(reuse ? 0 : count) {
 if !batch.isEmpty { try store.insertBatch(batch) }
 print(String(format: "inserted %d records in %.1f s", store.count, Double(now() - t0) / 1e9))
 
-var config = Config()
-config.dataDirectory = datadir
-let node = try ServedNode(name: "alice", directory: NodeDirectory(root: datadir, network: "testnet"), config: config,
-                          network: SimulatedNetwork.makeDefault(), sink: LogSink(levels: LogLevels(global: .off)))
-let kdf = try node.enableKDF(config: config)
-let dispatcher = kdf.dispatcher
+// The node behind the methods, as `KDFService` builds it for a served node.
+let network = SimulatedNetwork.makeDefault()
+let id = network.nodeID(alias: "alice")!
+let payments = try SQLitePaymentStore(path: datadir + "/payments.sqlite")
+let tower = ControlTower(store: payments)
+let control = PaymentControl(store: payments, tower: tower)
+let registry = try InvoiceRegistry(path: datadir + "/invoices.sqlite",
+                                   configuration: InvoiceRegistry.Configuration(currency: .bitcoinTestnet, nodeKey: network.privateKey(of: id)!))
+let router = ChannelRouter(source: id, network: network, control: control, intents: try SQLiteIntentStore(path: datadir + "/intents.sqlite"))
+let lightning = KDFLightning(node: KDFLightning.Node(coin: "tBTC-lightning", nodeID: id, invoices: registry, router: router,
+                                                     control: control, routeHints: { [] }), store: store)
+let dispatcher = MMRPCDispatcher(configuration: MMRPCDispatcher.Configuration(), guardian: UserpassGuard(password: password),
+                                 methods: lightning)
 
 func report(_ name: String, _ times: [Double], _ totals: Int) {
     let times = times.sorted(), n = times.count
@@ -116,4 +125,3 @@ try measure("description (3-letter substring, thousands of matches)", 200) {
     description(String(vocabulary.randomElement(using: &rng)!.prefix(3)))
 }
 try measure("no filter", queries) { ("null", KDFPaymentFilter()) }
-kdf.shutdown()
