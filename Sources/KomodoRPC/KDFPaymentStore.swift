@@ -17,7 +17,8 @@ import SQLite
 ///   it come from a 256 MiB memory map of the file, i.e. the OS page cache).
 /// - `record(hash:)` of a file database runs on a second, read-only connection with its own lock
 ///   (`hasReadConnection`): under WAL it reads the last committed state without waiting for a
-///   write or a long page on the main connection, so it is safe on an event loop.
+///   write or a long page on the main connection, so it is safe on an event loop. Records it read
+///   are kept in a bounded cache (`KDFRecordCache`) that every write invalidates.
 public final class KDFPaymentStore: @unchecked Sendable {
     let db: Database
     let lock = PaymentLock()
@@ -27,6 +28,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
 
     /// Whether point reads have their own connection (see the contract).
     public var hasReadConnection: Bool { reader != nil }
+    let cache = KDFRecordCache(capacity: 4096)
 
     static let columns = "payment_hash, destination, description, amount_msat, fee_paid_msat, is_outbound, status, created_at, last_updated"
 
@@ -102,6 +104,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 amount_msat = excluded.amount_msat, fee_paid_msat = excluded.fee_paid_msat, is_outbound = excluded.is_outbound,
                 status = excluded.status, created_at = excluded.created_at, last_updated = excluded.last_updated
                 """, r)
+            cache.invalidate(r.paymentHash)
         }
     }
 
@@ -110,6 +113,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     public func insertIfAbsent(_ r: KDFPaymentRecord) throws(SQLiteError) -> Bool {
         try lock.withLock { () throws(SQLiteError) -> Bool in
             try write("INSERT OR IGNORE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
+            cache.invalidate(r.paymentHash)
             return db.changes > 0
         }
     }
@@ -117,6 +121,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     /// Many rows in one transaction (benchmarks, imports); existing hashes are left alone.
     public func insertBatch(_ records: [KDFPaymentRecord]) throws {
         try lock.withLock {
+            defer { cache.invalidateAll() }
             try db.transaction {
                 for r in records {
                     try write("INSERT OR IGNORE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
@@ -157,6 +162,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
             if succeeded, let f = feePaidMsat { s.bind(3, Int64(clamping: f)) } else { s.bindNull(3) }
             s.bind(4, at)
             try s.run()
+            cache.invalidate(hash)
             return db.changes > 0
         }
     }
@@ -177,6 +183,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
             s.bind(4, from[0].rawValue)
             s.bind(5, from.last!.rawValue)
             try s.run()
+            cache.invalidate(hash)
             return db.changes > 0
         }
     }
@@ -185,12 +192,16 @@ public final class KDFPaymentStore: @unchecked Sendable {
 
     public func record(hash: String) throws(SQLiteError) -> KDFPaymentRecord? {
         if let reader {
-            return try reader.lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
+            let (cached, generation) = cache.lookup(hash)
+            if let cached { return cached }
+            let found = try reader.lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
                 let s = reader.byHash
                 defer { s.reset() }
                 s.bind(1, hash)
                 return try s.step() ? Self.read(s) : nil
             }
+            if let found { cache.insert(found, ifStill: generation) }
+            return found
         }
         return try lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
             let s = try statement("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1")

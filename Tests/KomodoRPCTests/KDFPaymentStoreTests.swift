@@ -136,4 +136,39 @@ final class KDFPaymentStoreTests: XCTestCase {
         }
         XCTAssertGreaterThan(nonEmpty, 100, "the queries must mostly match something to test anything")
     }
+
+    /// get_payment_details' read path (a file database: the read connection and its cache) always
+    /// shows the last write: each write invalidates the cached record, and a read that started
+    /// before a write cannot put its older row back into the cache.
+    func testCachedReadsFollowEveryWrite() throws {
+        let path = NSTemporaryDirectory() + "kdf-cache-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let store = try KDFPaymentStore(path: path)
+        XCTAssertTrue(store.hasReadConnection)
+        let h = String(format: "%064x", 7)
+        XCTAssertNil(try store.record(hash: h))
+        try store.insertOrReplace(record(7, "first"))
+        XCTAssertEqual(try store.record(hash: h)?.description, "first")
+        XCTAssertEqual(store.cache.count, 1)
+        XCTAssertEqual(try store.record(hash: h)?.description, "first")      // from the cache
+        try store.insertOrReplace(record(7, "second", at: 150))
+        XCTAssertEqual(try store.record(hash: h)?.description, "second")
+        XCTAssertTrue(try store.markOutboundTerminal(hash: h, succeeded: true, feePaidMsat: 3, at: 200))
+        XCTAssertEqual(try store.record(hash: h).map { [$0.status.rawValue, "\($0.feePaidMsat ?? 0)", "\($0.lastUpdated)"] },
+                       ["Succeeded", "3", "200"])
+        try store.insertBatch([record(7, "ignored"), record(8, "eight")])
+        XCTAssertEqual(try store.record(hash: String(format: "%064x", 8))?.description, "eight")
+        XCTAssertEqual(try store.record(hash: h)?.status, .succeeded)
+
+        // A reader that missed, then a write, then the reader's insert: refused.
+        let (missing, generation) = store.cache.lookup(String(format: "%064x", 9))
+        XCTAssertNil(missing)
+        try store.insertOrReplace(record(9, "new"))
+        store.cache.insert(record(9, "stale"), ifStill: generation)
+        XCTAssertEqual(try store.record(hash: String(format: "%064x", 9))?.description, "new")
+        // Bounded.
+        let small = KDFRecordCache(capacity: 3)
+        for i in 0..<10 { small.insert(record(i, "\(i)"), ifStill: 0) }
+        XCTAssertEqual(small.count, 3)
+    }
 }
