@@ -11,6 +11,10 @@ let package = Package(
     name: "KDFBenchmarks",
     dependencies: [.package(path: "../..")],
     targets: [
-        .executableTarget(name: "KDFListBench", dependencies: [.product(name: "KomodoRPC", package: root)]),
+        .executableTarget(name: "KDFListBench", dependencies: [.product(name: "KomodoRPC", package: root),
+                                                              .product(name: "Payments", package: root),
+                                                              .product(name: "Invoices", package: root),
+                                                              .product(name: "Routing", package: root),
+                                                              .product(name: "LightningRPC", package: root)]),
     ]
 )

@@ -31,7 +31,7 @@ let node: KDFLightning = {
     let control = PaymentControl(store: store, tower: tower)
     let registry = try! InvoiceRegistry(path: dir + "/invoices.sqlite",
                                         configuration: InvoiceRegistry.Configuration(currency: .bitcoinTestnet, nodeKey: key))
-    let router = ChannelRouter(source: id, network: network, control: control, intents: try! IntentStore(path: dir + "/intents.sqlite"))
+    let router = ChannelRouter(source: id, network: network, control: control, intents: try! SQLiteIntentStore(path: dir + "/intents.sqlite"))
     let kdf = KDFLightning(node: KDFLightning.Node(coin: "tBTC-lightning", nodeID: id, invoices: registry, router: router,
                                                    control: control, routeHints: { [] }),
                            store: try! KDFPaymentStore(path: dir + "/kdf.sqlite"))

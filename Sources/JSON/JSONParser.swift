@@ -92,7 +92,8 @@ private struct Cursor {
         guard depth <= maximumDepth else { throw .tooDeep(offset: offset) }
         offset += 1
         var members: [JSONMember] = []
-        var seen = Set<String>()
+        // Repeated keys: a linear scan of the few keys most objects have; a set past 16.
+        var seen: Set<String>?
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") { offset += 1; return .object(members) }
         while true {
@@ -101,7 +102,12 @@ private struct Cursor {
             let c = try peek()
             guard c == UInt8(ascii: "\"") else { throw .unexpectedCharacter(c, offset: offset) }
             let key = try string()
-            guard seen.insert(key).inserted else { throw .duplicateKey(key, offset: keyOffset) }
+            if seen == nil && members.count >= 16 { seen = Set(members.map(\.key)) }
+            if seen != nil {
+                guard seen!.insert(key).inserted else { throw .duplicateKey(key, offset: keyOffset) }
+            } else if members.contains(where: { $0.key == key }) {
+                throw .duplicateKey(key, offset: keyOffset)
+            }
             skipWhitespace()
             let colon = try peek()
             guard colon == UInt8(ascii: ":") else { throw .unexpectedCharacter(colon, offset: offset) }
@@ -183,15 +189,24 @@ private struct Cursor {
     mutating func string() throws(JSONError) -> String {
         offset += 1
         let start = offset
-        // Fast path: no escapes.
+        // Fast path: no escapes. ASCII needs no validation (String(validating:) is an unspecialized
+        // generic call, the costliest part of parsing a small request).
+        var ascii = true
         while offset < bytes.count {
             let c = bytes[offset]
             if c == UInt8(ascii: "\"") {
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<offset])
-                guard let s = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
+                let s: String
+                if ascii {
+                    s = String(decoding: raw, as: UTF8.self)
+                } else {
+                    guard let v = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
+                    s = v
+                }
                 offset += 1
                 return s
             }
+            if c >= 0x80 { ascii = false }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw .controlCharacterInString(offset: offset) }
             offset += 1

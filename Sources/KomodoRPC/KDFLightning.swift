@@ -49,6 +49,12 @@ public final class KDFLightning: MMRPCMethods, @unchecked Sendable {
         self.store = store
     }
 
+    /// get_payment_details is one indexed read on the store's own read connection (WAL: never
+    /// waits for a writer or for another method's query), so the listener answers it on its loop.
+    public func runsInline(method: String) -> Bool {
+        method == Self.getPaymentDetails && store.hasReadConnection
+    }
+
     public func call(method: String, params: JSONValue) -> Result<JSONValue, MMRPCError>? {
         let run: (JSONValue) throws(MMRPCError) -> JSONValue
         switch method {

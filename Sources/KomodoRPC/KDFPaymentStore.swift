@@ -16,10 +16,20 @@ import SQLite
 ///   constant fragments chosen by which filter keys are present.
 /// - Thread-safe: one connection behind a lock; its page cache is at most 32 MiB (reads beyond
 ///   it come from a 256 MiB memory map of the file, i.e. the OS page cache).
+/// - `record(hash:)` of a file database runs on a second, read-only connection with its own lock
+///   (`hasReadConnection`): under WAL it reads the last committed state without waiting for a
+///   write or a long page on the main connection, so it is safe on an event loop. Records it read
+///   are kept in a bounded cache (`KDFRecordCache`) that every write invalidates.
 public final class KDFPaymentStore: @unchecked Sendable {
     let db: Database
     let lock = Lock()
     private var statements: [String: Statement] = [:]
+    /// The read connection and its one statement (nil for `:memory:`, which is per connection).
+    private let reader: (db: Database, lock: PaymentLock, byHash: Statement)?
+
+    /// Whether point reads have their own connection (see the contract).
+    public var hasReadConnection: Bool { reader != nil }
+    let cache = KDFRecordCache(capacity: 4096)
 
     static let columns = "payment_hash, destination, description, amount_msat, fee_paid_msat, is_outbound, status, created_at, last_updated"
 
@@ -62,8 +72,19 @@ public final class KDFPaymentStore: @unchecked Sendable {
             CREATE TRIGGER IF NOT EXISTS kdf_payments_count_ad AFTER DELETE ON kdf_payments BEGIN
                 UPDATE kdf_payments_count SET n = n - 1; END;
             """)
+        if path == ":memory:" || path.isEmpty || path.hasPrefix("file:") {
+            reader = nil
+        } else {
+            let r = try Database(path: path, readOnly: true)
+            try r.execute("PRAGMA cache_size=-2048; PRAGMA mmap_size=268435456;")
+            reader = (r, PaymentLock(), try r.prepare("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1"))
+        }
     }
 
+    /// A cached prepared statement, reset. Every caller resets it again when done with it
+    /// (`defer { s.reset() }`): a statement stopped at a row keeps its read transaction open, and
+    /// a later write or checkpoint on this connection then fails with SQLITE_LOCKED ("database
+    /// table is locked").
     func statement(_ sql: String) throws(SQLiteError) -> Statement {
         if let s = statements[sql] { return s.reset() }
         let s = try db.prepare(sql)
@@ -84,6 +105,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 amount_msat = excluded.amount_msat, fee_paid_msat = excluded.fee_paid_msat, is_outbound = excluded.is_outbound,
                 status = excluded.status, created_at = excluded.created_at, last_updated = excluded.last_updated
                 """, r)
+            cache.invalidate(r.paymentHash)
         }
     }
 
@@ -92,6 +114,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     public func insertIfAbsent(_ r: KDFPaymentRecord) throws(SQLiteError) -> Bool {
         try lock.withLock { () throws(SQLiteError) -> Bool in
             try write("INSERT OR IGNORE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
+            cache.invalidate(r.paymentHash)
             return db.changes > 0
         }
     }
@@ -99,6 +122,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     /// Many rows in one transaction (benchmarks, imports); existing hashes are left alone.
     public func insertBatch(_ records: [KDFPaymentRecord]) throws {
         try lock.withLock {
+            defer { cache.invalidateAll() }
             try db.transaction {
                 for r in records {
                     try write("INSERT OR IGNORE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
@@ -111,6 +135,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
 
     private func write(_ sql: String, _ r: KDFPaymentRecord) throws(SQLiteError) {
         let s = try statement(sql)
+        defer { s.reset() }
         s.bind(1, r.paymentHash)
         if case .outbound(let d) = r.direction { s.bind(2, d) } else { s.bindNull(2) }
         s.bind(3, r.description)
@@ -132,11 +157,13 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 UPDATE kdf_payments SET status = ?2, fee_paid_msat = ?3, last_updated = ?4
                 WHERE payment_hash = ?1 AND is_outbound = 1 AND status = 'Pending'
                 """)
+            defer { s.reset() }
             s.bind(1, hash)
             s.bind(2, succeeded ? KDFPaymentRecord.Status.succeeded.rawValue : KDFPaymentRecord.Status.failed.rawValue)
             if succeeded, let f = feePaidMsat { s.bind(3, Int64(clamping: f)) } else { s.bindNull(3) }
             s.bind(4, at)
             try s.run()
+            cache.invalidate(hash)
             return db.changes > 0
         }
     }
@@ -150,12 +177,14 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 UPDATE kdf_payments SET status = ?2, last_updated = ?3
                 WHERE payment_hash = ?1 AND is_outbound = 0 AND (status = ?4 OR status = ?5)
                 """)
+            defer { s.reset() }
             s.bind(1, hash)
             s.bind(2, status.rawValue)
             s.bind(3, at)
             s.bind(4, from[0].rawValue)
             s.bind(5, from.last!.rawValue)
             try s.run()
+            cache.invalidate(hash)
             return db.changes > 0
         }
     }
@@ -163,8 +192,21 @@ public final class KDFPaymentStore: @unchecked Sendable {
     // MARK: reads
 
     public func record(hash: String) throws(SQLiteError) -> KDFPaymentRecord? {
-        try lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
+        if let reader {
+            let (cached, generation) = cache.lookup(hash)
+            if let cached { return cached }
+            let found = try reader.lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
+                let s = reader.byHash
+                defer { s.reset() }
+                s.bind(1, hash)
+                return try s.step() ? Self.read(s) : nil
+            }
+            if let found { cache.insert(found, ifStill: generation) }
+            return found
+        }
+        return try lock.withLock { () throws(SQLiteError) -> KDFPaymentRecord? in
             let s = try statement("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1")
+            defer { s.reset() }
             s.bind(1, hash)
             return try s.step() ? Self.read(s) : nil
         }
@@ -174,6 +216,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     public func pendingOutboundHashes() throws(SQLiteError) -> [String] {
         try lock.withLock { () throws(SQLiteError) -> [String] in
             let s = try statement("SELECT payment_hash FROM kdf_payments WHERE status = 'Pending' AND is_outbound = 1")
+            defer { s.reset() }
             var out: [String] = []
             while try s.step() { out.append(s.text(0)) }
             return out
@@ -183,6 +226,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     public var count: Int {
         (try? lock.withLock { () throws(SQLiteError) -> Int in
             let s = try statement("SELECT n FROM kdf_payments_count")
+            defer { s.reset() }
             return try s.step() ? s.int(0) : 0
         }) ?? 0
     }
@@ -205,10 +249,13 @@ public final class KDFPaymentStore: @unchecked Sendable {
     /// filtered order (an unknown h gives an empty page with skipped 0). `total` counts the
     /// matching rows.
     ///
+    /// Description: a literal substring, ASCII case-insensitive (as SQLite's LIKE folds case;
+    /// `%`, `_` are ordinary characters), the same for every length.
+    ///
     /// Plans: a description of three or more characters drives the query from the FTS5 trigram
-    /// index (`CROSS JOIN` keeps SQLite from scanning the table in date order and probing each
-    /// row), so a page costs the matching rows, not the table; with no filter the total comes from
-    /// the trigger-kept row count.
+    /// index, whose candidates are re-checked with the exact rule (`CROSS JOIN` keeps SQLite from
+    /// scanning the table in date order and probing each row), so a page costs the matching rows,
+    /// not the table; with no filter the total comes from the trigger-kept row count.
     public func page(filter: KDFPaymentFilter, paging: KDFPagingOptions, limit: Int) throws(SQLiteError) -> KDFPaymentPage {
         try lock.withLock { () throws(SQLiteError) -> KDFPaymentPage in
             var clauses: [String] = []
@@ -235,14 +282,17 @@ public final class KDFPaymentStore: @unchecked Sendable {
             }
             if let d = filter.description, !d.isEmpty {
                 if d.unicodeScalars.count >= 3 {
-                    // FTS5 trigram: a quoted phrase is a literal, case-insensitive substring.
+                    // FTS5 trigram: a quoted phrase is a literal substring under Unicode case
+                    // folding, a superset of the ASCII-folded matches (folding maps each code point
+                    // to one, and agrees with ASCII folding on ASCII). The rows it finds are checked
+                    // again with the exact rule below, so the result is the plain scan's.
                     let phrase = "\"" + d.replacingOccurrences(of: "\"", with: "\"\"") + "\""
                     from = "kdf_descriptions AS f CROSS JOIN kdf_payments AS p ON p.id = f.rowid"
                     add("f.kdf_descriptions MATCH ?") { $0.bind($1, phrase) }
-                } else {
-                    // Too short for trigrams: ASCII case-insensitive literal search.
-                    add("instr(lower(p.description), lower(?)) > 0") { $0.bind($1, d) }
                 }
+                // The rule: a literal substring, ASCII case-insensitive (SQLite LIKE's folding,
+                // without its wildcards; SQLite's lower() folds ASCII only).
+                add("instr(lower(p.description), lower(?)) > 0") { $0.bind($1, d) }
             }
             if let s = filter.status { add("p.status = ?") { $0.bind($1, s.rawValue) } }
             if let v = filter.fromAmountMsat, !lower("amount_msat", v) { impossible = true }
@@ -256,9 +306,9 @@ public final class KDFPaymentStore: @unchecked Sendable {
             let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
             let countStatement = try statement(clauses.isEmpty ? "SELECT n FROM kdf_payments_count"
                                                                : "SELECT COUNT(*) FROM \(from)" + whereSQL)
+            defer { countStatement.reset() }
             for (i, b) in binds.enumerated() { b(countStatement, Int32(i + 1)) }
             let total = try countStatement.step() ? countStatement.int(0) : 0
-            countStatement.reset()
 
             var offset = 0
             var afterClause = ""
@@ -269,21 +319,21 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 offset = overflow ? Int.max / 2 : o
             case .fromID(let hash):
                 let s = try statement("SELECT last_updated, id FROM kdf_payments WHERE payment_hash = ?1")
+                defer { s.reset() }
                 s.bind(1, Hex.encode(hash))
                 guard try s.step() else { return KDFPaymentPage(records: [], skipped: 0, total: total) }
                 anchor = (s.int64(0), s.int64(1))
-                s.reset()
                 let n = binds.count
                 let joiner = clauses.isEmpty ? " WHERE " : " AND "
                 afterClause = joiner + "(p.last_updated < ?\(n + 1) OR (p.last_updated = ?\(n + 1) AND p.id < ?\(n + 2)))"
                 // skipped: matching rows up to and including the anchor's place in the order.
                 let before = try statement("SELECT COUNT(*) FROM \(from)" + whereSQL + joiner
                     + "(p.last_updated > ?\(n + 1) OR (p.last_updated = ?\(n + 1) AND p.id >= ?\(n + 2)))")
+                defer { before.reset() }
                 for (i, b) in binds.enumerated() { b(before, Int32(i + 1)) }
                 before.bind(Int32(n + 1), anchor!.0)
                 before.bind(Int32(n + 2), anchor!.1)
                 offset = try before.step() ? before.int(0) : 0
-                before.reset()
             }
             if limit == 0 { return KDFPaymentPage(records: [], skipped: offset, total: total) }
             let n = binds.count
@@ -291,6 +341,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
             let sql = "SELECT \(Self.qualifiedColumns) FROM \(from)" + whereSQL + afterClause
                 + " ORDER BY p.last_updated DESC, p.id DESC LIMIT ?\(limitIndex) OFFSET ?\(limitIndex + 1)"
             let s = try statement(sql)
+            defer { s.reset() }
             for (i, b) in binds.enumerated() { b(s, Int32(i + 1)) }
             if let anchor {
                 s.bind(Int32(n + 1), anchor.0)
@@ -300,7 +351,6 @@ public final class KDFPaymentStore: @unchecked Sendable {
             s.bind(Int32(limitIndex + 1), anchor == nil ? offset : 0)
             var records: [KDFPaymentRecord] = []
             while try s.step() { records.append(Self.read(s)) }
-            s.reset()
             return KDFPaymentPage(records: records, skipped: offset, total: total)
         }
     }

@@ -17,6 +17,21 @@ public struct MMRPCHTTPRequest: Sendable {
 /// or nil when the name is not one of its methods (NoSuchMethod).
 public protocol MMRPCMethods: Sendable {
     func call(method: String, params: JSONValue) -> Result<JSONValue, MMRPCError>?
+    /// Whether `method` never blocks (no lock held for long, no network, no waiting on another
+    /// thread), so the listener may run it on its event loop instead of handing it to a pool.
+    func runsInline(method: String) -> Bool
+}
+
+extension MMRPCMethods {
+    public func runsInline(method: String) -> Bool { false }
+}
+
+/// How the dispatcher answers one HTTP request: at once, or by work that may block and so
+/// belongs off the event loop.
+public enum MMRPCRouting: Sendable {
+    case answered(MMRPCHTTPResponse)
+    /// Run `finish` where blocking is allowed; it returns the response.
+    case blocking(finish: @Sendable () -> MMRPCHTTPResponse)
 }
 
 /// KDF's RPC front door (`mm2_main` `rpc.rs` + `dispatcher.rs`) as a pure function of one HTTP
@@ -46,43 +61,71 @@ public final class MMRPCDispatcher: Sendable {
     public let guardian: UserpassGuard
     public let methods: any MMRPCMethods
     let parser = JSONParser(limits: .init(maximumDepth: 64, maximumBytes: 1 << 20))
+    /// The CORS header every reply carries (built once).
+    let corsHeaders: [(String, String)]
 
     public init(configuration: Configuration, guardian: UserpassGuard, methods: any MMRPCMethods) {
         self.configuration = configuration
         self.guardian = guardian
         self.methods = methods
+        corsHeaders = [("Access-Control-Allow-Origin", configuration.allowOrigin)]
     }
 
-    /// Answers one HTTP request.
+    /// Answers one HTTP request (on the caller's thread, whatever its method).
     public func handle(_ request: MMRPCHTTPRequest) -> MMRPCHTTPResponse {
-        var headers = [("Access-Control-Allow-Origin", configuration.allowOrigin)]
+        switch route(request) {
+        case .answered(let response): return response
+        case .blocking(let finish): return finish()
+        }
+    }
+
+    /// Answers one HTTP request at once when that cannot block: every error before the method
+    /// runs, and the methods that `runsInline`; otherwise returns the work that finishes it (a
+    /// batch is always such work).
+    public func route(_ request: MMRPCHTTPRequest) -> MMRPCRouting {
+        let headers = corsHeaders
         if request.method == "OPTIONS" {
-            headers += [("Access-Control-Allow-Methods", "POST, OPTIONS"), ("Access-Control-Allow-Headers", "Content-Type"),
+            let headers = headers + [("Access-Control-Allow-Methods", "POST, OPTIONS"), ("Access-Control-Allow-Headers", "Content-Type"),
                         ("Access-Control-Max-Age", "3600")]
-            return MMRPCHTTPResponse(status: 200, headers: headers, body: [])
+            return .answered(MMRPCHTTPResponse(status: 200, headers: headers, body: []))
         }
         guard request.method == "POST" else {
-            return reply(500, MMRPCEnvelope.legacy("rpc:180] Only POST requests are supported!"), headers)
+            return .answered(reply(500, MMRPCEnvelope.legacy("rpc:180] Only POST requests are supported!"), headers))
         }
         let value: JSONValue
         do { value = try parser.parse(request.body) } catch {
-            return reply(500, MMRPCEnvelope.legacy(Self.serdeJSONMessage(error, body: request.body)), headers)
+            return .answered(reply(500, MMRPCEnvelope.legacy(Self.serdeJSONMessage(error, body: request.body)), headers))
         }
         if case .array(let elements) = value {
-            var replies: [JSONValue] = []
-            replies.reserveCapacity(min(elements.count, configuration.maxBatch))
-            for (i, e) in elements.enumerated() {
-                if i >= configuration.maxBatch {
-                    replies.append(MMRPCEnvelope.legacy("rpc:205] Batch too large: at most \(configuration.maxBatch) requests"))
-                    continue
-                }
-                // A nested array is not a request: the legacy path refuses it for lack of userpass.
-                replies.append(single(e, peerIP: request.peerIP).body)
-            }
-            return reply(200, .array(replies), headers)
+            return .blocking { [self] in batch(elements, peerIP: request.peerIP, headers) }
         }
-        let (status, body) = single(value, peerIP: request.peerIP)
-        return reply(status, body, headers)
+        switch admit(value, peerIP: request.peerIP) {
+        case .answered(let status, let body): return .answered(reply(status, body, headers))
+        case .call(let req, let id):
+            if methods.runsInline(method: req.method) {
+                let (status, body) = run(req, id: id)
+                return .answered(reply(status, body, headers))
+            }
+            return .blocking { [self] in
+                let (status, body) = run(req, id: id)
+                return reply(status, body, headers)
+            }
+        }
+    }
+
+    /// A JSON array: one reply per element, in order (HTTP 200).
+    func batch(_ elements: [JSONValue], peerIP: String, _ headers: [(String, String)]) -> MMRPCHTTPResponse {
+        var replies: [JSONValue] = []
+        replies.reserveCapacity(min(elements.count, configuration.maxBatch))
+        for (i, e) in elements.enumerated() {
+            if i >= configuration.maxBatch {
+                replies.append(MMRPCEnvelope.legacy("rpc:205] Batch too large: at most \(configuration.maxBatch) requests"))
+                continue
+            }
+            // A nested array is not a request: the legacy path refuses it for lack of userpass.
+            replies.append(single(e, peerIP: peerIP).body)
+        }
+        return reply(200, .array(replies), headers)
     }
 
     func reply(_ status: Int, _ body: JSONValue, _ headers: [(String, String)]) -> MMRPCHTTPResponse {
@@ -93,18 +136,35 @@ public final class MMRPCDispatcher: Sendable {
 
     /// One request object (or any other JSON value) → HTTP status and reply body.
     func single(_ value: JSONValue, peerIP: String) -> (status: Int, body: JSONValue) {
+        switch admit(value, peerIP: peerIP) {
+        case .answered(let status, let body): return (status, body)
+        case .call(let req, let id): return run(req, id: id)
+        }
+    }
+
+    /// Where KDF's order stands once everything before the method itself has been checked.
+    enum Admission {
+        case answered(status: Int, body: JSONValue)
+        /// Envelope, access and method name are fine: the method runs next.
+        case call(MMRPCRequest, id: UInt64?)
+    }
+
+    /// KDF's order up to method routing: legacy auth, version, envelope, local-only, ban, userpass.
+    func admit(_ value: JSONValue, peerIP: String) -> Admission {
         let id = MMRPCRequest.echoedID(value)
         let mmrpc = value["mmrpc"]
         var request = value
         if mmrpc == nil || mmrpc == .null {
             // Legacy dispatcher first: its own auth, then (no lightning method is legacy) v2.
             guard case .string(let pass)? = value["userpass"] else {
-                return (500, MMRPCEnvelope.legacy("rpc:158] RPC call failed: Userpass is not set!"))
+                return .answered(status: 500, body: MMRPCEnvelope.legacy("rpc:158] RPC call failed: Userpass is not set!"))
             }
             guard guardian.matches(pass) else {
-                return (500, MMRPCEnvelope.legacy("rpc:158] RPC call failed: Userpass is invalid!"))
+                return .answered(status: 500, body: MMRPCEnvelope.legacy("rpc:158] RPC call failed: Userpass is invalid!"))
             }
-            guard case .object(var members) = value else { return (500, MMRPCEnvelope.legacy("rpc:158] RPC call failed")) }
+            guard case .object(var members) = value else {
+                return .answered(status: 500, body: MMRPCEnvelope.legacy("rpc:158] RPC call failed"))
+            }
             members.removeAll { $0.key == "mmrpc" }
             members.insert(JSONMember("mmrpc", .string("2.0")), at: 0)
             request = .object(members)
@@ -113,7 +173,7 @@ public final class MMRPCDispatcher: Sendable {
             try MMRPCRequest.checkVersion(request)
             let req: MMRPCRequest
             do throws(MMRPCError) { req = try MMRPCRequest(request) } catch {
-                return (error.httpStatus, MMRPCEnvelope.failure(error, id: nil))
+                return .answered(status: error.httpStatus, body: MMRPCEnvelope.failure(error, id: nil))
             }
             if configuration.localOnly && !Self.isLoopback(peerIP) { throw .localHostOnly() }
             if guardian.isBanned(peerIP) { throw .banned() }
@@ -123,15 +183,21 @@ public final class MMRPCDispatcher: Sendable {
             case .banned: throw .banned()
             case .invalid(let left): throw .userpassIsInvalid(attemptsLeft: left)
             }
-            guard req.method.hasPrefix("lightning::"), let result = methods.call(method: req.method, params: req.params) else {
-                throw .noSuchMethod()
-            }
-            switch result {
-            case .success(let v): return (200, MMRPCEnvelope.success(v, id: req.id))
-            case .failure(let e): throw e
-            }
+            guard req.method.hasPrefix("lightning::") else { throw .noSuchMethod() }
+            return .call(req, id: id)
         } catch {
-            return (error.httpStatus, MMRPCEnvelope.failure(error, id: id))
+            return .answered(status: error.httpStatus, body: MMRPCEnvelope.failure(error, id: id))
+        }
+    }
+
+    /// Method routing, params, coin and the method itself (`admit` passed `req`).
+    func run(_ req: MMRPCRequest, id: UInt64?) -> (status: Int, body: JSONValue) {
+        switch methods.call(method: req.method, params: req.params) {
+        case .success(let v)?: return (200, MMRPCEnvelope.success(v, id: req.id))
+        case .failure(let e)?: return (e.httpStatus, MMRPCEnvelope.failure(e, id: id))
+        case nil:
+            let e = MMRPCError.noSuchMethod()
+            return (e.httpStatus, MMRPCEnvelope.failure(e, id: id))
         }
     }
 

@@ -3,7 +3,8 @@ import Services
 import Transport
 
 /// The Komodo API's face on an HTTP listener: collects a request body (at most `maxBody` bytes),
-/// runs the mmrpc dispatcher off the loop (`BlockingWork`: it may read and write SQLite and find
+/// lets the mmrpc dispatcher answer on the loop what cannot block (errors before the method,
+/// get_payment_details), runs the rest off the loop (`BlockingWork`: it may write SQLite and find
 /// routes), and answers on the request's loop. Past the pool's limit a request is answered at once
 /// with HTTP 500 and KDF's legacy error body instead of waiting.
 final class KDFHTTPApplication: HTTPApplication {
@@ -60,10 +61,16 @@ final class KDFHTTPApplication: HTTPApplication {
             }
             let request = MMRPCHTTPRequest(method: method, body: body, peerIP: KDFHTTPApplication.ip(of: writer.peerAddress))
             body = []
-            let dispatcher = app.dispatcher
+            let finish: @Sendable () -> MMRPCHTTPResponse
+            switch app.dispatcher.route(request) {
+            case .answered(let response):
+                writer.respond(status: response.status, headers: KDFHTTPApplication.headers(response), body: response.body)
+                return
+            case .blocking(let f): finish = f
+            }
             let box = WriterBox(writer)
             let accepted = app.work.submit {
-                let response = dispatcher.handle(request)
+                let response = finish()
                 box.writer.eventLoop.execute {
                     box.writer.respond(status: response.status, headers: KDFHTTPApplication.headers(response), body: response.body)
                 }

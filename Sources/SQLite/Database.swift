@@ -19,9 +19,10 @@ public final class Database: @unchecked Sendable {
     @usableFromInline let handle: OpaquePointer
 
     /// Opens (creating if needed) the database file at `path`; `":memory:"` for a private in-memory one.
-    public init(path: String) throws(SQLiteError) {
+    /// `readOnly` opens an existing file for reading only (a second connection that never writes).
+    public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open \(path)"

@@ -4,6 +4,12 @@ import Glibc
 enum HTTP1ResponseEncoding {
     /// Field names the transport writes itself; an application's are dropped.
     static func isTransportOwned(_ name: String) -> Bool {
+        // Only these lengths can match (date, upgrade, connection/keep-alive, content-length,
+        // transfer-encoding): most names are rejected without comparing.
+        switch name.utf8.count {
+        case 4, 7, 10, 14, 17: break
+        default: return false
+        }
         for n in ["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "date"]
         where HTTPHeaders.equalsIgnoringCase(n, name) { return true }
         return false
@@ -26,7 +32,13 @@ enum HTTP1ResponseEncoding {
     /// Appends "HTTP/1.1 <status> <reason>\r\n", the application's fields (valid, not owned),
     /// `extra` fields, a Date and the blank line.
     static func appendHead(to out: inout [UInt8], status: Int, headers: HTTPHeaders, extra: [(String, String)]) {
-        out.append(contentsOf: "HTTP/1.1 \(status) \(reasonPhrase(status))\r\n".utf8)
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        if (100...999).contains(status) {
+            out.append(UInt8(48 + status / 100)); out.append(UInt8(48 + status / 10 % 10)); out.append(UInt8(48 + status % 10))
+        } else {
+            out.append(contentsOf: String(status).utf8)
+        }
+        out.append(0x20); out.append(contentsOf: reasonPhrase(status).utf8); out.append(contentsOf: "\r\n".utf8)
         for (n, v) in headers where !isTransportOwned(n) && isValidField(n, v) {
             out.append(contentsOf: n.utf8); out.append(contentsOf: ": ".utf8)
             out.append(contentsOf: v.utf8); out.append(contentsOf: "\r\n".utf8)
@@ -35,7 +47,7 @@ enum HTTP1ResponseEncoding {
             out.append(contentsOf: n.utf8); out.append(contentsOf: ": ".utf8)
             out.append(contentsOf: v.utf8); out.append(contentsOf: "\r\n".utf8)
         }
-        out.append(contentsOf: "Date: ".utf8); out.append(contentsOf: httpDate().utf8)
+        out.append(contentsOf: "Date: ".utf8); out.append(contentsOf: DateCache.shared.current())
         out.append(contentsOf: "\r\n\r\n".utf8)
     }
 
@@ -53,9 +65,28 @@ enum HTTP1ResponseEncoding {
     /// Statuses whose responses carry no body (RFC 9110 §6.4.1).
     static func forbidsBody(_ status: Int) -> Bool { status < 200 || status == 204 || status == 304 }
 
-    /// The current time in IMF-fixdate (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-    static func httpDate() -> String {
-        var t = time(nil)
+    /// `httpDate()`'s bytes, formatted once per second (every response carries a Date).
+    final class DateCache: @unchecked Sendable {
+        static let shared = DateCache()
+        private let lock = Lock()
+        private var second: time_t = -1
+        private var bytes: [UInt8] = []
+
+        func current() -> [UInt8] {
+            let now = time(nil)
+            return lock.withLock {
+                if now != second {
+                    second = now
+                    bytes = Array(HTTP1ResponseEncoding.httpDate(now).utf8)
+                }
+                return bytes
+            }
+        }
+    }
+
+    /// The time `at` (default now) in IMF-fixdate (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+    static func httpDate(_ at: time_t? = nil) -> String {
+        var t = at ?? time(nil)
         var tm = Glibc.tm()
         gmtime_r(&t, &tm)
         var buf = [CChar](repeating: 0, count: 40)

@@ -1,8 +1,10 @@
 """The Komodo DeFi Framework's lightning::payments::* API (mmrpc 2.0 over HTTP/1.1) against the
 real daemon, with Python `requests` and with curl: the Komodo documentation's request bodies sent
 verbatim (but for the userpass), results in its shapes, the dispatcher's error rows, auth and the
-ban, and a payment made over mmrpc followed over LND's gRPC API.
+ban, and a payment made over mmrpc followed over LND's gRPC API, its REST gateway and its
+WebSocket proxy.
 """
+import base64
 import json
 import subprocess
 import time
@@ -10,6 +12,7 @@ import time
 import grpc
 import pytest
 import requests
+import websocket
 
 import harness
 import lnd
@@ -266,7 +269,34 @@ def test_paging_examples_over_matching_rows(net):
     assert sorted(p["amount_in_msat"] for p in v["result"]["payments"]) == [20000, 30000, 40000]
 
 
-def test_payment_over_mmrpc_is_tracked_over_grpc(net):
+def rest_track(net, h):
+    """GET /v2/router/track/{hash} on alice's REST gateway: the stream's last payment."""
+    d = net.daemon
+    r = requests.get(f"{d.rest_url}/v2/router/track/{base64.urlsafe_b64encode(bytes.fromhex(h)).decode()}", stream=True,
+                     verify=str(d.cert_path), headers={"Grpc-Metadata-macaroon": d.macaroon_hex()}, timeout=30)
+    assert r.status_code == 200, r.text
+    return [json.loads(l) for l in r.iter_lines() if l][-1]["result"]
+
+
+def ws_track(net, h):
+    """The same over LND's WebSocket proxy: the last message before the close frame."""
+    d = net.daemon
+    ws = websocket.create_connection(
+        f"wss://127.0.0.1:{d.rest_port}/v2/router/track/{base64.urlsafe_b64encode(bytes.fromhex(h)).decode()}?method=GET",
+        header=[f"Grpc-Metadata-Macaroon: {d.macaroon_hex()}"],
+        sslopt={"ca_certs": str(d.cert_path), "check_hostname": False}, timeout=20)
+    last = None
+    while True:
+        op, data = ws.recv_data(control_frame=True)
+        if op == websocket.ABNF.OPCODE_TEXT:
+            last = json.loads(data)
+        elif op == websocket.ABNF.OPCODE_CLOSE:
+            return last["result"]
+        elif op == websocket.ABNF.OPCODE_PING:
+            ws.pong(data)
+
+
+def test_payment_over_mmrpc_is_tracked_over_grpc_rest_and_websocket(net):
     s, v, _ = call(net, "lightning::payments::generate_invoice",
                    {"coin": COIN, "description": "1 Blokaccino", "amount_in_msat": 1_000_000},
                    url=net.bob_kdf_url, password=net.bob_password)
@@ -292,6 +322,15 @@ def test_payment_over_mmrpc_is_tracked_over_grpc(net):
                    == "succeeded", what="bob's inbound record succeeded")
     inv = net.node("bob").ln.LookupInvoice(ln.PaymentHash(r_hash_str=h), timeout=10)
     assert inv.state == 1   # SETTLED
+    # The same payment over LND's REST gateway and its WebSocket proxy: same hash, amount, fee.
+    assert final.payment_hash == h and final.value_msat == 1_000_000 and d["amount_in_msat"] == 1_000_000
+    for p in (rest_track(net, h), ws_track(net, h)):
+        assert p["status"] == "SUCCEEDED" and p["payment_hash"] == h
+        assert p["value_msat"] == "1000000" and p["fee_msat"] == str(final.fee_msat) == str(d["fee_paid_msat"])
+        assert p["payment_request"] == invoice
+    rest_list = requests.get(f"{net.daemon.rest_url}/v1/payments", verify=str(net.daemon.cert_path),
+                             headers={"Grpc-Metadata-macaroon": net.daemon.macaroon_hex()}, timeout=30).json()["payments"]
+    assert [(p["status"], p["fee_msat"]) for p in rest_list if p["payment_hash"] == h] == [("SUCCEEDED", str(final.fee_msat))]
     # Paid once: a second send is refused as KDF refuses it.
     s, v, _ = call(net, "lightning::payments::send_payment", {"coin": COIN, "payment": {"type": "invoice", "invoice": invoice}})
     assert v["error_data"] == f"Error paying invoice: Invoice with payment hash {h} is already paid!"

@@ -58,6 +58,22 @@ final class JSONParserTests: XCTestCase {
         XCTAssertEqual(error("// c\n1"), .unexpectedCharacter(UInt8(ascii: "/"), offset: 0))
         XCTAssertEqual(error(#"{"a":1,"a":2}"#), .duplicateKey("a", offset: 7))
         XCTAssertEqual(error("{1:2}"), .unexpectedCharacter(UInt8(ascii: "1"), offset: 1))
+        // Repeated keys are found in small objects (scanned) and large ones (a set past 16 keys).
+        for n in [3, 15, 16, 17, 40] {
+            let members = (0..<n).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+            XCTAssertNoThrow(try parse("{" + members + "}"))
+            for dup in [0, n - 1] {
+                XCTAssertEqual(error("{" + members + ",\"k\(dup)\":0}"), .duplicateKey("k\(dup)", offset: members.utf8.count + 2), "\(n)")
+            }
+        }
+    }
+
+    func testStringsASCIIAndNot() throws {
+        XCTAssertEqual(try parse(#"["plain","ünï","a\"b","€\u00e9"]"#), .array([.string("plain"), .string("ünï"), .string("a\"b"), .string("€é")]))
+        XCTAssertEqual(try parse(#"{"ké":"v","k":"ü"}"#)["ké"], .string("v"))
+        var w = JSONWriter()
+        w.write(.string("ab\u{1}cd\"ef\\"))
+        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), #""ab\u0001cd\"ef\\""#)
     }
 
     func testStringErrors() {

@@ -1,3 +1,5 @@
+import Foundation
+import Simnet
 import XCTest
 @testable import KomodoRPC
 
@@ -42,5 +44,131 @@ final class KDFPaymentStoreTests: XCTestCase {
         XCTAssertEqual(r.status, .succeeded)
         XCTAssertEqual(r.feePaidMsat, 7)
         XCTAssertEqual(r.lastUpdated, 300)
+    }
+
+    /// Every read leaves its statement reset: a read that stopped at its first row (the kept row
+    /// count, a record by hash, the FromId anchor) must not hold its read open, or a later write
+    /// on the same connection fails (`database table is locked`, the 1,000,000-row benchmark's
+    /// crash) and the WAL can never be checkpointed.
+    func testReadsDoNotBlockLaterWrites() throws {
+        let path = NSTemporaryDirectory() + "kdf-store-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let store = try KDFPaymentStore(path: path)
+        try store.insertOrReplace(record(1, "first burger"))
+        XCTAssertEqual(store.count, 1)
+        XCTAssertNotNil(try store.record(hash: String(format: "%064x", 1)))
+        var f = KDFPaymentFilter()
+        f.description = "burger"
+        _ = try store.page(filter: f, paging: .fromID(Array(repeating: 0, count: 31) + [1]), limit: 0)
+        try store.insertBatch((2...50).map { record($0, "batch \($0)") })
+        XCTAssertEqual(store.count, 50)
+        try store.insertBatch((51...60).map { record($0, "batch \($0)") })
+        XCTAssertEqual(store.count, 60)
+        // A second connection (another process: the benchmark re-run) sees every row.
+        XCTAssertEqual(try KDFPaymentStore(path: path).count, 60)
+    }
+
+    /// The description filter gives exactly what a plain scan gives (a literal substring, ASCII
+    /// case-insensitive as SQLite's LIKE; `%`, `_`, quotes ordinary), whether the trigram index
+    /// serves it (three or more characters) or not: random descriptions over an alphabet with ASCII
+    /// and non-ASCII case pairs (É/é, ẞ/ß, the Kelvin sign, dotted/dotless i), wildcards and quotes,
+    /// compared with a model of the rule, in order, with totals and a later page.
+    func testDescriptionFilterEqualsPlainScan() throws {
+        var rng = SeededGenerator(seed: 0x6B64_6632)
+        let alphabet: [String] = ["a", "A", "b", "B", "k", "K", "\u{212A}", "é", "É", "ß", "ẞ", "i", "I", "ı", "İ",
+                                  "%", "_", "'", "\"", " ", "1", "😀", "*", "-"]
+        func text(_ n: Int) -> String { (0..<n).map { _ in alphabet.randomElement(using: &rng)! }.joined() }
+        /// The rule, written without SQL: ASCII letters folded, everything else compared as is.
+        func asciiLower(_ s: String) -> [UInt8] { s.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 } }
+        func contains(_ haystack: String, _ needle: String) -> Bool {
+            let h = asciiLower(haystack), n = asciiLower(needle)
+            if n.isEmpty { return true }
+            guard h.count >= n.count else { return false }
+            return (0...(h.count - n.count)).contains { h[$0..<($0 + n.count)].elementsEqual(n) }
+        }
+
+        let store = try KDFPaymentStore(path: ":memory:")
+        var rows: [(id: Int, record: KDFPaymentRecord)] = []
+        for i in 0..<400 {
+            let r = record(i, text(Int.random(in: 0...12, using: &rng)), status: i % 3 == 0 ? .succeeded : .pending,
+                           at: Int64.random(in: 100...140, using: &rng))
+            try store.insertOrReplace(r)
+            rows.append((i, r))
+        }
+        // Retried payments: rows replaced with new descriptions keep their place (id).
+        for _ in 0..<60 {
+            let i = Int.random(in: 0..<rows.count, using: &rng)
+            let r = record(i, text(Int.random(in: 0...12, using: &rng)), at: Int64.random(in: 100...140, using: &rng))
+            try store.insertOrReplace(r)
+            rows[i].record = r
+        }
+        let ordered = rows.sorted { ($0.record.lastUpdated, $0.id) > ($1.record.lastUpdated, $1.id) }.map(\.record)
+
+        var nonEmpty = 0
+        for q in 0..<400 {
+            var needle: String
+            if q % 2 == 0 {
+                needle = text(Int.random(in: 1...5, using: &rng))
+            } else {
+                // A piece of a stored description with some letters' ASCII case flipped.
+                let scalars = Array(rows.randomElement(using: &rng)!.record.description.unicodeScalars)
+                guard !scalars.isEmpty else { continue }
+                let start = Int.random(in: 0..<scalars.count, using: &rng)
+                let end = Int.random(in: start...min(scalars.count - 1, start + 4), using: &rng)
+                needle = String(String.UnicodeScalarView(scalars[start...end].map { s in
+                    guard s.isASCII, Bool.random(using: &rng) else { return s }
+                    let c = Character(s)
+                    return (c.isUppercase ? c.lowercased() : c.uppercased()).unicodeScalars.first!
+                }))
+            }
+            var f = KDFPaymentFilter()
+            f.description = needle
+            let expected = ordered.filter { contains($0.description, needle) }
+            if !expected.isEmpty { nonEmpty += 1 }
+            let all = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
+            XCTAssertEqual(all.records.map(\.paymentHash), expected.map(\.paymentHash), "description \(needle.debugDescription)")
+            XCTAssertEqual(all.total, expected.count, "total for \(needle.debugDescription)")
+            let second = try store.page(filter: f, paging: .pageNumber(2), limit: 3)
+            XCTAssertEqual(second.records.map(\.paymentHash), expected.dropFirst(3).prefix(3).map(\.paymentHash))
+            f.status = .succeeded
+            let succeeded = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
+            XCTAssertEqual(succeeded.records.map(\.paymentHash), expected.filter { $0.status == .succeeded }.map(\.paymentHash))
+        }
+        XCTAssertGreaterThan(nonEmpty, 100, "the queries must mostly match something to test anything")
+    }
+
+    /// get_payment_details' read path (a file database: the read connection and its cache) always
+    /// shows the last write: each write invalidates the cached record, and a read that started
+    /// before a write cannot put its older row back into the cache.
+    func testCachedReadsFollowEveryWrite() throws {
+        let path = NSTemporaryDirectory() + "kdf-cache-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let store = try KDFPaymentStore(path: path)
+        XCTAssertTrue(store.hasReadConnection)
+        let h = String(format: "%064x", 7)
+        XCTAssertNil(try store.record(hash: h))
+        try store.insertOrReplace(record(7, "first"))
+        XCTAssertEqual(try store.record(hash: h)?.description, "first")
+        XCTAssertEqual(store.cache.count, 1)
+        XCTAssertEqual(try store.record(hash: h)?.description, "first")      // from the cache
+        try store.insertOrReplace(record(7, "second", at: 150))
+        XCTAssertEqual(try store.record(hash: h)?.description, "second")
+        XCTAssertTrue(try store.markOutboundTerminal(hash: h, succeeded: true, feePaidMsat: 3, at: 200))
+        XCTAssertEqual(try store.record(hash: h).map { [$0.status.rawValue, "\($0.feePaidMsat ?? 0)", "\($0.lastUpdated)"] },
+                       ["Succeeded", "3", "200"])
+        try store.insertBatch([record(7, "ignored"), record(8, "eight")])
+        XCTAssertEqual(try store.record(hash: String(format: "%064x", 8))?.description, "eight")
+        XCTAssertEqual(try store.record(hash: h)?.status, .succeeded)
+
+        // A reader that missed, then a write, then the reader's insert: refused.
+        let (missing, generation) = store.cache.lookup(String(format: "%064x", 9))
+        XCTAssertNil(missing)
+        try store.insertOrReplace(record(9, "new"))
+        store.cache.insert(record(9, "stale"), ifStill: generation)
+        XCTAssertEqual(try store.record(hash: String(format: "%064x", 9))?.description, "new")
+        // Bounded.
+        let small = KDFRecordCache(capacity: 3)
+        for i in 0..<10 { small.insert(record(i, "\(i)"), ifStill: 0) }
+        XCTAssertEqual(small.count, 3)
     }
 }

@@ -185,4 +185,44 @@ final class LightningPaymentsTests: XCTestCase {
         XCTAssertEqual(r["total"], .integer(7))
         XCTAssertEqual(n.call(lp, #"{"coin":"tBTC-lightning"}"#).1["result"]?["limit"], .integer(10))
     }
+
+    /// What the listener may answer on its event loop: get_payment_details (one read on the
+    /// store's own read connection, which sees what the writer committed just before) and every
+    /// error before a method runs; the other methods and batches come back as work for the pool,
+    /// and finishing that work gives what `handle` gives.
+    func testGetPaymentDetailsIsAnsweredInlineOtherMethodsAreWork() throws {
+        let n = try KDFTestNode()
+        XCTAssertTrue(n.kdf.lightning.store.hasReadConnection)
+        func route(_ method: String, _ params: String, password: String = KDFTestNode.password) -> MMRPCRouting {
+            n.kdf.dispatcher.route(MMRPCHTTPRequest(method: "POST", body: Array(
+                "{\"userpass\":\"\(password)\",\"mmrpc\":\"2.0\",\"method\":\"\(method)\",\"params\":\(params),\"id\":3}".utf8),
+                peerIP: "127.0.0.1"))
+        }
+        func answered(_ r: MMRPCRouting, file: StaticString = #filePath, line: UInt = #line) -> MMRPCHTTPResponse? {
+            guard case .answered(let response) = r else { XCTFail("not answered at once", file: file, line: line); return nil }
+            return response
+        }
+        guard case .blocking(let makeInvoice) = route(gi, #"{"coin":"tBTC-lightning","description":"inline","amount_in_msat":1000}"#) else {
+            return XCTFail("generate_invoice writes: it must be pool work")
+        }
+        let made = try JSONParser().parse(makeInvoice().body)
+        let hash = try XCTUnwrap(made["result"]?["payment_hash"]?.string)
+        let details = try XCTUnwrap(answered(route(gpd, #"{"coin":"tBTC-lightning","payment_hash":"\#(hash)"}"#)))
+        XCTAssertEqual(details.status, 200, details.bodyText)
+        XCTAssertEqual(try JSONParser().parse(details.body)["result"]?["payment_details"]?["description"]?.string, "inline")
+        XCTAssertEqual(details, n.kdf.dispatcher.handle(MMRPCHTTPRequest(method: "POST", body: Array(
+            "{\"userpass\":\"\(KDFTestNode.password)\",\"mmrpc\":\"2.0\",\"method\":\"\(gpd)\",\"params\":{\"coin\":\"tBTC-lightning\",\"payment_hash\":\"\(hash)\"},\"id\":3}".utf8),
+            peerIP: "127.0.0.1")))
+        XCTAssertEqual(answered(route(gpd, #"{"coin":"tBTC-lightning","payment_hash":"\#(String(repeating: "0", count: 64))"}"#))?.status, 404)
+        XCTAssertEqual(answered(route(gpd, #"{"coin":"BTC","payment_hash":"\#(hash)"}"#))?.status, 404)
+        XCTAssertEqual(answered(route(gpd, #"{"coin":"tBTC-lightning"}"#))?.status, 400)
+        XCTAssertEqual(answered(route(lp, "{}", password: "wrong"))?.status, 403)
+        XCTAssertEqual(answered(route("nope", "{}"))?.status, 400)     // NoSuchMethod
+        guard case .blocking(let unknown) = route("lightning::nope", "{}") else { return XCTFail("unknown to the dispatcher") }
+        XCTAssertEqual(try JSONParser().parse(unknown().body)["error_type"]?.string, "NoSuchMethod")
+        guard case .blocking(let list) = route(lp, #"{"coin":"tBTC-lightning"}"#) else { return XCTFail("list is pool work") }
+        XCTAssertEqual(try JSONParser().parse(list().body)["result"]?["total"], .integer(1))
+        let batch = n.kdf.dispatcher.route(MMRPCHTTPRequest(method: "POST", body: Array("[1]".utf8), peerIP: "127.0.0.1"))
+        guard case .blocking = batch else { return XCTFail("a batch is pool work") }
+    }
 }

@@ -1,22 +1,34 @@
 import Foundation
+import Invoices
+import JSON
 import KomodoRPC
+import PaymentLifecycle
+import PaymentStore
+import Payments
+import Routing
+import Simnet
 
 /// list_payments_by_filter over 1,000,000 stored KDF records (Benchmarks/kdf, goal (a)):
 /// p50/p99 of one page (limit 10, PageNumber 1, with total and total_pages) for a description
-/// substring filter, alone and combined with a status filter, and the same with KDF's own
-/// strategy (LIKE over every row, unindexed) on a sample for comparison.
+/// substring filter, alone and combined with a status filter, through the real path: the mmrpc
+/// dispatcher (envelope, userpass, params), `KDFLightning` (a node with its engine, invoice
+/// registry and the SQLite KDF record store, built as the daemon builds it) and the JSON reply,
+/// timed around `MMRPCDispatcher.handle` on the request bytes (no HTTP: `run details` measures
+/// the listener). `KDFPaymentStore.page` alone is timed too, to show what the SQL costs.
 ///
 /// Records: descriptions are three pseudo-words (6–9 random letters) from a 20,000-word
 /// vocabulary, so a word matches about 150 records; amounts, statuses, directions and timestamps
-/// vary. Timed with the monotonic clock
-/// around `KDFPaymentStore.page` (the SQL the method runs, without JSON).
+/// vary. Timed with the monotonic clock.
 let count = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1_000_000
 let queries = 2000
-// KDF_BENCH_DB keeps the database between runs (filled once); otherwise a temporary file.
-let keep = ProcessInfo.processInfo.environment["KDF_BENCH_DB"]
-let path = keep ?? NSTemporaryDirectory() + "kdf-list-bench-\(getpid()).sqlite"
-defer { if keep == nil { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } } }
-let store = try KDFPaymentStore(path: path)
+// KDF_BENCH_DATADIR keeps the data directory between runs (records loaded once); otherwise a
+// temporary one.
+let keep = ProcessInfo.processInfo.environment["KDF_BENCH_DATADIR"]
+let datadir = keep ?? NSTemporaryDirectory() + "kdf-list-bench-\(getpid())"
+defer { if keep == nil { try? FileManager.default.removeItem(atPath: datadir) } }
+try FileManager.default.createDirectory(atPath: datadir, withIntermediateDirectories: true)
+let password = "Bench_P@ssw0rd!"
+let store = try KDFPaymentStore(path: datadir + "/kdf.sqlite")
 let reuse = store.count >= count
 
 var rng = SystemRandomNumberGenerator()
@@ -54,31 +66,62 @@ for i in 0..<(reuse ? 0 : count) {
 if !batch.isEmpty { try store.insertBatch(batch) }
 print(String(format: "inserted %d records in %.1f s", store.count, Double(now() - t0) / 1e9))
 
-func measure(_ name: String, _ n: Int, _ filter: () -> KDFPaymentFilter) throws {
-    var times: [Double] = []
-    var totals = 0
-    for _ in 0..<n {
-        let f = filter()
-        let s = now()
-        let page = try store.page(filter: f, paging: .pageNumber(1), limit: 10)
-        times.append(Double(now() - s) / 1e6)
-        totals += page.total
-    }
-    times.sort()
+// The node behind the methods, as `KDFService` builds it for a served node.
+let network = SimulatedNetwork.makeDefault()
+let id = network.nodeID(alias: "alice")!
+let payments = try SQLitePaymentStore(path: datadir + "/payments.sqlite")
+let tower = ControlTower(store: payments)
+let control = PaymentControl(store: payments, tower: tower)
+let registry = try InvoiceRegistry(path: datadir + "/invoices.sqlite",
+                                   configuration: InvoiceRegistry.Configuration(currency: .bitcoinTestnet, nodeKey: network.privateKey(of: id)!))
+let router = ChannelRouter(source: id, network: network, control: control, intents: try SQLiteIntentStore(path: datadir + "/intents.sqlite"))
+let lightning = KDFLightning(node: KDFLightning.Node(coin: "tBTC-lightning", nodeID: id, invoices: registry, router: router,
+                                                     control: control, routeHints: { [] }), store: store)
+let dispatcher = MMRPCDispatcher(configuration: MMRPCDispatcher.Configuration(), guardian: UserpassGuard(password: password),
+                                 methods: lightning)
+
+func report(_ name: String, _ times: [Double], _ totals: Int) {
+    let times = times.sorted(), n = times.count
     print(String(format: "%@: %d pages, p50 %.3f ms, p99 %.3f ms, max %.3f ms, mean matching rows %.0f", name, n,
                  times[n / 2], times[min(n - 1, n * 99 / 100)], times[n - 1], Double(totals) / Double(n)))
 }
 
-try measure("description (one word, ~150 matches)", queries) {
-    var f = KDFPaymentFilter(); f.description = vocabulary.randomElement(using: &rng)!; return f
+/// One page through the dispatcher (request bytes in, reply bytes out) and through the store alone.
+func measure(_ name: String, _ n: Int, _ filter: () -> (json: String, filter: KDFPaymentFilter)) throws {
+    var viaAPI: [Double] = [], viaStore: [Double] = []
+    var totals = 0
+    for i in 0..<n {
+        let (json, f) = filter()
+        let body = Array(("{\"userpass\":\"\(password)\",\"mmrpc\":\"2.0\",\"method\":\"lightning::payments::list_payments_by_filter\","
+                          + "\"params\":{\"coin\":\"tBTC-lightning\",\"filter\":\(json),\"limit\":10,\"paging_options\":{\"PageNumber\":1}},\"id\":\(i)}").utf8)
+        let s = now()
+        let response = dispatcher.handle(MMRPCHTTPRequest(method: "POST", body: body, peerIP: "127.0.0.1"))
+        viaAPI.append(Double(now() - s) / 1e6)
+        guard response.status == 200, case .number(let text)? = (try JSONParser().parse(response.body))["result"]?["total"],
+              let total = Int(text) else {
+            fatalError("unexpected reply: \(response.bodyText)")
+        }
+        totals += Int(total)
+        let s2 = now()
+        let page = try store.page(filter: f, paging: .pageNumber(1), limit: 10)
+        viaStore.append(Double(now() - s2) / 1e6)
+        precondition(page.total == Int(total), "the API and the store disagree")
+    }
+    report(name + " [mmrpc dispatcher]", viaAPI, totals)
+    report(name + " [store.page alone]", viaStore, totals)
 }
-try measure("description + status", queries) {
-    var f = KDFPaymentFilter(); f.description = vocabulary.randomElement(using: &rng)!; f.status = .succeeded; return f
+
+func description(_ d: String, status: KDFPaymentRecord.Status? = nil) -> (json: String, filter: KDFPaymentFilter) {
+    var f = KDFPaymentFilter()
+    f.description = d
+    f.status = status
+    return (status.map { "{\"description\":\"\(d)\",\"status\":\"\($0.jsonName)\"}" } ?? "{\"description\":\"\(d)\"}", f)
 }
-try measure("description (4-letter substring)", queries) {
-    var f = KDFPaymentFilter(); f.description = String(vocabulary.randomElement(using: &rng)!.prefix(4)); return f
-}
+
+try measure("description (one word, ~150 matches)", queries) { description(vocabulary.randomElement(using: &rng)!) }
+try measure("description + status", queries) { description(vocabulary.randomElement(using: &rng)!, status: .succeeded) }
+try measure("description (4-letter substring)", queries) { description(String(vocabulary.randomElement(using: &rng)!.prefix(4))) }
 try measure("description (3-letter substring, thousands of matches)", 200) {
-    var f = KDFPaymentFilter(); f.description = String(vocabulary.randomElement(using: &rng)!.prefix(3)); return f
+    description(String(vocabulary.randomElement(using: &rng)!.prefix(3)))
 }
-try measure("no filter", queries) { KDFPaymentFilter() }
+try measure("no filter", queries) { ("null", KDFPaymentFilter()) }
