@@ -68,20 +68,20 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "PostgreSQL", dependencies: ["CLibpq"]),
-        .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CLlhttp"],
+        .target(name: "Transport", dependencies: ["CNghttp2", "COpenSSL", "CWslay", "CLlhttp", "Metrics"],
                 swiftSettings: hotPathSettings),
 
         // MARK: The call interface every face adapts to (handlers, contexts, writers, statuses)
-        .target(name: "RPCCore", dependencies: ["Transport"], swiftSettings: hotPathSettings),
+        .target(name: "RPCCore", dependencies: ["Transport", "Metrics"], swiftSettings: hotPathSettings),
 
         // MARK: LND's REST gateway and WebSocket proxy over Transport's HTTP face
-        .target(name: "RESTGateway", dependencies: ["RPCCore", "Transport", "LightningRPC", "LightningPrimitives", "ProtoWire", "JSON"]),
+        .target(name: "RESTGateway", dependencies: ["RPCCore", "Transport", "LightningRPC", "LightningPrimitives", "ProtoWire", "JSON", "Metrics"]),
 
         // MARK: The live dashboard page (Sources/Dashboard/web compiled in by Scripts/gen-dashboard)
         .target(name: "Dashboard", dependencies: ["RESTGateway", "Transport"], exclude: ["web"]),
 
         // MARK: gRPC over Transport
-        .target(name: "GRPC", dependencies: ["RPCCore", "Transport", "ProtoWire"], swiftSettings: hotPathSettings),
+        .target(name: "GRPC", dependencies: ["RPCCore", "Transport", "ProtoWire", "Metrics"], swiftSettings: hotPathSettings),
 
         // MARK: Domain
         // Dependency-free facts shared by the domain targets: BOLT 4 failure codes, the hex codec.
@@ -96,20 +96,20 @@ let package = Package(
         .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite", "PostgreSQL"]),
         // The Komodo DeFi Framework's mmrpc 2.0 `lightning::payments::*` API over the same engine.
         .target(name: "KomodoRPC", dependencies: [
-            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives",
+            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives", "Metrics",
         ]),
 
         // MARK: Services and composition
         .target(name: "Services", dependencies: [
             "RPCCore", "Transport", "LightningRPC", "ProtoWire", "Payments", "Invoices", "BOLT11", "Macaroons",
-            "Routing", "Simnet", "Crypto", "PaymentLifecycle",
+            "Routing", "Simnet", "Crypto", "PaymentLifecycle", "Metrics",
         ]),
         // Where a node's files are and the defaults its clients share (the CLI links this, not Node).
         .target(name: "NodeLayout"),
         .target(name: "Node", dependencies: [
             "NodeLayout", "Services", "RPCCore", "GRPC", "RESTGateway", "Dashboard", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
             "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11", "KomodoRPC",
-            "Options",
+            "Options", "Metrics",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
         .executableTarget(name: "paytrack", dependencies: ["NodeLayout", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons", "Options"]),
@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OptionsTests", dependencies: ["Options"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Options"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Options", "Metrics", "Transport"]),
         .testTarget(name: "LightningRPCTests", dependencies: ["LightningRPC", "ProtoWire"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),

@@ -17,6 +17,12 @@ public struct MMRPCHTTPRequest: Sendable {
 /// or nil when the name is not one of its methods (NoSuchMethod).
 public protocol MMRPCMethods: Sendable {
     func call(method: String, params: JSONValue) -> Result<JSONValue, MMRPCError>?
+    /// Every method name `call` answers (metrics label other names `unknown`).
+    var methodNames: [String] { get }
+}
+
+extension MMRPCMethods {
+    public var methodNames: [String] { [] }
 }
 
 /// KDF's RPC front door (`mm2_main` `rpc.rs` + `dispatcher.rs`) as a pure function of one HTTP
@@ -46,11 +52,14 @@ public final class MMRPCDispatcher: Sendable {
     public let guardian: UserpassGuard
     public let methods: any MMRPCMethods
     let parser = JSONParser(limits: .init(maximumDepth: 64, maximumBytes: 1 << 20))
+    /// Counts each request (each element of a batch) and each userpass refusal; nil: metrics off.
+    let metrics: MMRPCMetrics?
 
-    public init(configuration: Configuration, guardian: UserpassGuard, methods: any MMRPCMethods) {
+    public init(configuration: Configuration, guardian: UserpassGuard, methods: any MMRPCMethods, metrics: MMRPCMetrics? = nil) {
         self.configuration = configuration
         self.guardian = guardian
         self.methods = methods
+        self.metrics = metrics
     }
 
     /// Answers one HTTP request.
@@ -91,17 +100,30 @@ public final class MMRPCDispatcher: Sendable {
         return MMRPCHTTPResponse(status: status, headers: headers, body: w.bytes)
     }
 
-    /// One request object (or any other JSON value) → HTTP status and reply body.
+    /// One request object (or any other JSON value) → HTTP status and reply body, counted in the
+    /// RPC metrics (method label: its `method` when served, else `unknown`; code: the HTTP status).
     func single(_ value: JSONValue, peerIP: String) -> (status: Int, body: JSONValue) {
+        guard let metrics else { return answer(value, peerIP: peerIP) }
+        let start = ContinuousClock.now
+        let reply = answer(value, peerIP: peerIP)
+        var method: String?
+        if case .string(let m)? = value["method"] { method = m }
+        metrics.ended(method: method, httpStatus: reply.status, elapsed: start.duration(to: .now))
+        return reply
+    }
+
+    private func answer(_ value: JSONValue, peerIP: String) -> (status: Int, body: JSONValue) {
         let id = MMRPCRequest.echoedID(value)
         let mmrpc = value["mmrpc"]
         var request = value
         if mmrpc == nil || mmrpc == .null {
             // Legacy dispatcher first: its own auth, then (no lightning method is legacy) v2.
             guard case .string(let pass)? = value["userpass"] else {
+                metrics?.userpassRefused(.notSet)
                 return (500, MMRPCEnvelope.legacy("rpc:158] RPC call failed: Userpass is not set!"))
             }
             guard guardian.matches(pass) else {
+                metrics?.userpassRefused(.invalid)
                 return (500, MMRPCEnvelope.legacy("rpc:158] RPC call failed: Userpass is invalid!"))
             }
             guard case .object(var members) = value else { return (500, MMRPCEnvelope.legacy("rpc:158] RPC call failed")) }
@@ -116,12 +138,12 @@ public final class MMRPCDispatcher: Sendable {
                 return (error.httpStatus, MMRPCEnvelope.failure(error, id: nil))
             }
             if configuration.localOnly && !Self.isLoopback(peerIP) { throw .localHostOnly() }
-            if guardian.isBanned(peerIP) { throw .banned() }
+            if guardian.isBanned(peerIP) { metrics?.userpassRefused(.banned); throw .banned() }
             switch guardian.check(req.userpass, ip: peerIP) {
             case .allowed: break
-            case .notSet: throw .userpassIsNotSet()
-            case .banned: throw .banned()
-            case .invalid(let left): throw .userpassIsInvalid(attemptsLeft: left)
+            case .notSet: metrics?.userpassRefused(.notSet); throw .userpassIsNotSet()
+            case .banned: metrics?.userpassRefused(.banned); throw .banned()
+            case .invalid(let left): metrics?.userpassRefused(.invalid); throw .userpassIsInvalid(attemptsLeft: left)
             }
             guard req.method.hasPrefix("lightning::"), let result = methods.call(method: req.method, params: req.params) else {
                 throw .noSuchMethod()

@@ -1,3 +1,4 @@
+import Metrics
 import RPCCore
 import Payments
 import Synchronization
@@ -18,6 +19,10 @@ final class PaymentFanoutRegistry: Sendable {
     }
 
     private let groups = Mutex<[Key: Group]>([:])
+    /// Given to every group (``PaymentFanout/deliveryLatency``).
+    let deliveryLatency: Histogram?
+
+    init(deliveryLatency: Histogram? = nil) { self.deliveryLatency = deliveryLatency }
 
     /// Open groups (diagnostics, tests).
     var count: Int { groups.withLock { $0.count } }
@@ -29,6 +34,7 @@ final class PaymentFanoutRegistry: Sendable {
         let key = Key(loop: ObjectIdentifier(loop), hash: hash)
         if let g = groups.withLock({ $0[key] }), !g.isOver { return g }
         let g = Group(mailbox: try subscribe(), encode: encode)
+        g.deliveryLatency = deliveryLatency
         groups.withLock { $0[key] = g }
         g.onOver = { [weak self, weak g] in
             self?.groups.withLock { d in if let g, d[key] === g { d[key] = nil } }
