@@ -20,6 +20,7 @@ spells a zero hash, which logs may carry legitimately.
 import base64
 import binascii
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -123,19 +124,21 @@ def log_files(datadir, args=()):
 def find_leaks(secrets, texts):
     """[(secret description, log name)] for every form of every secret found in a text.
 
-    Forms made of base64/hex characters (macaroons, preimages, signatures) are looked up by their
-    first MIN_TOKEN characters in every run of such characters of the logs (so a form inside a
-    longer run is found too); other forms (passwords) are searched as plain substrings."""
+    Forms made of base64/hex characters and at least 2*Q-1 long (macaroons, preimages,
+    signatures) are found through their Q-grams: any occurrence inside a run of such characters in
+    a log fully covers a Q-gram of the run starting at a multiple of Q, so only those are looked
+    up (then the whole form is compared). Other forms (passwords) are searched as substrings."""
     token_chars = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
-    by_prefix, plain = {}, []
+    q = MIN_TOKEN
+    grams, plain = {}, []
     for what, fs in secrets.items():
         for f in fs:
-            if len(f) >= MIN_TOKEN and set(f) <= token_chars:
-                by_prefix.setdefault(f[:MIN_TOKEN], []).append((what, f))
+            if len(f) >= 2 * q - 1 and set(f) <= token_chars:
+                for j in range(len(f) - q + 1):
+                    grams.setdefault(f[j:j + q], []).append((what, f, j))
             else:
                 plain.append((what, f))
-    import re
-    run = re.compile(r"[A-Za-z0-9+/=_-]{%d,}" % MIN_TOKEN)
+    run = re.compile(r"[A-Za-z0-9+/=_-]{%d,}" % q)
     leaks = set()
     for where, text in texts.items():
         for what, f in plain:
@@ -143,12 +146,10 @@ def find_leaks(secrets, texts):
                 leaks.add((what, where))
         for m in run.finditer(text):
             r = m.group(0)
-            for i in range(len(r) - MIN_TOKEN + 1):
-                hits = by_prefix.get(r[i:i + MIN_TOKEN])
-                if hits:
-                    for what, f in hits:
-                        if r.startswith(f, i):
-                            leaks.add((what, where))
+            for i in range(0, len(r) - q + 1, q):
+                for what, f, j in grams.get(r[i:i + q], ()):
+                    if i >= j and r.startswith(f, i - j):
+                        leaks.add((what, where))
     return sorted(leaks)
 
 
