@@ -49,15 +49,7 @@ final class CallMetricsTests: XCTestCase {
         client = HTTP2Session(server: false)
     }
 
-    func pump() {
-        for _ in 0..<50 {
-            var moved = false
-            client.produce { moved = true; session.receive($0) }
-            session.produce { moved = true; client.receive($0) }
-            loop.runPendingTasks()
-            if !moved { return }
-        }
-    }
+    func pump() { pumpSessions(client, session, loop) }
 
     @discardableResult
     func call(_ path: String, auth: Bool = true) -> (Sink, HTTP2Stream) {

@@ -16,7 +16,6 @@ import time
 import grpc
 import pytest
 import requests
-import websocket
 from prometheus_client.parser import text_string_to_metric_families
 
 import harness
@@ -24,6 +23,7 @@ import lnd
 from lnd import ln, rt
 from invoicesrpc import invoices_pb2 as inv
 from invoicesrpc import invoices_pb2_grpc as invstub
+from test_websocket_proxy import connect as ws_connect, read_all as ws_read_all
 
 TICKER = "tBTC-lightning"
 
@@ -208,19 +208,11 @@ def test_rest_and_websocket_calls(net):
         assert rest(net, "/v1/getinfo").status_code == 200
     assert rest(net, "/v1/no/such/path").status_code == 404
     assert rest(net, "/v1/no/such/path/again").status_code == 404
-    d = net.daemon
     h = base64.urlsafe_b64encode(invoice.r_hash).decode()
-    ws = websocket.create_connection(f"wss://127.0.0.1:{d.rest_port}/v2/router/track/{h}?method=GET",
-                                     header=[f"Grpc-Metadata-Macaroon: {d.macaroon_hex()}"],
-                                     sslopt={"ca_certs": str(d.cert_path), "check_hostname": False}, timeout=20)
-    msgs = []
-    while True:
-        op, data = ws.recv_data(control_frame=True)
-        if op == websocket.ABNF.OPCODE_TEXT:
-            msgs.append(json.loads(data))
-        elif op == websocket.ABNF.OPCODE_CLOSE:
-            break
+    ws = ws_connect(net, f"/v2/router/track/{h}?method=GET")
+    msgs, close_code = ws_read_all(ws)
     ws.close()
+    assert close_code == 1000
     assert msgs[-1]["result"]["status"] == "SUCCEEDED"
     after = lnd.wait_until(lambda: (lambda s: s if delta(before, s, REQ, api="ws", method=TRACK, code="OK") == 1 else None)(scrape(net)),
                            what="the WebSocket call counted")
