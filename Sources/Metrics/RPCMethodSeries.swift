@@ -4,13 +4,16 @@ import Synchronization
 /// updates per call.
 ///
 /// Contract: the OK counter, the latency histogram and the open-streams gauge are found in their
-/// families once, on first use (a lock-free lazy reference after that); other status codes are
-/// looked up in the family per call (a lock: failures are the rare path). Thread-safe.
-public final class RPCMethodSeries: Sendable {
+/// families once, on first use (after that one relaxed atomic load of a pointer: the standard
+/// library's `AtomicLazyReference.load` is not specialized across modules and cost ~650
+/// instructions per call, Benchmarks/transport/callgrind); other status codes are looked up in
+/// the family per call (a lock: failures are the rare path). Thread-safe.
+public final class RPCMethodSeries: @unchecked Sendable {
     public let api: String
     public let method: String
     private let metrics: RPCCallMetrics
-    private let resolved = AtomicLazyReference<Resolved>()
+    /// The retained `Resolved`, as its address bits (0 until first use); set once.
+    private let resolved = Atomic<UInt>(0)
 
     final class Resolved: Sendable {
         let ok: Counter
@@ -27,11 +30,26 @@ public final class RPCMethodSeries: Sendable {
         self.method = method
     }
 
+    deinit {
+        let bits = resolved.load(ordering: .acquiring)
+        if bits != 0 { Unmanaged<Resolved>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release() }
+    }
+
     @inline(__always) private var series: Resolved {
-        if let r = resolved.load() { return r }
-        return resolved.storeIfNil(Resolved(ok: metrics.requests.series(api, method, "OK"),
-                                            duration: metrics.duration.series(api, method),
-                                            openStreams: metrics.openStreams.series(api, method)))
+        let bits = resolved.load(ordering: .acquiring)
+        if bits != 0 { return Unmanaged<Resolved>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).takeUnretainedValue() }
+        return resolve()
+    }
+
+    private func resolve() -> Resolved {
+        let r = Resolved(ok: metrics.requests.series(api, method, "OK"), duration: metrics.duration.series(api, method),
+                         openStreams: metrics.openStreams.series(api, method))
+        let bits = UInt(bitPattern: Unmanaged.passRetained(r).toOpaque())
+        let (won, current) = resolved.compareExchange(expected: 0, desired: bits, ordering: .acquiringAndReleasing)
+        if won { return r }
+        Unmanaged<Resolved>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release()
+        // Another thread resolved first: the family gave it the same series objects.
+        return Unmanaged<Resolved>.fromOpaque(UnsafeRawPointer(bitPattern: current)!).takeUnretainedValue()
     }
 
     /// One call ended with `code` ("OK" takes the fast path) after `nanoseconds`.
