@@ -29,6 +29,7 @@ final class CallMetricsTests: XCTestCase {
 
     var loop: EventLoop!
     var registry: MetricsRegistry!
+    var server: GRPCServer!   // the sessions' handlers hold it unowned
     var session: HTTP2Session!
     var client: HTTP2Session!
     let held = Held()
@@ -43,7 +44,7 @@ final class CallMetricsTests: XCTestCase {
             "Fail": .unary { _, _, r in r.fail(.notFound, "no") },
             "Watch": .serverStreaming { _, _, w in held.writer = w },
         ])
-        let server = GRPCServer(services: [svc], interceptors: [Gate()], tls: nil, group: EventLoopGroup(loops: [loop]),
+        server = GRPCServer(services: [svc], interceptors: [Gate()], tls: nil, group: EventLoopGroup(loops: [loop]),
                                 metrics: try! RPCCallMetrics(registry: registry))
         session = server.makeServerSession()
         client = HTTP2Session(server: false)
