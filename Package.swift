@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OptionsTests", dependencies: ["Options"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Options", "Metrics", "Transport"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Options", "Metrics"]),
         .testTarget(name: "LightningRPCTests", dependencies: ["LightningRPC", "ProtoWire"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
         .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RESTGateway", "Transport"]),
-        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "RPCCore", "Transport"]),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "RPCCore", "Transport", "Metrics"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
         .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "PaymentsTests", dependencies: ["Payments", "PaymentStore", "SQLite", "PostgreSQL", "PostgresTestSupport"]),
@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore", "Metrics"]),
         .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
     ]
 )
