@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
-        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON"]),
+        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON", "Metrics"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RESTGateway", "Transport"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "RPCCore", "Transport", "Metrics"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
