@@ -53,7 +53,7 @@ public final class MMRPCDispatcher: Sendable {
     public let methods: any MMRPCMethods
     let parser = JSONParser(limits: .init(maximumDepth: 64, maximumBytes: 1 << 20))
     /// Counts each request (each element of a batch) and each userpass refusal; nil: metrics off.
-    let metrics: MMRPCMetrics?
+    public let metrics: MMRPCMetrics?
 
     public init(configuration: Configuration, guardian: UserpassGuard, methods: any MMRPCMethods, metrics: MMRPCMetrics? = nil) {
         self.configuration = configuration

@@ -38,6 +38,10 @@ public final class MMRPCMetrics: Sendable {
 
     func userpassRefused(_ reason: Refusal) { refusals[reason]?.increment() }
 
+    /// A request the listener answered itself, before the dispatcher (body too large, server
+    /// busy): counted as method `unknown` with `httpStatus`, not timed.
+    public func refusedBeforeDispatch(httpStatus: Int) { unknown.refused(code: Self.code(httpStatus)) }
+
     /// The HTTP status as the `code` label: the statuses KDF answers with, anything else `other`.
     static func code(_ status: Int) -> String {
         switch status {
