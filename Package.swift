@@ -68,23 +68,23 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "PostgreSQL", dependencies: ["CLibpq"]),
-        // The one lock family: Lock, LockedValue, Condition, Latch.
+        // The one bounded cache (FIFOCache) and the one lock family (Lock, LockedValue, Condition, Latch).
         .target(name: "Caches"),
         .target(name: "Locks"),
-        .target(name: "Transport", dependencies: ["LightningPrimitives", "Locks", "CNghttp2", "COpenSSL", "CWslay", "CLlhttp"],
+        .target(name: "Transport", dependencies: ["LightningPrimitives", "Locks", "CNghttp2", "COpenSSL", "CWslay", "CLlhttp", "Metrics"],
                 swiftSettings: hotPathSettings),
 
         // MARK: The call interface every face adapts to (handlers, contexts, writers, statuses)
-        .target(name: "RPCCore", dependencies: ["LightningPrimitives", "Transport"], swiftSettings: hotPathSettings),
+        .target(name: "RPCCore", dependencies: ["LightningPrimitives", "Transport", "Metrics"], swiftSettings: hotPathSettings),
 
         // MARK: LND's REST gateway and WebSocket proxy over Transport's HTTP face
-        .target(name: "RESTGateway", dependencies: ["RPCCore", "Transport", "LightningRPC", "LightningPrimitives", "ProtoWire", "JSON"]),
+        .target(name: "RESTGateway", dependencies: ["RPCCore", "Transport", "LightningRPC", "LightningPrimitives", "ProtoWire", "JSON", "Metrics"]),
 
         // MARK: The live dashboard page (Sources/Dashboard/web compiled in by Scripts/gen-dashboard)
         .target(name: "Dashboard", dependencies: ["RESTGateway", "Transport"], exclude: ["web"]),
 
         // MARK: gRPC over Transport
-        .target(name: "GRPC", dependencies: ["LightningPrimitives", "Locks", "RPCCore", "Transport", "ProtoWire"], swiftSettings: hotPathSettings),
+        .target(name: "GRPC", dependencies: ["LightningPrimitives", "Locks", "RPCCore", "Transport", "ProtoWire", "Metrics"], swiftSettings: hotPathSettings),
 
         // MARK: Domain
         // Dependency-free facts shared by the domain targets: BOLT 4 failure codes, the hex codec.
@@ -99,20 +99,20 @@ let package = Package(
         .target(name: "PaymentLifecycle", dependencies: ["Locks", "Payments", "Routing", "Simnet", "SQLite", "PostgreSQL"]),
         // The Komodo DeFi Framework's mmrpc 2.0 `lightning::payments::*` API over the same engine.
         .target(name: "KomodoRPC", dependencies: ["Locks", 
-            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives",
+            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives", "Metrics",
         ]),
 
         // MARK: Services and composition
         .target(name: "Services", dependencies: ["Caches", "Locks", 
             "RPCCore", "Transport", "LightningRPC", "ProtoWire", "Payments", "Invoices", "BOLT11", "Macaroons",
-            "Routing", "Simnet", "Crypto", "PaymentLifecycle",
+            "Routing", "Simnet", "Crypto", "PaymentLifecycle", "Metrics",
         ]),
         // Where a node's files are and the defaults its clients share (the CLI links this, not Node).
         .target(name: "NodeLayout"),
         .target(name: "Node", dependencies: ["Locks", 
             "NodeLayout", "Services", "RPCCore", "GRPC", "RESTGateway", "Dashboard", "Transport", "Payments", "PaymentStore", "Invoices", "Macaroons",
             "Routing", "Simnet", "Crypto", "LightningRPC", "PaymentLifecycle", "BOLT11", "KomodoRPC",
-            "Options",
+            "Options", "Metrics",
         ]),
         .executableTarget(name: "paytrackd", dependencies: ["Node"]),
         .executableTarget(name: "paytrack", dependencies: ["LightningPrimitives", "Locks", "NodeLayout", "RPCCore", "GRPC", "LightningRPC", "JSON", "ProtoWire", "Crypto", "Macaroons", "Options"]),
@@ -132,15 +132,15 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OptionsTests", dependencies: ["Options"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Options"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Options", "Metrics"]),
         .testTarget(name: "LightningRPCTests", dependencies: ["LightningRPC", "ProtoWire", "JSON"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "TransportTests", dependencies: ["Locks", "Transport", "CNghttp2"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
-        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON", "LightningPrimitives"]),
+        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON", "LightningPrimitives", "Metrics"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RESTGateway", "Transport"]),
-        .testTarget(name: "GRPCTests", dependencies: ["Locks", "GRPC", "RPCCore", "Transport"]),
+        .testTarget(name: "GRPCTests", dependencies: ["Locks", "GRPC", "RPCCore", "Transport", "Metrics"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
         .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "LocksTests", dependencies: ["Locks"]),
@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Locks", "Simnet", "Routing", "Crypto"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["Locks", "PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport", "Crypto"]),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore", "BOLT11", "Crypto", "Routing", "PaymentLifecycle", "Simnet", "GRPC", "Macaroons"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore", "BOLT11", "Crypto", "Routing", "PaymentLifecycle", "Simnet", "GRPC", "Macaroons", "Metrics"]),
         .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
     ]
 )

@@ -1,3 +1,4 @@
+import Metrics
 import RPCCore
 import Transport
 
@@ -25,15 +26,26 @@ public final class GRPCServer: @unchecked Sendable {
     private var transport: HTTP2Server?
     let http2Configuration: HTTP2Configuration
     private let ownsGroup: Bool
+    /// Per route (same index as `router.routes`): the RPC metrics of its method (api `grpc`);
+    /// empty when metrics are off.
+    let routeMetrics: [RPCMethodSeries]
+    /// The series of calls to paths that match no route (method label `unknown`).
+    let unknownMethodMetrics: RPCMethodSeries?
 
     /// - Parameters:
     ///   - services: the services to route to (add `HealthService`/`ReflectionService` here too).
     ///   - interceptors: run in order before each handler.
     ///   - tls: a server `TLSContext` (see `TLSContext(serverCertificatePath:privateKeyPath:)`).
     ///   - tls: nil builds a server without a network transport (only `makeServerSession`).
+    ///   - metrics: when given, every call counts in its method's RPC series (api `grpc`; paths
+    ///     that match no route as method `unknown`), timed from the end of its request headers.
     public init(services: [RPCService], interceptors: [ServerInterceptor] = [], tls: TLSContext?,
-                configuration: GRPCServerConfiguration = GRPCServerConfiguration(), group: EventLoopGroup? = nil) {
-        router = MethodRouter(services: services)
+                configuration: GRPCServerConfiguration = GRPCServerConfiguration(), group: EventLoopGroup? = nil,
+                metrics: RPCCallMetrics? = nil) {
+        let router = MethodRouter(services: services)
+        self.router = router
+        routeMetrics = metrics.map { m in router.routes.map { m.series(api: "grpc", method: $0.path) } } ?? []
+        unknownMethodMetrics = metrics?.series(api: "grpc", method: RPCCallMetrics.unknownMethod)
         self.interceptors = interceptors
         maxReceiveMessageSize = configuration.maxReceiveMessageSize
         ownsGroup = group == nil
@@ -44,6 +56,12 @@ public final class GRPCServer: @unchecked Sendable {
                 ServerConnectionHandler(server: self, session: session)
             }
         }
+    }
+
+    /// Counts the connections of this server's listeners (set before `start`).
+    public var listenerMetrics: ListenerMetrics? {
+        get { transport?.server.listenerMetrics }
+        set { transport?.server.listenerMetrics = newValue }
     }
 
     /// Listens on `host:port` (port 0 = any); returns the bound port. Call from a non-loop thread.

@@ -155,6 +155,9 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
             connection.headerScratch.removeAll(keepingAtMost: ServerConnectionHandler.scratchLimit)
         }
         if dispatched || failedEarly || accepted { return }
+        if let m = connection.server.unknownMethodMetrics {
+            metricsBegin(routeIndex.map { connection.server.routeMetrics[$0] } ?? m)
+        }
         if !isPOST { failEarly(GRPCStatus(.unimplemented, "grpc: method must be POST"), httpStatus: 405); return }
         if !contentTypeOK {
             failEarly(GRPCStatus(.invalidArgument, contentTypeSeen ? "invalid gRPC request content-type" : "missing content-type"),
@@ -189,6 +192,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
         if case .bidiStreaming(let f)? = handler {
             dispatched = true
             isStreaming = true
+            metricsStreamOpened()
             connection.streamingStarted(self)
             bidi = f(self, ServerStreamWriter(call: self))
             markLongLived()
@@ -237,6 +241,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
             f(self, req, UnaryResponder(call: self))
         case .serverStreaming(let f):
             isStreaming = true
+            metricsStreamOpened()
             connection.streamingStarted(self)
             f(self, req, ServerStreamWriter(call: self))
             markLongLived()
@@ -260,7 +265,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
 
     func streamClosed(_ stream: HTTP2Stream, errorCode: UInt32) {
         let wasFinished = finished
-        markDone()
+        markDone(.cancelled)   // counted only when the call had not ended (a client reset or disconnect)
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
         if !wasFinished || errorCode != 0 { cancel() }
         readyCallback = nil
@@ -284,9 +289,10 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
 
     // MARK: Responses (loop thread)
 
-    private func markDone() {
+    private func markDone(_ code: GRPCStatus.Code) {
         finished = true
         doneFlag.store(true, ordering: .relaxed)
+        metricsEnd(code)
     }
 
     private func failEarly(_ status: GRPCStatus, httpStatus: Int = 200) {
@@ -297,7 +303,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
 
     override func respondUnary(_ message: [UInt8]) {
         guard !finished else { return }
-        markDone()
+        markDone(.ok)
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
         stream.sendHeaders(connection.headers.response)
         stream.reserveCapacity(message.count + 5)
@@ -347,7 +353,7 @@ final class ServerCall: ServerCallContext, HTTP2StreamDelegate, @unchecked Senda
 
     func finish(_ status: GRPCStatus, httpStatus: Int) {
         guard !finished else { return }
-        markDone()
+        markDone(status.code)
         if let t = deadlineTimer { loop.cancelTimer(t); deadlineTimer = nil }
         readyCallback = nil
         bidi = nil

@@ -44,6 +44,9 @@ public final class KDFLightning: MMRPCMethods, @unchecked Sendable {
     public let node: Node
     public let store: KDFPaymentStore
 
+    /// The methods `call` answers (the bounded `method` label of the RPC metrics).
+    public var methodNames: [String] { [Self.generateInvoice, Self.sendPayment, Self.getPaymentDetails, Self.listPaymentsByFilter] }
+
     public init(node: Node, store: KDFPaymentStore) {
         self.node = node
         self.store = store

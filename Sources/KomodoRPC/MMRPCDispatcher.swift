@@ -20,10 +20,13 @@ public protocol MMRPCMethods: Sendable {
     /// Whether `method` never blocks (no lock held for long, no network, no waiting on another
     /// thread), so the listener may run it on its event loop instead of handing it to a pool.
     func runsInline(method: String) -> Bool
+    /// Every method name `call` answers (metrics label other names `unknown`).
+    var methodNames: [String] { get }
 }
 
 extension MMRPCMethods {
     public func runsInline(method: String) -> Bool { false }
+    public var methodNames: [String] { [] }
 }
 
 /// How the dispatcher answers one HTTP request: at once, or by work that may block and so
@@ -63,12 +66,15 @@ public final class MMRPCDispatcher: Sendable {
     let parser = JSONParser(limits: .init(maximumDepth: 64, maximumBytes: 1 << 20))
     /// The CORS header every reply carries (built once).
     let corsHeaders: [(String, String)]
+    /// Counts each request (each element of a batch) and each userpass refusal; nil: metrics off.
+    public let metrics: MMRPCMetrics?
 
-    public init(configuration: Configuration, guardian: UserpassGuard, methods: any MMRPCMethods) {
+    public init(configuration: Configuration, guardian: UserpassGuard, methods: any MMRPCMethods, metrics: MMRPCMetrics? = nil) {
         self.configuration = configuration
         self.guardian = guardian
         self.methods = methods
         corsHeaders = [("Access-Control-Allow-Origin", configuration.allowOrigin)]
+        self.metrics = metrics
     }
 
     /// Answers one HTTP request (on the caller's thread, whatever its method).
@@ -99,15 +105,20 @@ public final class MMRPCDispatcher: Sendable {
         if case .array(let elements) = value {
             return .blocking { [self] in batch(elements, peerIP: request.peerIP, headers) }
         }
+        let start = metrics == nil ? nil : ContinuousClock.now
         switch admit(value, peerIP: request.peerIP) {
-        case .answered(let status, let body): return .answered(reply(status, body, headers))
+        case .answered(let status, let body):
+            count(value, status: status, since: start)
+            return .answered(reply(status, body, headers))
         case .call(let req, let id):
             if methods.runsInline(method: req.method) {
                 let (status, body) = run(req, id: id)
+                count(value, status: status, since: start)
                 return .answered(reply(status, body, headers))
             }
             return .blocking { [self] in
                 let (status, body) = run(req, id: id)
+                count(value, status: status, since: start)
                 return reply(status, body, headers)
             }
         }
@@ -134,12 +145,26 @@ public final class MMRPCDispatcher: Sendable {
         return MMRPCHTTPResponse(status: status, headers: headers, body: w.bytes)
     }
 
-    /// One request object (or any other JSON value) → HTTP status and reply body.
+    /// One request object (or any other JSON value) → HTTP status and reply body, counted in the
+    /// RPC metrics (method label: its `method` when served, else `unknown`; code: the HTTP status).
     func single(_ value: JSONValue, peerIP: String) -> (status: Int, body: JSONValue) {
+        let start = metrics == nil ? nil : ContinuousClock.now
+        let reply: (status: Int, body: JSONValue)
         switch admit(value, peerIP: peerIP) {
-        case .answered(let status, let body): return (status, body)
-        case .call(let req, let id): return run(req, id: id)
+        case .answered(let status, let body): reply = (status, body)
+        case .call(let req, let id): reply = run(req, id: id)
         }
+        count(value, status: reply.status, since: start)
+        return reply
+    }
+
+    /// Counts one answered request in the RPC metrics (method label: its `method` when served,
+    /// else `unknown`; code: the HTTP status; latency since `start`).
+    func count(_ value: JSONValue, status: Int, since start: ContinuousClock.Instant?) {
+        guard let metrics, let start else { return }
+        var method: String?
+        if case .string(let m)? = value["method"] { method = m }
+        metrics.ended(method: method, httpStatus: status, elapsed: start.duration(to: .now))
     }
 
     /// Where KDF's order stands once everything before the method itself has been checked.
@@ -157,9 +182,11 @@ public final class MMRPCDispatcher: Sendable {
         if mmrpc == nil || mmrpc == .null {
             // Legacy dispatcher first: its own auth, then (no lightning method is legacy) v2.
             guard case .string(let pass)? = value["userpass"] else {
+                metrics?.userpassRefused(.notSet)
                 return .answered(status: 500, body: MMRPCEnvelope.legacy("rpc:158] RPC call failed: Userpass is not set!"))
             }
             guard guardian.matches(pass) else {
+                metrics?.userpassRefused(.invalid)
                 return .answered(status: 500, body: MMRPCEnvelope.legacy("rpc:158] RPC call failed: Userpass is invalid!"))
             }
             guard case .object(var members) = value else {
@@ -176,12 +203,12 @@ public final class MMRPCDispatcher: Sendable {
                 return .answered(status: error.httpStatus, body: MMRPCEnvelope.failure(error, id: nil))
             }
             if configuration.localOnly && !Self.isLoopback(peerIP) { throw .localHostOnly() }
-            if guardian.isBanned(peerIP) { throw .banned() }
+            if guardian.isBanned(peerIP) { metrics?.userpassRefused(.banned); throw .banned() }
             switch guardian.check(req.userpass, ip: peerIP) {
             case .allowed: break
-            case .notSet: throw .userpassIsNotSet()
-            case .banned: throw .banned()
-            case .invalid(let left): throw .userpassIsInvalid(attemptsLeft: left)
+            case .notSet: metrics?.userpassRefused(.notSet); throw .userpassIsNotSet()
+            case .banned: metrics?.userpassRefused(.banned); throw .banned()
+            case .invalid(let left): metrics?.userpassRefused(.invalid); throw .userpassIsInvalid(attemptsLeft: left)
             }
             guard req.method.hasPrefix("lightning::") else { throw .noSuchMethod() }
             return .call(req, id: id)

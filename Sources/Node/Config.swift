@@ -77,6 +77,12 @@ public struct Config: Sendable {
     public var kdfCoin: String?
     public var kdfCORS: String?
     public var kdfLocalOnly = true
+    /// `--prometheus.enable` (LND's flag): serve the metrics on `prometheusListen`.
+    public var prometheusEnable = false
+    /// `--prometheus.listen`: the scrape listener (plain HTTP, `GET /metrics`).
+    public var prometheusListen = Config.defaultPrometheusListen
+    /// LND's default Prometheus listener.
+    public static let defaultPrometheusListen = "127.0.0.1:8989"
 
     /// KDF's rpcip and rpcport defaults.
     public static let defaultKDFListen = "127.0.0.1:7783"
@@ -212,6 +218,10 @@ extension Config {
             case "false", "0": c.kdfLocalOnly = false
             default: throw ConfigError(description: "--kdf.rpc-local-only wants true or false")
             } },
+        Flag(names: ["prometheus.enable"], value: nil, help: "export Prometheus metrics (text format 0.0.4, GET /metrics) on --prometheus.listen") { c, _ in
+            c.prometheusEnable = true },
+        Flag(names: ["prometheus.listen"], value: "HOST:PORT", help: "the Prometheus metrics listener, plain HTTP (default 127.0.0.1:8989)") { c, v in
+            try checkAddress(v, flag: "prometheus.listen"); c.prometheusListen = v },
         Flag(names: ["threads"], value: "N", help: "event-loop threads (default: one per core)") { c, v in
             guard let n = Int(v), n >= 0 else { throw ConfigError(description: "--threads wants a non-negative integer") }; c.threads = n },
         Flag(names: ["db.backend"], value: "sqlite|postgres", help: "database for durable state: sqlite (one file per store in DATADIR, the default) or postgres") { c, v in

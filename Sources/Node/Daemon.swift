@@ -25,19 +25,20 @@ public enum Daemon {
         let log = sink.logger("LTND")
         log.info("paytrackd version \(PayTrackVersion.string), network \(config.network), datadir \(config.dataDirectory)")
 
+        let metrics = config.prometheusEnable ? try NodeMetrics() : nil
         let network = try EmbeddedNetwork.make(config: config)
         log.info("simulated network: \(network.aliases.count) nodes, \(network.channelCount) channels, height \(network.blockHeight)")
         let primary = try ServedNode(name: config.node,
                                      directory: NodeDirectory(root: config.dataDirectory, network: config.network),
                                      config: config, network: network, certPath: config.tlsCertPath,
-                                     keyPath: config.tlsKeyPath, sink: sink)
+                                     keyPath: config.tlsKeyPath, sink: sink, metrics: metrics)
         var nodes: [(ServedNode, [String])] = [(primary, config.primaryListeners)]
         for (name, address) in config.serve {
             guard name != config.node, !nodes.contains(where: { $0.0.name == name }) else {
                 throw ConfigError(description: "node \(name) is served twice")
             }
             let dir = NodeDirectory.secondary(name: name, datadir: config.dataDirectory, network: config.network)
-            nodes.append((try ServedNode(name: name, directory: dir, config: config, network: network, sink: sink), [address]))
+            nodes.append((try ServedNode(name: name, directory: dir, config: config, network: network, sink: sink, metrics: metrics), [address]))
         }
         // The Komodo DeFi Framework API: the primary node unless --nokdf, others by --serve-kdf.
         // Prepared (rpc_password checked with KDF's policy) before anything listens.
@@ -81,6 +82,15 @@ public enum Daemon {
         for (node, address) in kdfNodes {
             try node.startKDF(listener: address, config: config, work: work, group: group)
         }
+        var metricsServer: TLSServer?
+        if let metrics {
+            let server = TLSServer.plainHTTP1(group: group, application: MetricsHTTPApplication(registry: metrics.registry))
+            server.listenerMetrics = metrics.listener("metrics")
+            let (host, port) = try ServedNode.split(config.prometheusListen)
+            let bound = try server.bind(host: host, port: port)
+            metricsServer = server
+            log.info("Prometheus metrics listening on http://\(host):\(bound)\(MetricsHTTPApplication.path)")
+        }
         log.info("ready")
 
         var received: Int32 = 0
@@ -88,6 +98,7 @@ public enum Daemon {
         log.info("received signal \(received), shutting down")
         network.stopBlockClock()
         mppExpiry.cancel()
+        metricsServer?.shutdown(gracePeriodNanos: 1_000_000_000)
         for (node, _) in nodes { node.shutdown(gracePeriod: .seconds(5)) }
         group.shutdown()
         log.info("shutdown complete")

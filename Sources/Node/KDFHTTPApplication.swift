@@ -55,6 +55,7 @@ final class KDFHTTPApplication: HTTPApplication {
         func end() {
             let writer = self.writer
             if tooLarge {
+                app.dispatcher.metrics?.refusedBeforeDispatch(httpStatus: 500)
                 writer.respond(status: 500, headers: HTTPHeaders([("Access-Control-Allow-Origin", app.dispatcher.configuration.allowOrigin)]),
                                body: Array(#"{"error":"rpc:171] Request body is too large"}"#.utf8))
                 return
@@ -76,6 +77,7 @@ final class KDFHTTPApplication: HTTPApplication {
                 }
             }
             if !accepted {
+                app.dispatcher.metrics?.refusedBeforeDispatch(httpStatus: 500)
                 writer.respond(status: 500, headers: HTTPHeaders([("Access-Control-Allow-Origin", app.dispatcher.configuration.allowOrigin)]),
                                body: Array(#"{"error":"rpc:171] Server busy: too many requests waiting"}"#.utf8))
             }

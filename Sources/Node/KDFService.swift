@@ -53,7 +53,8 @@ public final class KDFService: @unchecked Sendable {
         c.corsOrigin = config.kdfCORS
         c.localOnly = config.kdfLocalOnly
         c.https = config.kdfHTTPS
-        dispatcher = MMRPCDispatcher(configuration: c, guardian: UserpassGuard(password: password), methods: lightning)
+        dispatcher = MMRPCDispatcher(configuration: c, guardian: UserpassGuard(password: password), methods: lightning,
+                                     metrics: node.metrics?.mmrpc(methodNames: lightning.methodNames))
     }
 
     /// lightning-invoice 0.21 `filter_channels`: no hints when any public channel exists;

@@ -50,10 +50,13 @@ public final class ServedNode: @unchecked Sendable {
     var paymentFeed: PostgresPaymentFeed?
     /// With --db.backend postgres: the payment lease and the shared payment-index sequence.
     let replica: PaymentReplica?
+    /// The process's metrics (`--prometheus.enable`), nil when off.
+    let metrics: NodeMetrics?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
-                certPath: String? = nil, keyPath: String? = nil, sink: LogSink) throws {
+                certPath: String? = nil, keyPath: String? = nil, sink: LogSink, metrics: NodeMetrics? = nil) throws {
         self.name = name
+        self.metrics = metrics
         self.directory = directory
         self.network = network
         log = sink.logger("RPCS")
@@ -80,6 +83,7 @@ public final class ServedNode: @unchecked Sendable {
 
         replica = config.dbBackend == .postgres ? try PaymentReplica(config: config, node: name) : nil
         paymentStore = try config.openPaymentStore(node: name, sqlitePath: directory.paymentsDatabasePath, leaseGate: replica?.gate)
+        if let metrics { paymentStore.observeCommits(metrics.commitObserver) }
         // CRTR (LND's control-tower subsystem) at debug: one line per published update with the
         // wall clock at which the fan-out began (benchmarks split commit time from fan-out time).
         tower = ControlTower(store: paymentStore,
@@ -87,6 +91,7 @@ public final class ServedNode: @unchecked Sendable {
         var options = PaymentControl.Options()
         options.keepFailedAttempts = config.keepFailedPaymentAttempts
         options.indexSource = replica?.indexSource
+        options.statusObserver = metrics?.paymentStatusObserver
         control = PaymentControl(store: paymentStore, tower: tower, options: options)
         paymentFeed = try config.startPaymentFeed(node: name, tower: tower)
 
@@ -215,7 +220,8 @@ public final class ServedNode: @unchecked Sendable {
         let sender = NodePaymentSender(parser: parser, router: router)
         let reflection = ReflectionService(descriptors: LightningDescriptors.files,
                                            serviceNames: LightningDescriptors.serviceNames + ["grpc.health.v1.Health"])
-        let router = RouterService(tower: tower, marshaller: marshaller, work: work, sender: sender)
+        let router = RouterService(tower: tower, marshaller: marshaller, work: work, sender: sender,
+                                   fanoutLatency: metrics?.fanoutDeliverySeconds)
         routerService = router
         return [
             router,
@@ -237,10 +243,11 @@ public final class ServedNode: @unchecked Sendable {
         var configuration = GRPCServerConfiguration()
         configuration.maxReceiveMessageSize = config.maxReceiveMessageSize
         let services = services(config: config, work: work)
-        let interceptors: [ServerInterceptor] = [MacaroonInterceptor(checker: macaroons.checker)]
+        let interceptors: [ServerInterceptor] = [MacaroonInterceptor(checker: macaroons.checker, refusals: metrics?.macaroonRefusals)]
         let tlsContext = try tls.makeServerContext()
         let server = GRPCServer(services: services, interceptors: interceptors,
-                                tls: tlsContext, configuration: configuration, group: group)
+                                tls: tlsContext, configuration: configuration, group: group, metrics: metrics?.rpc)
+        server.listenerMetrics = metrics?.listener("grpc")
         var ports: [Int] = []
         for listener in listeners {
             let (host, port) = try Self.split(listener)
@@ -254,13 +261,14 @@ public final class ServedNode: @unchecked Sendable {
             // origins are allowed by CORS besides --restcors (same operator, same process).
             let peerPages = restPeers.flatMap(\.pageOrigins)
             let gateway = RESTGateway(services: services, interceptors: interceptors,
-                                      corsOrigins: config.restCORS + peerPages)
+                                      corsOrigins: config.restCORS + peerPages, metrics: metrics?.rpc)
             Dashboard.install(on: gateway, peers: restPeers)
             var http = HTTPServerConfiguration()
             http.maxBodyBytes = config.maxReceiveMessageSize
             http.webSocket.pingIntervalNanos = UInt64(config.wsPingIntervalSeconds * 1e9)
             http.webSocket.pongWaitNanos = UInt64(config.wsPongWaitSeconds * 1e9)
             let rest = TLSServer.http(group: group, tls: tlsContext, application: gateway, configuration: http)
+            rest.listenerMetrics = metrics?.listener("rest")
             for listener in restListeners {
                 let (host, port) = try Self.split(listener)
                 let bound = try rest.bind(host: host, port: port)
@@ -290,6 +298,7 @@ public final class ServedNode: @unchecked Sendable {
         let app = KDFHTTPApplication(dispatcher: service.dispatcher, work: work)
         let server = config.kdfHTTPS ? TLSServer.http(group: group, tls: try tls.makeServerContext(), application: app)
                                      : TLSServer.plainHTTP1(group: group, application: app)
+        server.listenerMetrics = metrics?.listener("kdf")
         let (host, port) = try Self.split(listener)
         let bound = try server.bind(host: host, port: port)
         kdfServer = server

@@ -33,6 +33,12 @@ final class PaymentWriter: @unchecked Sendable {
     private var thread: pthread_t?
     /// Batches committed and items written (statistics for benchmarks).
     private(set) var batches: UInt64 = 0
+    /// Told of each committed batch (duration, size); read under `condition.lock`.
+    private var commitObserver: CommitObserver?
+
+    func observeCommits(_ observer: @escaping CommitObserver) {
+        condition.lock.withLock { commitObserver = observer }
+    }
 
     /// Meta counters as of the last commit (read under `condition.lock`).
     private(set) var maxPaymentIndex: UInt64
@@ -114,7 +120,9 @@ final class PaymentWriter: @unchecked Sendable {
             let n = min(queue.count, maxBatch)
             let batch = Array(queue.prefix(n))
             queue.removeFirst(n)
+            let observer = commitObserver
             condition.lock.unlock()
+            let started = ContinuousClock.now
 
             var results: [(PaymentError?, Int)]
             var meta: PaymentMeta = (maxPaymentIndex, maxUpdateNs, paymentCount)
@@ -125,6 +133,7 @@ final class PaymentWriter: @unchecked Sendable {
                     try backend.saveMeta(meta)
                 }
                 results = deleted.map { (nil, $0) }
+                if let observer { observer(UInt64(max(0, started.duration(to: .now) / .nanoseconds(1))), batch.count) }
             } catch {
                 backend.rolledBack()   // caches may hold ids of rolled-back inserts
                 // Isolate the failing item(s): retry one per transaction.

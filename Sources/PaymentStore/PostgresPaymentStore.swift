@@ -108,6 +108,8 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
     /// Transactions committed by the writer so far (benchmarks: changes per transaction).
     public var committedBatches: UInt64 { writer.batches }
 
+    public func observeCommits(_ observer: @escaping CommitObserver) { writer.observeCommits(observer) }
+
     // MARK: PaymentPersistence: reads
 
     /// Runs `body` on a pooled reader session. Reads are idempotent: when a pooled session turns

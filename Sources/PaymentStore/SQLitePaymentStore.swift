@@ -99,6 +99,8 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     /// Transactions committed by the writer so far (benchmarks: changes per transaction).
     public var committedBatches: UInt64 { writer.batches }
 
+    public func observeCommits(_ observer: @escaping CommitObserver) { writer.observeCommits(observer) }
+
     // MARK: PaymentPersistence: reads
 
     private func withReader<R>(_ body: (PaymentReader) throws -> R) throws(PaymentError) -> R {

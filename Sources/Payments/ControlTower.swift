@@ -173,7 +173,7 @@ public final class ControlTower: @unchecked Sendable {
     /// snapshot arrives twice or out of order (notify runs on the store's writer thread, in commit
     /// order; even concurrent notifies could only be dropped as older, never reordered).
     public func notify(_ s: PaymentSnapshot) {
-        let publishedAt = publishObserver == nil ? 0 : unixNanosNow()
+        let publishedAt = unixNanosNow()   // the fan-out latency starts here (and the observer logs it)
         var wakes: [@Sendable () -> Void] = []
         var subs: [PaymentMailbox] = []
         lock.lock()
@@ -193,7 +193,7 @@ public final class ControlTower: @unchecked Sendable {
         lock.unlock()
         for w in wakes { w() }
         if !subs.isEmpty {
-            let box = SnapshotBox(s)
+            let box = SnapshotBox(s, publishedAtNs: publishedAt)
             for mb in subs {
                 if let wake = mb.offer(box).wake { wake() }
             }

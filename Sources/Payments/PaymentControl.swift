@@ -26,6 +26,10 @@ public final class PaymentControl: @unchecked Sendable {
         /// Where payment indexes come from when several writers share the database (replicas on
         /// PostgreSQL: a database sequence); nil counts from the store's high-water mark.
         public var indexSource: (any PaymentIndexSource)?
+        /// Told, after commit, each time a payment enters a status: created (or restarted after a
+        /// failure) as `initiated`, then `inFlight`, `succeeded`, `failed` (metrics: payments by
+        /// status). Runs on the store's writer thread; must be quick.
+        public var statusObserver: (@Sendable (PaymentStatus) -> Void)?
         public init() {}
     }
 
@@ -321,8 +325,12 @@ public final class PaymentControl: @unchecked Sendable {
         admit()
         lock.lock()
         let s: PaymentSnapshot, write: PaymentWrite
+        var entered: PaymentStatus?
         do {
-            (s, write) = try transition(try loadWorking(hash), self)
+            let existing = try loadWorking(hash)
+            (s, write) = try transition(existing, self)
+            if case .reinitPayment = write { entered = s.status }
+            else if existing?.status != s.status { entered = s.status }
         } catch {
             lock.unlock()
             release()
@@ -331,6 +339,7 @@ public final class PaymentControl: @unchecked Sendable {
         }
         writeSeq += 1
         let seq = writeSeq
+        let newStatus = entered
         setWorking(hash, Entry(snapshot: s, seq: seq))
         store.write([write]) { [self] error, _ in
             if let error {
@@ -340,6 +349,7 @@ public final class PaymentControl: @unchecked Sendable {
                 return
             }
             tower.notify(s)
+            if let newStatus, let observe = options.statusObserver { observe(newStatus) }
             finished(seq)
             completion(.success(s))
         }

@@ -150,5 +150,12 @@ public final class SnapshotBox: Sendable {
     /// every other subscriber the box was offered to. Whoever stores must derive it only from
     /// `snapshot` (the box is immutable, so the memo is valid for the box's life).
     public let memo = AtomicLazyReference<any AnyObject & Sendable>()
-    public init(_ snapshot: PaymentSnapshot) { self.snapshot = snapshot }
+    /// When the control tower began publishing it (unix ns; 0 when not published by the tower):
+    /// the start of the fan-out delivery latency.
+    public let publishedAtNs: Int64
+    public init(_ snapshot: PaymentSnapshot, publishedAtNs: Int64) {
+        self.snapshot = snapshot
+        self.publishedAtNs = publishedAtNs
+    }
+    public convenience init(_ snapshot: PaymentSnapshot) { self.init(snapshot, publishedAtNs: 0) }
 }

@@ -111,4 +111,11 @@ public protocol PaymentPersistence: AnyObject, Sendable {
     func flush()
     /// Drains queued changes and closes the store (idempotent); later calls fail with `storeClosed`.
     func close()
+    /// Tells `observer` of every committed group (metrics): how long its transaction took, from
+    /// its start to the commit's return, in nanoseconds, and how many queued items it held. Runs
+    /// on the writer thread after each commit; must be quick. Replaces any previous observer.
+    func observeCommits(_ observer: @escaping CommitObserver)
 }
+
+/// See ``PaymentPersistence/observeCommits(_:)``.
+public typealias CommitObserver = @Sendable (_ nanoseconds: UInt64, _ groupSize: Int) -> Void

@@ -1,5 +1,6 @@
 import LightningRPC
 import ProtoWire
+import Metrics
 import RPCCore
 
 /// A served method as the gateway needs it: the handler (the same one gRPC runs), its request
@@ -11,6 +12,8 @@ struct GatewayMethod: Sendable {
     let output: any GatewayJSONMessage.Type
     let serverStreaming: Bool
     let clientStreaming: Bool
+    /// The method's RPC metrics on the REST face and on the WebSocket proxy (nil: metrics off).
+    var metrics: GatewayMetrics?
 
     /// The services' handlers joined with the API's descriptors (method types) and message types.
     static func table(services: [RPCService], methods: [MethodDescriptor],
@@ -29,5 +32,16 @@ struct GatewayMethod: Sendable {
             }
         }
         return table
+    }
+}
+
+/// One method's RPC series on the two faces of the gateway (api `rest` and `ws`).
+struct GatewayMetrics: Sendable {
+    let rest: RPCMethodSeries
+    let ws: RPCMethodSeries
+
+    init(_ metrics: RPCCallMetrics, method: String) {
+        rest = metrics.series(api: "rest", method: method)
+        ws = metrics.series(api: "ws", method: method)
     }
 }

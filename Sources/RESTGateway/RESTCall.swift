@@ -40,22 +40,24 @@ final class RESTCall: ServerCallContext, @unchecked Sendable {
         return h
     }
 
-    private func markDone() {
+    private func markDone(_ code: GRPCStatus.Code) {
         state = .done
         doneFlag.store(true, ordering: .relaxed)
+        metricsEnd(code)
         readyCallback = nil
         writer.onWritable = nil
     }
 
     override func respondUnary(_ message: [UInt8]) {
         guard case .idle = state else { return }
-        markDone()
         let body: [UInt8]
         do { body = try GatewayJSONLine.unaryBody(message, output: method.output) } catch {
+            markDone(.internalError)
             let s = GRPCStatus(.internalError, "failed to marshal response: \(error)")
             writer.respond(status: 500, headers: headers(status: 500), body: GatewayStatus.unaryBody(s))
             return
         }
+        markDone(.ok)
         writer.respond(status: 200, headers: headers(status: 200), body: body)
     }
 
@@ -63,7 +65,7 @@ final class RESTCall: ServerCallContext, @unchecked Sendable {
         switch state {
         case .done: return
         case .idle:
-            markDone()
+            markDone(status.code)
             if status.code == .ok {
                 if method.serverStreaming {
                     writer.writeHead(status: 200, headers: headers(status: 200))
@@ -82,7 +84,7 @@ final class RESTCall: ServerCallContext, @unchecked Sendable {
                 }
             }
         case .streaming:
-            markDone()
+            markDone(status.code)
             if status.code != .ok { writer.writeBody(GatewayStatus.streamError(status) + [0x0A]) }
             writer.end()
         }
@@ -121,7 +123,7 @@ final class RESTCall: ServerCallContext, @unchecked Sendable {
 
     /// The client went away or the transport ended the request.
     func transportCancelled() {
-        if case .done = state {} else { markDone() }
+        if case .done = state {} else { markDone(.cancelled) }
         cancel()
     }
 }

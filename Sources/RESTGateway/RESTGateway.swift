@@ -1,5 +1,6 @@
 import LightningPrimitives
 import LightningRPC
+import Metrics
 import ProtoWire
 import RPCCore
 import Transport
@@ -21,18 +22,26 @@ public final class RESTGateway: HTTPApplication, @unchecked Sendable {
     /// Extra routes served before the bindings (e.g. the dashboard's static files), by exact path.
     var staticFiles: [String: (contentType: String, body: [UInt8])] = [:]
     var staticHeaders = HTTPHeaders()
+    /// Requests whose path or verb matches no served binding (method label `unknown`).
+    let unknownMethodMetrics: GatewayMetrics?
 
+    /// - Parameter metrics: when given, every call counts in its method's RPC series (api `rest`,
+    ///   or `ws` over the WebSocket proxy), refused requests too (unknown paths as `unknown`).
     public init(services: [RPCService], interceptors: [ServerInterceptor], corsOrigins: [String] = [],
                 bindings: [RESTBinding] = LNDRESTBindings.all + PayTrackRESTBindings.all,
                 methods: [MethodDescriptor] = LightningDescriptors.methods,
                 messageTypes: [any GatewayJSONMessage.Type] = LightningDescriptors.messageTypes,
-                descriptorFiles: [[UInt8]] = LightningDescriptors.files.map(\.bytes)) {
+                descriptorFiles: [[UInt8]] = LightningDescriptors.files.map(\.bytes),
+                metrics: RPCCallMetrics? = nil) {
         self.bindings = bindings.sorted { a, b in
             let x = a.template.specificity, y = b.template.specificity
             for (p, q) in zip(x, y) where p != q { return p }
             return false
         }
-        self.methods = GatewayMethod.table(services: services, methods: methods, messageTypes: messageTypes)
+        var table = GatewayMethod.table(services: services, methods: methods, messageTypes: messageTypes)
+        if let metrics { for k in Array(table.keys) { table[k]!.metrics = GatewayMetrics(metrics, method: k) } }
+        self.methods = table
+        unknownMethodMetrics = metrics.map { GatewayMetrics($0, method: RPCCallMetrics.unknownMethod) }
         self.interceptors = interceptors
         self.decoder = RequestDecoder(schema: MessageSchema(files: descriptorFiles))
         self.corsOrigins = corsOrigins
@@ -132,14 +141,14 @@ public final class RESTGateway: HTTPApplication, @unchecked Sendable {
         }
         switch resolve(verb: head.method, path: head.path) {
         case .notFound:
-            Self.respondError(writer, GRPCStatus(.notFound, "Not Found"), cors)
+            Self.respondError(writer, GRPCStatus(.notFound, "Not Found"), cors, counting: unknownMethodMetrics?.rest)
             return DiscardingRequest()
         case .wrongVerb:
-            Self.respondError(writer, GRPCStatus(.unimplemented, "Method Not Allowed"), cors)
+            Self.respondError(writer, GRPCStatus(.unimplemented, "Method Not Allowed"), cors, counting: unknownMethodMetrics?.rest)
             return DiscardingRequest()
         case .found(let binding, let values):
             guard let method = methods[binding.method] else {
-                Self.respondError(writer, Self.unserved(binding.method), cors)
+                Self.respondError(writer, Self.unserved(binding.method), cors, counting: unknownMethodMetrics?.rest)
                 return DiscardingRequest()
             }
             return RESTRequest(gateway: self, head: head, writer: writer, binding: binding, method: method,
@@ -153,20 +162,27 @@ public final class RESTGateway: HTTPApplication, @unchecked Sendable {
         return GRPCStatus(.unimplemented, "unknown method \(parts.last ?? "") for service \(parts.first ?? "")")
     }
 
-    static func respondError(_ writer: HTTPResponseWriter, _ status: GRPCStatus, _ extra: HTTPHeaders) {
+    /// Answers a request refused before it became a call, counted in `counting` when given.
+    static func respondError(_ writer: HTTPResponseWriter, _ status: GRPCStatus, _ extra: HTTPHeaders,
+                             counting series: RPCMethodSeries? = nil) {
+        series?.refused(code: status.code.name)
         var h = extra
         h.add(name: "Content-Type", value: "application/json")
         writer.respond(status: GatewayStatus.httpStatus(status.code), headers: h, body: GatewayStatus.unaryBody(status))
     }
 
-    /// Runs `method` for a decoded request on `call`: the interceptors, then the handler.
-    func dispatch(_ method: GatewayMethod, request: [UInt8], call: ServerCallContext) {
+    /// Runs `method` for a decoded request on `call`: the interceptors, then the handler; the call
+    /// is measured in `series` (its method's series on the call's face) from here to its end.
+    func dispatch(_ method: GatewayMethod, request: [UInt8], call: ServerCallContext, series: RPCMethodSeries?) {
+        call.metricsBegin(series)
         for i in interceptors {
             if let refused = i.intercept(call) { call.finish(refused); return }
         }
         switch method.handler {
         case .unary(let f): f(call, request, UnaryResponder(call: call))
-        case .serverStreaming(let f): f(call, request, ServerStreamWriter(call: call))
+        case .serverStreaming(let f):
+            call.metricsStreamOpened()
+            f(call, request, ServerStreamWriter(call: call))
         case .bidiStreaming:
             call.finish(GRPCStatus(.unimplemented, "streaming calls are not supported"))
         }

@@ -32,13 +32,13 @@ final class RESTRequest: HTTPRequestHandler {
             request = try gateway.decoder.decode(method: method, binding: binding, pathValues: pathValues,
                                                  query: head.queryItems, body: body)
         } catch {
-            RESTGateway.respondError(writer, error, cors)
+            RESTGateway.respondError(writer, error, cors, counting: method.metrics?.rest)
             return
         }
         body = []
         let call = RESTCall(method: method, writer: writer, metadata: RESTGateway.metadata(head.headers), extraHeaders: cors)
         self.call = call
-        gateway.dispatch(method, request: request, call: call)
+        gateway.dispatch(method, request: request, call: call, series: method.metrics?.rest)
     }
 
     func cancelled() {

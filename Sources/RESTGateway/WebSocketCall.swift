@@ -28,17 +28,19 @@ final class WebSocketCall: ServerCallContext, @unchecked Sendable {
         set { setStorage(newValue) }
     }
 
-    private func markDone() {
+    private func markDone(_ code: GRPCStatus.Code) {
         done = true
         doneFlag.store(true, ordering: .relaxed)
+        metricsEnd(code)
         readyCallback = nil
         channel.onWritable = nil
     }
 
     override func respondUnary(_ message: [UInt8]) {
         guard !done else { return }
-        markDone()
-        if let body = try? GatewayJSONLine.unaryBody(message, output: method.output) {
+        let body = try? GatewayJSONLine.unaryBody(message, output: method.output)
+        markDone(body == nil ? .internalError : .ok)
+        if let body {
             channel.send(text: String(decoding: body, as: UTF8.self))
             channel.close(code: 1000, reason: "")
         } else {
@@ -48,7 +50,7 @@ final class WebSocketCall: ServerCallContext, @unchecked Sendable {
 
     override func finish(_ status: GRPCStatus) {
         guard !done else { return }
-        markDone()
+        markDone(status.code)
         if status.code != .ok {
             channel.send(text: String(decoding: GatewayStatus.streamError(status), as: UTF8.self))
         }
@@ -79,7 +81,7 @@ final class WebSocketCall: ServerCallContext, @unchecked Sendable {
 
     /// The WebSocket ended (client close, error, pong timeout, connection lost).
     func channelClosed() {
-        if !done { markDone() }
+        if !done { markDone(.cancelled) }
         cancel()
     }
 }

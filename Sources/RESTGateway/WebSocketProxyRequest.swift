@@ -32,15 +32,18 @@ final class WebSocketProxyRequest: HTTPRequestHandler, WebSocketHandler {
     static func start(gateway: RESTGateway, head: HTTPRequestHead, writer: HTTPResponseWriter) -> HTTPRequestHandler {
         let verb = head.queryItems.first { $0.name == "method" }?.value ?? "GET"
         let binding: RESTBinding, values: [(field: [String], value: String)]
+        let unknown = gateway.unknownMethodMetrics?.ws
         switch gateway.resolve(verb: verb, path: head.path) {
         case .notFound:
-            RESTGateway.respondError(writer, GRPCStatus(.notFound, "Not Found"), HTTPHeaders()); return DiscardingRequest()
+            RESTGateway.respondError(writer, GRPCStatus(.notFound, "Not Found"), HTTPHeaders(), counting: unknown); return DiscardingRequest()
         case .wrongVerb:
-            RESTGateway.respondError(writer, GRPCStatus(.unimplemented, "Method Not Allowed"), HTTPHeaders()); return DiscardingRequest()
+            RESTGateway.respondError(writer, GRPCStatus(.unimplemented, "Method Not Allowed"), HTTPHeaders(), counting: unknown)
+            return DiscardingRequest()
         case .found(let b, let v): binding = b; values = v
         }
         guard let method = gateway.methods[binding.method] else {
-            RESTGateway.respondError(writer, RESTGateway.unserved(binding.method), HTTPHeaders()); return DiscardingRequest()
+            RESTGateway.respondError(writer, RESTGateway.unserved(binding.method), HTTPHeaders(), counting: unknown)
+            return DiscardingRequest()
         }
         var metadata = RESTGateway.metadata(head.headers)
         var chosen: String?
@@ -69,6 +72,7 @@ final class WebSocketProxyRequest: HTTPRequestHandler, WebSocketHandler {
             request = try gateway.decoder.decode(method: method, binding: binding, pathValues: pathValues,
                                                  query: head.queryItems, body: body)
         } catch {
+            method.metrics?.ws.refused(code: error.code.name)
             channel.send(text: String(decoding: GatewayStatus.streamError(error), as: UTF8.self))
             channel.close(code: 1000, reason: "")
             return
@@ -78,7 +82,7 @@ final class WebSocketProxyRequest: HTTPRequestHandler, WebSocketHandler {
         let call = WebSocketCall(method: method, channel: channel, metadata: metadata, peer: writer?.peerAddress ?? "",
                                  storage: storage, setStorage: setStorage)
         self.call = call
-        gateway.dispatch(method, request: request, call: call)
+        gateway.dispatch(method, request: request, call: call, series: method.metrics?.ws)
     }
 
     // MARK: HTTPRequestHandler (the upgrade request itself carries no body)

@@ -8,6 +8,14 @@ public struct GRPCStatus: Error, Equatable, Sendable, CustomStringConvertible {
         case alreadyExists = 6, permissionDenied = 7, resourceExhausted = 8, failedPrecondition = 9
         case aborted = 10, outOfRange = 11, unimplemented = 12, internalError = 13, unavailable = 14
         case dataLoss = 15, unauthenticated = 16
+
+        /// grpc-go's name of the code (`codes.Code.String()`: "OK", "Unauthenticated", ...), the
+        /// `code` label of the RPC metrics.
+        public var name: String { Self.names[rawValue] }
+        private static let names = ["OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
+                                    "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+                                    "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss",
+                                    "Unauthenticated"]
     }
 
     public var code: Code

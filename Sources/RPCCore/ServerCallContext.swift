@@ -1,5 +1,6 @@
 import Transport
 import Synchronization
+import Metrics
 
 /// One server call as its handler sees it, whatever face it arrived on: its method, metadata,
 /// peer, deadline, loop and cancellation. Each face subclasses it (gRPC's `ServerCall`, the REST
@@ -76,6 +77,11 @@ open class ServerCallContext: @unchecked Sendable {
     package let fullFlag = Atomic<Bool>(false)
     /// The call has ended (responded, finished or closed).
     package let doneFlag = Atomic<Bool>(false)
+    /// The call's metrics while it is measured (see ServerCallContext+Metrics.swift); nil when
+    /// metrics are off or the call's end was recorded.
+    package var metricsSeries: RPCMethodSeries?
+    package var metricsStartNanos: UInt64 = 0
+    package var metricsStreamOpen = false
 
     /// Runs the cancel callbacks once (loop thread).
     package func cancel() {

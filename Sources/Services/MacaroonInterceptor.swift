@@ -1,5 +1,6 @@
 import RPCCore
 import Macaroons
+import Metrics
 
 extension MacaroonError: GRPCStatusConvertible {
     public var grpcStatus: GRPCStatus { GRPCStatus(GRPCStatus.Code(rawValue: grpcStatusCode) ?? .unknown, message) }
@@ -9,10 +10,16 @@ extension MacaroonError: GRPCStatusConvertible {
 /// LND's order and error texts (all code UNKNOWN). Verified macaroons are cached per connection
 /// (`MacaroonVerificationCache` in the connection's storage slot, bound to the peer's IP), so a
 /// repeated macaroon costs one comparison and one clock read; `time-before` still expires it.
+/// With `refusals`, each refused call counts once in the series of its ``MacaroonRefusalReason``
+/// (label `reason`), whatever face it arrived on.
 public struct MacaroonInterceptor: ServerInterceptor {
     let checker: MacaroonChecker
+    let refusals: MetricFamily<Counter>?
 
-    public init(checker: MacaroonChecker) { self.checker = checker }
+    public init(checker: MacaroonChecker, refusals: MetricFamily<Counter>? = nil) {
+        self.checker = checker
+        self.refusals = refusals
+    }
 
     public func intercept(_ context: ServerCallContext) -> GRPCStatus? {
         guard checker.isEnabled else { return nil }
@@ -31,6 +38,7 @@ public struct MacaroonInterceptor: ServerInterceptor {
             }
             return nil
         } catch {
+            refusals?.series(MacaroonRefusalReason(error).rawValue).increment()
             return error.grpcStatus
         }
     }

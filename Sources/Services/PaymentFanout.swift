@@ -1,3 +1,4 @@
+import Metrics
 import RPCCore
 import Payments
 import Transport
@@ -69,6 +70,9 @@ final class PaymentFanout<Sink: FanoutSink>: @unchecked Sendable {
     private(set) var isOver = false
     /// Runs once, on the loop, when the group is over (the owner drops it from its registry).
     var onOver: (() -> Void)?
+    /// When set: per delivered snapshot, the time from the tower's publish to this loop's last
+    /// write of it (`paytrack_fanout_delivery_seconds`; one observation per group and update).
+    var deliveryLatency: Histogram?
 
     /// - Parameters:
     ///   - mailbox: the group's subscription (`ControlTower.subscribePayment`).
@@ -139,6 +143,9 @@ final class PaymentFanout<Sink: FanoutSink>: @unchecked Sendable {
                 sink.finish(.ok)
                 free(i, reusable: false)   // the group is over after this: no slot is taken again
             }
+        }
+        if framed != nil, let h = deliveryLatency, box.publishedAtNs > 0 {
+            h.observe(nanoseconds: UInt64(max(0, unixNanosNow() - box.publishedAtNs)))
         }
     }
 

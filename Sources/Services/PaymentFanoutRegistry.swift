@@ -1,4 +1,5 @@
 import Locks
+import Metrics
 import RPCCore
 import Payments
 import Transport
@@ -18,6 +19,10 @@ final class PaymentFanoutRegistry: Sendable {
     }
 
     private let groups = LockedValue<[Key: Group]>([:])
+    /// Given to every group (``PaymentFanout/deliveryLatency``).
+    let deliveryLatency: Histogram?
+
+    init(deliveryLatency: Histogram? = nil) { self.deliveryLatency = deliveryLatency }
 
     /// Open groups (diagnostics, tests).
     var count: Int { groups.withLock { $0.count } }
@@ -29,6 +34,7 @@ final class PaymentFanoutRegistry: Sendable {
         let key = Key(loop: ObjectIdentifier(loop), hash: hash)
         if let g = groups.withLock({ $0[key] }), !g.isOver { return g }
         let g = Group(mailbox: try subscribe(), encode: encode)
+        g.deliveryLatency = deliveryLatency
         groups.withLock { $0[key] = g }
         g.onOver = { [weak self, weak g] in
             self?.groups.withLock { d in if let g, d[key] === g { d[key] = nil } }

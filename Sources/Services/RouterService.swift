@@ -1,3 +1,4 @@
+import Metrics
 import RPCCore
 import LightningRPC
 import Payments
@@ -14,7 +15,7 @@ public final class RouterService: RPCService, @unchecked Sendable {
     let sender: PaymentSending?
     let encoded = EncodedPaymentCache()
     /// TrackPaymentV2 subscribers of one payment on one loop share one tower subscription.
-    let fanouts = PaymentFanoutRegistry()
+    let fanouts: PaymentFanoutRegistry
     /// Set by `shutdown()`: streams that start afterwards end at once with `shuttingDown`.
     let closed = Atomic<Bool>(false)
 
@@ -45,7 +46,11 @@ public final class RouterService: RPCService, @unchecked Sendable {
     /// first replays every payment updated at or after it (docs/API.md, "Resuming TrackPayments").
     public static let replaySinceMetadataKey = "paytrack-replay-since"
 
-    public init(tower: ControlTower, marshaller: PaymentMarshaller, work: BlockingWork, sender: PaymentSending?) {
+    /// - Parameter fanoutLatency: when given, TrackPaymentV2's fan-out delivery latency (tower
+    ///   publish to stream write) is observed there.
+    public init(tower: ControlTower, marshaller: PaymentMarshaller, work: BlockingWork, sender: PaymentSending?,
+                fanoutLatency: Histogram? = nil) {
+        fanouts = PaymentFanoutRegistry(deliveryLatency: fanoutLatency)
         self.tower = tower
         self.marshaller = marshaller
         self.work = work

@@ -3,6 +3,7 @@ import Glibc
 import COpenSSL
 import CNghttp2
 import Synchronization
+import Metrics
 
 /// Errors from socket setup.
 public struct SocketError: Error, CustomStringConvertible, Sendable {
@@ -33,6 +34,8 @@ public final class TLSServer: @unchecked Sendable {
     private var states: [LoopState] = []
     private let lock = Lock()
     private var shuttingDown = false
+    /// Counts this listener's connections when set (before `bind`; read on the loops after).
+    public var listenerMetrics: ListenerMetrics?
 
     /// Per-loop listener sockets and live connections; touched only on that loop.
     final class LoopState: EventLoopSelectable, @unchecked Sendable {
@@ -84,7 +87,13 @@ public final class TLSServer: @unchecked Sendable {
                 ?? TLSEngine(cleartextProtocol: server.alpn.protocols.last!)
             let conn = Connection(fd: fd, loop: loop, tls: engine,
                                   peerAddress: peer) { alpn in make(alpn, loop) }
+            let counted = server.listenerMetrics
+            if let counted {
+                counted.accepted.increment()
+                counted.open.increment()
+            }
             conn.onClose = { [unowned self] c in
+                counted?.open.decrement()
                 self.connections[ObjectIdentifier(c)] = nil
                 self.load.subtract(1, ordering: .relaxed)
                 if self.draining && self.connections.isEmpty { self.onEmpty?(); self.onEmpty = nil }

@@ -28,15 +28,7 @@ final class MetadataScratchTests: XCTestCase {
         }], tls: nil, group: EventLoopGroup(loops: [loop]))
         let session = server.makeServerSession()
         let client = HTTP2Session(server: false)
-        func pump() {
-            for _ in 0..<50 {
-                var moved = false
-                client.produce { moved = true; session.receive($0) }
-                session.produce { moved = true; client.receive($0) }
-                loop.runPendingTasks()
-                if !moved { return }
-            }
-        }
+        func pump() { pumpSessions(client, session, loop) }
         let base = [(":method", "POST"), (":scheme", "https"), (":path", "/t.Echo/Unary"), (":authority", "t"),
                     ("content-type", "application/grpc"), ("te", "trailers")]
         let big = String(repeating: "q", count: 9000)   // beyond the scratch's kept capacity

@@ -59,15 +59,7 @@ final class SocketlessServerTests: XCTestCase {
         client = HTTP2Session(server: false)
     }
 
-    func pump() {
-        for _ in 0..<50 {
-            var moved = false
-            client.produce { moved = true; session.receive($0) }
-            session.produce { moved = true; client.receive($0) }
-            loop.runPendingTasks()
-            if !moved { return }
-        }
-    }
+    func pump() { pumpSessions(client, session, loop) }
 
     func call(_ path: String, _ body: [UInt8], contentType: String = "application/grpc", auth: Bool = true,
               extra: [(String, String)] = []) -> Response {

@@ -36,6 +36,11 @@ def generate_stubs():
         sys.path.insert(0, str(GEN))
 
 
+# Every daemon started in this session: (datadir, flags). conftest.py greps all their logs for all
+# their secrets when the session ends (log_secrets.py).
+STARTED = []
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -98,6 +103,8 @@ class Daemon:
         start_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        if (self.datadir, self.args) not in STARTED:
+            STARTED.append((self.datadir, list(self.args)))
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

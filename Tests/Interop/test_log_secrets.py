@@ -4,29 +4,30 @@ beside its console output, and no secret ever reaches either.
 One daemon (alice, with bob served, macaroon root keys encrypted with a password file, every
 subsystem at debug) gets a full set of calls: GetInfo with each default macaroon, invoices with
 chosen preimages, payments and keysend with preimages, tracking, listing, BakeMacaroon, refused
-macaroons. Then the log file(s) and the captured stdout/stderr are searched for every macaroon
-(hex, base64 and its signature), the password and every preimage (hex and base64) used.
+macaroons, mmrpc calls with the KDF userpass (and a wrong one). Then the log file(s) and the
+captured stdout/stderr are searched for every macaroon (hex, base64 and its signature), the
+passwords and every preimage (hex and base64) used.
+
+The same search runs over every daemon of the whole interop session when it ends (conftest.py,
+log_secrets.py): the tests below also show that search finds what this run used, and that it
+reports a secret planted in a log (it cannot pass vacuously).
 """
-import base64
-import binascii
+import json
 
 import grpc
 import pytest
-from pymacaroons import Macaroon
+import requests
 
 import lnd
+import log_secrets
 from lnd import ln, rt
 
 PASSWORD = "correct horse battery staple 8f3a1c"
-
-
-def _forms(raw):
-    """The spellings of a secret a log line could contain."""
-    return {raw.hex(), raw.hex().upper(), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+_forms = log_secrets.forms
 
 
 def _signature(raw):
-    return bytes.fromhex(Macaroon.deserialize(binascii.b2a_base64(raw, newline=False).decode()).signature)
+    return log_secrets.macaroon_signature(raw)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,13 @@ def run(tmp_path_factory):
         secrets["baked macaroon"] = _forms(bytes.fromhex(baked))
         with alice.daemon.channel(macaroon=bytes.fromhex(baked)) as ch:
             lnd.lnstub.LightningStub(ch).ListPayments(ln.ListPaymentsRequest(), timeout=10)
+        # The Komodo API with its userpass (the KDF rpc_password), then a wrong one.
+        secrets["kdf userpass"] = {alice.daemon.kdf_password}
+        for userpass in (alice.daemon.kdf_password, "not the password 9X!"):
+            body = {"userpass": userpass, "mmrpc": "2.0", "method": "lightning::payments::list_payments_by_filter",
+                    "params": {"coin": "tBTC-lightning"}, "id": 1}
+            r = requests.post(alice.daemon.kdf_url, data=json.dumps(body).encode(), timeout=30)
+            assert r.status_code == (200 if userpass == alice.daemon.kdf_password else 403), r.text
         # Refused macaroons: bob's admin macaroon on alice (wrong root key), a tampered one.
         bob_admin = bob.daemon.macaroon_path("admin").read_bytes()
         tampered = bytearray(alice.daemon.macaroon_path("admin").read_bytes())
@@ -90,11 +98,11 @@ def run(tmp_path_factory):
     files = sorted(logdir.glob("paytrackd.log*"))
     texts = {str(p): p.read_text(errors="replace") for p in files}
     texts["stdout+stderr"] = net.daemon.log_path.read_text(errors="replace")
-    return files, texts, secrets
+    return files, texts, secrets, root
 
 
 def test_log_file_is_written_beside_the_console(run):
-    files, texts, _ = run
+    files, texts, _, _ = run
     assert [p.name for p in files] == ["paytrackd.log"]
     log = texts[str(files[0])]
     assert "[INF] LTND: ready" in log and "published payment" in log
@@ -105,8 +113,54 @@ def test_log_file_is_written_beside_the_console(run):
 
 
 def test_no_secret_in_any_log(run):
-    _, texts, secrets = run
+    _, texts, secrets, _ = run
     assert len(secrets) >= 20
     leaks = [(what, where) for what, forms in secrets.items() for form in forms
              for where, text in texts.items() if form in text]
     assert leaks == []
+
+
+def test_the_session_search_finds_what_this_run_used(run):
+    """log_secrets (the end-of-session search over every daemon) collects this run's secrets from
+    the datadir alone: every default macaroon, both passwords, every preimage."""
+    _, _, used, root = run
+    found = log_secrets.collect_secrets(root / "node", ["--macaroon-password-file", str(root / "password.txt")])
+    all_found = set().union(*found.values())
+    for what, fs in used.items():
+        if what.startswith(("baked", "tampered")):
+            continue   # not in the datadir: this module's own search above covers them
+        assert fs <= all_found, what
+    kinds = {w.split(" ")[0] for w in found}
+    assert kinds == {"macaroon", "password", "preimage"}
+    assert sum(w.startswith("password") for w in found) >= 2       # alice's rpc_password, the macaroon password
+    assert sum(w.startswith("preimage") for w in found) >= 4       # 3 invoices + keysend (payer and payee sides)
+    logs = log_secrets.log_files(root / "node")
+    assert {p.name for p in logs} >= {"paytrackd.log", "paytrackd.test.log"}
+
+
+def test_the_search_reports_a_planted_secret(run, tmp_path):
+    """Non-vacuity: the logs are clean, and planting any one secret (inside a longer line, a
+    longer hex run, or alone) makes the search report exactly it."""
+    _, texts, _, root = run
+    secrets = log_secrets.collect_secrets(root / "node", ["--macaroon-password-file", str(root / "password.txt")])
+    assert log_secrets.find_leaks(secrets, texts) == []
+    by_kind = {}
+    for what, fs in secrets.items():
+        by_kind.setdefault(what.split(" ")[0], (what, sorted(fs)))
+    clean = next(iter(texts.values()))
+    for kind, (what, fs) in by_kind.items():
+        for f in fs:
+            for planted in (f"{clean}\n2026-12-06 [DBG] RPCS: value {f} seen\n", f"{clean}deadbeef{f}cafe\n"):
+                leaks = log_secrets.find_leaks(secrets, {"planted": planted})
+                assert (what, "planted") in leaks, (kind, f)
+                # Anything else reported is also in the planted text (a macaroon carries its signature).
+                assert all(where == "planted" and any(g in planted for g in secrets[w]) for w, where in leaks), (kind, f, leaks)
+    # Through the files too, as the session search reads them.
+    d = tmp_path / "daemon"
+    (d / "logs" / "bitcoin" / "testnet").mkdir(parents=True)
+    (d / "logs" / "bitcoin" / "testnet" / "paytrackd.log").write_text(clean + by_kind["password"][1][0] + "\n")
+    _, found_texts, leaks = log_secrets.scan([(root / "node", ["--macaroon-password-file", str(root / "password.txt")]),
+                                             (d, [])])
+    planted_log = str(d / "logs" / "bitcoin" / "testnet" / "paytrackd.log")
+    assert planted_log in found_texts
+    assert leaks == [(by_kind["password"][0], planted_log)]

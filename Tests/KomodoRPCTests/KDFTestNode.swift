@@ -15,7 +15,8 @@ final class KDFTestNode {
     let node: ServedNode
     let kdf: KDFService
 
-    init(name: String = "alice", network: SimulatedNetwork? = nil, localOnly: Bool = true, file: StaticString = #filePath) throws {
+    init(name: String = "alice", network: SimulatedNetwork? = nil, localOnly: Bool = true, metrics: NodeMetrics? = nil,
+         file: StaticString = #filePath) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("paytrack-kdf-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir + "/kdf", withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: dir + "/kdf/rpc_password", contents: Data(Self.password.utf8),
@@ -26,7 +27,7 @@ final class KDFTestNode {
         self.network = network ?? SimulatedNetwork.makeDefault()
         let sink = LogSink(levels: LogLevels(global: .off))
         node = try ServedNode(name: name, directory: NodeDirectory(root: dir, network: "testnet"), config: config,
-                              network: self.network, sink: sink)
+                              network: self.network, sink: sink, metrics: metrics)
         kdf = try node.enableKDF(config: config)
     }
 

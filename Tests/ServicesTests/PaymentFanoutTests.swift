@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import GRPC
+import Metrics
 import RPCCore
 import Payments
 import PaymentStore
@@ -128,6 +129,34 @@ final class PaymentFanoutTests: XCTestCase {
         XCTAssertEqual(overCalls, 1)
         XCTAssertEqual(g.count, 0)
         XCTAssertEqual(node.tower.subscriberCount(node.hash), 0)
+    }
+
+    /// The fan-out delivery latency: one observation per update a group wrote (tower publish to
+    /// the group's last write of it), none for an update nobody could be sent.
+    func testDeliveryLatencyIsObservedOncePerDeliveredUpdate() throws {
+        let node = try Node()
+        try node.initiate()
+        let g = try node.group()
+        let h = Histogram(upperBounds: Histogram.latencyBuckets)
+        g.deliveryLatency = h
+        let a = RecordingSink(), b = RecordingSink()
+        XCTAssertNotNil(node.join(g, a))
+        XCTAssertNotNil(node.join(g, b))
+        g.drain()                                  // the subscription's first snapshot: nothing new to write
+        XCTAssertEqual(h.snapshot().cumulative.last, 0)
+        try node.attempt()
+        try node.attempt()
+        g.drain()                                  // the newest of the two, written to both members
+        XCTAssertEqual(h.snapshot().cumulative.last, 1)
+        a.writable = false; b.writable = false
+        try node.attempt()
+        g.drain()                                  // held for full streams: not delivered, not observed
+        XCTAssertEqual(h.snapshot().cumulative.last, 1)
+        a.drainAndNotify(); b.drainAndNotify()
+        try node.fail()
+        g.drain()                                  // the newest non-terminal update, then the terminal one
+        XCTAssertEqual(h.snapshot().cumulative.last, 3)
+        XCTAssertGreaterThanOrEqual(h.snapshot().sum, 0)
     }
 
     func testNoInflightUpdatesMemberGetsOnlyTheTerminalSnapshot() throws {
