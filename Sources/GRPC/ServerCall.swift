@@ -2,7 +2,6 @@ import LightningPrimitives
 import RPCCore
 import Transport
 import Glibc
-import Synchronization
 
 /// Pre-encoded header blocks for the hot path. nghttp2 references them without copying, and each
 /// stream retains the block it sends until the stream is released, so the common blocks are

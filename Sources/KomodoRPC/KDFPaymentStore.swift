@@ -25,7 +25,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     let lock = Lock()
     private var statements: [String: Statement] = [:]
     /// The read connection and its one statement (nil for `:memory:`, which is per connection).
-    private let reader: (db: Database, lock: PaymentLock, byHash: Statement)?
+    private let reader: (db: Database, lock: Lock, byHash: Statement)?
 
     /// Whether point reads have their own connection (see the contract).
     public var hasReadConnection: Bool { reader != nil }
@@ -77,7 +77,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
         } else {
             let r = try Database(path: path, readOnly: true)
             try r.execute("PRAGMA cache_size=-2048; PRAGMA mmap_size=268435456;")
-            reader = (r, PaymentLock(), try r.prepare("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1"))
+            reader = (r, Lock(), try r.prepare("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1"))
         }
     }
 

@@ -1,3 +1,4 @@
+import Locks
 import Payments
 
 /// Recently read KDF records by payment hash, at most `capacity` of them (an arbitrary one is
@@ -9,7 +10,7 @@ import Payments
 /// the generation with its miss and inserts what it read from SQLite only if no write happened in
 /// between (`insert(_:ifStill:)`), so a row read before a write can never outlive that write.
 final class KDFRecordCache: @unchecked Sendable {
-    private let lock = PaymentLock()
+    private let lock = Lock()
     private var records: [String: KDFPaymentRecord] = [:]
     private var generation: UInt64 = 0
     let capacity: Int

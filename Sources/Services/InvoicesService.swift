@@ -2,7 +2,6 @@ import BOLT11
 import RPCCore
 import Invoices
 import LightningRPC
-import Synchronization
 
 /// `invoicesrpc.Invoices` (LND's invoices sub-server): hold invoices (AddHoldInvoice,
 /// SettleInvoice, CancelInvoice), SubscribeSingleInvoice and LookupInvoiceV2, over the node's

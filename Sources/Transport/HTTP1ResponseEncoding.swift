@@ -1,3 +1,4 @@
+import Locks
 import Glibc
 
 /// Serialization of HTTP/1.1 response heads and chunked framing (RFC 9112 §4, §7.1).

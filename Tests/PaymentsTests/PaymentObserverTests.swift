@@ -1,5 +1,5 @@
+import Locks
 import XCTest
-import Synchronization
 @testable import Payments
 @testable import PaymentStore
 
@@ -7,7 +7,7 @@ import Synchronization
 /// committed group of the writer is told with its size.
 final class PaymentObserverTests: XCTestCase {
     final class Log: @unchecked Sendable {
-        let lock = NSLock()
+        let lock = Lock()
         var statuses: [PaymentStatus] = []
         var groups: [Int] = []
         var nanos: [UInt64] = []
