@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore"]),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore", "Invoices", "BOLT11", "Crypto"]),
         .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
     ]
 )

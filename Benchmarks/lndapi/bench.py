@@ -85,7 +85,7 @@ def bench_routes(paytrackd, work, calls):
     topo = work / "graph15k.json"
     topo.write_text(json.dumps(topology(15_000, 3)))
     harness.PAYTRACKD = paytrackd
-    d = harness.Daemon(work / "routes", "--topology", str(topo), "--sim.latency", "0", "--debuglevel", "info")
+    d = harness.Daemon(work / "routes", "--topology", str(topo), "--sim.latency", "0", debuglevel="info")
     d.start(timeout=300)
     try:
         ch = d.channel()
@@ -117,7 +117,7 @@ def bench_routes(paytrackd, work, calls):
 
 def bench_streams(paytrackd, work, count):
     harness.PAYTRACKD = paytrackd
-    d = harness.Daemon(work / "streams", "--sim.latency", "0", "--debuglevel", "info").start()
+    d = harness.Daemon(work / "streams", "--sim.latency", "0", debuglevel="info").start()
     try:
         chans = [d.channel(options=[("grpc.max_concurrent_streams", 100_000)]) for _ in range(10)]
         stubs = [invstub.InvoicesStub(c) for c in chans]
@@ -131,8 +131,20 @@ def bench_streams(paytrackd, work, count):
         time.sleep(5)
         after = rss_kib(d.proc.pid)
         per = (after - before) * 1024 / count
+        ended = [c for c in calls if c.done()]
         print(f"SubscribeSingleInvoice: {count} open streams over {len(chans)} connections: "
-              f"server RSS {before} -> {after} KiB, {per:.0f} bytes per stream")
+              f"server RSS {before} -> {after} KiB, {per:.0f} bytes per stream "
+              f"(load average {os.getloadavg()[0]:.1f}; {len(ended)} streams ended early)")
+        # The streams are live: a hold invoice added for a sample of the hashes reaches its stream.
+        lnd_inv = invstub.InvoicesStub(d.channel())
+        sample = random.Random(3).sample(range(count), min(count, 200))
+        for i in sample:
+            h = hashlib.sha256(f"never-added-{i}".encode()).digest()
+            lnd_inv.AddHoldInvoice(inv.AddHoldInvoiceRequest(hash=h, value=1000), timeout=30)
+        for i in sample:
+            first = next(calls[i])
+            assert first.state == ln.Invoice.OPEN, first
+        print(f"  checked: {len(sample)} sampled streams each got OPEN once their hold invoice was added")
         for c in calls:
             c.cancel()
     finally:

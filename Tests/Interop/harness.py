@@ -45,8 +45,9 @@ def free_port():
 class Daemon:
     """One paytrackd process. `args` are extra flags; the datadir and --rpclisten are set here."""
 
-    def __init__(self, datadir, *args, no_macaroons=False, network="testnet"):
+    def __init__(self, datadir, *args, no_macaroons=False, network="testnet", debuglevel="debug"):
         self.datadir = Path(datadir)
+        self.debuglevel = debuglevel
         self.port = free_port()
         self.rest_port = free_port()
         self.kdf_port = free_port()
@@ -93,7 +94,7 @@ class Daemon:
         cmd = [PAYTRACKD, "--datadir", str(self.datadir), "--rpclisten", self.target,
                "--restlisten", self.rest_target,
                "--kdf.rpclisten", f"127.0.0.1:{self.kdf_port}",
-               "--network", self.network, "--debuglevel", "debug"] + self.args
+               "--network", self.network, "--debuglevel", self.debuglevel] + self.args
         start_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
