@@ -4,7 +4,7 @@
            client-observed latency p50 / p99 (goal: p50 <= 2 ms, p99 <= 10 ms)
   streams  10,000 concurrent SubscribeSingleInvoice streams: server RSS per stream (goal <= 2 KiB)
 
-usage: bench.py PAYTRACKD [routes] [streams] [--calls N] [--streams N]
+usage: bench.py PAYTRACKD [routes] [streams] [--calls N] [--streams N] [--no-macaroons]
 Not part of the test suite; timing goals live here, never in tests.
 """
 import argparse
@@ -115,11 +115,14 @@ def bench_routes(paytrackd, work, calls):
         d.stop()
 
 
-def bench_streams(paytrackd, work, count):
+def bench_streams(paytrackd, work, count, macaroons):
     harness.PAYTRACKD = paytrackd
-    d = harness.Daemon(work / "streams", "--sim.latency", "0", debuglevel="info").start()
+    d = harness.Daemon(work / "streams", "--sim.latency", "0", debuglevel="info", no_macaroons=not macaroons).start()
     try:
-        chans = [d.channel(options=[("grpc.max_concurrent_streams", 100_000)]) for _ in range(10)]
+        mac = "admin" if macaroons else None
+        chans = [d.channel(macaroon=mac, options=[("grpc.max_concurrent_streams", 100_000)]) for _ in range(10)]
+        for c in chans:  # connections up before the first reading: the figure is per stream only
+            grpc.channel_ready_future(c).result(timeout=30)
         stubs = [invstub.InvoicesStub(c) for c in chans]
         time.sleep(1)
         before = rss_kib(d.proc.pid)
@@ -134,9 +137,10 @@ def bench_streams(paytrackd, work, count):
         ended = [c for c in calls if c.done()]
         print(f"SubscribeSingleInvoice: {count} open streams over {len(chans)} connections: "
               f"server RSS {before} -> {after} KiB, {per:.0f} bytes per stream "
-              f"(load average {os.getloadavg()[0]:.1f}; {len(ended)} streams ended early)")
+              f"({'macaroon' if macaroons else 'no macaroon'} per call; load average {os.getloadavg()[0]:.1f}; "
+              f"{len(ended)} streams ended early)")
         # The streams are live: a hold invoice added for a sample of the hashes reaches its stream.
-        lnd_inv = invstub.InvoicesStub(d.channel())
+        lnd_inv = invstub.InvoicesStub(d.channel(macaroon=mac))
         sample = random.Random(3).sample(range(count), min(count, 200))
         for i in sample:
             h = hashlib.sha256(f"never-added-{i}".encode()).digest()
@@ -157,13 +161,14 @@ def main():
     ap.add_argument("which", nargs="*", default=["routes", "streams"])
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--streams", type=int, default=10_000)
+    ap.add_argument("--no-macaroons", action="store_true", help="streams: daemon and calls without macaroons")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="paytrack-lndapi-bench-") as tmp:
         work = Path(tmp)
         if "routes" in a.which:
             bench_routes(a.paytrackd, work, a.calls)
         if "streams" in a.which:
-            bench_streams(a.paytrackd, work, a.streams)
+            bench_streams(a.paytrackd, work, a.streams, not a.no_macaroons)
 
 
 if __name__ == "__main__":

@@ -124,6 +124,7 @@ public final class InvoicesService: RPCService, @unchecked Sendable {
         let group = singleInvoiceGroup(on: loop)
         let slot = group.join(writer, hash: hash)
         context.onCancel { group.leave(slot) }
+        context.discardMetadata()   // nothing below reads it; a waiting stream keeps no headers
         let accepted = work.submit { [registry] in
             do {
                 try registry.currentInvoice(paymentHash: request.rHash) { group.post(.current(slot, $0)) }
