@@ -25,6 +25,7 @@ import Transport
 /// watched invoice (an invoice has at most four); a member whose stream is full holds at most
 /// `InvoiceRegistry.singleSubscriberQueueLimit` states, past which its stream ends with
 /// `invoice subscriber fell more than 8 updates behind` (as the registry's subscribers do).
+/// The member table and the index keep their high-water size (freed slots are reused).
 ///
 /// Thread rules: `join`, `leave`, `drain` and everything on members run on the group's loop;
 /// `invoiceStateChanged` and `post` run on any thread (the registry's), touch only the index's
