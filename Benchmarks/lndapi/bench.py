@@ -4,7 +4,7 @@
            client-observed latency p50 / p99 (goal: p50 <= 2 ms, p99 <= 10 ms)
   streams  10,000 concurrent SubscribeSingleInvoice streams: server RSS per stream (goal <= 2 KiB)
 
-usage: bench.py PAYTRACKD [routes] [streams] [--calls N] [--streams N]
+usage: bench.py PAYTRACKD [routes] [streams] [--calls N] [--streams N] [--no-macaroons]
 Not part of the test suite; timing goals live here, never in tests.
 """
 import argparse
@@ -81,11 +81,17 @@ def rss_kib(pid):
     return 0
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process (all threads), seconds: CPU it used, whatever the load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_routes(paytrackd, work, calls):
     topo = work / "graph15k.json"
     topo.write_text(json.dumps(topology(15_000, 3)))
     harness.PAYTRACKD = paytrackd
-    d = harness.Daemon(work / "routes", "--topology", str(topo), "--sim.latency", "0", "--debuglevel", "info")
+    d = harness.Daemon(work / "routes", "--topology", str(topo), "--sim.latency", "0", debuglevel="info")
     d.start(timeout=300)
     try:
         ch = d.channel()
@@ -102,6 +108,7 @@ def bench_routes(paytrackd, work, calls):
                            ("EstimateRouteFee", lambda q: router.EstimateRouteFee(
                                rt.RouteFeeRequest(dest=bytes.fromhex(q), amt_sat=10_000), timeout=10))):
             lat, errors = [], 0
+            cpu0 = cpu_seconds(d.proc.pid)
             for q in dests:
                 t = time.perf_counter()
                 try:
@@ -109,17 +116,22 @@ def bench_routes(paytrackd, work, calls):
                 except grpc.RpcError:
                     errors += 1
                 lat.append((time.perf_counter() - t) * 1000)
-            print(f"{name}: {calls} calls on 15,000 nodes: p50 {statistics.median(lat):.2f} ms, "
-                  f"p99 {percentile(lat, 0.99):.2f} ms, max {max(lat):.2f} ms ({errors} errors: no route)")
+            cpu = (cpu_seconds(d.proc.pid) - cpu0) / calls * 1e6
+            print(f"{name}: {calls} calls on 15,000 nodes: server CPU {cpu:.0f} us/call, p50 {statistics.median(lat):.2f} ms, "
+                  f"p99 {percentile(lat, 0.99):.2f} ms, max {max(lat):.2f} ms ({errors} errors: no route; "
+                  f"load average {os.getloadavg()[0]:.1f})")
     finally:
         d.stop()
 
 
-def bench_streams(paytrackd, work, count):
+def bench_streams(paytrackd, work, count, macaroons):
     harness.PAYTRACKD = paytrackd
-    d = harness.Daemon(work / "streams", "--sim.latency", "0", "--debuglevel", "info").start()
+    d = harness.Daemon(work / "streams", "--sim.latency", "0", debuglevel="info", no_macaroons=not macaroons).start()
     try:
-        chans = [d.channel(options=[("grpc.max_concurrent_streams", 100_000)]) for _ in range(10)]
+        mac = "admin" if macaroons else None
+        chans = [d.channel(macaroon=mac, options=[("grpc.max_concurrent_streams", 100_000)]) for _ in range(10)]
+        for c in chans:  # connections up before the first reading: the figure is per stream only
+            grpc.channel_ready_future(c).result(timeout=30)
         stubs = [invstub.InvoicesStub(c) for c in chans]
         time.sleep(1)
         before = rss_kib(d.proc.pid)
@@ -131,8 +143,21 @@ def bench_streams(paytrackd, work, count):
         time.sleep(5)
         after = rss_kib(d.proc.pid)
         per = (after - before) * 1024 / count
+        ended = [c for c in calls if c.done()]
         print(f"SubscribeSingleInvoice: {count} open streams over {len(chans)} connections: "
-              f"server RSS {before} -> {after} KiB, {per:.0f} bytes per stream")
+              f"server RSS {before} -> {after} KiB, {per:.0f} bytes per stream "
+              f"({'macaroon' if macaroons else 'no macaroon'} per call; load average {os.getloadavg()[0]:.1f}; "
+              f"{len(ended)} streams ended early)")
+        # The streams are live: a hold invoice added for a sample of the hashes reaches its stream.
+        lnd_inv = invstub.InvoicesStub(d.channel(macaroon=mac))
+        sample = random.Random(3).sample(range(count), min(count, 200))
+        for i in sample:
+            h = hashlib.sha256(f"never-added-{i}".encode()).digest()
+            lnd_inv.AddHoldInvoice(inv.AddHoldInvoiceRequest(hash=h, value=1000), timeout=30)
+        for i in sample:
+            first = next(calls[i])
+            assert first.state == ln.Invoice.OPEN, first
+        print(f"  checked: {len(sample)} sampled streams each got OPEN once their hold invoice was added")
         for c in calls:
             c.cancel()
     finally:
@@ -145,13 +170,14 @@ def main():
     ap.add_argument("which", nargs="*", default=["routes", "streams"])
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--streams", type=int, default=10_000)
+    ap.add_argument("--no-macaroons", action="store_true", help="streams: daemon and calls without macaroons")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="paytrack-lndapi-bench-") as tmp:
         work = Path(tmp)
         if "routes" in a.which:
             bench_routes(a.paytrackd, work, a.calls)
         if "streams" in a.which:
-            bench_streams(a.paytrackd, work, a.streams)
+            bench_streams(a.paytrackd, work, a.streams, not a.no_macaroons)
 
 
 if __name__ == "__main__":

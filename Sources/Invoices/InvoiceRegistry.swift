@@ -52,8 +52,8 @@ public final class InvoiceRegistry: @unchecked Sendable {
     var held: [[UInt8]: HeldSet] = [:]
     var subscribers: [UInt64: AsyncThrowingStream<Invoice, Error>.Continuation] = [:]
     var nextSubscriberID: UInt64 = 1
-    /// SubscribeSingleInvoice streams by payment hash, then subscriber id (`SingleInvoiceSubscription.swift`).
-    var singleSubscribers: [[UInt8]: [SingleInvoiceSubscription]] = [:]
+    /// Hear every invoice state change (SubscribeSingleInvoice, `SingleInvoiceWatcher.swift`).
+    var singleWatchers: [any SingleInvoiceWatcher] = []
     var lastHeight: UInt32 = 0
     var lifecycleObserver: (@Sendable (InvoiceLifecycleEvent) -> Void)?
 

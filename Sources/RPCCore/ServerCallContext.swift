@@ -65,6 +65,12 @@ open class ServerCallContext: @unchecked Sendable {
 
     public init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
 
+    /// The handler is done with `metadata` (it read what it needed in its synchronous part, as
+    /// the macaroon check did before it): frees it, so that a long-lived stream keeps nothing of
+    /// its request's headers (a macaroon alone is ≈ 500 bytes of hex per stream). Loop thread
+    /// only, from the handler; `metadata` is empty afterwards.
+    package func discardMetadata() { metadata = Metadata() }
+
     // MARK: Shared call state (faces drive it)
 
     package var cancelCallbacks: [() -> Void] = []

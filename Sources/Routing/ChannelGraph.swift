@@ -31,6 +31,9 @@ public struct ChannelGraph: Sendable {
     var densePolicies: [DensePolicy] = []
     /// Per channel index: capacity in msat.
     var capacitiesMsat: [UInt64] = []
+    /// `hopCounts(from:)` of this topology; replaced (not cleared: copies share it) when nodes
+    /// or channels change.
+    private var hopMemo = HopCountMemo()
 
     public init() {}
 
@@ -45,6 +48,7 @@ public struct ChannelGraph: Sendable {
             return Int(i)
         }
         let i = Int32(nodes.count)
+        hopMemo = HopCountMemo()
         nodes.append(Node(id: id, alias: alias))
         nodeIndex[id] = i
         adjacency.append([])
@@ -62,6 +66,7 @@ public struct ChannelGraph: Sendable {
         guard edge.node1 != edge.node2 else { throw .selfChannel(edge.shortChannelID) }
         let a = Int32(addNode(edge.node1)), b = Int32(addNode(edge.node2))
         let c = Int32(channels.count)
+        hopMemo = HopCountMemo()
         channels.append(edge)
         channelIndex[edge.shortChannelID] = c
         endpoints.append((a, b))
@@ -86,6 +91,32 @@ public struct ChannelGraph: Sendable {
     public func channels(of node: NodeID) -> [ChannelEdge] {
         guard let i = nodeIndex[node] else { return [] }
         return adjacency[Int(i)].map { channels[Int($0 >> 32)] }
+    }
+
+    /// Per node index: the fewest channels between it and `source` over every channel, usable
+    /// or not (a lower bound on any route's hop count), 255 when unreachable (or ≥ 254 hops away).
+    /// Breadth-first over the whole graph; memoized per topology and source, since every search
+    /// from the node itself needs the same counts.
+    func hopCounts(from source: Int32) -> [UInt8] {
+        hopMemo.hops(from: source) {
+            var hops = [UInt8](repeating: 255, count: nodeCount)
+            var frontier: [Int32] = [source]
+            hops[Int(source)] = 0
+            var next: [Int32] = []
+            var depth: UInt8 = 0
+            while !frontier.isEmpty && depth < 254 {
+                depth += 1
+                next.removeAll(keepingCapacity: true)
+                for v in frontier {
+                    for packed in adjacency[Int(v)] {
+                        let u = Int(packed & 0x7FFF_FFFF)
+                        if hops[u] == 255 { hops[u] = depth; next.append(Int32(u)) }
+                    }
+                }
+                swap(&frontier, &next)
+            }
+            return hops
+        }
     }
 
     /// Replaces the policy `node` announces on `scid`. Returns false if the channel is unknown or
@@ -125,6 +156,7 @@ public struct ChannelGraph: Sendable {
     /// Removes a channel (closed or forgotten).
     public mutating func removeChannel(_ scid: ShortChannelID) {
         guard let c = channelIndex.removeValue(forKey: scid) else { return }
+        hopMemo = HopCountMemo()
         let (a, b) = endpoints[Int(c)]
         let last = Int32(channels.count - 1)
         adjacency[Int(a)].removeAll { $0 >> 32 == UInt64(c) }

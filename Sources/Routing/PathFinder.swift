@@ -186,20 +186,8 @@ struct Search {
         hopsToSource.initialize(repeating: useHeuristic ? 255 : 0, count: nodeCount)
         if useHeuristic {
             for i in graph.nodeCount..<nodeCount { hopsToSource[i] = 0 }
-            var frontier: [Int32] = [sourceIndex]
-            hopsToSource[Int(sourceIndex)] = 0
-            var next: [Int32] = []
-            var depth: UInt8 = 0
-            while !frontier.isEmpty && depth < 254 {
-                depth += 1
-                next.removeAll(keepingCapacity: true)
-                for v in frontier {
-                    for packed in graph.adjacency[Int(v)] {
-                        let u = Int(packed & 0x7FFF_FFFF)
-                        if hopsToSource[u] == 255 { hopsToSource[u] = depth; next.append(Int32(u)) }
-                    }
-                }
-                swap(&frontier, &next)
+            graph.hopCounts(from: sourceIndex).withUnsafeBufferPointer {
+                hopsToSource.update(from: $0.baseAddress!, count: graph.nodeCount)
             }
         }
         let pMax = mc.pairs.isEmpty ? mc.estimator.aprioriHopProbability

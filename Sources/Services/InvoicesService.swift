@@ -1,7 +1,10 @@
+import Locks
 import BOLT11
 import RPCCore
 import Invoices
 import LightningRPC
+import Payments
+import Transport
 
 /// `invoicesrpc.Invoices` (LND's invoices sub-server): hold invoices (AddHoldInvoice,
 /// SettleInvoice, CancelInvoice), SubscribeSingleInvoice and LookupInvoiceV2, over the node's
@@ -106,28 +109,53 @@ public final class InvoicesService: RPCService, @unchecked Sendable {
     }
 
     /// SubscribeSingleInvoice: the invoice's current state first (if it exists), then one
-    /// message per state change; ends OK after SETTLED or CANCELED. Pull-based (no task per
-    /// stream): the registry's subscriber wakes a `StreamPump` on the call's loop.
+    /// message per state change; ends OK after SETTLED or CANCELED. The stream joins its loop's
+    /// `SingleInvoiceFanout` on the loop (a slot, no object of its own), then its current state
+    /// is read off the loop (the store may block) and handed to the group in registry order.
     func subscribeSingleInvoice(_ context: ServerCallContext, _ bytes: [UInt8], _ writer: ServerStreamWriter) {
         let request: Invoicesrpc.SubscribeSingleInvoiceRequest
         do { request = try RPC.decode(bytes) } catch { writer.finish(error); return }
-        if request.rHash.count != 32 { writer.finish(Self.hashLength(request.rHash.count)); return }
+        guard let hash = PaymentHash(request.rHash) else { writer.finish(Self.hashLength(request.rHash.count)); return }
+        let loop = context.eventLoop
+        guard loop.inEventLoop else {
+            loop.execute { [self] in subscribeSingleInvoice(context, bytes, writer) }
+            return
+        }
+        let group = singleInvoiceGroup(on: loop)
+        let slot = group.join(writer, hash: hash)
+        context.onCancel { group.leave(slot) }
+        context.discardMetadata()   // nothing below reads it; a waiting stream keeps no headers
         let accepted = work.submit { [registry] in
-            let sub: SingleInvoiceSubscription
-            do { sub = try registry.subscribeSingleInvoice(paymentHash: request.rHash) } catch {
-                writer.finish(RPC.status(error))
-                return
-            }
-            context.eventLoop.execute {
-                if context.isCancelled { sub.cancel(); return }
-                let pump = StreamPump(source: sub, writer: writer, context: context,
-                                      finalStatus: { sub.failure.map { RPC.status($0) } ?? .ok },
-                                      encode: { InvoiceMarshaller.invoice($0).serializedBytes() })
-                pump.start()
+            do {
+                try registry.currentInvoice(paymentHash: request.rHash) { group.post(.current(slot, $0)) }
+            } catch {
+                group.post(.failed(slot, RPC.status(error)))
             }
         }
-        if !accepted { writer.finish(BlockingWork.busy) }
+        if !accepted {
+            group.leave(slot)
+            writer.finish(BlockingWork.busy)
+        }
+    }
+
+    typealias SingleInvoiceGroup = SingleInvoiceFanout<ServerStreamWriter>
+
+    /// Each event loop's group of SubscribeSingleInvoice streams, made (and registered with the
+    /// invoice registry) on first use; they live as long as the service.
+    private let singleInvoiceGroups = LockedValue<[ObjectIdentifier: SingleInvoiceGroup]>([:])
+
+    func singleInvoiceGroup(on loop: EventLoop) -> SingleInvoiceGroup {
+        let key = ObjectIdentifier(loop)
+        if let g = singleInvoiceGroups.withLock({ $0[key] }) { return g }
+        let g = SingleInvoiceGroup(wake: { [loop] g in loop.execute(g) },
+                                   encode: { EncodedMessage(message: InvoiceMarshaller.invoice($0).serializedBytes()) },
+                                   tooSlow: RPC.status(InvoiceError.subscriberTooSlow(limit: InvoiceRegistry.singleSubscriberQueueLimit)))
+        let (made, winner) = singleInvoiceGroups.withLock { d -> (Bool, SingleInvoiceGroup) in
+            if let existing = d[key] { return (false, existing) }
+            d[key] = g
+            return (true, g)
+        }
+        if made { registry.addSingleInvoiceWatcher(g) }
+        return winner
     }
 }
-
-extension SingleInvoiceSubscription: PollableSource {}

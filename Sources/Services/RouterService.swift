@@ -133,6 +133,7 @@ public final class RouterService: RPCService, @unchecked Sendable {
                 if let slot = group.join(writer, first: cached, firstMessage: encodeFramed(cached),
                                          noInflightUpdates: noInflight) {
                     context.onCancel { group.leave(slot) }
+                    context.discardMetadata()   // a member never reads it again
                 }
             } catch {
                 writer.finish(RPC.status(error))

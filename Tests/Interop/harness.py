@@ -50,8 +50,9 @@ def free_port():
 class Daemon:
     """One paytrackd process. `args` are extra flags; the datadir and --rpclisten are set here."""
 
-    def __init__(self, datadir, *args, no_macaroons=False, network="testnet"):
+    def __init__(self, datadir, *args, no_macaroons=False, network="testnet", debuglevel="debug"):
         self.datadir = Path(datadir)
+        self.debuglevel = debuglevel
         self.port = free_port()
         self.rest_port = free_port()
         self.kdf_port = free_port()

@@ -7,7 +7,9 @@ import base64
 import hashlib
 import json
 import os
+import queue
 import subprocess
+import threading
 import time
 
 import pytest
@@ -38,34 +40,66 @@ def popen(node, *args):
                             stderr=subprocess.PIPE, text=True)
 
 
+class StreamReader:
+    """The JSON messages a streaming CLI command prints (lncli's pretty JSON: a message ends
+    with a `}` alone at the start of a line), read on a thread so that a test waits for the
+    next message itself, not for a guessed time; a command that ends instead shows its stderr."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.messages = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        lines = []
+        for line in self.proc.stdout:
+            lines.append(line)
+            if line.rstrip() == "}":
+                self.messages.put(json.loads("".join(lines)))
+                lines = []
+        self.messages.put(None if not "".join(lines).strip() else "".join(lines))
+
+    def next(self, timeout=120):
+        """The next message (waits up to `timeout` s: a guard against a hang, not a timing check)."""
+        try:
+            m = self.messages.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no message from {self.proc.args[-2:]} in {timeout} s") from None
+        assert isinstance(m, dict), f"stream ended (rc {self.proc.wait()}): {m!r} {self.proc.stderr.read()}"
+        return m
+
+    def end(self, timeout=120):
+        """Waits for the command to exit after its last message; returns (returncode, stderr)."""
+        assert self.messages.get(timeout=timeout) is None, "a message after the last one"
+        rc = self.proc.wait(timeout=timeout)
+        return rc, self.proc.stderr.read()
+
+
 def test_hold_invoice_commands(net):
     _, alice, bob = net
     pre = os.urandom(32)
     h = hashlib.sha256(pre).hexdigest()
     added = bob.json("addholdinvoice", h, "--amt", "7000", "--memo", "held")
     assert added["payment_request"].startswith("lntb") and int(added["add_index"]) > 0
-    watch = popen(bob, "subscribeinvoice", h)
-    # Wait for its first message (the current state, OPEN) before paying: the CLI process may
-    # start after the payment otherwise, and would then begin with a later state.
-    first = []
-    for line in watch.stdout:
-        first.append(line)
-        if line.rstrip() == "}":
-            break
-    assert json.loads("".join(first))["state"] == "OPEN"
+    watch = StreamReader(popen(bob, "subscribeinvoice", h))
+    # Each step waits for the stream's next message, the event it is about: first the current
+    # state (OPEN) — paying before it arrives would let the CLI begin with a later state —, then
+    # ACCEPTED when the payer's HTLC is held.
+    states = [watch.next()["state"]]
+    assert states == ["OPEN"]
     pay = popen(alice, "payinvoice", added["payment_request"], "--timeout", "60")
-    deadline = time.time() + 20
-    while bob.json("lookupinvoice", h)["state"] != "ACCEPTED":
-        assert time.time() < deadline
-        time.sleep(0.05)
+    states.append(watch.next()["state"])
+    assert states == ["OPEN", "ACCEPTED"]
+    assert bob.json("lookupinvoice", h)["state"] == "ACCEPTED"
     assert pay.poll() is None, "payinvoice returned while the HTLC is held"
     assert bob.json("settleinvoice", pre.hex()) == {}
-    out, err = pay.communicate(timeout=30)
+    out, err = pay.communicate(timeout=120)
     assert pay.returncode == 0, err
     assert json.loads(out)["status"] == "SUCCEEDED"
-    wout, werr = watch.communicate(timeout=30)
-    assert watch.returncode == 0, werr
-    assert [i["state"] for i in json_objects("".join(first) + wout)] == ["OPEN", "ACCEPTED", "SETTLED"]
+    states.append(watch.next()["state"])
+    assert states == ["OPEN", "ACCEPTED", "SETTLED"]
+    rc, werr = watch.end()
+    assert rc == 0, werr
     # cancelinvoice on a settled invoice: LND's text.
     rc, _, err = bob.cli("cancelinvoice", h, check=False)
     assert rc == 1 and err.strip() == "[paytrack] rpc error: code = Unknown desc = invoice already settled"

@@ -1,9 +1,13 @@
+import Locks
 import XCTest
+import Foundation
 import Crypto
 @testable import Invoices
 
-/// Hold invoices as LND's invoices sub-server serves them: SubscribeSingleInvoice's sequence,
-/// SettleInvoice's idempotence and texts, and the height watcher that cancels held HTLCs before
+/// Hold invoices as LND's invoices sub-server serves them: what SubscribeSingleInvoice is built
+/// on (watchers hear every state change; the current state read in order with them; the stream
+/// sequence itself is tested in ServicesTests/SingleInvoiceFanoutTests), SettleInvoice's
+/// idempotence and texts, and the height watcher that cancels held HTLCs before
 /// they expire.
 final class HoldInvoiceTests: RegistryTestCase {
     func htlc(_ res: AddInvoiceResult, msat: UInt64, expiry: UInt32 = 300, index: UInt64 = 0) -> IncomingHTLC {
@@ -11,24 +15,35 @@ final class HoldInvoiceTests: RegistryTestCase {
                      paymentAddr: res.paymentAddr, totalMsat: nil, customRecords: [:])
     }
 
-    /// Takes what a subscription has queued (every test here drives the invoice to a final
-    /// state, or cancels the subscription, first) and checks it is then finished.
-    func drain(_ sub: SingleInvoiceSubscription, file: StaticString = #filePath, line: UInt = #line) -> [InvoiceState] {
-        var states: [InvoiceState] = []
-        while let inv = sub.poll() { states.append(inv.state) }
-        XCTAssertTrue(sub.isFinished, "subscription not finished", file: file, line: line)
-        return states
+    /// A `SingleInvoiceWatcher` that records every state change it hears.
+    final class StateRecorder: SingleInvoiceWatcher, @unchecked Sendable {
+        private let lock = Lock()
+        private var heard: [(hash: [UInt8], state: InvoiceState)] = []
+        func invoiceStateChanged(_ invoice: Invoice) {
+            lock.lock(); defer { lock.unlock() }
+            heard.append((invoice.rHash, invoice.state))
+        }
+        func states(of hash: [UInt8]) -> [InvoiceState] {
+            lock.lock(); defer { lock.unlock() }
+            return heard.filter { $0.hash == hash }.map(\.state)
+        }
     }
 
-    func testSingleSubscriberSeesOpenAcceptedSettledThenTheStreamEnds() async throws {
+    func current(_ r: InvoiceRegistry, _ hash: [UInt8]) throws -> InvoiceState? {
+        var state: InvoiceState?
+        try r.currentInvoice(paymentHash: hash) { state = $0?.state }
+        return state
+    }
+
+    func testWatchersHearOpenAcceptedSettled() async throws {
         let r = try openRegistry()
+        let watcher = StateRecorder()
+        r.addSingleInvoiceWatcher(watcher)
         let preimage = [UInt8](repeating: 0x21, count: 32)
         let hash = SHA256.hash(preimage)
-        // Subscribed before the invoice exists: nothing yet, then OPEN on creation.
-        let early = try r.subscribeSingleInvoice(paymentHash: hash)
+        XCTAssertNil(try current(r, hash), "an unknown hash has no current state (not an error)")
         let res = try add(r, msat: 5000, hold: hash)
-        let late = try r.subscribeSingleInvoice(paymentHash: hash)
-        XCTAssertEqual(r.singleSubscriberCount, 2)
+        XCTAssertEqual(try current(r, hash), .open)
         let results = Results()
         r.acceptHTLC(htlc(res, msat: 5000), currentHeight: 100) { results.put(0, $0) }
         XCTAssertEqual(results.count, 0, "a hold invoice holds the HTLC")
@@ -36,63 +51,32 @@ final class HoldInvoiceTests: RegistryTestCase {
         XCTAssertEqual(accepted.state, .accepted)
         XCTAssertEqual(accepted.amtPaidMsat, 5000)
         XCTAssertNil(accepted.rPreimage)
+        XCTAssertEqual(try current(r, hash), .accepted)
         try r.settleInvoice(preimage: preimage)
         XCTAssertEqual(results.get(0), .settle(preimage: preimage))
-        let earlyStates = drain(early)
-        let lateStates = drain(late)
-        XCTAssertEqual(earlyStates, [.open, .accepted, .settled])
-        XCTAssertEqual(lateStates, [.open, .accepted, .settled])
-        XCTAssertEqual(r.singleSubscriberCount, 0)
-        // A subscription to a settled invoice gets exactly that one message.
-        let after = drain(try r.subscribeSingleInvoice(paymentHash: hash))
-        XCTAssertEqual(after, [.settled])
+        XCTAssertEqual(watcher.states(of: hash), [.open, .accepted, .settled])
+        XCTAssertEqual(try current(r, hash), .settled)
         // Settling again succeeds and changes nothing (LND swallows ErrInvoiceAlreadySettled).
         try r.settleInvoice(preimage: preimage)
         XCTAssertEqual(try r.lookupInvoice(rHash: hash).settleIndex, 1)
+        XCTAssertEqual(watcher.states(of: hash), [.open, .accepted, .settled], "no change, nothing heard")
+        assertInvoiceError(try current(r, [1, 2, 3]) as Any, "payment hash must be exactly 32 bytes, is instead 3")
     }
 
-    func testCancelOfAnAcceptedHoldInvoiceFailsTheHTLCAndEndsTheSubscription() async throws {
+    func testCancelOfAnAcceptedHoldInvoiceFailsTheHTLCAndIsHeard() async throws {
         let r = try openRegistry()
+        let watcher = StateRecorder()
+        r.addSingleInvoiceWatcher(watcher)
         let hash = SHA256.hash([UInt8](repeating: 0x22, count: 32))
         let res = try add(r, msat: 5000, hold: hash)
-        let sub = try r.subscribeSingleInvoice(paymentHash: hash)
         let results = Results()
         r.acceptHTLC(htlc(res, msat: 5000), currentHeight: 100) { results.put(0, $0) }
         try r.cancelInvoice(paymentHash: hash)
         XCTAssertEqual(results.get(0), .fail(HTLCFailResolution(code: .incorrectOrUnknownPaymentDetails, htlcMsat: 5000, height: 100)))
-        let states = drain(sub)
-        XCTAssertEqual(states, [.open, .accepted, .canceled])
+        XCTAssertEqual(watcher.states(of: hash), [.open, .accepted, .canceled])
         try r.cancelInvoice(paymentHash: hash) // idempotent
+        XCTAssertEqual(watcher.states(of: hash), [.open, .accepted, .canceled])
         assertInvoiceError(try r.settleInvoice(preimage: [UInt8](repeating: 0x22, count: 32)), "invoice already canceled")
-    }
-
-    /// The wake-up runs when a state arrives in an empty queue (and at once if one is waiting);
-    /// a subscriber that never reads is dropped past its bound, with `subscriberTooSlow`.
-    func testWakeupAndBound() throws {
-        let r = try openRegistry()
-        let hash = SHA256.hash([UInt8](repeating: 0x2a, count: 32))
-        let sub = try r.subscribeSingleInvoice(paymentHash: hash)
-        let wakes = Results()
-        sub.setWakeup { wakes.put(UInt64(wakes.count), .settle(preimage: [])) }
-        XCTAssertEqual(wakes.count, 0, "nothing waiting yet")
-        _ = try add(r, msat: 1000, hold: hash)
-        XCTAssertEqual(wakes.count, 1)
-        XCTAssertEqual(sub.poll()?.state, .open)
-        XCTAssertNil(sub.poll())
-        XCTAssertFalse(sub.isFinished)
-        sub.cancel()
-        XCTAssertTrue(sub.isFinished)
-        XCTAssertEqual(r.singleSubscriberCount, 0)
-        // Bound: an invoice that changes state more often than a subscriber reads (not a case LND's
-        // state machine produces; offered directly).
-        let slow = try r.subscribeSingleInvoice(paymentHash: hash)
-        let inv = try r.lookupInvoice(rHash: hash)
-        var kept = true
-        for _ in 0..<20 where kept { kept = slow.offer(inv, limit: InvoiceRegistry.singleSubscriberQueueLimit) }
-        XCTAssertFalse(kept)
-        XCTAssertNil(slow.poll())
-        XCTAssertTrue(slow.isFinished)
-        XCTAssertEqual(slow.failure?.description, "invoice subscriber fell more than 8 updates behind")
     }
 
     func testSettleTexts() throws {
@@ -108,10 +92,11 @@ final class HoldInvoiceTests: RegistryTestCase {
         assertInvoiceError(try r.settleInvoice(preimage: regular), "invoice still open")
     }
 
-    func testSubscribersOfOtherInvoicesAndSubscribeInvoicesSeeNoAcceptedOrCanceled() async throws {
+    func testSubscribeInvoicesSeesNoAcceptedOrCanceled() async throws {
         let r = try openRegistry()
+        let watcher = StateRecorder()
+        r.addSingleInvoiceWatcher(watcher)
         let hash = SHA256.hash([UInt8](repeating: 0x26, count: 32))
-        let other = try r.subscribeSingleInvoice(paymentHash: SHA256.hash([UInt8](repeating: 0x27, count: 32)))
         let all = try r.subscribeInvoices()
         let res = try add(r, msat: 5000, hold: hash)
         r.acceptHTLC(htlc(res, msat: 5000), currentHeight: 100) { _ in }
@@ -120,10 +105,8 @@ final class HoldInvoiceTests: RegistryTestCase {
         var allStates: [InvoiceState] = []
         for try await inv in all.updates { allStates.append(inv.state) }
         XCTAssertEqual(allStates, [.open], "SubscribeInvoices hears only adds and settles")
-        other.cancel()
-        let otherStates = drain(other)
-        XCTAssertEqual(otherStates, [])
-        XCTAssertEqual(r.singleSubscriberCount, 0)
+        XCTAssertEqual(watcher.states(of: hash), [.open, .accepted, .canceled], "single-invoice watchers hear every state")
+        XCTAssertEqual(watcher.states(of: SHA256.hash([UInt8](repeating: 0x27, count: 32))), [])
     }
 
     func testHeightWatcherCancelsAnAcceptedHoldInvoiceBeforeItsHTLCExpires() throws {

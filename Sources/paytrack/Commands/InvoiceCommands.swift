@@ -6,35 +6,15 @@ enum InvoiceCommands {
         "addinvoice", arguments: "[value] [preimage]",
         summary: "Add a new invoice.",
         details: "Add a new invoice, expressing intent for a future payment.\nInvoices without an amount can be created by not supplying any parameters or providing an amount of 0.",
-        flags: [
-            Flag("memo", value: "TEXT", help: "a description of the payment to attach along with the invoice"),
+        flags: InvoiceFieldFlags.flags(own: [
             Flag("preimage", value: "HEX", help: "the hex-encoded preimage (32 byte) which will allow settling an incoming HTLC payable to this preimage; random if unset"),
-            Flag("amt", value: "SAT", help: "the amt of satoshis in this invoice"),
-            Flag("amt_msat", value: "MSAT", help: "the amt of millisatoshis in this invoice"),
-            Flag("description_hash", value: "HEX", help: "SHA-256 hash of the description of the payment; used instead of memo in the payment request"),
-            Flag("fallback_addr", value: "ADDR", help: "fallback on-chain address"),
-            Flag("expiry", value: "SECONDS", help: "the invoice's expiry time in seconds", default: "86400 (server)"),
-            Flag("cltv_expiry_delta", value: "BLOCKS", help: "the minimum CLTV delta for the final hop"),
-            Flag("private", help: "encode routing hints for private channels in the payment request"),
-        ]) { inv in
+        ])) { inv in
         try inv.expectAtMost(2)
-        let f = inv.flags
         var invoice = Lnrpc.Invoice()
-        invoice.memo = f.string("memo") ?? ""
-        if let amt = try f.int64("amt") { invoice.value = amt }
-        else if inv.positionals.count > 0 {
-            guard let v = Int64(inv.positionals[0]) else { throw CLIError.usage("unable to decode amt argument: \"\(inv.positionals[0])\"") }
-            invoice.value = v
-        }
-        if let msat = try f.int64("amt_msat") { invoice.valueMsat = msat }
-        if let p = f.string("preimage") ?? (inv.positionals.count > 1 ? inv.positionals[1] : nil) {
+        try InvoiceFieldFlags.fill(&invoice, from: inv, amountAt: 0)
+        if let p = inv.flags.string("preimage") ?? (inv.positionals.count > 1 ? inv.positionals[1] : nil) {
             invoice.rPreimage = try Parse.hex(p, what: "preimage", length: 32)
         }
-        if let d = f.string("description_hash") { invoice.descriptionHash = try Parse.hex(d, what: "description hash") }
-        invoice.fallbackAddr = f.string("fallback_addr") ?? ""
-        if let e = try f.int64("expiry") { invoice.expiry = e }
-        if let c = try f.uint64("cltv_expiry_delta") { invoice.cltvExpiry = c }
-        invoice.private = f.bool("private")
         let resp = try inv.connection().unary(RPCPath.addInvoice, invoice, as: Lnrpc.AddInvoiceResponse.self)
         Output.printMessage(resp)
     }

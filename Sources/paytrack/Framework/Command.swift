@@ -66,6 +66,13 @@ final class Invocation: @unchecked Sendable {
         return positionals[index]
     }
 
+    /// The one hex value a command takes, as its only positional or as `--flag` (lncli's
+    /// settleinvoice, cancelinvoice, subscribeinvoice); usage errors name the flag.
+    func soleHexArgument(_ flag: String) throws(CLIError) -> [UInt8] {
+        try expectAtMost(1)
+        return try Parse.hex(try argument(0, orFlag: flag, flag), what: flag)
+    }
+
     /// Rejects positionals beyond `count`.
     func expectAtMost(_ count: Int) throws(CLIError) {
         if positionals.count > count {
