@@ -57,17 +57,17 @@ final class WebSocketCall: ServerCallContext, @unchecked Sendable {
 
     override func sendStreaming(_ message: [UInt8]) -> Bool {
         guard let line = try? GatewayJSONLine.make(message, output: method.output) else { return false }
-        return send(line.text)
+        return send(line.webSocketFrame)
     }
 
     override func sendStreaming(_ message: EncodedMessage) -> Bool {
         guard let line = try? GatewayJSONLine.of(message, output: method.output) else { return false }
-        return send(line.text)
+        return send(line.webSocketFrame)   // framed once, shared by every WebSocket subscriber
     }
 
-    private func send(_ text: String) -> Bool {
+    private func send(_ frame: WebSocketServerFrame) -> Bool {
         if done || fullFlag.load(ordering: .relaxed) { return false }
-        if !channel.send(text: text) {
+        if !channel.send(frame: frame) {
             fullFlag.store(true, ordering: .relaxed)
             channel.onWritable = { [self] in
                 self.fullFlag.store(false, ordering: .relaxed)
