@@ -319,6 +319,7 @@ public final class HTTP1Session: ConnectionProtocolHandler {
         }
         guard case .awaitingUpgrade(let pending) = state, pending === w else { return }
         state = .webSocket(ws)
+        parser.releaseBuffers()   // no more HTTP/1.1 requests on this connection
         ws.onNeedsFlush = { [unowned self] in self.onNeedsFlush?() }
         resumeInput()
         onNeedsFlush?()
