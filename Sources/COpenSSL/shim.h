@@ -70,3 +70,5 @@ static const int PT_EVP_PKEY_HKDF = EVP_PKEY_HKDF;
 static const int PT_HKDF_MODE_EXPAND_ONLY = EVP_PKEY_HKDEF_MODE_EXPAND_ONLY;
 static const int PT_TLS1_3_VERSION = TLS1_3_VERSION;
 static const int PT_SSL_KEY_UPDATE_NONE = SSL_KEY_UPDATE_NONE;
+/* glibc: return free heap pages to the kernel (Transport/HeapTrim.swift). */
+#include <malloc.h>

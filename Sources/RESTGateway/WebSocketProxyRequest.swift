@@ -79,6 +79,9 @@ final class WebSocketProxyRequest: HTTPRequestHandler, WebSocketHandler {
         let call = WebSocketCall(method: method, channel: channel, metadata: callMetadata, peer: writer?.peerAddress ?? "")
         self.call = call
         gateway.dispatch(method, request: request, call: call)
+        // Interceptors and handlers read the metadata when the call starts (synchronously, above);
+        // a stream may then last for hours: let go of the macaroon and the other headers.
+        call.metadata = Metadata()
     }
 
     // MARK: HTTPRequestHandler (the upgrade request itself carries no body)

@@ -186,7 +186,9 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             if let s = session, !(h2Session?.isAlive ?? s.isAlive), pending.count - pendingOffset == 0 { close(); return }
         }
         // Quiescent HTTP/1.1 over TLS 1.3: let the compact record layer take over (frees the SSL).
-        if tls.awaitsRecordLayer && session != nil { tls.switchToRecordLayer() }
+        if tls.awaitsRecordLayer && session != nil && tls.switchToRecordLayer() {
+            HeapTrim.released(TLSEngine.releasedBySwitch, on: loop)
+        }
         if inputStalled, let s = session, s.wantsInput {
             // The handler takes input again: decrypt what TLS holds (its output is flushed on the
             // next round), then read the socket again.

@@ -115,11 +115,6 @@ final class HTTP1RequestParser {
     /// Resumes after a `.paused` result (not after an upgrade: the connection changed protocol).
     func resume() { llhttp_resume(parser) }
 
-    /// Lets go of the buffers kept for the next request (the connection left HTTP/1.1: a WebSocket).
-    func releaseBuffers() {
-        method = []; target = []; fieldName = []; fieldValue = []; headers = HTTPHeaders()
-    }
-
     // MARK: Callbacks
 
     fileprivate func messageBegan() -> Int32 {

@@ -176,6 +176,9 @@ final class TLSEngine {
 
     // MARK: The compact record layer
 
+    /// About what a switch frees (the `SSL` object, its handshake state and buffers, the BIOs).
+    static let releasedBySwitch = 30_000
+
     /// True while `switchToRecordLayer` may still succeed later.
     var awaitsRecordLayer: Bool { capture != nil }
 
