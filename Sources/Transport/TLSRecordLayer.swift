@@ -1,3 +1,5 @@
+import COpenSSL
+
 /// The record layer of an established TLS 1.3 connection (RFC 8446 §5), in user space: what
 /// Linux kTLS does in the kernel. OpenSSL performed the handshake; `TLSEngine` hands over the
 /// connection's application traffic secrets and record sequence numbers once it is quiescent and
@@ -47,20 +49,22 @@ struct TLSRecordLayer {
 
         init?(cipher: TLSRecordCipher, secret: [UInt8], sequence: UInt64) {
             guard secret.count == cipher.secretLength else { return nil }
-            guard let k = secret.withUnsafeBytes({ cipher.expandLabel($0, "key", length: cipher.keyLength) }),
-                  let iv = secret.withUnsafeBytes({ cipher.expandLabel($0, "iv", length: TLSRecordCipher.ivLength) })
+            guard var k = secret.withUnsafeBytes({ cipher.expandLabel($0, "key", length: cipher.keyLength) }),
+                  var iv = secret.withUnsafeBytes({ cipher.expandLabel($0, "iv", length: TLSRecordCipher.ivLength) })
             else { return nil }
             self.cipher = cipher
             material = secret + k + iv
             self.sequence = sequence
+            TLSRecordLayer.zero(&k); TLSRecordLayer.zero(&iv)   // only `material` keeps key material
         }
 
         var secretRange: Range<Int> { 0..<cipher.secretLength }
 
         /// RFC 8446 §7.2: application_traffic_secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length).
         func next() -> Direction? {
-            guard let s = material.withUnsafeBytes({ cipher.expandLabel(UnsafeRawBufferPointer(rebasing: $0[secretRange]), "traffic upd", length: cipher.secretLength) })
+            guard var s = material.withUnsafeBytes({ cipher.expandLabel(UnsafeRawBufferPointer(rebasing: $0[secretRange]), "traffic upd", length: cipher.secretLength) })
             else { return nil }
+            defer { TLSRecordLayer.zero(&s) }
             return Direction(cipher: cipher, secret: s, sequence: 0)
         }
 
@@ -79,7 +83,12 @@ struct TLSRecordLayer {
             }
         }
 
-        mutating func wipe() { for i in material.indices { material[i] = 0 } }
+        mutating func wipe() { TLSRecordLayer.zero(&material) }
+    }
+
+    /// Overwrites key material before its buffer is let go of (OpenSSL's cleanse: not optimized away).
+    static func zero(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { if let p = $0.baseAddress { OPENSSL_cleanse(p, $0.count) } }
     }
 
     static let maxPlaintext = 16384

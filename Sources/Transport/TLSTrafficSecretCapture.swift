@@ -47,8 +47,8 @@ final class TLSTrafficSecretCapture {
 
     /// Zeroes what was captured.
     func wipe() {
-        for i in clientSecret.indices { clientSecret[i] = 0 }
-        for i in serverSecret.indices { serverSecret[i] = 0 }
+        TLSRecordLayer.zero(&clientSecret)
+        TLSRecordLayer.zero(&serverSecret)
         clientSecret = []; serverSecret = []
     }
 
