@@ -5,8 +5,8 @@
 //   executables (paytrackd, paytrack)  ->  Node  ->  Services  ->  GRPC  ->  Transport
 //   domain: Payments, PaymentStore, Routing, Simnet, Invoices, BOLT11, Macaroons
 //   wire:   LightningRPC -> ProtoWire
-//   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, PostgreSQL (libpq), Transport (nghttp2, llhttp, wslay, OpenSSL)
-//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CLibpq, CWslay, CLlhttp
+//   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, PostgreSQL (libpq), Transport (nghttp2, llhttp, OpenSSL)
+//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CLibpq, CLlhttp
 //
 // The domain targets never import Transport or GRPC, and only the thin wrapper targets import C.
 import PackageDescription
@@ -48,8 +48,6 @@ let package = Package(
                        providers: [.apt(["libsecp256k1-dev"]), .brew(["secp256k1"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
-        // Debian ships no .pc file for wslay; the module map links it by name.
-        .systemLibrary(name: "CWslay", providers: [.apt(["libwslay-dev"]), .brew(["wslay"])]),
         // llhttp: Debian ships only its C sources (node-llhttp); Scripts/bootstrap compiles them into
         // /usr/local (libllhttp.a, llhttp.h, llhttp.pc). See docs/ARCHITECTURE.md.
         .systemLibrary(name: "CLlhttp", pkgConfig: "llhttp", providers: [.apt(["node-llhttp"])]),
@@ -71,7 +69,7 @@ let package = Package(
         // The one bounded cache (FIFOCache) and the one lock family (Lock, LockedValue, Condition, Latch).
         .target(name: "Caches"),
         .target(name: "Locks"),
-        .target(name: "Transport", dependencies: ["LightningPrimitives", "Locks", "CNghttp2", "COpenSSL", "CWslay", "CLlhttp", "Metrics"],
+        .target(name: "Transport", dependencies: ["LightningPrimitives", "Locks", "CNghttp2", "COpenSSL", "CLlhttp", "Metrics"],
                 swiftSettings: hotPathSettings),
 
         // MARK: The call interface every face adapts to (handlers, contexts, writers, statuses)

@@ -10,6 +10,7 @@
 #include <openssl/ec.h>
 #include <openssl/bio.h>
 #include <openssl/sha.h>
+#include <openssl/kdf.h>
 
 /* Wrappers for OpenSSL macros (Swift cannot call function-like macros). */
 static inline int pt_SSL_CTX_set_min_tls12(SSL_CTX *ctx) { return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
@@ -59,3 +60,15 @@ static inline int pt_SSL_CTX_set_alpn_h2_client(SSL_CTX *ctx) {
     static const unsigned char h2[] = { 2, 'h', '2' };
     return SSL_CTX_set_alpn_protos(ctx, h2, sizeof h2);
 }
+
+/* The compact TLS 1.3 record layer (Transport/TLSRecordLayer.swift): what it needs from OpenSSL. */
+static inline long pt_BIO_get_mem_data(BIO *b, char **pp) { return BIO_get_mem_data(b, pp); }
+static inline long pt_SSL_set_msg_callback_arg(SSL *s, void *arg) { return SSL_set_msg_callback_arg(s, arg); }
+static inline int pt_EVP_CIPHER_CTX_set_tag(EVP_CIPHER_CTX *c, int len, void *tag) { return EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, len, tag); }
+static inline int pt_EVP_CIPHER_CTX_get_tag(EVP_CIPHER_CTX *c, int len, void *tag) { return EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, len, tag); }
+static const int PT_EVP_PKEY_HKDF = EVP_PKEY_HKDF;
+static const int PT_HKDF_MODE_EXPAND_ONLY = EVP_PKEY_HKDEF_MODE_EXPAND_ONLY;
+static const int PT_TLS1_3_VERSION = TLS1_3_VERSION;
+static const int PT_SSL_KEY_UPDATE_NONE = SSL_KEY_UPDATE_NONE;
+/* glibc: return free heap pages to the kernel (Transport/HeapTrim.swift). */
+#include <malloc.h>

@@ -1,6 +1,7 @@
 import JSON
 import LightningRPC
 import RPCCore
+import Transport
 
 /// A streamed message in the REST gateway's form: `{"result":<message JSON>}` followed by "\n"
 /// (one NDJSON line; without the newline, one WebSocket text message). Derived from the
@@ -10,12 +11,13 @@ import RPCCore
 final class GatewayJSONLine: Sendable {
     /// The NDJSON line, newline included.
     let line: [UInt8]
-    /// The same without the newline, as text (a WebSocket message).
-    let text: String
+    /// The same without the newline, as one WebSocket text message, framed once for every
+    /// WebSocket subscriber.
+    let webSocketFrame: WebSocketServerFrame
 
     init(line: [UInt8]) {
         self.line = line
-        text = String(decoding: line.dropLast(), as: UTF8.self)
+        webSocketFrame = WebSocketServerFrame(text: line.dropLast())
     }
 
     /// The line for one serialized `output` message.

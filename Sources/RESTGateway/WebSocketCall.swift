@@ -9,23 +9,21 @@ final class WebSocketCall: ServerCallContext, @unchecked Sendable {
     let method: GatewayMethod
     let channel: WebSocketChannel
     let peer: String
-    private let storage: () -> AnyObject?
-    private let setStorage: (AnyObject?) -> Void
     private var done = false
 
-    init(method: GatewayMethod, channel: WebSocketChannel, metadata: Metadata, peer: String,
-         storage: @escaping () -> AnyObject?, setStorage: @escaping (AnyObject?) -> Void) {
+    init(method: GatewayMethod, channel: WebSocketChannel, metadata: Metadata, peer: String) {
         self.method = method; self.channel = channel; self.peer = peer
-        self.storage = storage; self.setStorage = setStorage
         super.init(eventLoop: channel.eventLoop)
         self.metadata = metadata
     }
 
     override var path: String { method.path }
     override var peerAddress: String { peer }
+    /// None: a WebSocket connection carries exactly one call, so per-connection state (the
+    /// macaroon verification cache) would only be kept alive for the stream's life, unused.
     override var connectionStorage: AnyObject? {
-        get { storage() }
-        set { setStorage(newValue) }
+        get { nil }
+        set {}
     }
 
     private func markDone(_ code: GRPCStatus.Code) {
@@ -59,17 +57,17 @@ final class WebSocketCall: ServerCallContext, @unchecked Sendable {
 
     override func sendStreaming(_ message: [UInt8]) -> Bool {
         guard let line = try? GatewayJSONLine.make(message, output: method.output) else { return false }
-        return send(line.text)
+        return send(line.webSocketFrame)
     }
 
     override func sendStreaming(_ message: EncodedMessage) -> Bool {
         guard let line = try? GatewayJSONLine.of(message, output: method.output) else { return false }
-        return send(line.text)
+        return send(line.webSocketFrame)   // framed once, shared by every WebSocket subscriber
     }
 
-    private func send(_ text: String) -> Bool {
+    private func send(_ frame: WebSocketServerFrame) -> Bool {
         if done || fullFlag.load(ordering: .relaxed) { return false }
-        if !channel.send(text: text) {
+        if !channel.send(frame: frame) {
             fullFlag.store(true, ordering: .relaxed)
             channel.onWritable = { [self] in
                 self.fullFlag.store(false, ordering: .relaxed)

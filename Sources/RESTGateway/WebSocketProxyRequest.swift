@@ -11,11 +11,12 @@ final class WebSocketProxyRequest: HTTPRequestHandler, WebSocketHandler {
     static let macaroonProtocolPrefix = "Grpc-Metadata-Macaroon+"
 
     let gateway: RESTGateway
-    let head: HTTPRequestHead
     let binding: RESTBinding
     let method: GatewayMethod
-    let pathValues: [(field: [String], value: String)]
-    let metadata: Metadata
+    /// What the call is made of; let go of once it runs (the proxy lives as long as the stream).
+    private var head: HTTPRequestHead?
+    private var pathValues: [(field: [String], value: String)]
+    private var metadata: Metadata
     weak var writer: HTTPResponseWriter?
     private var call: WebSocketCall?
     private var channel: WebSocketChannel?
@@ -65,11 +66,13 @@ final class WebSocketProxyRequest: HTTPRequestHandler, WebSocketHandler {
     }
 
     private func run(body: [UInt8]?) {
-        guard case .awaitingBody = state, let channel else { return }
+        guard case .awaitingBody = state, let channel, let head else { return }
         state = .running
+        let values = pathValues, callMetadata = metadata
+        self.head = nil; pathValues = []; metadata = Metadata()
         let request: [UInt8]
         do {
-            request = try gateway.decoder.decode(method: method, binding: binding, pathValues: pathValues,
+            request = try gateway.decoder.decode(method: method, binding: binding, pathValues: values,
                                                  query: head.queryItems, body: body)
         } catch {
             method.metrics?.ws.refused(code: error.code.name)
@@ -77,12 +80,12 @@ final class WebSocketProxyRequest: HTTPRequestHandler, WebSocketHandler {
             channel.close(code: 1000, reason: "")
             return
         }
-        let storage: () -> AnyObject? = { [weak self] in self?.writer?.connectionStorage }
-        let setStorage: (AnyObject?) -> Void = { [weak self] v in self?.writer?.connectionStorage = v }
-        let call = WebSocketCall(method: method, channel: channel, metadata: metadata, peer: writer?.peerAddress ?? "",
-                                 storage: storage, setStorage: setStorage)
+        let call = WebSocketCall(method: method, channel: channel, metadata: callMetadata, peer: writer?.peerAddress ?? "")
         self.call = call
         gateway.dispatch(method, request: request, call: call, series: method.metrics?.ws)
+        // Interceptors and handlers read the metadata when the call starts (synchronously, above);
+        // a stream may then last for hours: let go of the macaroon and the other headers.
+        call.metadata = Metadata()
     }
 
     // MARK: HTTPRequestHandler (the upgrade request itself carries no body)

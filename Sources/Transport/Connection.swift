@@ -93,6 +93,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             guard let s = makeSession(alpn) else { fail("ALPN \(alpn ?? "none") not served"); return }
             session = s
             h2Session = s as? HTTP2Session
+            if h2Session != nil { tls.forgoRecordLayer() }   // HTTP/2 stays on OpenSSL
             s.peerAddress = peerAddress
             s.onNeedsFlush = { [unowned(unsafe) self] in self.markDirty() }  // cleared in close()
             // Idle work (HTTP/2: closed streams are let go of) runs when the loop is idle (the
@@ -183,6 +184,10 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             }
             flushCiphertext(buf)
             if let s = session, !(h2Session?.isAlive ?? s.isAlive), pending.count - pendingOffset == 0 { close(); return }
+        }
+        // Quiescent HTTP/1.1 over TLS 1.3: let the compact record layer take over (frees the SSL).
+        if tls.awaitsRecordLayer && session != nil && tls.switchToRecordLayer() {
+            HeapTrim.released(TLSEngine.releasedBySwitch, on: loop)
         }
         if inputStalled, let s = session, s.wantsInput {
             // The handler takes input again: decrypt what TLS holds (its output is flushed on the

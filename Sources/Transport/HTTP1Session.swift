@@ -54,7 +54,8 @@ public final class HTTP1Session: ConnectionProtocolHandler {
     var connectionStorage: AnyObject?
 
     private(set) var state: State
-    private let parser: HTTP1RequestParser
+    /// Let go of after a WebSocket upgrade (no more HTTP/1.1 on the connection).
+    private var parser: HTTP1RequestParser!
     /// Responses owed, in request order (the first is being sent).
     private(set) var responses: [HTTP1ResponseWriter] = []
     /// Input received while parsing was paused (at most one `receive` call's worth: the connection
@@ -170,6 +171,8 @@ public final class HTTP1Session: ConnectionProtocolHandler {
             }
             if closeWhenDrained { break }
             if case .webSocket(let ws) = state, responses.isEmpty {
+                // No more HTTP/1.1 on this connection (let go of here, never inside the parser's own callbacks).
+                if parser != nil { parser = nil }
                 if !ws.produceWhile(sink) { closeNow = true }
             }
         }

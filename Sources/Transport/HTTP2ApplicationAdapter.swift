@@ -215,7 +215,7 @@ extension TLSServer {
                             configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
                             http2: HTTP2Configuration = HTTP2Configuration()) -> TLSServer {
         TLSServer(group: group, tls: tls, alpnProtocols: [ALPNProtocol.http2, ALPNProtocol.http1],
-                  releaseIdleTLSBuffers: true) { alpn, loop in
+                  releaseIdleTLSBuffers: true, compactTLSRecordLayer: true) { alpn, loop in
             if alpn == ALPNProtocol.http2 {
                 let s = HTTP2Session(server: true, configuration: http2)
                 s.delegate = HTTP2ApplicationAdapter(application: application, configuration: configuration, loop: loop)

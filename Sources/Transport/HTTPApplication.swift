@@ -93,6 +93,10 @@ public protocol WebSocketChannel: AnyObject {
     /// Queues a binary message (same contract as `send(text:)`).
     @discardableResult
     func send(binary: [UInt8]) -> Bool
+    /// Queues a frame built once (e.g. one text message fanned out to many WebSockets: its bytes
+    /// are shared, not copied). Same contract as `send(text:)`.
+    @discardableResult
+    func send(frame: WebSocketServerFrame) -> Bool
     /// True while the outgoing queue is under its limit.
     var isWritable: Bool { get }
     /// Called when the queue drained below its limit after a send returned false.

@@ -46,6 +46,9 @@ public final class TLSContext: @unchecked Sendable {
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else { throw TLSError("key does not match certificate") }
         pt_SSL_CTX_use_alpn_h2_server(ctx)
+        // Hands TLS 1.3 traffic secrets to connections that capture them for the compact record
+        // layer (`TLSTrafficSecretCapture`); a no-op for every other connection. Never logged.
+        SSL_CTX_set_keylog_callback(ctx, TLSTrafficSecretCapture.keylogCallback)
         _ = pt_SSL_CTX_set_session_cache_mode(ctx, Int(SSL_SESS_CACHE_SERVER))
     }
 

@@ -30,6 +30,7 @@ public final class TLSServer: @unchecked Sendable {
     let tls: TLSContext?
     let alpn: ALPNOffer
     let releaseIdleTLSBuffers: Bool
+    let compactTLSRecordLayer: Bool
     let makeHandler: (_ alpn: String?, _ loop: EventLoop) -> ConnectionProtocolHandler?
     private var states: [LoopState] = []
     private let lock = Lock()
@@ -83,7 +84,8 @@ public final class TLSServer: @unchecked Sendable {
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(4))
             let make = server.makeHandler
             let loop = self.loop
-            let engine = server.tls.map { TLSEngine(context: $0, alpnOffer: server.alpn, releaseIdleBuffers: server.releaseIdleTLSBuffers) }
+            let engine = server.tls.map { TLSEngine(context: $0, alpnOffer: server.alpn, releaseIdleBuffers: server.releaseIdleTLSBuffers,
+                                                          compactRecordLayer: server.compactTLSRecordLayer) }
                 ?? TLSEngine(cleartextProtocol: server.alpn.protocols.last!)
             let conn = Connection(fd: fd, loop: loop, tls: engine,
                                   peerAddress: peer) { alpn in make(alpn, loop) }
@@ -121,11 +123,15 @@ public final class TLSServer: @unchecked Sendable {
     ///     for the connection, or nil to close it.
     ///   - releaseIdleTLSBuffers: let OpenSSL free each connection's record buffers while idle
     ///     (many mostly idle connections, e.g. WebSockets; see `TLSEngine`).
+    ///   - compactTLSRecordLayer: HTTP/1.1 connections over TLS 1.3 move to the compact record
+    ///     layer (`TLSRecordLayer`) once quiescent, and their `SSL` objects are freed.
     public init(group: EventLoopGroup, tls: TLSContext?, alpnProtocols: [String], releaseIdleTLSBuffers: Bool = false,
+                compactTLSRecordLayer: Bool = false,
                 makeHandler: @escaping (_ alpn: String?, _ loop: EventLoop) -> ConnectionProtocolHandler?) {
         precondition(!alpnProtocols.isEmpty && alpnProtocols.allSatisfy { !$0.isEmpty && $0.utf8.count < 256 })
         self.group = group; self.tls = tls; self.makeHandler = makeHandler
         self.releaseIdleTLSBuffers = releaseIdleTLSBuffers
+        self.compactTLSRecordLayer = compactTLSRecordLayer
         alpn = ALPNOffer(alpnProtocols)
         states = group.loops.map { LoopState(loop: $0, server: self) }
     }

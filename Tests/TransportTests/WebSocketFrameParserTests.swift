@@ -1,0 +1,86 @@
+import XCTest
+@testable import Transport
+
+/// RFC 6455 client frames through the pure parser: the events, and the close code of each violation.
+final class WebSocketFrameParserTests: XCTestCase {
+    func events(_ bytes: [UInt8], max: Int = 1000, chunk: Int = 0) -> [String] {
+        var p = WebSocketFrameParser(maxMessageBytes: max)
+        var out: [String] = []
+        let step = chunk == 0 ? Swift.max(bytes.count, 1) : chunk
+        var i = 0
+        while i < bytes.count {
+            let n = Swift.min(step, bytes.count - i)
+            bytes.withUnsafeBytes { b in
+                p.parse(UnsafeRawBufferPointer(rebasing: b[i..<i + n])) { e in
+                    switch e {
+                    case .message(let op, let payload): out.append("message \(op) \(String(decoding: payload, as: UTF8.self))")
+                    case .ping(let payload): out.append("ping \(String(decoding: payload, as: UTF8.self))")
+                    case .pong(let payload): out.append("pong \(String(decoding: payload, as: UTF8.self))")
+                    case .close(let code, let reason): out.append("close \(code.map(String.init) ?? "none") \(String(decoding: reason, as: UTF8.self))")
+                    case .violation(let code): out.append("violation \(code)")
+                    }
+                }
+            }
+            i += n
+        }
+        return out
+    }
+
+    func testMessagesFragmentsAndControlFramesAnyChunking() {
+        let stream = WSFrame.text("hel", fin: false) + WSFrame.client(opcode: 9, Array("p".utf8))
+            + WSFrame.client(opcode: 0, Array("lo".utf8)) + WSFrame.client(opcode: 2, [UInt8](repeating: 0x41, count: 300))
+            + WSFrame.client(opcode: 10, []) + WSFrame.close(1001, "bye")
+        let expected = ["ping p", "message 1 hello", "message 2 " + String(repeating: "A", count: 300), "pong ", "close 1001 bye"]
+        for chunk in [0, 1, 2, 3, 7, 13] {
+            XCTAssertEqual(events(stream, chunk: chunk), expected, "chunk \(chunk)")
+        }
+        // A 64-bit length form and an empty close body.
+        XCTAssertEqual(events(WSFrame.client(opcode: 2, [UInt8](repeating: 0x42, count: 70_000)), max: 100_000).first?.count, 70_000 + 10)
+        XCTAssertEqual(events(WSFrame.client(opcode: 8, [])), ["close none "])
+    }
+
+    func testViolations() {
+        func frame(_ b0: UInt8, _ payload: [UInt8] = [1]) -> [UInt8] {
+            var f = WSFrame.client(opcode: b0 & 0x0f, payload)
+            f[0] = b0
+            return f
+        }
+        let cases: [([UInt8], String)] = [
+            (WSFrame.client(opcode: 1, Array("x".utf8), masked: false), "violation 1002"),   // unmasked
+            (frame(0xc1), "violation 1002"),                                                   // RSV1
+            (frame(0x83), "violation 1002"),                                                   // reserved opcode
+            (frame(0x8b), "violation 1002"),                                                   // reserved control opcode
+            (WSFrame.client(opcode: 0, [1]), "violation 1002"),                                // continuation of nothing
+            (WSFrame.text("a", fin: false) + WSFrame.text("b"), "violation 1002"),             // new message inside one
+            (WSFrame.client(opcode: 9, [1], fin: false), "violation 1002"),                    // fragmented control frame
+            (WSFrame.client(opcode: 9, [UInt8](repeating: 0, count: 126)), "violation 1002"),  // control frame over 125
+            (WSFrame.client(opcode: 8, [3]), "violation 1002"),                                // close body of 1 byte
+            (WSFrame.close(1005), "violation 1002"),                                           // reserved close code
+            (WSFrame.close(999), "violation 1002"),
+            (WSFrame.client(opcode: 8, [3, 0xe8, 0xc3, 0x28]), "violation 1007"),              // reason not UTF-8
+            (WSFrame.client(opcode: 2, [UInt8](repeating: 0, count: 1001)), "violation 1009"),
+        ]
+        for (bytes, expected) in cases {
+            XCTAssertEqual(events(bytes).last, expected, "\(bytes.prefix(4))")
+        }
+        // 64-bit length with the top bit set.
+        var huge: [UInt8] = [0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]
+        XCTAssertEqual(events(huge), ["violation 1002"])
+        huge[2] = 0x7f
+        XCTAssertEqual(events(huge), ["violation 1009"], "decided from the header, nothing buffered")
+        // Nothing is parsed after a close or a violation.
+        XCTAssertEqual(events(WSFrame.close(1000) + WSFrame.text("late")), ["close 1000 "])
+        XCTAssertEqual(events(frame(0xc1) + WSFrame.text("late")), ["violation 1002"])
+    }
+
+    func testServerFrames() {
+        XCTAssertEqual(WebSocketServerFrame(text: Array("hi".utf8)).bytes, [0x81, 2, 0x68, 0x69])
+        XCTAssertEqual(WebSocketServerFrame(opcode: 2, payload: [UInt8](repeating: 0, count: 126)).bytes.prefix(4), [0x82, 126, 0, 126])
+        XCTAssertEqual(WebSocketServerFrame(opcode: 2, payload: [UInt8](repeating: 0, count: 65_536)).bytes.prefix(10),
+                       [0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0])
+        XCTAssertEqual(WebSocketServerFrame.close(code: 1000).bytes, [0x88, 2, 0x03, 0xe8])
+        XCTAssertEqual(WebSocketServerFrame.close(code: nil).bytes, [0x88, 0])
+        let long = WebSocketServerFrame.close(code: 1001, reason: String(repeating: "é", count: 100)).bytes
+        XCTAssertEqual(long.count, 2 + 2 + 122, "reason cut to 123 bytes on a character boundary")
+    }
+}
