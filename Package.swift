@@ -92,7 +92,7 @@ let package = Package(
         .target(name: "Invoices", dependencies: ["BOLT11", "Crypto", "SQLite", "PostgreSQL", "LightningPrimitives"]),
         .target(name: "Macaroons", dependencies: ["Crypto", "ProtoWire", "LightningPrimitives", "PostgreSQL"]),
         .target(name: "Routing", dependencies: ["LightningPrimitives"]),
-        .target(name: "Simnet", dependencies: ["Routing", "Crypto"]),
+        .target(name: "Simnet", dependencies: ["Routing", "Crypto", "PostgreSQL"]),
         .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite", "PostgreSQL"]),
         // The Komodo DeFi Framework's mmrpc 2.0 `lightning::payments::*` API over the same engine.
         .target(name: "KomodoRPC", dependencies: [
@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "InvoicesTests", dependencies: ["Invoices", "BOLT11", "Crypto", "PostgresTestSupport"]),
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
-        .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto"]),
+        .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto", "PostgresTestSupport"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore"]),
         .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
