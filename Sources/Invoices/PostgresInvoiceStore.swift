@@ -1,4 +1,5 @@
 import BOLT11
+import LightningPrimitives
 import PostgreSQL
 
 /// PostgreSQL persistence of one node's invoices and their HTLCs (`InvoicePersistence`): the same
@@ -16,6 +17,10 @@ public final class PostgresInvoiceStore: InvoicePersistence {
             self.dsn = dsn
             self.schema = schema
         }
+
+        /// The LISTEN/NOTIFY channel of this schema's invoice changes: `<schema>_invoices`; each
+        /// update of an invoice notifies it with the payment hash in hex (`PostgresInvoiceFeed`).
+        public var changeChannel: String { (schema ?? "paytrack") + "_invoices" }
     }
 
     static let component = "invoices"
@@ -68,6 +73,7 @@ public final class PostgresInvoiceStore: InvoicePersistence {
     ]
 
     private let db: PostgresConnection
+    private let changeChannel: String
 
     public init(options: Options) throws {
         var o = PostgresConnection.Options()
@@ -78,6 +84,7 @@ public final class PostgresInvoiceStore: InvoicePersistence {
             o.searchPath = schema
         }
         db = try PostgresConnection(dsn: options.dsn, options: o)
+        changeChannel = options.changeChannel
         try PostgresMigrations.migrate(db, component: Self.component, migrations: Self.migrations)
     }
 
@@ -109,6 +116,9 @@ public final class PostgresInvoiceStore: InvoicePersistence {
             """, [.bytes(inv.rPreimage), .int64(inv.settleDate), .int64(Int64(bitPattern: inv.settleIndex)), .int64(inv.amtPaidMsat),
                   .int64(Int64(inv.state.rawValue)), .int64(inv.valueMsat), .int64(Int64(bitPattern: inv.addIndex))])
         try replaceHTLCs(addIndex: inv.addIndex, inv.htlcs)
+        // Delivered at commit when inside the registry's transaction: replicas holding this
+        // invoice's HTLCs re-read it (a hold invoice settled or canceled through another replica).
+        try db.notify(changeChannel, Hex.encode(inv.rHash))
     }
 
     private func replaceHTLCs(addIndex: UInt64, _ htlcs: [InvoiceHTLC]) throws {

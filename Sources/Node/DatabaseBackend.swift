@@ -3,6 +3,7 @@ import Macaroons
 import PaymentLifecycle
 import PaymentStore
 import Payments
+import Simnet
 
 /// Where a node's durable state lives (`--db.backend`, as LND's `db.backend`).
 ///
@@ -84,6 +85,24 @@ extension Config {
             o.timeoutSeconds = postgresTimeoutSeconds
             return .postgres(o)
         }
+    }
+
+    /// With the postgres backend, the simulated network's shared balances and HTLCs (schema
+    /// `paytrack_simnet`, one network for every node and replica); nil with sqlite (in memory).
+    func openChannelLedger() throws -> (any ChannelLedger)? {
+        guard dbBackend == .postgres else { return nil }
+        var o = PostgresChannelLedger.Options(dsn: try requiredDSN(), schema: "paytrack_simnet")
+        o.timeoutSeconds = postgresTimeoutSeconds
+        return try PostgresChannelLedger(options: o)
+    }
+
+    /// With the postgres backend, a running `PostgresInvoiceFeed`: hold invoices this process
+    /// holds HTLCs for, settled or canceled through another replica, resolve here.
+    func startInvoiceFeed(node: String, registry: InvoiceRegistry) throws -> PostgresInvoiceFeed? {
+        guard dbBackend == .postgres else { return nil }
+        var o = PostgresInvoiceStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
+        o.timeoutSeconds = postgresTimeoutSeconds
+        return try PostgresInvoiceFeed(options: o, registry: registry)
     }
 
     /// The payment-intent store of served node `node`; `sqlitePath` is its file for SQLite.

@@ -48,6 +48,8 @@ public final class ServedNode: @unchecked Sendable {
     var kdfServer: TLSServer?
     /// With --db.backend postgres: other replicas' payment changes into `tower`.
     var paymentFeed: PostgresPaymentFeed?
+    /// With --db.backend postgres: hold invoices settled or canceled through other replicas.
+    var invoiceFeed: PostgresInvoiceFeed?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
                 certPath: String? = nil, keyPath: String? = nil, sink: LogSink) throws {
@@ -89,8 +91,11 @@ public final class ServedNode: @unchecked Sendable {
         var invoiceConfig = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
         invoiceConfig.acceptKeysend = true
         invoiceConfig.mppTimeoutSeconds = config.mppTimeoutSeconds
+        // A shared network's HTLCs outlive this process's start: another replica may hold them.
+        invoiceConfig.cancelAcceptedAtOpen = config.dbBackend == .sqlite
         invoices = try InvoiceRegistry(database: config.invoiceDatabase(node: name, sqlitePath: directory.invoicesDatabasePath),
                                        configuration: invoiceConfig)
+        invoiceFeed = try config.startInvoiceFeed(node: name, registry: invoices)
         network.setPayeeHandler(InvoicePayee(registry: invoices), for: id)
         // LND's invoice expiry watcher: accepted hold invoices are canceled 18 blocks before their HTLCs expire.
         network.onNewBlock { [invoices] height in invoices.cancelExpiringHoldInvoices(height: height) }
@@ -290,6 +295,7 @@ public final class ServedNode: @unchecked Sendable {
         restServer?.shutdown(gracePeriodNanos: UInt64(max(0, secs)) * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000))
         server?.shutdown(gracePeriod: gracePeriod)
         paymentFeed?.stop()
+        invoiceFeed?.stop()
         paymentStore.close()
     }
 
