@@ -137,9 +137,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
                 deleted += n
             case .deletePayments(let failedOnly, let failedHtlcsOnly, let stamp):
                 // The status sets are the store's own constants (PaymentStatus raw values), not input.
-                let statuses = failedOnly
-                    ? "(\(PaymentStatus.failed.rawValue))"
-                    : "(\(PaymentStatus.initiated.rawValue), \(PaymentStatus.succeeded.rawValue), \(PaymentStatus.failed.rawValue))"
+                let statuses = PaymentStatus.deletableSQL(failedOnly: failedOnly)
                 if failedHtlcsOnly {
                     _ = try now("""
                         UPDATE payments SET last_update_ns = $1 WHERE status IN \(statuses)
