@@ -8,7 +8,8 @@ import PostgreSQL
 /// Reads are single statements (a page of payments LEFT JOIN their attempts), so each sees one
 /// committed snapshot without an explicit transaction and costs one round trip; ListPayments with
 /// a total count runs its two statements in one REPEATABLE READ transaction. Every statement is
-/// served by an index (hash, status, update stamp, creation time, payment index).
+/// served by an index (hash, in-flight status, update stamp, payment index; creation-date bounds
+/// filter along the payment index).
 ///
 /// Sessions: one writer plus up to `maxConnections - 1` readers (LND's `db.postgres.maxconnections`).
 /// A lost session is reconnected by the next call that needs it; the call that saw the loss fails
@@ -71,6 +72,14 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
         c.timeoutSeconds = o.timeoutSeconds
         c.applicationName = "paytrackd-payments-" + role
         if role != "setup" { c.searchPath = o.schema }
+        if role == "writer" {
+            // The writer's statements find rows by key (hash, id, attempt). Its multi-row statements
+            // join a batch (unnest) to `payments`; statistics lag a table that grows and churns by
+            // thousands of rows per second, and a hash join over a sequential scan (dead versions
+            // included) costs the whole table per statement. Nested loops over the indexes cost
+            // the batch.
+            c.settings = ["enable_seqscan": "off", "enable_hashjoin": "off", "enable_mergejoin": "off"]
+        }
         return c
     }
 
@@ -100,8 +109,7 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
 
     public func fetchInFlightPayments() throws(PaymentError) -> [PaymentSnapshot] {
         try readers.with { db in
-            try Self.snapshots(db.query(Self.inFlightSQL, [.int64(Int64(PaymentStatus.initiated.rawValue)),
-                                                           .int64(Int64(PaymentStatus.inFlight.rawValue))]), omitHops: false)
+            try Self.snapshots(db.query(Self.inFlightSQL), omitHops: false)
         }
     }
 
@@ -145,9 +153,11 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
         .map { "a." + $0.drop(while: { $0 == " " }) }.joined(separator: ", ")
 
     static let fetchByHashSQL = joined("SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE hash = $1", order: "p.id")
-    /// Initiated and in-flight payments (startup, TrackPayments): the `payments_status` index.
-    static let inFlightSQL = joined("SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE status IN ($1, $2)",
-                                    order: "p.payment_index")
+    /// Initiated and in-flight payments (startup, TrackPayments): the partial index
+    /// `payments_in_flight`, whose predicate names the same constants (PaymentStatus raw values).
+    static let inFlightSQL = joined(
+        "SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE status IN (\(PaymentStatus.initiated.rawValue), \(PaymentStatus.inFlight.rawValue))",
+        order: "p.payment_index")
     /// Payments updated at or after $1, oldest first, at most $2 (TrackPayments replay): `payments_update`.
     static let updatedSinceSQL = joined(
         "SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE last_update_ns >= $1 ORDER BY last_update_ns, id LIMIT $2",

@@ -260,19 +260,18 @@ final class PostgresPaymentTransactor: PaymentTransactor {
     static let registerAttemptsSQL = """
         WITH t AS (SELECT * FROM unnest(\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::bytea[], $9::bytea[])
                    AS t(hash, status, reason, stamp, attempt_id, session_key, attempt_ns, attempt_hash, route)),
-        p AS (\(rowUpdate) RETURNING payments.id, t.hash),
+        p AS (\(rowUpdate) RETURNING payments.id, t.attempt_id, t.session_key, t.attempt_ns, t.attempt_hash, t.route),
         i AS (INSERT INTO htlc_attempts (payment_id, attempt_id, session_key, attempt_ns, attempt_hash, route)
-              SELECT p.id, t.attempt_id, t.session_key, t.attempt_ns, t.attempt_hash, t.route FROM p JOIN t ON t.hash = p.hash
-              RETURNING 1)
+              SELECT id, attempt_id, session_key, attempt_ns, attempt_hash, route FROM p RETURNING 1)
         SELECT payments_expect_count(count(*), $10, $11) FROM i
         """
 
     static let resolveAttemptsSQL = """
         WITH t AS (SELECT * FROM unnest(\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::int8[], $9::bytea[])
                    AS t(hash, status, reason, stamp, attempt_id, preimage, settle_ns, fail_ns, failure)),
-        p AS (\(rowUpdate) RETURNING payments.id, t.hash),
-        u AS (UPDATE htlc_attempts a SET settle_preimage = t.preimage, settle_ns = t.settle_ns, fail_ns = t.fail_ns, failure = t.failure
-              FROM p JOIN t ON t.hash = p.hash WHERE a.payment_id = p.id AND a.attempt_id = t.attempt_id RETURNING 1)
+        p AS (\(rowUpdate) RETURNING payments.id, t.attempt_id, t.preimage, t.settle_ns, t.fail_ns, t.failure),
+        u AS (UPDATE htlc_attempts a SET settle_preimage = p.preimage, settle_ns = p.settle_ns, fail_ns = p.fail_ns, failure = p.failure
+              FROM p WHERE a.payment_id = p.id AND a.attempt_id = p.attempt_id RETURNING 1)
         SELECT payments_expect_count(count(*), $10, $11) FROM u
         """
 
