@@ -96,7 +96,7 @@ let package = Package(
         .target(name: "PaymentLifecycle", dependencies: ["Payments", "Routing", "Simnet", "SQLite", "PostgreSQL"]),
         // The Komodo DeFi Framework's mmrpc 2.0 `lightning::payments::*` API over the same engine.
         .target(name: "KomodoRPC", dependencies: [
-            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives",
+            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "PostgreSQL", "LightningPrimitives",
         ]),
 
         // MARK: Services and composition
@@ -148,6 +148,6 @@ let package = Package(
         .testTarget(name: "SimnetTests", dependencies: ["Simnet", "Routing", "Crypto", "PostgresTestSupport"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore"]),
-        .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
+        .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing", "PostgresTestSupport"]),
     ]
 )

@@ -42,9 +42,9 @@ public final class KDFLightning: MMRPCMethods, @unchecked Sendable {
     public static let listPaymentsByFilter = "lightning::payments::list_payments_by_filter"
 
     public let node: Node
-    public let store: KDFPaymentStore
+    public let store: any KDFRecordStore
 
-    public init(node: Node, store: KDFPaymentStore) {
+    public init(node: Node, store: any KDFRecordStore) {
         self.node = node
         self.store = store
     }

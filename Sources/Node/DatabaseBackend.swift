@@ -1,4 +1,5 @@
 import Invoices
+import KomodoRPC
 import Macaroons
 import PaymentLifecycle
 import PaymentStore
@@ -103,6 +104,19 @@ extension Config {
         var o = PostgresInvoiceStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
         o.timeoutSeconds = postgresTimeoutSeconds
         return try PostgresInvoiceFeed(options: o, registry: registry)
+    }
+
+    /// The Komodo API's records of served node `node`: its SQLite file, or a table of its schema
+    /// shared by every replica.
+    func openKDFRecords(node: String, sqlitePath: String) throws -> any KDFRecordStore {
+        switch dbBackend {
+        case .sqlite:
+            return try KDFPaymentStore(path: sqlitePath)
+        case .postgres:
+            var o = PostgresKDFPaymentStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
+            o.timeoutSeconds = postgresTimeoutSeconds
+            return try PostgresKDFPaymentStore(options: o)
+        }
     }
 
     /// The payment-intent store of served node `node`; `sqlitePath` is its file for SQLite.

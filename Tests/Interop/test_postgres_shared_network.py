@@ -3,21 +3,28 @@ channels' balances, locks and HTLCs in flight are rows of the database (schema p
 reserved with conditional updates, so two replicas paying over the same channel at once can never
 overdraw it; and a hold invoice whose HTLC is held on one replica can be settled through another
 (the settle is a database change every replica hears through LISTEN/NOTIFY; the replica holding
-the payer's HTLC acts on it).
+the payer's HTLC acts on it). The Komodo API's records are rows of the database as well, so
+every replica serves mmrpc.
 """
+import json
 import shutil
 import threading
 
+import requests
+
+import harness
 import lnd
 from lnd import ln, rt
 from invoicesrpc import invoices_pb2 as inv
 from invoicesrpc import invoices_pb2_grpc as invstub
 from pgcluster import pg_cluster, pg_dsn  # noqa: F401 (fixtures)
 
+COIN = "tBTC-lightning"
+
 
 def _pg_flags(dsn):
     return ("--db.backend", "postgres", "--db.postgres.dsn", dsn, "--db.postgres.timeout", "10s",
-            "--db.postgres.maxconnections", "8", "--nokdf")
+            "--db.postgres.maxconnections", "8")
 
 
 def _replicas(tmp_path, dsn, count, *flags):
@@ -148,4 +155,57 @@ def test_hold_invoice_made_on_a_paid_from_b_settled_through_c(tmp_path, pg_clust
         assert not any(ch.pending_htlcs for ch in after.values())
     finally:
         for n in (a, b, c):
+            n.stop()
+
+
+def _mmrpc(url, password, method, params):
+    body = {"userpass": password, "mmrpc": "2.0", "method": method, "params": params, "id": 1}
+    r = requests.post(url, data=json.dumps(body).encode(), timeout=30)
+    return r.status_code, r.json()
+
+
+def test_komodo_api_on_every_replica(tmp_path, pg_cluster, pg_dsn):
+    """The Komodo API's records live in the database too, so replicas serve mmrpc: bob's invoice
+    made over mmrpc on replica A, paid over mmrpc from alice on replica B; A's alice reports the
+    outbound payment B made (get_payment_details, list_payments_by_filter), B's bob the inbound one
+    settled through A's invoice, and no records file is in either datadir."""
+    flags = ("--db.backend", "postgres", "--db.postgres.dsn", pg_dsn, "--db.postgres.timeout", "10s", "--sim.latency", "0")
+    ports = {"a": harness.free_port(), "b": harness.free_port()}
+    a = lnd.Net(tmp_path / "a", *flags, "--serve-kdf", f"bob=127.0.0.1:{ports['a']}", channel_options=lnd.NO_BDP_PROBE).start()
+    try:
+        shutil.copytree(tmp_path / "a", tmp_path / "b", ignore=shutil.ignore_patterns("*.log"))
+        b = lnd.Net(tmp_path / "b", *flags, "--serve-kdf", f"bob=127.0.0.1:{ports['b']}", channel_options=lnd.NO_BDP_PROBE).start()
+    except BaseException:
+        a.stop()
+        raise
+    try:
+        alice_pw = a.daemon.kdf_password
+        bob_pw = (tmp_path / "a" / "nodes" / "bob" / "kdf" / "rpc_password").read_text().strip()
+        assert b.daemon.kdf_password == alice_pw
+        bob_a, bob_b = f"http://127.0.0.1:{ports['a']}/", f"http://127.0.0.1:{ports['b']}/"
+        s, v = _mmrpc(bob_a, bob_pw, "lightning::payments::generate_invoice",
+                      {"coin": COIN, "description": "replica coffee", "amount_in_msat": 2_000_000})
+        assert s == 200, v
+        invoice, h = v["result"]["invoice"], v["result"]["payment_hash"]
+        s, v = _mmrpc(b.daemon.kdf_url, alice_pw, "lightning::payments::send_payment",
+                      {"coin": COIN, "payment": {"type": "invoice", "invoice": invoice}})
+        assert s == 200 and v["result"] == {"payment_hash": h}, v
+
+        def details(url, pw):
+            return _mmrpc(url, pw, "lightning::payments::get_payment_details", {"coin": COIN, "payment_hash": h})[1]
+
+        lnd.wait_until(lambda: details(a.daemon.kdf_url, alice_pw).get("result", {}).get("payment_details", {}).get("status")
+                       == "succeeded", what="A's alice sees the outbound record B made, succeeded")
+        out = details(a.daemon.kdf_url, alice_pw)["result"]["payment_details"]
+        assert out["payment_type"] == {"type": "Outbound Payment", "destination": a.node("bob").pubkey}
+        assert out["description"] == "replica coffee" and out["amount_in_msat"] == 2_000_000
+        lnd.wait_until(lambda: details(bob_b, bob_pw).get("result", {}).get("payment_details", {}).get("status") == "succeeded",
+                       what="B's bob sees the inbound record A made, succeeded")
+        s, v = _mmrpc(a.daemon.kdf_url, alice_pw, "lightning::payments::list_payments_by_filter",
+                      {"coin": COIN, "filter": {"description": "REPLICA"}, "limit": 10})
+        assert s == 200 and [p["payment_hash"] for p in v["result"]["payments"]] == [h], v
+        assert pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_alice.kdf_payments") == "1"
+        assert not list(tmp_path.rglob("payments.sqlite"))
+    finally:
+        for n in (a, b):
             n.stop()
