@@ -9,10 +9,12 @@ import Simnet
 /// Where a node's durable state lives (`--db.backend`, as LND's `db.backend`).
 ///
 /// - `sqlite` (default): one SQLite file per store under the node's datadir.
-/// - `postgres`: the payment, invoice and payment-intent stores and the macaroon root keys in
-///   PostgreSQL at `--db.postgres.dsn`, in a schema per served node (`paytrack_<node>`), so
-///   several nodes, and several processes serving the same node, share one database. The datadir
-///   keeps only files every replica is given alike: TLS, macaroon files, the node key.
+/// - `postgres`: the payment, invoice and payment-intent stores, the macaroon root keys and the
+///   Komodo records in PostgreSQL at `--db.postgres.dsn`, in a schema per served node
+///   (`paytrack_<node>`), and the simulated network's balances and HTLCs in `paytrack_simnet`, so
+///   several nodes, and several processes serving the same node, share one database and one
+///   network. The datadir keeps only files every replica is given alike: TLS, macaroon files, the
+///   node key, the Komodo rpc_password.
 public enum DatabaseBackend: String, Sendable, CaseIterable {
     case sqlite
     case postgres
