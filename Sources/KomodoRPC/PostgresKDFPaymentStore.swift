@@ -9,18 +9,7 @@ import PostgreSQL
 /// the node's rows that pass the other filters (no trigram index: `pg_trgm` is not assumed).
 /// One session behind a lock; every statement parameterized.
 public final class PostgresKDFPaymentStore: KDFRecordStore, @unchecked Sendable {
-    public struct Options: Sendable {
-        /// libpq connection string or URI. May hold a password: never logged.
-        public var dsn: String
-        /// The schema holding the table (created if missing); nil: the DSN's default.
-        public var schema: String?
-        /// Seconds any one wait on the server may take; 0 for none.
-        public var timeoutSeconds: Double = 0
-        public init(dsn: String, schema: String? = nil) {
-            self.dsn = dsn
-            self.schema = schema
-        }
-    }
+    public typealias Options = PostgresStoreOptions
 
     static let migrations: [(version: Int, sql: StaticString)] = [
         (1, """
@@ -47,14 +36,7 @@ public final class PostgresKDFPaymentStore: KDFRecordStore, @unchecked Sendable 
     private let lock = NSLock()
 
     public init(options: Options) throws {
-        var o = PostgresConnection.Options()
-        o.timeoutSeconds = options.timeoutSeconds
-        o.applicationName = "paytrackd-kdf"
-        if let schema = options.schema {
-            try PostgresConnection(dsn: options.dsn, options: o).createSchema(schema)
-            o.searchPath = schema
-        }
-        db = try PostgresConnection(dsn: options.dsn, options: o)
+        db = try .session(for: options, applicationName: "paytrackd-kdf")
         try PostgresMigrations.migrate(db, component: "kdf_records", migrations: Self.migrations)
     }
 

@@ -27,18 +27,7 @@ import Routing
 /// released when a replica opens the ledger: their HTLCs died with the process that drove them.
 /// One session, serialized by a lock; each call is one round trip.
 public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
-    public struct Options: Sendable {
-        /// libpq connection string or URI. May hold a password: never logged.
-        public var dsn: String
-        /// The schema holding the tables (created if missing); nil: the DSN's default.
-        public var schema: String?
-        /// Seconds any one wait on the server may take; 0 for none.
-        public var timeoutSeconds: Double = 0
-        public init(dsn: String, schema: String? = nil) {
-            self.dsn = dsn
-            self.schema = schema
-        }
-    }
+    public typealias Options = PostgresStoreOptions
 
     /// The network in the database is not the one this process derived.
     public struct Mismatch: Error, CustomStringConvertible {
@@ -75,14 +64,7 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
     private let lock = NSLock()
 
     public init(options: Options) throws {
-        var o = PostgresConnection.Options()
-        o.timeoutSeconds = options.timeoutSeconds
-        o.applicationName = "paytrackd-simnet"
-        if let schema = options.schema {
-            try PostgresConnection(dsn: options.dsn, options: o).createSchema(schema)
-            o.searchPath = schema
-        }
-        db = try PostgresConnection(dsn: options.dsn, options: o)
+        db = try .session(for: options, applicationName: "paytrackd-simnet")
         try PostgresMigrations.migrate(db, component: "simnet", migrations: Self.migrations)
     }
 

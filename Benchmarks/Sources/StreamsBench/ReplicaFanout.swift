@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import GRPC
+import Transport
 
 /// Issue 16's fan-out benchmark: R paytrackd replicas on one PostgreSQL (`--db.backend
 /// postgres`), each with `--fanout-subscribers` TrackPaymentV2 streams on ONE payment sent
