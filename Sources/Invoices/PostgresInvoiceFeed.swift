@@ -2,7 +2,7 @@ import LightningPrimitives
 import PostgreSQL
 
 /// Carries invoice changes made by other replicas on the same database to this process's
-/// registry: LISTENs on the schema's `changeChannel` (each invoice update NOTIFYs its payment
+/// registry: LISTENs on the schema's `invoiceChangeChannel` (each invoice update NOTIFYs its payment
 /// hash) and lets the registry resolve the HTLCs it holds for those invoices
 /// (`resolveHeldFromStore`): a hold invoice accepted here and settled or canceled through another
 /// replica releases or fails the payer's HTLC here. Every `pollSeconds`, and after a lost session,
@@ -17,7 +17,7 @@ public final class PostgresInvoiceFeed: @unchecked Sendable {
         o.applicationName = "paytrackd-invoices-feed"
         o.searchPath = options.schema
         do {
-            listener = try PostgresListener(dsn: options.dsn, options: o, channels: [options.changeChannel],
+            listener = try PostgresListener(dsn: options.dsn, options: o, channels: [options.invoiceChangeChannel],
                                             pollSeconds: pollSeconds) { [weak registry] heard in
                 guard let registry else { return }
                 if heard.isEmpty {

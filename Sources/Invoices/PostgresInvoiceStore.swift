@@ -6,22 +6,7 @@ import PostgreSQL
 /// tables and columns as `SQLiteInvoiceStore`, in a schema per node, on one session used under the
 /// registry's lock. Every statement is parameterized.
 public final class PostgresInvoiceStore: InvoicePersistence {
-    public struct Options: Sendable {
-        /// libpq connection string or URI. May hold a password: never logged.
-        public var dsn: String
-        /// The schema holding the tables (created if missing); nil: the DSN's default.
-        public var schema: String?
-        /// Seconds any one wait on the server may take; 0 for none.
-        public var timeoutSeconds: Double = 0
-        public init(dsn: String, schema: String? = nil) {
-            self.dsn = dsn
-            self.schema = schema
-        }
-
-        /// The LISTEN/NOTIFY channel of this schema's invoice changes: `<schema>_invoices`; each
-        /// update of an invoice notifies it with the payment hash in hex (`PostgresInvoiceFeed`).
-        public var changeChannel: String { (schema ?? "paytrack") + "_invoices" }
-    }
+    public typealias Options = PostgresStoreOptions
 
     static let component = "invoices"
     static let migrations: [(version: Int, sql: StaticString)] = [
@@ -76,15 +61,8 @@ public final class PostgresInvoiceStore: InvoicePersistence {
     private let changeChannel: String
 
     public init(options: Options) throws {
-        var o = PostgresConnection.Options()
-        o.timeoutSeconds = options.timeoutSeconds
-        o.applicationName = "paytrackd-invoices"
-        if let schema = options.schema {
-            try PostgresConnection(dsn: options.dsn, options: o).createSchema(schema)
-            o.searchPath = schema
-        }
-        db = try PostgresConnection(dsn: options.dsn, options: o)
-        changeChannel = options.changeChannel
+        db = try .session(for: options, applicationName: "paytrackd-invoices")
+        changeChannel = options.invoiceChangeChannel
         try PostgresMigrations.migrate(db, component: Self.component, migrations: Self.migrations)
     }
 
@@ -224,4 +202,10 @@ public final class PostgresInvoiceStore: InvoicePersistence {
         }
         return out
     }
+}
+
+extension PostgresStoreOptions {
+    /// The LISTEN/NOTIFY channel of this schema's invoice changes: `<schema>_invoices`; each update
+    /// of an invoice notifies it with the payment hash in hex (`PostgresInvoiceFeed`).
+    public var invoiceChangeChannel: String { (schema ?? "paytrack") + "_invoices" }
 }

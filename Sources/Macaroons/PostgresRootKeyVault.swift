@@ -11,18 +11,7 @@ import PostgreSQL
 /// key. The bytes are the same `RootKeyFile` format as the file (sealed with the password if one
 /// is given). One session, guarded by a lock; every statement is parameterized.
 public final class PostgresRootKeyVault: RootKeyVault, @unchecked Sendable {
-    public struct Options: Sendable {
-        /// libpq connection string or URI. May hold a password: never logged.
-        public var dsn: String
-        /// The schema holding the table (created if missing); nil: the DSN's default.
-        public var schema: String?
-        /// Seconds any one wait on the server may take; 0 for none.
-        public var timeoutSeconds: Double = 0
-        public init(dsn: String, schema: String? = nil) {
-            self.dsn = dsn
-            self.schema = schema
-        }
-    }
+    public typealias Options = PostgresStoreOptions
 
     static let migrations: [(version: Int, sql: StaticString)] = [
         (1, "CREATE TABLE macaroon_root_keys (name TEXT PRIMARY KEY, data BYTEA NOT NULL)"),
@@ -34,15 +23,8 @@ public final class PostgresRootKeyVault: RootKeyVault, @unchecked Sendable {
     public var location: String { "postgres" }
 
     public init(options: Options) throws(MacaroonError) {
-        var o = PostgresConnection.Options()
-        o.timeoutSeconds = options.timeoutSeconds
-        o.applicationName = "paytrackd-macaroons"
         do {
-            if let schema = options.schema {
-                try PostgresConnection(dsn: options.dsn, options: o).createSchema(schema)
-                o.searchPath = schema
-            }
-            db = try PostgresConnection(dsn: options.dsn, options: o)
+            db = try .session(for: options, applicationName: "paytrackd-macaroons")
             try PostgresMigrations.migrate(db, component: "macaroons", migrations: Self.migrations)
         } catch {
             throw MacaroonError("root key store: \(error)")

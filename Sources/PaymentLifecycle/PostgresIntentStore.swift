@@ -5,18 +5,7 @@ import PostgreSQL
 /// `PaymentIntentStore` in PostgreSQL: table `payment_intents` (hash, JSON intent) in the node's
 /// schema, on one session guarded by a lock. Every statement is parameterized.
 public final class PostgresIntentStore: PaymentIntentStore, @unchecked Sendable {
-    public struct Options: Sendable {
-        /// libpq connection string or URI. May hold a password: never logged.
-        public var dsn: String
-        /// The schema holding the table (created if missing); nil: the DSN's default.
-        public var schema: String?
-        /// Seconds any one wait on the server may take; 0 for none.
-        public var timeoutSeconds: Double = 0
-        public init(dsn: String, schema: String? = nil) {
-            self.dsn = dsn
-            self.schema = schema
-        }
-    }
+    public typealias Options = PostgresStoreOptions
 
     static let migrations: [(version: Int, sql: StaticString)] = [
         (1, "CREATE TABLE payment_intents (hash BYTEA PRIMARY KEY, intent BYTEA NOT NULL)"),
@@ -26,14 +15,7 @@ public final class PostgresIntentStore: PaymentIntentStore, @unchecked Sendable 
     private let lock = NSLock()
 
     public init(options: Options) throws {
-        var o = PostgresConnection.Options()
-        o.timeoutSeconds = options.timeoutSeconds
-        o.applicationName = "paytrackd-intents"
-        if let schema = options.schema {
-            try PostgresConnection(dsn: options.dsn, options: o).createSchema(schema)
-            o.searchPath = schema
-        }
-        db = try PostgresConnection(dsn: options.dsn, options: o)
+        db = try .session(for: options, applicationName: "paytrackd-intents")
         try PostgresMigrations.migrate(db, component: "intents", migrations: Self.migrations)
     }
 
