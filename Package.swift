@@ -93,11 +93,11 @@ let package = Package(
         .target(name: "Invoices", dependencies: ["Locks", "BOLT11", "Crypto", "SQLite", "PostgreSQL", "LightningPrimitives"]),
         .target(name: "Macaroons", dependencies: ["Locks", "Crypto", "ProtoWire", "LightningPrimitives", "PostgreSQL"]),
         .target(name: "Routing", dependencies: ["Locks", "LightningPrimitives"]),
-        .target(name: "Simnet", dependencies: ["Locks", "Routing", "Crypto"]),
+        .target(name: "Simnet", dependencies: ["Locks", "Routing", "Crypto", "PostgreSQL"]),
         .target(name: "PaymentLifecycle", dependencies: ["Locks", "Payments", "Routing", "Simnet", "SQLite", "PostgreSQL"]),
         // The Komodo DeFi Framework's mmrpc 2.0 `lightning::payments::*` API over the same engine.
         .target(name: "KomodoRPC", dependencies: ["Locks", 
-            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives", "Metrics",
+            "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "PaymentLifecycle", "Routing", "SQLite", "LightningPrimitives", "Metrics", "PostgreSQL",
         ]),
 
         // MARK: Services and composition
@@ -148,9 +148,9 @@ let package = Package(
         .testTarget(name: "InvoicesTests", dependencies: ["Locks", "Invoices", "BOLT11", "Crypto", "PostgresTestSupport"]),
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
-        .testTarget(name: "SimnetTests", dependencies: ["Locks", "Simnet", "Routing", "Crypto"]),
+        .testTarget(name: "SimnetTests", dependencies: ["Locks", "Simnet", "Routing", "Crypto", "PostgresTestSupport"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["Locks", "PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport", "Crypto"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore", "BOLT11", "Crypto", "Routing", "PaymentLifecycle", "Simnet", "GRPC", "Macaroons", "Metrics", "Invoices"]),
-        .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing"]),
+        .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing", "PostgresTestSupport"]),
     ]
 )

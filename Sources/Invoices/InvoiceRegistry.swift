@@ -32,6 +32,10 @@ public final class InvoiceRegistry: @unchecked Sendable {
         public var mppTimeoutSeconds: Int64 = 120
         /// Live updates a subscriber may have queued before it is dropped.
         public var subscriberQueueLimit: Int = 1024
+        /// At open, cancel HTLCs left ACCEPTED by a previous run (see `init(database:configuration:)`).
+        /// False when the simulated network is shared by several processes (`PostgresChannelLedger`):
+        /// those HTLCs may be held by a live replica.
+        public var cancelAcceptedAtOpen = true
         /// Unix seconds.
         public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
 
@@ -84,7 +88,7 @@ public final class InvoiceRegistry: @unchecked Sendable {
         } catch { throw .storage("\(error)") }
         do {
             let now = configuration.now()
-            for var inv in try store.withAcceptedHTLCs() where inv.state == .open || (inv.state == .accepted && inv.isHold) {
+            for var inv in try store.withAcceptedHTLCs() where configuration.cancelAcceptedAtOpen && (inv.state == .open || (inv.state == .accepted && inv.isHold)) {
                 for i in inv.htlcs.indices where inv.htlcs[i].state == .accepted {
                     inv.htlcs[i].state = .canceled
                     inv.htlcs[i].resolveTime = now

@@ -1,4 +1,5 @@
 import BOLT11
+import LightningPrimitives
 import PostgreSQL
 
 /// PostgreSQL persistence of one node's invoices and their HTLCs (`InvoicePersistence`): the same
@@ -57,9 +58,12 @@ public final class PostgresInvoiceStore: InvoicePersistence {
     ]
 
     private let db: PostgresConnection
+    private let changeChannel: String
 
     public init(options: Options) throws {
-        db = try options.openStore(applicationName: "paytrackd-invoices", component: Self.component, migrations: Self.migrations)
+        db = try .session(for: options, applicationName: "paytrackd-invoices")
+        changeChannel = options.invoiceChangeChannel
+        try PostgresMigrations.migrate(db, component: Self.component, migrations: Self.migrations)
     }
 
     func transaction<R>(_ body: () throws -> R) throws -> R { try db.transaction(body) }
@@ -90,6 +94,9 @@ public final class PostgresInvoiceStore: InvoicePersistence {
             """, [.bytes(inv.rPreimage), .int64(inv.settleDate), .int64(Int64(bitPattern: inv.settleIndex)), .int64(inv.amtPaidMsat),
                   .int64(Int64(inv.state.rawValue)), .int64(inv.valueMsat), .int64(Int64(bitPattern: inv.addIndex))])
         try replaceHTLCs(addIndex: inv.addIndex, inv.htlcs)
+        // Delivered at commit when inside the registry's transaction: replicas holding this
+        // invoice's HTLCs re-read it (a hold invoice settled or canceled through another replica).
+        try db.notify(changeChannel, Hex.encode(inv.rHash))
     }
 
     private func replaceHTLCs(addIndex: UInt64, _ htlcs: [InvoiceHTLC]) throws {
@@ -195,4 +202,10 @@ public final class PostgresInvoiceStore: InvoicePersistence {
         }
         return out
     }
+}
+
+extension PostgresStoreOptions {
+    /// The LISTEN/NOTIFY channel of this schema's invoice changes: `<schema>_invoices`; each update
+    /// of an invoice notifies it with the payment hash in hex (`PostgresInvoiceFeed`).
+    public var invoiceChangeChannel: String { (schema ?? "paytrack") + "_invoices" }
 }

@@ -42,12 +42,12 @@ public final class KDFLightning: MMRPCMethods, @unchecked Sendable {
     public static let listPaymentsByFilter = "lightning::payments::list_payments_by_filter"
 
     public let node: Node
-    public let store: KDFPaymentStore
+    public let store: any KDFRecordStore
 
     /// The methods `call` answers (the bounded `method` label of the RPC metrics).
     public var methodNames: [String] { [Self.generateInvoice, Self.sendPayment, Self.getPaymentDetails, Self.listPaymentsByFilter] }
 
-    public init(node: Node, store: KDFPaymentStore) {
+    public init(node: Node, store: any KDFRecordStore) {
         self.node = node
         self.store = store
     }

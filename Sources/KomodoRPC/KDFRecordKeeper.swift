@@ -12,7 +12,7 @@ import Payments
 /// may have missed its outcome). Records only move forward; engine payments without a KDF row
 /// (sent over LND's API) are not recorded.
 public final class KDFRecordKeeper: @unchecked Sendable {
-    let store: KDFPaymentStore
+    let store: any KDFRecordStore
     let tower: ControlTower
     let invoices: InvoiceRegistry
     let log: @Sendable (String) -> Void
@@ -21,7 +21,7 @@ public final class KDFRecordKeeper: @unchecked Sendable {
     private var lastStamp: Int64 = 0
     private var stopped = false
 
-    public init(store: KDFPaymentStore, tower: ControlTower, invoices: InvoiceRegistry, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(store: any KDFRecordStore, tower: ControlTower, invoices: InvoiceRegistry, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.store = store
         self.tower = tower
         self.invoices = invoices

@@ -25,7 +25,8 @@ public final class PostgresRootKeyVault: RootKeyVault, @unchecked Sendable {
 
     public init(options: Options) throws(MacaroonError) {
         do {
-            db = try options.openStore(applicationName: "paytrackd-macaroons", component: "macaroons", migrations: Self.migrations)
+            db = try .session(for: options, applicationName: "paytrackd-macaroons")
+            try PostgresMigrations.migrate(db, component: "macaroons", migrations: Self.migrations)
         } catch {
             throw MacaroonError("root key store: \(error)")
         }

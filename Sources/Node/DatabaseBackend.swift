@@ -1,16 +1,20 @@
 import Invoices
+import KomodoRPC
 import Macaroons
 import PaymentLifecycle
 import PaymentStore
 import Payments
+import Simnet
 
 /// Where a node's durable state lives (`--db.backend`, as LND's `db.backend`).
 ///
 /// - `sqlite` (default): one SQLite file per store under the node's datadir.
-/// - `postgres`: the payment, invoice and payment-intent stores and the macaroon root keys in
-///   PostgreSQL at `--db.postgres.dsn`, in a schema per served node (`paytrack_<node>`), so
-///   several nodes, and several processes serving the same node, share one database. The datadir
-///   keeps only files every replica is given alike: TLS, macaroon files, the node key.
+/// - `postgres`: the payment, invoice and payment-intent stores, the macaroon root keys and the
+///   Komodo records in PostgreSQL at `--db.postgres.dsn`, in a schema per served node
+///   (`paytrack_<node>`), and the simulated network's balances and HTLCs in `paytrack_simnet`, so
+///   several nodes, and several processes serving the same node, share one database and one
+///   network. The datadir keeps only files every replica is given alike: TLS, macaroon files, the
+///   node key, the Komodo rpc_password.
 public enum DatabaseBackend: String, Sendable, CaseIterable {
     case sqlite
     case postgres
@@ -91,6 +95,37 @@ extension Config {
             var o = PostgresInvoiceStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
             o.timeoutSeconds = postgresTimeoutSeconds
             return .postgres(o)
+        }
+    }
+
+    /// With the postgres backend, the simulated network's shared balances and HTLCs (schema
+    /// `paytrack_simnet`, one network for every node and replica); nil with sqlite (in memory).
+    func openChannelLedger() throws -> (any ChannelLedger)? {
+        guard dbBackend == .postgres else { return nil }
+        var o = PostgresChannelLedger.Options(dsn: try requiredDSN(), schema: "paytrack_simnet")
+        o.timeoutSeconds = postgresTimeoutSeconds
+        return try PostgresChannelLedger(options: o)
+    }
+
+    /// With the postgres backend, a running `PostgresInvoiceFeed`: hold invoices this process
+    /// holds HTLCs for, settled or canceled through another replica, resolve here.
+    func startInvoiceFeed(node: String, registry: InvoiceRegistry) throws -> PostgresInvoiceFeed? {
+        guard dbBackend == .postgres else { return nil }
+        var o = PostgresInvoiceStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
+        o.timeoutSeconds = postgresTimeoutSeconds
+        return try PostgresInvoiceFeed(options: o, registry: registry)
+    }
+
+    /// The Komodo API's records of served node `node`: its SQLite file, or a table of its schema
+    /// shared by every replica.
+    func openKDFRecords(node: String, sqlitePath: String) throws -> any KDFRecordStore {
+        switch dbBackend {
+        case .sqlite:
+            return try KDFPaymentStore(path: sqlitePath)
+        case .postgres:
+            var o = PostgresKDFPaymentStore.Options(dsn: try requiredDSN(), schema: try Self.postgresSchema(node: node))
+            o.timeoutSeconds = postgresTimeoutSeconds
+            return try PostgresKDFPaymentStore(options: o)
         }
     }
 

@@ -5,8 +5,9 @@ import Simnet
 
 /// The simulated Lightning network every served node lives in: built from `--topology`,
 /// `--describegraph` or the built-in default, with `--sim.*` latency, failure and block-clock
-/// settings. Identities derive from `--sim.seed`, so a restart gives the same nodes and channels
-/// (balances restart from the topology: the simulation does not persist them).
+/// settings. Identities derive from `--sim.seed`, so a restart gives the same nodes and channels.
+/// Balances and HTLCs in flight live in memory (they restart from the topology) or, with
+/// `--db.backend postgres`, in the database, shared by every replica (`PostgresChannelLedger`).
 enum EmbeddedNetwork {
     static func make(config: Config) throws -> SimulatedNetwork {
         let seed = "paytrack-\(config.simSeed)"
@@ -23,7 +24,9 @@ enum EmbeddedNetwork {
         } else {
             topology = DefaultTopology.make()
         }
-        let network = try SimulatedNetwork(topology: topology, configuration: configuration)
+        let network = try config.openChannelLedger().map {
+            try SimulatedNetwork(topology: topology, configuration: configuration, ledger: $0)
+        } ?? SimulatedNetwork(topology: topology, configuration: configuration)
         network.startBlockClock(intervalNanoseconds: UInt64(config.blockIntervalSeconds * 1_000_000_000))
         return network
     }

@@ -7,7 +7,8 @@ import Simnet
 
 /// One served node's Komodo DeFi Framework API: its rpc_password (from a file, generated 0600
 /// with a random password meeting KDF's policy when absent), its KDF records
-/// (`NODEDIR/kdf/payments.sqlite`), the keeper that follows the engine, and the mmrpc dispatcher.
+/// (`NODEDIR/kdf/payments.sqlite`, or the node's PostgreSQL schema with `--db.backend postgres`),
+/// the keeper that follows the engine, and the mmrpc dispatcher.
 public final class KDFService: @unchecked Sendable {
     public let passwordPath: String
     public let lightning: KDFLightning
@@ -40,7 +41,7 @@ public final class KDFService: @unchecked Sendable {
         passwordPath = config.kdfPasswordFile ?? dir + "/rpc_password"
         let password = try Self.loadPassword(path: passwordPath, allowWeak: config.kdfAllowWeakPassword,
                                              generate: config.kdfPasswordFile == nil)
-        let store = try KDFPaymentStore(path: dir + "/payments.sqlite")
+        let store = try config.openKDFRecords(node: node.name, sqlitePath: dir + "/payments.sqlite")
         let network = node.network, id = node.nodeID
         lightning = KDFLightning(
             node: KDFLightning.Node(coin: config.kdfTicker, nodeID: id, invoices: node.invoices, router: node.router,

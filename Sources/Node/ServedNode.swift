@@ -52,6 +52,8 @@ public final class ServedNode: @unchecked Sendable {
     let replica: PaymentReplica?
     /// The process's metrics (`--prometheus.enable`), nil when off.
     let metrics: NodeMetrics?
+    /// With --db.backend postgres: hold invoices settled or canceled through other replicas.
+    var invoiceFeed: PostgresInvoiceFeed?
 
     public init(name: String, directory: NodeDirectory, config: Config, network: SimulatedNetwork,
                 certPath: String? = nil, keyPath: String? = nil, sink: LogSink, metrics: NodeMetrics? = nil) throws {
@@ -98,8 +100,11 @@ public final class ServedNode: @unchecked Sendable {
         var invoiceConfig = InvoiceRegistry.Configuration(currency: currency, nodeKey: key)
         invoiceConfig.acceptKeysend = true
         invoiceConfig.mppTimeoutSeconds = config.mppTimeoutSeconds
+        // A shared network's HTLCs outlive this process's start: another replica may hold them.
+        invoiceConfig.cancelAcceptedAtOpen = config.dbBackend == .sqlite
         invoices = try InvoiceRegistry(database: config.invoiceDatabase(node: name, sqlitePath: directory.invoicesDatabasePath),
                                        configuration: invoiceConfig)
+        invoiceFeed = try config.startInvoiceFeed(node: name, registry: invoices)
         network.setPayeeHandler(InvoicePayee(registry: invoices), for: id)
         // LND's invoice expiry watcher: accepted hold invoices are canceled 18 blocks before their HTLCs expire.
         network.onNewBlock { [invoices] height in invoices.cancelExpiringHoldInvoices(height: height) }
@@ -318,6 +323,7 @@ public final class ServedNode: @unchecked Sendable {
         server?.shutdown(gracePeriod: gracePeriod)
         replica?.stop()
         paymentFeed?.stop()
+        invoiceFeed?.stop()
         paymentStore.close()
     }
 

@@ -16,7 +16,8 @@ public final class PostgresIntentStore: PaymentIntentStore, @unchecked Sendable 
     private let lock = Lock()
 
     public init(options: Options) throws {
-        db = try options.openStore(applicationName: "paytrackd-intents", component: "intents", migrations: Self.migrations)
+        db = try .session(for: options, applicationName: "paytrackd-intents")
+        try PostgresMigrations.migrate(db, component: "intents", migrations: Self.migrations)
     }
 
     public func save(_ intent: PaymentIntent) throws {

@@ -9,7 +9,8 @@ import PostgreSQL
 /// Reads are single statements (a page of payments LEFT JOIN their attempts), so each sees one
 /// committed snapshot without an explicit transaction and costs one round trip; ListPayments with
 /// a total count runs its two statements in one REPEATABLE READ transaction. Every statement is
-/// served by an index (hash, status, update stamp, creation time, payment index).
+/// served by an index (hash, in-flight status, update stamp, payment index; creation-date bounds
+/// filter along the payment index).
 ///
 /// Sessions: one writer plus up to `maxConnections - 1` readers (LND's `db.postgres.maxconnections`).
 /// A lost session is reconnected by the next call that needs it; the call that saw the loss fails
@@ -41,17 +42,15 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
 
     public let options: Options
     private let writer: PaymentWriter
-    private let pool = Condition()
-    private var idle: [PostgresConnection] = []
-    private var openReaders = 0
-    private let maxReaders: Int
-    private var closed = false
+    private let readers: PaymentSessionPool<PostgresConnection>
 
     /// Connects, migrates the schema (under an advisory lock, safe with several processes) and
     /// restores the counters. Throws `PaymentError.storage` when the server cannot be reached.
     public init(options: Options) throws(PaymentError) {
         self.options = options
-        maxReaders = max(1, options.maxConnections - 1)
+        readers = PaymentSessionPool(limit: options.maxConnections - 1, connect: {
+            try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "reader"))
+        }, isLost: { ($0 as? PostgresError)?.isConnectionLost == true })
         do {
             if let schema = options.schema {
                 try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "setup")).createSchema(schema)
@@ -79,21 +78,21 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
         c.timeoutSeconds = o.timeoutSeconds
         c.applicationName = "paytrackd-payments-" + role
         if role != "setup" { c.searchPath = o.schema }
+        if role == "writer" {
+            // The writer's statements find rows by key (hash, id, attempt). Its multi-row statements
+            // join a batch (unnest) to `payments`; statistics lag a table that grows and churns by
+            // thousands of rows per second, and a hash join over a sequential scan (dead versions
+            // included) costs the whole table per statement. Nested loops over the indexes cost
+            // the batch.
+            c.settings = ["enable_seqscan": "off", "enable_hashjoin": "off", "enable_mergejoin": "off"]
+        }
         return c
     }
 
     /// Drains queued changes, stops the writer and closes the sessions. Idempotent.
     public func close() {
-        let first = pool.lock.withLock { () -> Bool in
-            defer { closed = true }
-            return !closed
-        }
-        guard first else { return }
+        guard readers.close() else { return }
         writer.stop()
-        pool.lock.withLock {
-            idle.removeAll()
-            pool.broadcast()
-        }
     }
 
     // MARK: PaymentPersistence: writes
@@ -112,56 +111,22 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
 
     // MARK: PaymentPersistence: reads
 
-    /// Runs `body` on a pooled reader session. Reads are idempotent: when a pooled session turns
-    /// out to be lost (server restart, network), the read runs once more on a fresh session.
-    private func withReader<R>(_ body: (PostgresConnection) throws -> R) throws(PaymentError) -> R {
-        pool.lock.lock()
-        while idle.isEmpty && openReaders >= maxReaders && !closed { pool.wait() }
-        if closed {
-            pool.lock.unlock()
-            throw .storeClosed
-        }
-        var reader = idle.popLast()
-        if reader == nil { openReaders += 1 }
-        pool.lock.unlock()
-        var retried = false
-        while true {
-            do {
-                if reader == nil {
-                    retried = true
-                    reader = try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "reader"))
-                }
-                let r = try body(reader!)
-                pool.lock.withLock { idle.append(reader!); pool.signal() }
-                return r
-            } catch let e as PostgresError where e.isConnectionLost && !retried {
-                reader = nil
-            } catch {
-                // A session that failed may be mid-transaction or gone: drop it.
-                pool.lock.withLock { openReaders -= 1; pool.signal() }
-                if let e = error as? PaymentError { throw e }
-                throw .storage(String(describing: error))
-            }
-        }
-    }
-
     public func fetchPayment(_ hash: PaymentHash) throws(PaymentError) -> PaymentSnapshot? {
-        try withReader { db in try Self.snapshots(db.query(Self.fetchByHashSQL, [.bytes(hash.bytes)]), omitHops: false).first }
+        try readers.with { db in try Self.snapshots(db.query(Self.fetchByHashSQL, [.bytes(hash.bytes)]), omitHops: false).first }
     }
 
     public func fetchInFlightPayments() throws(PaymentError) -> [PaymentSnapshot] {
-        try withReader { db in
-            try Self.snapshots(db.query(Self.inFlightSQL, [.int64(Int64(PaymentStatus.initiated.rawValue)),
-                                                           .int64(Int64(PaymentStatus.inFlight.rawValue))]), omitHops: false)
+        try readers.with { db in
+            try Self.snapshots(db.query(Self.inFlightSQL), omitHops: false)
         }
     }
 
     public func fetchPaymentsUpdated(since: Int64, limit: Int) throws(PaymentError) -> [PaymentSnapshot] {
-        try withReader { db in try Self.snapshots(db.query(Self.updatedSinceSQL, [.int64(since), .int64(Int64(limit))]), omitHops: false) }
+        try readers.with { db in try Self.snapshots(db.query(Self.updatedSinceSQL, [.int64(since), .int64(Int64(limit))]), omitHops: false) }
     }
 
     public func paymentCount() throws(PaymentError) -> UInt64 {
-        try withReader { db in UInt64(max(0, try Self.count(db))) }
+        try readers.with { db in UInt64(max(0, try Self.count(db))) }
     }
 
     private static func count(_ db: PostgresConnection) throws -> Int64 {
@@ -173,11 +138,8 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
     public func queryPayments(_ q: PaymentsQuery) throws(PaymentError) -> PaymentsPage {
         try q.validate()
         let sql = Self.querySQL(q)
-        let params: [PostgresValue] = [.int64(Int64(bitPattern: q.indexOffset)),
-                                       .int64(SQLitePaymentStore.secondsToNanos(q.creationDateStart)),
-                                       .int64(SQLitePaymentStore.secondsToNanos(q.creationDateEnd &+ 1)),
-                                       .int64(Int64(min(q.effectiveMaxPayments, UInt64(Int64.max))))]
-        return try withReader { db in
+        let params = q.pageBindings.map { PostgresValue.int64($0) }
+        return try readers.with { db in
             func page() throws -> PaymentsPage {
                 var list = try Self.snapshots(db.query(sql, params), omitHops: q.omitHops)
                 if q.reversed { list.reverse() }
@@ -199,30 +161,19 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
         .map { "a." + $0.drop(while: { $0 == " " }) }.joined(separator: ", ")
 
     static let fetchByHashSQL = joined("SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE hash = $1", order: "p.id")
-    /// Initiated and in-flight payments (startup, TrackPayments): the `payments_status` index.
-    static let inFlightSQL = joined("SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE status IN ($1, $2)",
-                                    order: "p.payment_index")
+    /// Initiated and in-flight payments (startup, TrackPayments): the partial index
+    /// `payments_in_flight`, whose predicate names the same constants (PaymentStatus raw values).
+    static let inFlightSQL = joined(
+        "SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE status IN (\(PaymentStatus.initiated.rawValue), \(PaymentStatus.inFlight.rawValue))",
+        order: "p.payment_index")
     /// Payments updated at or after $1, oldest first, at most $2 (TrackPayments replay): `payments_update`.
     static let updatedSinceSQL = joined(
         "SELECT \(PaymentRowDecoder.paymentColumns) FROM payments WHERE last_update_ns >= $1 ORDER BY last_update_ns, id LIMIT $2",
         order: "p.last_update_ns, p.id")
 
-    /// One ListPayments page: $1 index offset, $2/$3 creation range (ns, end exclusive), $4 limit.
+    /// One ListPayments page (`PaymentsQuery.pageSQL`) joined with its attempts.
     static func querySQL(_ q: PaymentsQuery) -> String {
-        var conditions: [String] = []
-        if q.reversed {
-            if q.indexOffset != 0 { conditions.append("payment_index < $1") }
-        } else {
-            conditions.append("payment_index > $1")
-        }
-        if !q.includeIncomplete { conditions.append("status = \(PaymentStatus.succeeded.rawValue)") }
-        if q.creationDateStart != 0 { conditions.append("creation_ns >= $2") }
-        if q.creationDateEnd != 0 { conditions.append("creation_ns < $3") }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let direction = q.reversed ? "DESC" : "ASC"
-        // Parameters a shape does not use still have their declared type (int8): every shape takes the same four.
-        let inner = "SELECT \(PaymentRowDecoder.paymentColumns) FROM payments \(whereClause) ORDER BY payment_index \(direction) LIMIT $4"
-        return joined(inner, order: "p.payment_index \(direction)")
+        joined(q.pageSQL(columns: PaymentRowDecoder.paymentColumns) { "$\($0)" }, order: "p.payment_index \(q.reversed ? "DESC" : "ASC")")
     }
 
     /// Groups joined rows (payment columns, then one attempt or NULLs) into snapshots, keeping

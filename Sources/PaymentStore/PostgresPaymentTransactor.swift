@@ -1,13 +1,21 @@
 import Payments
 import PostgreSQL
 
-/// PostgreSQL's side of the payments group commit (`PaymentWriter`): each `PaymentWrite` is one
-/// or two parameterized statements, and a whole batch — BEGIN, every change, the counters, the
-/// NOTIFY, COMMIT — goes to the server in one libpq pipeline: one round trip per batch, not per
-/// change. Rows are found by payment hash in the statement itself (`WITH p AS (UPDATE payments …
-/// RETURNING id)`), and a change that finds no row fails in the server (`payments_expect_one`),
-/// aborting the transaction before its COMMIT. Deletions, whose counts the caller needs, run at
-/// once (after the changes queued before them, in the same transaction).
+/// PostgreSQL's side of the payments group commit (`PaymentWriter`): a whole batch — BEGIN, every
+/// change, the counters, the NOTIFY, COMMIT — goes to the server in one libpq pipeline: one round
+/// trip per batch, not per change. The frequent changes (new payments, new attempts, resolved
+/// attempts, status updates) are not one statement each: the batch's changes of one kind become
+/// one multi-row statement over `unnest` of array parameters, so the server parses, plans and
+/// starts one statement per kind per batch. Changes of different payments commute, so a run of
+/// changes with distinct payment hashes is grouped by kind; a change of a payment already in the
+/// run (or a rare change sent as its own statement: reinit, pruning, deletion) first flushes the
+/// run, keeping each payment's changes in order. Rows are found by payment hash in the statement
+/// itself, each statement stamps `change_xid` with its transaction id (`txid_current()`, the
+/// change index replicas follow), and a statement that finds fewer rows than it was given fails
+/// in the server (`payments_expect_count`), aborting the transaction before its COMMIT (the
+/// writer then retries the batch's items one per transaction, naming the one that fails).
+/// Deletions, whose counts the caller needs, run at once (after the changes queued before them,
+/// in the same transaction).
 ///
 /// A lost session fails the batch; the writer retries its items one per transaction, which
 /// reconnects first. (A COMMIT whose answer was lost is the one ambiguous case: its items are
@@ -16,10 +24,13 @@ import PostgreSQL
 /// Replicas (`lease` set): lifecycle changes — init, re-init, attempt registered, settled or
 /// failed, payment failed — carry this process's fencing token and apply only to a payment it owns
 /// while its lease is writable by the server's clock (`PostgresPaymentLeaseSchema`); without a
-/// token they are refused here (`PaymentError.leaseNotHeld`) without a round trip. An init whose
-/// hash another replica created meanwhile gets LND's refusal for that payment's status. The
-/// counters are updated relative to the stored values (`payment_count + delta`, `GREATEST` for
-/// the high-water marks), so several writers never overwrite each other's.
+/// token they are refused here (`PaymentError.leaseNotHeld`) without a round trip. A multi-row
+/// statement that finds fewer rows than it was given fails the batch, and the writer's
+/// one-per-transaction retry then runs each change as a single-row statement whose check
+/// (`payments_expect_owned`, `payments_expect_created`) says exactly why: lease not held, or
+/// LND's refusal for the status of a payment another replica created meanwhile. The counters are
+/// updated relative to the stored values (`payment_count + delta`, `GREATEST` for the high-water
+/// marks), so several writers never overwrite each other's.
 final class PostgresPaymentTransactor: PaymentTransactor {
     private let db: PostgresConnection
     /// LISTEN/NOTIFY channel told of every committed batch (`PostgresPaymentFeed`).
@@ -44,7 +55,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
 
     /// The condition a fenced UPDATE of `payments` adds, its token being parameter `$n`.
     private static func fence(_ n: Int) -> String {
-        "lease_token IS NOT DISTINCT FROM $\(n)::int8 AND ($\(n)::int8 IS NULL OR payment_lease_writable($\(n)::int8))"
+        "payments.lease_token IS NOT DISTINCT FROM $\(n)::int8 AND ($\(n)::int8 IS NULL OR payment_lease_writable($\(n)::int8))"
     }
 
     /// The engine's error for a change the server refused on purpose (`PostgresPaymentLeaseSchema`).
@@ -70,9 +81,11 @@ final class PostgresPaymentTransactor: PaymentTransactor {
 
     func inTransaction<R>(_ body: () throws -> R) throws -> R {
         pending = [("BEGIN", [])]
+        run = PaymentRun()
         countDelta = 0
         do {
             let r = try body()
+            try flushRun()
             pending.append(("COMMIT", []))
             try send()
             return r
@@ -84,7 +97,10 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         }
     }
 
-    func rolledBack() { pending.removeAll() }
+    func rolledBack() {
+        pending.removeAll()
+        run = PaymentRun()
+    }
 
     private func send() throws {
         guard !pending.isEmpty else { return }
@@ -97,11 +113,13 @@ final class PostgresPaymentTransactor: PaymentTransactor {
 
     /// Runs `sql` now (after what is queued), for statements whose row count the caller needs.
     private func now(_ sql: String, _ params: [PostgresValue] = []) throws -> PostgresResult {
+        try flushRun()
         try send()
         return try db.query(sql, params)
     }
 
     func saveMeta(_ m: PaymentMeta) throws {
+        try flushRun()
         // Relative to the stored values: other writers (replicas) change them too.
         queue("""
             UPDATE payment_meta SET value = CASE key WHEN 'max_payment_index' THEN GREATEST(value, $1)
@@ -135,20 +153,18 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         for w in writes {
             switch w {
             case .initPayment(let s):
-                queue("""
-                    WITH i AS (INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
-                    failure_reason, status, last_update_ns, lease_token) SELECT $1, $2, $3, $4, $5, $6, NULL, $7, $8, $9::int8
-                    WHERE $9::int8 IS NULL OR payment_lease_writable($9::int8) ON CONFLICT (hash) DO NOTHING RETURNING 1)
-                    SELECT payments_expect_created(count(*), $1, $9::int8) FROM i
-                    """, infoParams(s) + [try fenceToken()])
+                try admit(s.paymentHash)
+                run.inits.append(s)
                 meta.paymentCount += 1
                 countDelta += 1
                 meta.maxPaymentIndex = max(meta.maxPaymentIndex, s.paymentIndex)
             case .reinitPayment(let s):
+                try flushRun()
                 queue("""
                     WITH d AS (DELETE FROM htlc_attempts WHERE payment_id = (SELECT id FROM payments WHERE hash = $1)),
                     u AS (UPDATE payments SET payment_index = $2, value_msat = $3, creation_ns = $4, payment_request = $5,
-                    first_hop_records = $6, failure_reason = NULL, status = $7, last_update_ns = $8, lease_token = $9::int8
+                    first_hop_records = $6, failure_reason = NULL, status = $7, last_update_ns = $8, lease_token = $9::int8,
+                    change_xid = txid_current()
                     WHERE hash = $1 AND status = \(PaymentStatus.failed.rawValue) AND ($9::int8 IS NULL OR payment_lease_writable($9::int8))
                     RETURNING 1)
                     SELECT payments_expect_created(count(*), $1, $9::int8) FROM u
@@ -156,33 +172,17 @@ final class PostgresPaymentTransactor: PaymentTransactor {
                 meta.maxPaymentIndex = max(meta.maxPaymentIndex, s.paymentIndex)
             case .registerAttempt(let s, let id):
                 guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
-                queue("""
-                    WITH p AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4
-                    WHERE hash = $1 AND \(Self.fence(11)) RETURNING id),
-                    i AS (INSERT INTO htlc_attempts (payment_id, attempt_id, session_key, attempt_ns, attempt_hash, route)
-                    SELECT id, $5, $6, $7, $8, $9 FROM p RETURNING 1)
-                    SELECT payments_expect_owned(count(*), $1, $11::int8, $10) FROM i
-                    """, rowParams(s) + [.int64(Int64(bitPattern: a.attemptID)), .bytes(a.info.sessionKey), .int64(a.attemptTimeNs),
-                                         .bytes(a.info.hash?.bytes), .bytes(PaymentCodec.encode(a.route)),
-                                         .text("payment \(s.paymentHash)"), try fenceToken()])
+                try admit(s.paymentHash)
+                run.registered.append((s, a))
             case .resolveAttempt(let s, let id):
                 guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
-                queue("""
-                    WITH p AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4
-                    WHERE hash = $1 AND \(Self.fence(11)) RETURNING id),
-                    u AS (UPDATE htlc_attempts a SET settle_preimage = $6, settle_ns = $7, fail_ns = $8, failure = $9
-                    FROM p WHERE a.payment_id = p.id AND a.attempt_id = $5 RETURNING 1)
-                    SELECT payments_expect_owned(count(*), $1, $11::int8, $10) FROM u
-                    """, rowParams(s) + [.int64(Int64(bitPattern: id)), .bytes(a.settle?.preimage.bytes), .int64(a.settle?.settleTimeNs),
-                                         .int64(a.failure?.failTimeNs), .bytes(a.failure.map { PaymentCodec.encode($0) }),
-                                         .text("attempt \(id) of \(s.paymentHash)"), try fenceToken()])
+                try admit(s.paymentHash)
+                run.resolved.append((s, a))
             case .failPayment(let s):
-                queue("""
-                    WITH u AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4
-                    WHERE hash = $1 AND \(Self.fence(6)) RETURNING 1)
-                    SELECT payments_expect_owned(count(*), $1, $6::int8, $5) FROM u
-                    """, rowParams(s) + [.text("payment \(s.paymentHash)"), try fenceToken()])
+                try admit(s.paymentHash)
+                run.updated.append(s)
             case .removeFailedAttempts(let s):
+                try flushRun()
                 try updateRow(s)
                 queue("""
                     DELETE FROM htlc_attempts WHERE fail_ns IS NOT NULL AND payment_id = (SELECT id FROM payments WHERE hash = $1)
@@ -196,12 +196,10 @@ final class PostgresPaymentTransactor: PaymentTransactor {
                 deleted += n
             case .deletePayments(let failedOnly, let failedHtlcsOnly, let stamp):
                 // The status sets are the store's own constants (PaymentStatus raw values), not input.
-                let statuses = failedOnly
-                    ? "(\(PaymentStatus.failed.rawValue))"
-                    : "(\(PaymentStatus.initiated.rawValue), \(PaymentStatus.succeeded.rawValue), \(PaymentStatus.failed.rawValue))"
+                let statuses = PaymentStatus.deletableSQL(failedOnly: failedOnly)
                 if failedHtlcsOnly {
                     _ = try now("""
-                        UPDATE payments SET last_update_ns = $1 WHERE status IN \(statuses)
+                        UPDATE payments SET last_update_ns = $1, change_xid = txid_current() WHERE status IN \(statuses)
                         AND id IN (SELECT payment_id FROM htlc_attempts WHERE fail_ns IS NOT NULL)
                         """, [.int64(stamp)])
                     _ = try now("""
@@ -224,8 +222,161 @@ final class PostgresPaymentTransactor: PaymentTransactor {
     /// Rewrites the derived status index key, failure reason and update stamp of a payment row.
     private func updateRow(_ p: PaymentSnapshot) throws {
         queue("""
-            WITH u AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4 WHERE hash = $1 RETURNING 1)
+            WITH u AS (UPDATE payments SET status = $2, failure_reason = $3, last_update_ns = $4, change_xid = txid_current()
+            WHERE hash = $1 RETURNING 1)
             SELECT payments_expect_one(count(*), $5) FROM u
             """, rowParams(p) + [.text("payment \(p.paymentHash)")])
     }
+
+    // MARK: Multi-row statements
+
+    /// The frequent changes of the open run, by kind; every payment at most once.
+    private struct PaymentRun {
+        var hashes: Set<PaymentHash> = []
+        var inits: [PaymentSnapshot] = []
+        var registered: [(PaymentSnapshot, HTLCAttempt)] = []
+        var resolved: [(PaymentSnapshot, HTLCAttempt)] = []
+        var updated: [PaymentSnapshot] = []
+    }
+    private var run = PaymentRun()
+
+    /// Makes room in the run for a change of `hash`: a second change of one payment starts a new run.
+    private func admit(_ hash: PaymentHash) throws {
+        if !run.hashes.insert(hash).inserted {
+            try flushRun()
+            run.hashes.insert(hash)
+        }
+    }
+
+    /// What a multi-row statement names when it finds fewer rows than it was given: the payment
+    /// (and attempt) when it carried one change (the writer's one-per-transaction retry), else the count.
+    private static func what(_ n: Int, _ one: () -> String) -> PostgresValue { .text(n == 1 ? one() : "\(n) payments of a batch") }
+
+    /// $1 hashes, $2 statuses, $3 failure reasons, $4 update stamps: the rows' derived columns.
+    private static func rowArrays(_ ps: [PaymentSnapshot]) -> [PostgresValue] {
+        [.bytesArray(ps.map { $0.paymentHash.bytes }), .int64Array(ps.map { Int64($0.status.rawValue) }),
+         .int64Array(ps.map { p in p.failureReason.map { Int64($0.dbValue) } }), .int64Array(ps.map(\.lastUpdateNs))]
+    }
+
+    /// Queues the run's changes: one statement per kind (in the pipeline, before what follows), a
+    /// multi-row statement for several changes, the single-row statement (with its exact refusal)
+    /// for one.
+    private func flushRun() throws {
+        let r = run
+        run = PaymentRun()
+        guard !(r.inits.isEmpty && r.registered.isEmpty && r.resolved.isEmpty && r.updated.isEmpty) else { return }
+        let token = try fenceToken()
+        if r.inits.count == 1, let s = r.inits.first {
+            queue("""
+                WITH i AS (INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
+                failure_reason, status, last_update_ns, lease_token, change_xid) SELECT $1, $2, $3, $4, $5, $6, NULL, $7, $8, $9::int8,
+                txid_current() WHERE $9::int8 IS NULL OR payment_lease_writable($9::int8) ON CONFLICT (hash) DO NOTHING RETURNING 1)
+                SELECT payments_expect_created(count(*), $1, $9::int8) FROM i
+                """, infoParams(s) + [token])
+        } else if !r.inits.isEmpty {
+            let ps = r.inits
+            queue(Self.insertPaymentsSQL, [
+                .bytesArray(ps.map { $0.paymentHash.bytes }), .int64Array(ps.map { Int64(bitPattern: $0.paymentIndex) }),
+                .int64Array(ps.map(\.info.valueMsat)), .int64Array(ps.map(\.info.creationTimeNs)),
+                .bytesArray(ps.map(\.info.paymentRequest)), .bytesArray(ps.map { PaymentCodec.encode($0.info.firstHopCustomRecords) }),
+                .int64Array(ps.map { Int64($0.status.rawValue) }), .int64Array(ps.map(\.lastUpdateNs)),
+                token, .int64(Int64(ps.count)), .text("\(ps.count) payments of a batch"),
+            ])
+        }
+        if !r.registered.isEmpty {
+            let ps = r.registered.map(\.0), atts = r.registered.map(\.1)
+            queue(ps.count == 1 ? Self.registerAttemptSQL : Self.registerAttemptsSQL, Self.rowArrays(ps) + [
+                .int64Array(atts.map { Int64(bitPattern: $0.attemptID) }), .bytesArray(atts.map(\.info.sessionKey)),
+                .int64Array(atts.map(\.attemptTimeNs)), .bytesArray(atts.map { $0.info.hash?.bytes }),
+                .bytesArray(atts.map { PaymentCodec.encode($0.route) }),
+                .int64(Int64(ps.count)), Self.what(ps.count) { "payment \(ps[0].paymentHash)" }, token,
+            ])
+        }
+        if !r.resolved.isEmpty {
+            let ps = r.resolved.map(\.0), atts = r.resolved.map(\.1)
+            queue(ps.count == 1 ? Self.resolveAttemptSQL : Self.resolveAttemptsSQL, Self.rowArrays(ps) + [
+                .int64Array(atts.map { Int64(bitPattern: $0.attemptID) }), .bytesArray(atts.map { $0.settle?.preimage.bytes }),
+                .int64Array(atts.map { $0.settle?.settleTimeNs }), .int64Array(atts.map { $0.failure?.failTimeNs }),
+                .bytesArray(atts.map { $0.failure.map { PaymentCodec.encode($0) } }),
+                .int64(Int64(ps.count)), Self.what(ps.count) { "attempt \(atts[0].attemptID) of \(ps[0].paymentHash)" }, token,
+            ])
+        }
+        if !r.updated.isEmpty {
+            let ps = r.updated
+            queue(ps.count == 1 ? Self.updatePaymentSQL : Self.updatePaymentsSQL, Self.rowArrays(ps) + [
+                .int64(Int64(ps.count)), Self.what(ps.count) { "payment \(ps[0].paymentHash)" }, token,
+            ])
+        }
+    }
+
+    static let insertPaymentsSQL = """
+        WITH n AS (INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,
+        failure_reason, status, last_update_ns, lease_token, change_xid)
+        SELECT h, i, v, c, r, f, NULL, s, u, $9::int8, txid_current()
+        FROM unnest($1::bytea[], $2::int8[], $3::int8[], $4::int8[], $5::bytea[], $6::bytea[], $7::int8[], $8::int8[])
+        AS t(h, i, v, c, r, f, s, u)
+        WHERE $9::int8 IS NULL OR payment_lease_writable($9::int8)
+        ON CONFLICT (hash) DO NOTHING RETURNING 1)
+        SELECT payments_expect_count(count(*), $10, $11) FROM n
+        """
+
+    /// The rows' derived columns from `rowArrays` ($1...$4), as `t(hash, status, reason, stamp, …)`.
+    private static let rowUnnest = "$1::bytea[], $2::int8[], $3::int8[], $4::int8[]"
+    private static let rowUpdate = """
+        UPDATE payments SET status = t.status, failure_reason = t.reason, last_update_ns = t.stamp, change_xid = txid_current()
+        FROM t WHERE payments.hash = t.hash AND \(fence(12))
+        """
+
+    static let registerAttemptsSQL = """
+        WITH t AS (SELECT * FROM unnest(\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::bytea[], $9::bytea[])
+                   AS t(hash, status, reason, stamp, attempt_id, session_key, attempt_ns, attempt_hash, route)),
+        p AS (\(rowUpdate) RETURNING payments.id, t.attempt_id, t.session_key, t.attempt_ns, t.attempt_hash, t.route),
+        i AS (INSERT INTO htlc_attempts (payment_id, attempt_id, session_key, attempt_ns, attempt_hash, route)
+              SELECT id, attempt_id, session_key, attempt_ns, attempt_hash, route FROM p RETURNING 1)
+        SELECT payments_expect_count(count(*), $10, $11) FROM i
+        """
+
+    static let resolveAttemptsSQL = """
+        WITH t AS (SELECT * FROM unnest(\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::int8[], $9::bytea[])
+                   AS t(hash, status, reason, stamp, attempt_id, preimage, settle_ns, fail_ns, failure)),
+        p AS (\(rowUpdate) RETURNING payments.id, t.attempt_id, t.preimage, t.settle_ns, t.fail_ns, t.failure),
+        u AS (UPDATE htlc_attempts a SET settle_preimage = p.preimage, settle_ns = p.settle_ns, fail_ns = p.fail_ns, failure = p.failure
+              FROM p WHERE a.payment_id = p.id AND a.attempt_id = p.attempt_id RETURNING 1)
+        SELECT payments_expect_count(count(*), $10, $11) FROM u
+        """
+
+    static let updatePaymentsSQL = """
+        WITH t AS (SELECT * FROM unnest(\(rowUnnest)) AS t(hash, status, reason, stamp)),
+        u AS (UPDATE payments SET status = t.status, failure_reason = t.reason, last_update_ns = t.stamp, change_xid = txid_current()
+              FROM t WHERE payments.hash = t.hash AND \(fence(7)) RETURNING 1)
+        SELECT payments_expect_count(count(*), $5, $6) FROM u
+        """
+
+    // Single-row forms (one change of a kind in the run, and the writer's one-per-transaction
+    // retry): the same parameters, checked by `payments_expect_owned` so that a refusal says why.
+
+    static let registerAttemptSQL = """
+        WITH t AS (SELECT * FROM unnest(\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::bytea[], $9::bytea[])
+                   AS t(hash, status, reason, stamp, attempt_id, session_key, attempt_ns, attempt_hash, route)),
+        p AS (\(rowUpdate) RETURNING payments.id, t.attempt_id, t.session_key, t.attempt_ns, t.attempt_hash, t.route),
+        i AS (INSERT INTO htlc_attempts (payment_id, attempt_id, session_key, attempt_ns, attempt_hash, route)
+              SELECT id, attempt_id, session_key, attempt_ns, attempt_hash, route FROM p RETURNING 1)
+        SELECT payments_expect_owned(count(*), ($1::bytea[])[1], $12::int8, $11) FROM i
+        """
+
+    static let resolveAttemptSQL = """
+        WITH t AS (SELECT * FROM unnest(\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::int8[], $9::bytea[])
+                   AS t(hash, status, reason, stamp, attempt_id, preimage, settle_ns, fail_ns, failure)),
+        p AS (\(rowUpdate) RETURNING payments.id, t.attempt_id, t.preimage, t.settle_ns, t.fail_ns, t.failure),
+        u AS (UPDATE htlc_attempts a SET settle_preimage = p.preimage, settle_ns = p.settle_ns, fail_ns = p.fail_ns, failure = p.failure
+              FROM p WHERE a.payment_id = p.id AND a.attempt_id = p.attempt_id RETURNING 1)
+        SELECT payments_expect_owned(count(*), ($1::bytea[])[1], $12::int8, $11) FROM u
+        """
+
+    static let updatePaymentSQL = """
+        WITH t AS (SELECT * FROM unnest(\(rowUnnest)) AS t(hash, status, reason, stamp)),
+        u AS (UPDATE payments SET status = t.status, failure_reason = t.reason, last_update_ns = t.stamp, change_xid = txid_current()
+              FROM t WHERE payments.hash = t.hash AND \(fence(7)) RETURNING 1)
+        SELECT payments_expect_owned(count(*), ($1::bytea[])[1], $7::int8, $6) FROM u
+        """
 }

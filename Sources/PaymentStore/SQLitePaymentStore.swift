@@ -36,11 +36,7 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
 
     public let path: String
     private let writer: PaymentWriter
-    private let pool = Condition()
-    private var idle: [PaymentReader] = []
-    private var openReaders = 0
-    private let maxReaders: Int
-    private var closed = false
+    private let readers: PaymentSessionPool<PaymentReader>
 
     /// `DATADIR/data/graph/<network>/payments.sqlite`.
     public static func defaultPath(dataDirectory: String, network: String) -> String {
@@ -51,7 +47,7 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     /// The directory must exist.
     public init(path: String, options: Options = Options()) throws(PaymentError) {
         self.path = path
-        maxReaders = max(1, options.readers)
+        readers = PaymentSessionPool(limit: options.readers) { try PaymentReader(path: path) }
         do {
             let db = try Database(path: path)
             chmod(path, 0o600)
@@ -78,13 +74,8 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
 
     /// Drains queued changes, stops the writer and closes the connections. Idempotent.
     public func close() {
-        let first = pool.lock.withLock { () -> Bool in
-            defer { closed = true }
-            return !closed
-        }
-        guard first else { return }
+        guard readers.close() else { return }
         writer.stop()
-        pool.lock.withLock { idle.removeAll() }
     }
 
     // MARK: PaymentPersistence: writes
@@ -103,35 +94,12 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
 
     // MARK: PaymentPersistence: reads
 
-    private func withReader<R>(_ body: (PaymentReader) throws -> R) throws(PaymentError) -> R {
-        pool.lock.lock()
-        while idle.isEmpty && openReaders >= maxReaders && !closed { pool.wait() }
-        if closed {
-            pool.lock.unlock()
-            throw .storeClosed
-        }
-        var reader = idle.popLast()
-        if reader == nil { openReaders += 1 }
-        pool.lock.unlock()
-        do {
-            if reader == nil { reader = try PaymentReader(path: path) }
-            let r = try body(reader!)
-            pool.lock.withLock { idle.append(reader!); pool.signal() }
-            return r
-        } catch {
-            // Drop the connection on error: it may be mid-transaction.
-            pool.lock.withLock { openReaders -= 1; pool.signal() }
-            if let e = error as? PaymentError { throw e }
-            throw .storage(String(describing: error))
-        }
-    }
-
     public func fetchPayment(_ hash: PaymentHash) throws(PaymentError) -> PaymentSnapshot? {
-        try withReader { try $0.fetch(hash) }
+        try readers.with { try $0.fetch(hash) }
     }
 
     public func fetchInFlightPayments() throws(PaymentError) -> [PaymentSnapshot] {
-        try withReader { r in
+        try readers.with { r in
             try r.inReadTransaction {
                 try r.snapshots(Self.inFlightSQL) {
                     $0.bind(1, Int64(PaymentStatus.initiated.rawValue))
@@ -142,7 +110,7 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     }
 
     public func fetchPaymentsUpdated(since: Int64, limit: Int) throws(PaymentError) -> [PaymentSnapshot] {
-        try withReader { r in
+        try readers.with { r in
             try r.inReadTransaction {
                 try r.snapshots(Self.updatedSinceSQL) {
                     $0.bind(1, since)
@@ -153,7 +121,7 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     }
 
     public func paymentCount() throws(PaymentError) -> UInt64 {
-        try withReader { r in UInt64(max(0, try r.inReadTransaction { try r.meta("payment_count") })) }
+        try readers.with { r in UInt64(max(0, try r.inReadTransaction { try r.meta("payment_count") })) }
     }
 
     /// ListPayments (LND `QueryPayments`): index_offset is exclusive; reversed pages walk down from
@@ -162,16 +130,10 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     public func queryPayments(_ q: PaymentsQuery) throws(PaymentError) -> PaymentsPage {
         try q.validate()
         let sql = Self.querySQL(q)
-        let limit = Int64(min(q.effectiveMaxPayments, UInt64(Int64.max)))
-        let start = Self.secondsToNanos(q.creationDateStart)
-        let end = Self.secondsToNanos(q.creationDateEnd &+ 1)
-        return try withReader { r in
+        return try readers.with { r in
             try r.inReadTransaction {
                 var list = try r.snapshots(sql, omitHops: q.omitHops) { st in
-                    st.bind(1, Int64(bitPattern: q.indexOffset))
-                    st.bind(2, start)
-                    st.bind(3, end)
-                    st.bind(4, limit)
+                    for (i, v) in q.pageBindings.enumerated() { st.bind(Int32(i + 1), v) }
                 }
                 if q.reversed { list.reverse() }
                 let total = q.countTotalPayments ? UInt64(max(0, try r.meta("payment_count"))) : 0
@@ -190,23 +152,8 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     static let updatedSinceSQL =
         "SELECT \(PaymentReader.paymentColumns) FROM payments WHERE last_update_ns >= ?1 ORDER BY last_update_ns LIMIT ?2"
 
-    /// One ListPayments page: ?1 index offset, ?2/?3 creation range (ns, end exclusive), ?4 limit.
+    /// One ListPayments page (`PaymentsQuery.pageSQL`).
     static func querySQL(_ q: PaymentsQuery) -> String {
-        var conditions: [String] = []
-        if q.reversed {
-            if q.indexOffset != 0 { conditions.append("payment_index < ?1") }
-        } else {
-            conditions.append("payment_index > ?1")
-        }
-        if !q.includeIncomplete { conditions.append("status = \(PaymentStatus.succeeded.rawValue)") }
-        if q.creationDateStart != 0 { conditions.append("creation_ns >= ?2") }
-        if q.creationDateEnd != 0 { conditions.append("creation_ns < ?3") }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return "SELECT \(PaymentReader.paymentColumns) FROM payments \(whereClause) ORDER BY payment_index "
-            + (q.reversed ? "DESC" : "ASC") + " LIMIT ?4"
-    }
-
-    static func secondsToNanos(_ s: UInt64) -> Int64 {
-        s >= UInt64(Int64.max / 1_000_000_000) ? Int64.max : Int64(s) * 1_000_000_000
+        q.pageSQL(columns: PaymentReader.paymentColumns) { "?\($0)" }
     }
 }

@@ -126,9 +126,7 @@ final class SQLitePaymentTransactor: PaymentTransactor {
                 meta.2 -= Int64(n)
                 deleted += n
             case .deletePayments(let failedOnly, let failedHtlcsOnly, let stamp):
-                let statuses = failedOnly
-                    ? "(\(PaymentStatus.failed.rawValue))"
-                    : "(\(PaymentStatus.initiated.rawValue), \(PaymentStatus.succeeded.rawValue), \(PaymentStatus.failed.rawValue))"
+                let statuses = PaymentStatus.deletableSQL(failedOnly: failedOnly)
                 if failedHtlcsOnly {
                     let up = try st(dynamic: """
                         UPDATE payments SET last_update_ns = ?1 WHERE status IN \(statuses)

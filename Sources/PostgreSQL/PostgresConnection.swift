@@ -21,6 +21,9 @@ public final class PostgresConnection: @unchecked Sendable {
         /// Seconds any one wait on the server may take (connect, statement, commit); LND's
         /// `db.postgres.timeout`. 0 waits forever.
         public var timeoutSeconds: Double = 10
+        /// Server settings applied to the session at every (re)connect (`set_config`), e.g.
+        /// planner settings of a session that runs only keyed statements.
+        public var settings: [String: String] = [:]
         /// `application_name` shown in `pg_stat_activity`.
         public var applicationName = "paytrackd"
         /// The schema names are resolved in first (`search_path`), e.g. one schema per served
@@ -88,6 +91,9 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         if let path = options.searchPath {
             try query("SELECT set_config('search_path', $1, false)", [.text(path)])
+        }
+        for (name, value) in options.settings.sorted(by: { $0.key < $1.key }) {
+            try query("SELECT set_config($1, $2, false)", [.text(name), .text(value)])
         }
         for ch in channels { try listenStatement(ch) }
     }

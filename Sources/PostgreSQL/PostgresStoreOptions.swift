@@ -1,10 +1,10 @@
-/// Where one PostgreSQL-backed store keeps its tables, and how it opens its session: the options
-/// the invoice, intent and macaroon root-key stores share (LND's `db.postgres.dsn` and
-/// `db.postgres.timeout`, plus a schema per served node).
+/// Where one store keeps its tables in PostgreSQL: the server (a DSN), the schema, and how long any
+/// one wait on the server may take.
 public struct PostgresStoreOptions: Sendable {
     /// libpq connection string or URI. May hold a password: never logged.
     public var dsn: String
-    /// The schema holding the tables (created if missing); nil: the DSN's default.
+    /// The schema holding the tables (created if missing), e.g. one per served node; nil: the
+    /// DSN's default.
     public var schema: String?
     /// Seconds any one wait on the server may take; 0 for none.
     public var timeoutSeconds: Double = 0
@@ -13,20 +13,19 @@ public struct PostgresStoreOptions: Sendable {
         self.dsn = dsn
         self.schema = schema
     }
+}
 
-    /// Opens the store's session: creates `schema` if missing, resolves names in it, and applies
-    /// the store's `migrations` under `component` (``PostgresMigrations``).
-    public func openStore(applicationName: String, component: String,
-                          migrations: [(version: Int, sql: StaticString)]) throws -> PostgresConnection {
-        var o = PostgresConnection.Options()
-        o.timeoutSeconds = timeoutSeconds
+extension PostgresConnection {
+    /// A session for the store at `store`: its schema created if missing and put first on the
+    /// search path, its timeout applied, named `applicationName` in `pg_stat_activity`.
+    public static func session(for store: PostgresStoreOptions, applicationName: String) throws(PostgresError) -> PostgresConnection {
+        var o = Options()
+        o.timeoutSeconds = store.timeoutSeconds
         o.applicationName = applicationName
-        if let schema {
-            try PostgresConnection(dsn: dsn, options: o).createSchema(schema)
+        if let schema = store.schema {
+            try PostgresConnection(dsn: store.dsn, options: o).createSchema(schema)
             o.searchPath = schema
         }
-        let db = try PostgresConnection(dsn: dsn, options: o)
-        try PostgresMigrations.migrate(db, component: component, migrations: migrations)
-        return db
+        return try PostgresConnection(dsn: store.dsn, options: o)
     }
 }

@@ -6,6 +6,10 @@ public enum PostgresValue: Sendable, Hashable {
     case bytes([UInt8])
     case text(String)
     case bool(Bool)
+    /// A one-dimensional `int8[]` (nil elements are NULL), e.g. for `= ANY($1)` or `unnest($1, …)`.
+    case int64Array([Int64?])
+    /// A one-dimensional `bytea[]` (nil elements are NULL).
+    case bytesArray([[UInt8]?])
 
     /// The type OID sent with the parameter (0 for NULL: the server infers it).
     var typeOID: UInt32 {
@@ -15,6 +19,8 @@ public enum PostgresValue: Sendable, Hashable {
         case .bytes: return PostgresType.bytea
         case .text: return PostgresType.text
         case .bool: return PostgresType.bool
+        case .int64Array: return PostgresType.int8Array
+        case .bytesArray: return PostgresType.byteaArray
         }
     }
 
@@ -26,7 +32,28 @@ public enum PostgresValue: Sendable, Hashable {
         case .bytes(let b): return b
         case .text(let s): return Array(s.utf8)
         case .bool(let b): return [b ? 1 : 0]
+        case .int64Array(let v): return Self.array(element: PostgresType.int8, v.map { $0.map { x in withUnsafeBytes(of: x.bigEndian) { Array($0) } } })
+        case .bytesArray(let v): return Self.array(element: PostgresType.bytea, v)
         }
+    }
+
+    /// PostgreSQL's binary array format (`array_send`): dimensions (1), flags (1 when some
+    /// element is NULL), the element type, then the dimension's length and lower bound (1), then
+    /// each element as a 4-byte length (-1 for NULL) and its binary form.
+    private static func array(element: UInt32, _ items: [[UInt8]?]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(20 + items.reduce(0) { $0 + 4 + ($1?.count ?? 0) })
+        func put(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { out += $0 } }
+        put(1); put(items.contains { $0 == nil } ? 1 : 0); put(element); put(UInt32(items.count)); put(1)
+        for item in items {
+            guard let item else {
+                put(UInt32(bitPattern: -1))
+                continue
+            }
+            put(UInt32(item.count))
+            out += item
+        }
+        return out
     }
 }
 
@@ -47,4 +74,6 @@ enum PostgresType {
     static let text: UInt32 = 25
     static let oid: UInt32 = 26
     static let varchar: UInt32 = 1043
+    static let byteaArray: UInt32 = 1001
+    static let int8Array: UInt32 = 1016
 }

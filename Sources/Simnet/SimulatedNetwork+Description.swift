@@ -29,16 +29,18 @@ extension SimulatedNetwork {
         }
     }
 
-    /// Every node and channel now, read under one lock so balances are consistent with each
-    /// other (a payment moving between two channels is never counted twice). Nodes in topology
-    /// order, channels in topology order.
+    /// Every node and channel now, balances read from the ledger in one snapshot so they are
+    /// consistent with each other (a payment moving between two channels is never counted
+    /// twice). Nodes in topology order, channels in topology order.
     public func describe() -> (nodes: [NodeDescription], channels: [ChannelDescription], blockHeight: UInt32) {
-        withLock {
+        let states = ledgerStates(nil)
+        return withLock {
             let ns = nodes.map { NodeDescription(id: $0.id, alias: $0.alias, online: $0.online) }
             let cs = channels.map { c in
-                ChannelDescription(shortChannelID: c.scid, node1: nodes[c.nodes.0].id, node2: nodes[c.nodes.1].id,
-                                   capacitySat: c.capacitySat, balanceMsat: (c.balanceMsat[0], c.balanceMsat[1]),
-                                   lockedMsat: (c.lockedMsat[0], c.lockedMsat[1]), isPrivate: c.isPrivate,
+                let s = states[c.scid] ?? LedgerChannelState(balanceMsat: c.openingBalanceMsat)
+                return ChannelDescription(shortChannelID: c.scid, node1: nodes[c.nodes.0].id, node2: nodes[c.nodes.1].id,
+                                   capacitySat: c.capacitySat, balanceMsat: (s.balanceMsat[0], s.balanceMsat[1]),
+                                   lockedMsat: (s.lockedMsat[0], s.lockedMsat[1]), isPrivate: c.isPrivate,
                                    policy1: c.policy[0], policy2: c.policy[1])
             }
             return (ns, cs, height)

@@ -35,15 +35,28 @@ extension SimulatedNetwork {
         guard n > 0 else {
             return .failed(HTLCFailure(message: FailureMessage(code: .internalFailure), failureSourceIndex: 0))
         }
-        let htlcID: UInt64 = withLock { nextHTLCID += 1; return nextHTLCID }
-        var locked: [(channel: Int, direction: Int, amount: UInt64)] = []
-        locked.reserveCapacity(n)
+        guard let htlcID = try? ledger.nextHTLCID() else {
+            return .failed(HTLCFailure(message: FailureMessage(code: .temporaryChannelFailure), failureSourceIndex: 0))
+        }
+        var locked = false
 
         for k in 0..<n {
-            let step = withLock { forward(route, k) }
+            var step = withLock { forward(route, k) }
+            if case .eligible(let c, let d, let amount, let update) = step {
+                // The conditional reservation: the only balance check (atomic in the ledger, so
+                // concurrent senders on any replica never overdraw the channel).
+                let hold = LedgerHold(htlcID: htlcID, hop: k, channel: route.hops[k].chanID, direction: d, amountMsat: amount,
+                                      expiry: route.incomingExpiry(ofHop: k), paymentHash: paymentHash)
+                if (try? ledger.reserve(hold)) == true {
+                    locked = true
+                    step = withLock { injectedFailure(k, update) } ?? .eligible(channel: c, direction: d, amount: amount, update: update)
+                } else {
+                    step = .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update), .insufficientBalance)
+                }
+            }
             switch step {
             case .failed(let message, let detail):
-                release(locked, htlcID: htlcID)
+                if locked { try? ledger.release(htlcID: htlcID) }
                 // Node k's link refuses it; every node before it sees the failure come back.
                 var events = [htlcEvent(route, k, htlcID: htlcID, .linkFail(message, detail))]
                 if k > 0 { events.append(htlcEvent(route, k, htlcID: htlcID, .final(settled: false))) }
@@ -54,13 +67,7 @@ extension SimulatedNetwork {
                 publish(events)
                 await delay(hops: k)
                 return .failed(HTLCFailure(message: message, failureSourceIndex: k))
-            case .locked(let c, let d, let amount):
-                locked.append((c, d, amount))
-                withLock {
-                    pendingHTLCs[htlcID, default: []].append(LockedHTLC(
-                        channel: c, direction: d, amountMsat: amount, expiry: route.incomingExpiry(ofHop: k),
-                        paymentHash: paymentHash, htlcID: htlcID))
-                }
+            case .eligible:
                 publish([htlcEvent(route, k, htlcID: htlcID, .forward)])
                 await delay(hops: 1)
             }
@@ -99,18 +106,13 @@ extension SimulatedNetwork {
                 if j > 0 { events.append(htlcEvent(route, j, htlcID: htlcID, .final(settled: true))) }
             }
             publish(events)
-            withLock {
-                pendingHTLCs.removeValue(forKey: htlcID)
-                for l in locked {
-                    channels[l.channel].lockedMsat[l.direction] -= l.amount
-                    channels[l.channel].balanceMsat[l.direction] -= l.amount
-                    channels[l.channel].balanceMsat[1 - l.direction] += l.amount
-                }
-            }
+            // The preimage is out: the payment succeeded whatever the ledger says. A ledger that
+            // cannot be reached keeps the amounts locked (never spendable twice).
+            try? ledger.settle(htlcID: htlcID)
             await delay(hops: n)
             return .settled(preimage: preimage)
         case .fail(let message):
-            release(locked, htlcID: htlcID)
+            try? ledger.release(htlcID: htlcID)
             let detail: HTLCEvent.LinkFailure = message.code == .mppTimeout ? .mppInvoiceTimeout : .invoiceRefused
             var events = [htlcEvent(route, n, htlcID: htlcID, .linkFail(message, detail)),
                           htlcEvent(route, n, htlcID: htlcID, .final(settled: false))]
@@ -130,12 +132,13 @@ extension SimulatedNetwork {
     }
 
     enum ForwardStep {
-        case locked(channel: Int, direction: Int, amount: UInt64)
+        /// Every check but the balance passed: reserve `amount` on `direction` of channel index `channel`.
+        case eligible(channel: Int, direction: Int, amount: UInt64, update: ChannelUpdate?)
         case failed(FailureMessage, HTLCEvent.LinkFailure)
     }
 
     /// The checks of the node at source index `k` forwarding over `route.hops[k].chanID`
-    /// (lock held). On success the outgoing amount is locked.
+    /// (lock held), all but the spendable balance, which the ledger's reservation checks.
     func forward(_ route: SourceRoute, _ k: Int) -> ForwardStep {
         let hop = route.hops[k]
         guard let from = route.node(atSourceIndex: k), let f = nodeIndex[from],
@@ -171,23 +174,16 @@ extension SimulatedNetwork {
         if outExpiry <= height + configuration.expiryGraceDelta {
             return .failed(FailureMessage(code: .expiryTooSoon, channelUpdate: update), .noDetail)
         }
-        if ch.balanceMsat[d] - ch.lockedMsat[d] < outAmount {
-            return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update), .insufficientBalance)
-        }
+        return .eligible(channel: c, direction: d, amount: outAmount, update: update)
+    }
+
+    /// Failure injection at a forwarding node once its balance was reserved (lock held).
+    func injectedFailure(_ k: Int, _ update: ChannelUpdate?) -> ForwardStep? {
         let rate = _temporaryFailureRate ?? configuration.temporaryFailureRate
         if k > 0 && rate > 0 && Double.random(in: 0..<1, using: &rng) < rate {
             return .failed(FailureMessage(code: .temporaryChannelFailure, channelUpdate: update), .noDetail)
         }
-        channels[c].lockedMsat[d] += outAmount
-        return .locked(channel: c, direction: d, amount: outAmount)
-    }
-
-    func release(_ locked: [(channel: Int, direction: Int, amount: UInt64)], htlcID: UInt64) {
-        guard !locked.isEmpty else { return }
-        withLock {
-            pendingHTLCs.removeValue(forKey: htlcID)
-            for l in locked { channels[l.channel].lockedMsat[l.direction] -= l.amount }
-        }
+        return nil
     }
 
     func delay(hops: Int) async {

@@ -8,7 +8,13 @@ import Routing
 /// It is the "actual" network; `publicGraph()` exports what gossip would tell a router.
 /// HTLC forwarding lives in `SimulatedNetwork+Forwarding.swift`.
 ///
-/// Thread-safe: all state sits behind one lock that is never held across a suspension.
+/// What payments change — channel balances, locked amounts, HTLCs in flight — lives in a
+/// `ChannelLedger`: this process's memory by default, or PostgreSQL so that several replicas
+/// share one network. Nodes, channels, policies and the block clock are derived alike from the
+/// seed and topology on every process.
+///
+/// Thread-safe: all state sits behind one lock that is never held across a suspension or a
+/// ledger call.
 public final class SimulatedNetwork: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Seeds node keys (for nodes without a fixed id), drawn balances, jitter and failures.
@@ -52,8 +58,8 @@ public final class SimulatedNetwork: @unchecked Sendable {
         let opener: Int
         let capacitySat: UInt64
         let isPrivate: Bool
-        var balanceMsat: [UInt64]
-        var lockedMsat: [UInt64]
+        /// The balances the channel opened with (the ledger holds the current ones).
+        let openingBalanceMsat: [UInt64]
         var policy: [RoutingPolicy?]
 
         func direction(from node: Int) -> Int? {
@@ -92,10 +98,12 @@ public final class SimulatedNetwork: @unchecked Sendable {
     /// HTLC ids never repeat, also across restarts of the process (payees remember the
     /// (channel, htlc id) circuit keys of earlier HTLCs as LND does): start from the clock in ms,
     /// leaving 2^20 ids per ms of uptime before a later start could overlap.
-    var nextHTLCID = UInt64(Date().timeIntervalSince1970 * 1000) << 20
     var payeeHandlers: [NodeID: any PayeeHandler] = [:]
-    /// HTLCs locked on channels and not yet settled or failed, by HTLC id (`PendingHTLCs.swift`).
-    var pendingHTLCs: [UInt64: [LockedHTLC]] = [:]
+    /// Balances, locks and HTLCs in flight (`ChannelLedger.swift`); HTLC ids come from it too.
+    public let ledger: any ChannelLedger
+    /// The last states read from the ledger, answered if a later read fails (a durable ledger
+    /// that cannot reach its database). Lock held.
+    var lastLedgerStates: [ShortChannelID: LedgerChannelState] = [:]
     /// SubscribeHtlcEvents handlers by node, then token (`HTLCEvents.swift`).
     var htlcSubscribers: [NodeID: [UInt64: @Sendable (HTLCEvent) -> Void]] = [:]
     var nextHTLCSubscriber: UInt64 = 0
@@ -107,9 +115,29 @@ public final class SimulatedNetwork: @unchecked Sendable {
     /// Called with the new height after each mined block (`onNewBlock`).
     var blockObservers: [@Sendable (UInt32) -> Void] = []
 
-    public init(topology: Topology, configuration: Configuration = Configuration()) throws(TopologyError) {
+    /// A network whose balances live in this process's memory (`MemoryChannelLedger`).
+    public convenience init(topology: Topology, configuration: Configuration = Configuration()) throws(TopologyError) {
+        let ledger = MemoryChannelLedger()
+        try self.init(topology: topology, configuration: configuration, unopened: ledger)
+        ledger.open(openingBalances)
+    }
+
+    /// A network whose balances live in `ledger` (opened here with the topology's balances; a
+    /// ledger already holding them, a shared one, keeps its own).
+    public convenience init(topology: Topology, configuration: Configuration = Configuration(), ledger: any ChannelLedger) throws {
+        try self.init(topology: topology, configuration: configuration, unopened: ledger)
+        try ledger.open(openingBalances)
+    }
+
+    /// Every channel with the balances it opened with, in topology order.
+    var openingBalances: [(channel: ShortChannelID, balanceMsat: [UInt64])] {
+        withLock { channels.map { ($0.scid, $0.openingBalanceMsat) } }
+    }
+
+    init(topology: Topology, configuration: Configuration, unopened ledger: any ChannelLedger) throws(TopologyError) {
         try topology.validate()
         self.configuration = configuration
+        self.ledger = ledger
         height = topology.startHeight
         rng = SeededGenerator(seed: configuration.seed)
         for n in topology.nodes {
@@ -128,8 +156,7 @@ public final class SimulatedNetwork: @unchecked Sendable {
             let aFirst = nodes[a].id < nodes[b].id
             let ch = Channel(scid: c.shortChannelID, nodes: aFirst ? (a, b) : (b, a), opener: a, capacitySat: c.capacitySat,
                              isPrivate: c.isPrivate,
-                             balanceMsat: aFirst ? [balanceA, capacityMsat - balanceA] : [capacityMsat - balanceA, balanceA],
-                             lockedMsat: [0, 0],
+                             openingBalanceMsat: aFirst ? [balanceA, capacityMsat - balanceA] : [capacityMsat - balanceA, balanceA],
                              policy: aFirst ? [stamp(c.policyA), stamp(c.policyB)] : [stamp(c.policyB), stamp(c.policyA)])
             channelIndex[c.shortChannelID] = channels.count
             nodes[a].channels.append(channels.count)
@@ -175,42 +202,63 @@ public final class SimulatedNetwork: @unchecked Sendable {
 
     public var channelCount: Int { withLock { channels.count } }
 
+    /// The ledger's states of `scids` (all channels when nil), read without the lock; if the
+    /// ledger cannot answer, the last states it gave.
+    func ledgerStates(_ scids: [ShortChannelID]?) -> [ShortChannelID: LedgerChannelState] {
+        if let states = try? ledger.states(scids) {
+            withLock { lastLedgerStates.merge(states) { $1 } }
+            return states
+        }
+        return withLock {
+            guard let scids else { return lastLedgerStates }
+            return lastLedgerStates.filter { scids.contains($0.key) }
+        }
+    }
+
     /// `node`'s channels with balances as it sees them.
     public func channels(of node: NodeID) -> [ChannelBalance] {
-        withLock {
+        guard let scids = withLock({ nodeIndex[node].map { nodes[$0].channels.map { channels[$0].scid } } }) else { return [] }
+        let states = ledgerStates(scids)
+        return withLock {
             guard let n = nodeIndex[node] else { return [] }
-            return nodes[n].channels.map { c in balanceView(channels[c], from: n) }
+            return nodes[n].channels.map { c in balanceView(channels[c], from: n, states[channels[c].scid]) }
         }
     }
 
     /// One channel as seen by `node`.
     public func channel(_ scid: ShortChannelID, from node: NodeID) -> ChannelBalance? {
-        withLock {
+        guard withLock({ channelIndex[scid] != nil }) else { return nil }
+        let state = ledgerStates([scid])[scid]
+        return withLock {
             guard let c = channelIndex[scid], let n = nodeIndex[node], channels[c].direction(from: n) != nil else { return nil }
-            return balanceView(channels[c], from: n)
+            return balanceView(channels[c], from: n, state)
         }
     }
 
-    private func balanceView(_ ch: Channel, from n: Int) -> ChannelBalance {
+    private func balanceView(_ ch: Channel, from n: Int, _ state: LedgerChannelState?) -> ChannelBalance {
         let d = ch.direction(from: n)!
+        let s = state ?? LedgerChannelState(balanceMsat: ch.openingBalanceMsat)
         return ChannelBalance(shortChannelID: ch.scid, remoteNode: nodes[ch.endpoint(1 - d)].id,
-                              capacitySat: ch.capacitySat, localBalanceMsat: ch.balanceMsat[d],
-                              remoteBalanceMsat: ch.balanceMsat[1 - d], localLockedMsat: ch.lockedMsat[d],
-                              remoteLockedMsat: ch.lockedMsat[1 - d], isInitiator: ch.opener == n,
+                              capacitySat: ch.capacitySat, localBalanceMsat: s.balanceMsat[d],
+                              remoteBalanceMsat: s.balanceMsat[1 - d], localLockedMsat: s.lockedMsat[d],
+                              remoteLockedMsat: s.lockedMsat[1 - d], isInitiator: ch.opener == n,
                               isPrivate: ch.isPrivate, localPolicy: ch.policy[d], remotePolicy: ch.policy[1 - d])
     }
 
     /// LND bandwidth hints for `node` as sender: spendable msat (balance − locked) per channel
     /// that is enabled on its side and whose peer is online.
     public func localBandwidth(of node: NodeID) -> [ShortChannelID: UInt64] {
-        withLock {
+        guard let scids = withLock({ nodeIndex[node].map { nodes[$0].channels.map { channels[$0].scid } } }) else { return [:] }
+        let states = ledgerStates(scids)
+        return withLock {
             guard let n = nodeIndex[node] else { return [:] }
             var out: [ShortChannelID: UInt64] = [:]
             for c in nodes[n].channels {
                 let ch = channels[c]
                 let d = ch.direction(from: n)!
                 guard let p = ch.policy[d], !p.disabled, nodes[ch.endpoint(1 - d)].online else { continue }
-                out[ch.scid] = ch.balanceMsat[d] - ch.lockedMsat[d]
+                let s = states[ch.scid] ?? LedgerChannelState(balanceMsat: ch.openingBalanceMsat)
+                out[ch.scid] = s.balanceMsat[d] - s.lockedMsat[d]
             }
             return out
         }

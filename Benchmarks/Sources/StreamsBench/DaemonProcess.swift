@@ -19,11 +19,18 @@ final class DaemonProcess {
     var logPath: String { datadir + "/paytrackd.log" }
 
     /// Starts the daemon with `--sim.latency latencyMs` (mean per-hop HTLC delay) and `extra` flags,
-    /// and waits until both listeners accept TLS connections.
-    init(binary: String, latencyMs: Int, threads: Int?, debugLevel: String = "warn", extra: [String] = []) throws {
+    /// and waits until both listeners accept TLS connections. With `copying`, the datadir starts as
+    /// a copy of that one (a replica: the same TLS, node keys and macaroon files).
+    init(binary: String, latencyMs: Int, threads: Int?, debugLevel: String = "warn", extra: [String] = [],
+         copying source: String? = nil) throws {
         self.binary = binary
         datadir = FileManager.default.temporaryDirectory.appendingPathComponent("streamsbench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        try FileManager.default.createDirectory(atPath: datadir, withIntermediateDirectories: true)
+        if let source {
+            try FileManager.default.copyItem(atPath: source, toPath: datadir)
+            try? FileManager.default.removeItem(atPath: datadir + "/paytrackd.log")
+        } else {
+            try FileManager.default.createDirectory(atPath: datadir, withIntermediateDirectories: true)
+        }
         port = try freePort()
         bobPort = try freePort()
         var args = ["--datadir", datadir, "--rpclisten", "127.0.0.1:\(port)", "--serve", "bob=127.0.0.1:\(bobPort)",

@@ -20,6 +20,11 @@ struct Settings {
     var clientLoops = 2
     var sendConnections = 4
     var serverThreads: Int?
+    /// `replicas` mode: the PostgreSQL cluster (`Benchmarks/pg/fanout` starts it) and the replica counts.
+    var pgHost = ""
+    var pgPort = 0
+    var pgBin = ""
+    var replicaCounts = [1, 2, 3]
 }
 
 /// Figures of one (b) run.

@@ -28,11 +28,15 @@ func intArg(_ name: String, _ v: String) -> Int {
 }
 while !args.isEmpty {
     let a = args.removeFirst()
-    if a == "memory" || a == "fanout" || a == "finish" || a == "fanout-update" { modes.append(a); continue }
+    if a == "memory" || a == "fanout" || a == "finish" || a == "fanout-update" || a == "replicas" { modes.append(a); continue }
     guard a.hasPrefix("--"), !args.isEmpty else { log("unknown or incomplete argument \(a)"); exit(2) }
     let v = args.removeFirst()
     switch a {
     case "--paytrackd": settings.paytrackd = v
+    case "--pg-host": settings.pgHost = v
+    case "--pg-port": settings.pgPort = intArg(a, v)
+    case "--pg-bin": settings.pgBin = v
+    case "--replicas": settings.replicaCounts = v.split(separator: ",").map { intArg(a, String($0)) }
     case "--runs": settings.runs = intArg(a, v)
     case "--payments": settings.payments = intArg(a, v)
     case "--connections": settings.connections = intArg(a, v)
@@ -113,6 +117,9 @@ if modes.contains("fanout") {
         log("(c) burst CPU, median over \(runs.count) runs: server \(fmt(median(runs.map(\.burstServerCpuSeconds)) * 1e3, 1)) ms, client loops \(fmt(median(runs.map(\.burstClientCpuSeconds)) * 1e3, 1)) ms")
         log("(c) median over \(runs.count) runs: p50 \(fmt(median(runs.map { percentile($0.latenciesMs, 50) }), 2)) ms, p99 \(fmt(p99, 2)) ms (goal <= 20 ms: \(p99 <= 20 ? "met" : "NOT met")), max \(fmt(median(runs.map { percentile($0.latenciesMs, 100) }), 2)) ms")
     }
+}
+if modes.contains("replicas") {
+    failed = runReplicaFanout(settings, loops: loops) || failed
 }
 if modes.contains("fanout-update") {
     let s = settings

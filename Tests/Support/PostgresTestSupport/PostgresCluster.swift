@@ -30,8 +30,9 @@ public final class PostgresCluster: @unchecked Sendable {
     private let lock = Lock()
 
     /// Starts a new cluster. `durable: false` (the default for tests) turns off fsync: commits
-    /// survive the server being killed, not the machine losing power.
-    public init(durable: Bool = false) throws {
+    /// survive the server being killed, not the machine losing power. `settings` are extra
+    /// `postgresql.conf` lines (benchmarks: the tuning a production server would have).
+    public init(durable: Bool = false, settings: [String] = []) throws {
         binDirectory = try Self.findBinDirectory()
         runAsPostgres = getuid() == 0
         directory = try Self.makeDirectory()
@@ -44,6 +45,7 @@ public final class PostgresCluster: @unchecked Sendable {
             var conf = "listen_addresses = '127.0.0.1'\nport = \(port)\nunix_socket_directories = '\(directory)'\n"
             conf += "max_connections = 200\nshared_buffers = 128MB\n"
             if !durable { conf += "fsync = off\nfull_page_writes = off\n" }
+            for line in settings { conf += line + "\n" }
             let confPath = directory + "/data/postgresql.conf"
             let old = try String(contentsOfFile: confPath, encoding: .utf8)
             try (old + "\n# PayTrack test cluster\n" + conf).write(toFile: confPath, atomically: false, encoding: .utf8)

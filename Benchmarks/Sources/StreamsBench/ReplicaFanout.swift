@@ -1,0 +1,122 @@
+import Foundation
+import Glibc
+import GRPC
+import Transport
+
+/// Issue 16's fan-out benchmark: R paytrackd replicas on one PostgreSQL (`--db.backend
+/// postgres`), each with `--fanout-subscribers` TrackPaymentV2 streams on ONE payment sent
+/// through replica 1; latency = client receipt of SUCCEEDED − the settled HTLC's resolve_time_ns,
+/// over every subscriber of every replica (goal for R = 3, 10,000 each: p99 ≤ 50 ms). Replica 1
+/// publishes its own change; the others learn it from the database (NOTIFY, then one catch-up
+/// read per replica). Also per run: each replica's CPU and the database's CPU (every process of
+/// the cluster) from the moment all subscribers were attached until the last delivery, and how
+/// many catch-up reads the replicas made.
+struct ReplicaFanoutRun {
+    var replicas = 0
+    var subscribers = 0
+    var delivered = 0
+    var latenciesMs: [Double] = []
+    var perReplicaP99: [Double] = []
+    var replicaCPU: [Double] = []
+    var databaseCPU = 0.0
+}
+
+/// CPU seconds of every process of the cluster whose postmaster is `postmasterPID`.
+func clusterCPUSeconds(_ postmasterPID: Int32) -> Double {
+    var total = processCPUSeconds(postmasterPID)
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return total }
+    for e in entries {
+        guard let pid = Int32(e), let stat = try? String(contentsOfFile: "/proc/\(e)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { continue }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if fields.count > 2, Int32(fields[1]) == postmasterPID { total += processCPUSeconds(pid) }
+    }
+    return total
+}
+
+func createDatabase(_ s: Settings, _ name: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: s.pgBin + "/createdb")
+    p.arguments = ["-h", s.pgHost, "-p", String(s.pgPort), "-U", "postgres", name]
+    try p.run()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw BenchError("createdb \(name) failed") }
+    return "host=\(s.pgHost) port=\(s.pgPort) user=postgres dbname=\(name)"
+}
+
+func replicaFanoutRun(_ s: Settings, loops: [EventLoop], replicas: Int, run: Int) throws -> ReplicaFanoutRun {
+    let dsn = try createDatabase(s, "fanout_r\(replicas)_\(run)_\(getpid())")
+    let pg = ["--db.backend", "postgres", "--db.postgres.dsn", dsn, "--db.postgres.maxconnections", "8", "--nokdf"]
+    let first = try DaemonProcess(binary: s.paytrackd, latencyMs: s.fanoutLatencyMs, threads: s.serverThreads, extra: pg)
+    var daemons = [first]
+    defer { for d in daemons.reversed() { d.stop() } }
+    for _ in 1..<replicas {
+        daemons.append(try DaemonProcess(binary: s.paytrackd, latencyMs: s.fanoutLatencyMs, threads: s.serverThreads,
+                                         extra: pg, copying: first.datadir))
+    }
+    let senders = try connect(1, port: first.port, cert: first.aliceCert, loops: loops)
+    let bob = try connect(1, port: first.bobPort, cert: first.bobCert, loops: loops)[0]
+    let payments = InFlightPayments(alice: senders, bob: bob)
+    let tPay = monotonicSeconds()
+    try payments.make(count: 1)
+    var loads: [TrackStreams] = []
+    for d in daemons {
+        let clients = try connect(s.fanoutConnections, port: d.port, cert: d.aliceCert, loops: loops)
+        let load = TrackStreams(clients: clients)
+        load.open(perConnection: s.fanoutSubscribers / s.fanoutConnections, hashes: payments.hashes, record: true)
+        loads.append(load)
+    }
+    for (i, load) in loads.enumerated() {
+        let (_, ok) = load.wait(for: load.total) { load.firstSnapshotCount }
+        guard ok else { throw BenchError("replica \(i + 1): only \(load.firstSnapshotCount) of \(load.total) subscribers got a first snapshot") }
+        if load.finishedCount > 0 { throw BenchError("the payment finished before every subscriber was attached: raise --fanout-latency") }
+    }
+    log("  \(replicas) replica(s) × \(loads[0].total) subscribers attached \(fmt(monotonicSeconds() - tPay, 1)) s after the payment started")
+    let postmaster = Int32((try? String(contentsOfFile: s.pgHost + "/data/postmaster.pid", encoding: .utf8))?
+        .split(separator: "\n").first.map(String.init) ?? "") ?? 0
+    let db0 = clusterCPUSeconds(postmaster)
+    let cpu0 = daemons.map { $0.cpuSeconds() }
+    var r = ReplicaFanoutRun()
+    r.replicas = replicas
+    for load in loads {
+        let (_, done) = load.wait(for: load.total, { load.finishedCount }, stallSeconds: 600, limitSeconds: 600, pollMicros: 5_000) {}
+        guard done else { throw BenchError("only \(load.finishedCount) of \(load.total) subscribers ended") }
+    }
+    r.databaseCPU = clusterCPUSeconds(postmaster) - db0
+    r.replicaCPU = zip(daemons, cpu0).map { $0.cpuSeconds() - $1 }
+    for load in loads {
+        let (delivered, ms) = settleLatencies(subscribers: load.subscribers)
+        r.subscribers += load.total
+        r.delivered += delivered
+        r.latenciesMs += ms
+        r.perReplicaP99.append(percentile(ms, 99))
+        load.close()
+    }
+    for c in senders { c.close() }
+    bob.close()
+    return r
+}
+
+/// Runs `replicaFanoutRun` for each replica count, `s.runs` times each; returns whether anything failed.
+func runReplicaFanout(_ s: Settings, loops: [EventLoop]) -> Bool {
+    var failed = false
+    log("(replicas) fan-out on PostgreSQL: \(s.fanoutSubscribers) TrackPaymentV2 subscribers per replica of one payment sent through replica 1, over \(s.fanoutConnections) connections per replica, --sim.latency \(s.fanoutLatencyMs); replicas \(s.replicaCounts)")
+    for n in s.replicaCounts {
+        var runs: [ReplicaFanoutRun] = []
+        for i in 1...s.runs {
+            do {
+                let r = try replicaFanoutRun(s, loops: loops, replicas: n, run: i)
+                runs.append(r)
+                log("  R=\(n) run \(i): \(r.delivered)/\(r.subscribers) got SUCCEEDED; settle -> receipt p50 \(fmt(percentile(r.latenciesMs, 50), 2)) ms, p99 \(fmt(percentile(r.latenciesMs, 99), 2)) ms, max \(fmt(percentile(r.latenciesMs, 100), 2)) ms; p99 per replica \(r.perReplicaP99.map { fmt($0, 1) }.joined(separator: "/")) ms; CPU per replica \(r.replicaCPU.map { fmt($0, 2) }.joined(separator: "/")) s, database \(fmt(r.databaseCPU, 2)) s (attach -> last delivery, settle included); load \(loadAverage())")
+                if r.delivered != r.subscribers { failed = true }
+            } catch {
+                log("  R=\(n) run \(i) FAILED: \(error)"); failed = true
+            }
+        }
+        if !runs.isEmpty {
+            let p99 = median(runs.map { percentile($0.latenciesMs, 99) })
+            log("(replicas) R=\(n), median over \(runs.count) runs: p50 \(fmt(median(runs.map { percentile($0.latenciesMs, 50) }), 2)) ms, p99 \(fmt(p99, 2)) ms\(n == 3 ? " (goal <= 50 ms: \(p99 <= 50 ? "met" : "NOT met"))" : ""); replica CPU total \(fmt(median(runs.map { $0.replicaCPU.reduce(0, +) }), 2)) s, database CPU \(fmt(median(runs.map(\.databaseCPU)), 2)) s; load \(loadAverage())")
+        }
+    }
+    return failed
+}

@@ -1,0 +1,193 @@
+import Locks
+import Crypto
+import Foundation
+import PostgreSQL
+import Routing
+
+/// The simulated network's balances and HTLCs in PostgreSQL (`ChannelLedger`): one network
+/// shared by every paytrackd replica on the database (`--db.backend postgres`).
+///
+/// Tables (schema `Options.schema`, shared by every served node): `sim_channels` (one row per
+/// channel direction: balance and locked msat, with CHECKs that neither goes negative and the
+/// lock never exceeds the balance), `sim_htlcs` (one row per hop of an HTLC in flight, with the
+/// server process of the session that reserved it), the sequence `sim_htlc_ids`, and
+/// `sim_network` (a fingerprint of the channels' opening balances: replicas must derive the same
+/// network from `--sim.seed` and the topology, or the second one refuses to start).
+///
+/// Every change is one statement, so it is atomic without an explicit transaction:
+/// - reserve: `UPDATE sim_channels SET locked = locked + amt WHERE … AND balance − locked ≥ amt`
+///   and the hold's INSERT in one data-modifying CTE. Row locks serialize concurrent reservations
+///   on one direction and PostgreSQL re-checks the condition on the row it locked (READ
+///   COMMITTED's re-evaluation), so no interleaving of replicas overdraws a channel.
+/// - settle / release: DELETE the HTLC's holds and apply their sums per channel direction in
+///   the same statement; a second call finds no holds and changes nothing. Two settles touching
+///   the same channels in a different order can deadlock; PostgreSQL aborts one (SQLSTATE 40P01)
+///   and it is retried.
+///
+/// Holds whose reserving server process is gone (its replica died: kill -9, lost host) are
+/// released when a replica opens the ledger: their HTLCs died with the process that drove them.
+/// One session, serialized by a lock; each call is one round trip.
+public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
+    public typealias Options = PostgresStoreOptions
+
+    /// The network in the database is not the one this process derived.
+    public struct Mismatch: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    static let migrations: [(version: Int, sql: StaticString)] = [
+        (1, """
+        CREATE TABLE sim_network (id BIGINT PRIMARY KEY CHECK (id = 1), fingerprint BYTEA NOT NULL);
+        CREATE TABLE sim_channels (
+          scid BIGINT NOT NULL,
+          direction BIGINT NOT NULL CHECK (direction IN (0, 1)),
+          balance_msat BIGINT NOT NULL CHECK (balance_msat >= 0),
+          locked_msat BIGINT NOT NULL CHECK (locked_msat >= 0 AND locked_msat <= balance_msat),
+          PRIMARY KEY (scid, direction)
+        );
+        CREATE TABLE sim_htlcs (
+          htlc_id BIGINT NOT NULL,
+          hop BIGINT NOT NULL,
+          scid BIGINT NOT NULL,
+          direction BIGINT NOT NULL,
+          amount_msat BIGINT NOT NULL,
+          expiry BIGINT NOT NULL,
+          payment_hash BYTEA NOT NULL,
+          owner_pid BIGINT NOT NULL DEFAULT pg_backend_pid(),
+          PRIMARY KEY (htlc_id, hop)
+        );
+        CREATE INDEX sim_htlcs_by_channel ON sim_htlcs (scid);
+        CREATE SEQUENCE sim_htlc_ids;
+        """),
+    ]
+
+    private let db: PostgresConnection
+    private let lock = Lock()
+
+    public init(options: Options) throws {
+        db = try .session(for: options, applicationName: "paytrackd-simnet")
+        try PostgresMigrations.migrate(db, component: "simnet", migrations: Self.migrations)
+    }
+
+    /// Runs one statement, retrying (up to 3 more times) a deadlock or serialization abort, and
+    /// once a session lost before the statement could run.
+    private func run(_ sql: String, _ params: [PostgresValue]) throws -> PostgresResult {
+        try lock.withLock {
+            var attempt = 0
+            while true {
+                do {
+                    return try db.query(sql, params)
+                } catch let e as PostgresError where attempt < 3 && (e.sqlState == "40P01" || e.sqlState == "40001" || (attempt == 0 && e.kind == .connection)) {
+                    attempt += 1
+                }
+            }
+        }
+    }
+
+    public func open(_ channels: [(channel: ShortChannelID, balanceMsat: [UInt64])]) throws {
+        var print: [UInt8] = []
+        for c in channels {
+            for v in [c.channel.rawValue, c.balanceMsat[0], c.balanceMsat[1]] { withUnsafeBytes(of: v.bigEndian) { print += $0 } }
+        }
+        let fingerprint = SHA256.hash(print)
+        try lock.withLock {
+            try db.transaction {
+                try db.query("SELECT pg_advisory_xact_lock($1)", [.int64(PostgresMigrations.lockKey)])
+                try db.query("INSERT INTO sim_network (id, fingerprint) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", [.bytes(fingerprint)])
+                let stored = try db.query("SELECT fingerprint FROM sim_network WHERE id = 1").bytes(0, 0)
+                guard stored == fingerprint else {
+                    throw Mismatch(description: "the database holds a different simulated network (was --sim.seed or the topology changed?)")
+                }
+                for c in channels {
+                    for d in 0..<2 {
+                        try db.query("""
+                            INSERT INTO sim_channels (scid, direction, balance_msat, locked_msat) VALUES ($1, $2, $3, 0)
+                            ON CONFLICT (scid, direction) DO NOTHING
+                            """, [.int64(Int64(bitPattern: c.channel.rawValue)), .int64(Int64(d)), .int64(Int64(c.balanceMsat[d]))])
+                    }
+                }
+                // Holds of replicas that are gone: their HTLCs died with them.
+                try db.query(Self.releaseSQL(where: "owner_pid NOT IN (SELECT pid FROM pg_stat_activity)"), [])
+            }
+        }
+    }
+
+    public func nextHTLCID() throws -> UInt64 {
+        UInt64(bitPattern: try run("SELECT nextval('sim_htlc_ids')", []).int64(0, 0))
+    }
+
+    public func reserve(_ hold: LedgerHold) throws -> Bool {
+        guard hold.direction == 0 || hold.direction == 1, hold.amountMsat <= UInt64(Int64.max) else { return false }
+        let r = try run("""
+            WITH r AS (UPDATE sim_channels SET locked_msat = locked_msat + $3
+                       WHERE scid = $1 AND direction = $2 AND balance_msat - locked_msat >= $3 RETURNING 1)
+            INSERT INTO sim_htlcs (htlc_id, hop, scid, direction, amount_msat, expiry, payment_hash)
+            SELECT $4, $5, $1, $2, $3, $6, $7 FROM r RETURNING 1
+            """, [.int64(Int64(bitPattern: hold.channel.rawValue)), .int64(Int64(hold.direction)), .int64(Int64(hold.amountMsat)),
+                  .int64(Int64(bitPattern: hold.htlcID)), .int64(Int64(hold.hop)), .int64(Int64(hold.expiry)), .bytes(hold.paymentHash)])
+        return r.count == 1
+    }
+
+    /// Deletes the holds matching `condition` and applies them: released locks, and with
+    /// `settle` the amounts moved to the other side. One statement; per channel direction one
+    /// UPDATE row (sums), so a route crossing a channel twice is still applied exactly.
+    static func releaseSQL(where condition: String, settle: Bool = false) -> String {
+        """
+        WITH h AS (DELETE FROM sim_htlcs WHERE \(condition) RETURNING scid, direction, amount_msat),
+        d AS (SELECT scid, direction, amount_msat AS unlock, \(settle ? "-amount_msat" : "0::int8") AS delta FROM h
+              UNION ALL SELECT scid, 1 - direction, 0, \(settle ? "amount_msat" : "0") FROM h),
+        t AS (SELECT scid, direction, sum(unlock)::int8 AS unlock, sum(delta)::int8 AS delta FROM d GROUP BY scid, direction)
+        UPDATE sim_channels c SET locked_msat = c.locked_msat - t.unlock, balance_msat = c.balance_msat + t.delta
+        FROM t WHERE c.scid = t.scid AND c.direction = t.direction
+        """
+    }
+
+    private static let settleSQL = releaseSQL(where: "htlc_id = $1", settle: true)
+    private static let releaseOneSQL = releaseSQL(where: "htlc_id = $1")
+
+    public func settle(htlcID: UInt64) throws {
+        _ = try run(Self.settleSQL, [.int64(Int64(bitPattern: htlcID))])
+    }
+
+    public func release(htlcID: UInt64) throws {
+        _ = try run(Self.releaseOneSQL, [.int64(Int64(bitPattern: htlcID))])
+    }
+
+    public func states(_ channels: [ShortChannelID]?) throws -> [ShortChannelID: LedgerChannelState] {
+        let r: PostgresResult
+        if let channels {
+            guard !channels.isEmpty else { return [:] }
+            r = try run("SELECT scid, direction, balance_msat, locked_msat FROM sim_channels WHERE scid = ANY($1)",
+                        [.int64Array(channels.map { Int64(bitPattern: $0.rawValue) })])
+        } else {
+            r = try run("SELECT scid, direction, balance_msat, locked_msat FROM sim_channels", [])
+        }
+        var out: [ShortChannelID: LedgerChannelState] = [:]
+        for row in 0..<r.count {
+            let scid = ShortChannelID(rawValue: UInt64(bitPattern: try r.int64(row, 0)))
+            let d = Int(try r.int64(row, 1))
+            var s = out[scid] ?? LedgerChannelState(balanceMsat: [0, 0])
+            s.balanceMsat[d] = UInt64(try r.int64(row, 2))
+            s.lockedMsat[d] = UInt64(try r.int64(row, 3))
+            out[scid] = s
+        }
+        return out
+    }
+
+    public func holds(on channel: ShortChannelID?) throws -> [LedgerHold] {
+        let columns = "htlc_id, hop, scid, direction, amount_msat, expiry, payment_hash"
+        let r = try channel.map {
+            try run("SELECT \(columns) FROM sim_htlcs WHERE scid = $1 ORDER BY htlc_id, hop", [.int64(Int64(bitPattern: $0.rawValue))])
+        } ?? run("SELECT \(columns) FROM sim_htlcs ORDER BY htlc_id, hop", [])
+        return try (0..<r.count).map { row in
+            LedgerHold(htlcID: UInt64(bitPattern: try r.int64(row, 0)), hop: Int(try r.int64(row, 1)),
+                       channel: ShortChannelID(rawValue: UInt64(bitPattern: try r.int64(row, 2))),
+                       direction: Int(try r.int64(row, 3)), amountMsat: UInt64(try r.int64(row, 4)),
+                       expiry: UInt32(clamping: try r.int64(row, 5)), paymentHash: try r.bytes(row, 6))
+        }
+    }
+
+    public func inFlightCount() throws -> Int {
+        Int(try run("SELECT count(DISTINCT htlc_id)::int8 FROM sim_htlcs", []).int64(0, 0))
+    }
+}
