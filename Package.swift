@@ -65,7 +65,7 @@ let package = Package(
         // MARK: Thin wrappers over C
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSecp256k1", "LightningPrimitives"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
-        .target(name: "PostgreSQL", dependencies: ["CLibpq"]),
+        .target(name: "PostgreSQL", dependencies: ["CLibpq", "Locks"]),
         // The one bounded cache (FIFOCache) and the one lock family (Lock, LockedValue, Condition, Latch).
         .target(name: "Caches"),
         .target(name: "Locks"),
@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "LightningRPCTests", dependencies: ["LightningRPC", "ProtoWire", "JSON"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
-        .testTarget(name: "TransportTests", dependencies: ["Locks", "Transport", "CNghttp2"]),
+        .testTarget(name: "TransportTests", dependencies: ["Locks", "Transport", "CNghttp2", "COpenSSL"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
         .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON", "LightningPrimitives", "Metrics"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RESTGateway", "Transport"]),
