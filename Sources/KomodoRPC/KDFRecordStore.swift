@@ -27,6 +27,14 @@ public protocol KDFRecordStore: AnyObject, Sendable {
     /// One page of `filter`'s rows (see the contract): PageNumber n skips (n-1)·limit matching
     /// rows; FromId h starts after h in the same order (unknown h: empty page, skipped 0).
     func page(filter: KDFPaymentFilter, paging: KDFPagingOptions, limit: Int) throws -> KDFPaymentPage
+    /// Whether `record(hash:)` reads without blocking (SQLite's own read-only WAL connection and
+    /// cache): then get_payment_details is answered on the listener's event loop. A store whose
+    /// reads are network round trips (PostgreSQL) says false.
+    var hasReadConnection: Bool { get }
+}
+
+extension KDFRecordStore {
+    public var hasReadConnection: Bool { false }
 }
 
 extension KDFPaymentStore: KDFRecordStore {}
