@@ -36,14 +36,15 @@ public struct ParamsReader {
     /// Decodes every present declared field in document order, then reports the first missing
     /// required one.
     public func decodeAll() throws(SerdeError) {
-        var seen = Set<String>()
+        var seen = [Bool](repeating: false, count: declared.count)
         for m in members {
-            guard let d = declared.first(where: { $0.name == m.key }) else { continue }
-            seen.insert(m.key)
+            guard let i = declared.firstIndex(where: { $0.name == m.key }) else { continue }
+            seen[i] = true
+            let d = declared[i]
             if !d.required, m.value == .null { continue }
             try d.decode(m.value)
         }
-        for d in declared where d.required && !seen.contains(d.name) {
+        for (i, d) in declared.enumerated() where d.required && !seen[i] {
             throw SerdeError(SerdeMessage.missingField(d.name))
         }
     }

@@ -297,10 +297,14 @@ def ws_track(net, h):
 
 
 def test_payment_over_mmrpc_is_tracked_over_grpc_rest_and_websocket(net):
+    """One engine: TrackPaymentV2, TrackPayments, ListPayments, REST and the WebSocket proxy all show
+    the payment made over mmrpc, ending SUCCEEDED with the KDF record's amount and fee."""
     s, v, _ = call(net, "lightning::payments::generate_invoice",
                    {"coin": COIN, "description": "1 Blokaccino", "amount_in_msat": 1_000_000},
                    url=net.bob_kdf_url, password=net.bob_password)
     invoice, h = v["result"]["invoice"], v["result"]["payment_hash"]
+    every = lnd.StreamReader(net.alice.router.TrackPayments(rt.TrackPaymentsRequest(), timeout=60))
+    time.sleep(0.3)     # subscribed before the payment starts (TrackPayments does not replay)
     s, v, text = call(net, "lightning::payments::send_payment", {"coin": COIN, "payment": {"type": "invoice", "invoice": invoice}}, id=6)
     assert s == 200, text
     assert v == {"mmrpc": "2.0", "result": {"payment_hash": h}, "id": 6}
@@ -322,8 +326,12 @@ def test_payment_over_mmrpc_is_tracked_over_grpc_rest_and_websocket(net):
                    == "succeeded", what="bob's inbound record succeeded")
     inv = net.node("bob").ln.LookupInvoice(ln.PaymentHash(r_hash_str=h), timeout=10)
     assert inv.state == 1   # SETTLED
-    # The same payment over LND's REST gateway and its WebSocket proxy: same hash, amount, fee.
+    # The same payment in TrackPayments, over LND's REST gateway and its WebSocket proxy: same
+    # hash, amount, fee.
     assert final.payment_hash == h and final.value_msat == 1_000_000 and d["amount_in_msat"] == 1_000_000
+    tracked = every.wait_for(lambda p: p.payment_hash == h and p.status == lnd.SUCCEEDED)
+    assert (tracked.value_msat, tracked.fee_msat, tracked.payment_request) == (1_000_000, final.fee_msat, invoice)
+    every.call.cancel()
     for p in (rest_track(net, h), ws_track(net, h)):
         assert p["status"] == "SUCCEEDED" and p["payment_hash"] == h
         assert p["value_msat"] == "1000000" and p["fee_msat"] == str(final.fee_msat) == str(d["fee_paid_msat"])
