@@ -198,13 +198,15 @@ class Net:
         self.daemon = harness.Daemon(datadir, *args, *flags)
         self.nodes = {}
 
-    def start(self):
-        self.daemon.start()
+    def start(self, timeout=30):
+        """`timeout`: seconds for the daemon to be ready (more where startup is slow by design,
+        e.g. a macaroon password's key derivation on a loaded machine)."""
+        self.daemon.start(timeout=timeout)
         sub = {}
         for name, port in self.ports.items():
             d = harness.Daemon(self.datadir / "nodes" / name)
             d.port = port
-            deadline = time.time() + 20
+            deadline = time.time() + max(20, timeout)
             while not (d.cert_path.exists() and d._tls_ready()):
                 if time.time() > deadline:
                     raise TimeoutError(f"{name} did not listen:\n{self.daemon.read_log()}")

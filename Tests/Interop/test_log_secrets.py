@@ -36,7 +36,8 @@ def run(tmp_path_factory):
     pwfile = root / "password.txt"
     pwfile.write_text(PASSWORD + "\n")
     pwfile.chmod(0o600)
-    net = lnd.Net(root / "node", "--sim.latency", "0", "--macaroon-password-file", str(pwfile), serve=("bob",)).start()
+    # The password's key derivation (two nodes) takes ~20 s each on a loaded machine: a longer start.
+    net = lnd.Net(root / "node", "--sim.latency", "0", "--macaroon-password-file", str(pwfile), serve=("bob",)).start(timeout=180)
     secrets = {"password": {PASSWORD}}
     try:
         alice, bob = net.alice, net.node("bob")
