@@ -56,10 +56,11 @@ def test_kill9_of_the_owner_mid_flight(tmp_path, pg_cluster, pg_dsn):
         listed = c.alice.list_payments(include_incomplete=True, count_total_payments=True)
         assert listed.total_num_payments == 1 and listed.payments[0] == final_b
         assert final_b.payment_index == inflight.payment_index
-        # Its versions only moved forward on both trackers.
+        # It only moved forward on both trackers (a lagging replica may start from an older state):
+        # attempts are only added and resolved, never lost or reopened.
         for reader in (on_b, on_c):
-            stamps = [p.htlcs and max(max(h.attempt_time_ns, h.resolve_time_ns) for h in p.htlcs) for p in reader.messages]
-            assert stamps == sorted(stamps)
+            progress = [(len(p.htlcs), sum(h.status != lnd.HTLC_IN_FLIGHT for h in p.htlcs)) for p in reader.messages]
+            assert progress == sorted(progress), progress
     finally:
         for r in (a, b, c):
             r.stop()
