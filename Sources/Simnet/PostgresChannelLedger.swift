@@ -69,20 +69,41 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
         try PostgresMigrations.migrate(db, component: "simnet", migrations: Self.migrations)
     }
 
-    /// Runs one statement, retrying (up to 3 more times) a deadlock or serialization abort, and
-    /// once a session lost before the statement could run.
-    private func run(_ sql: String, _ params: [PostgresValue]) throws -> PostgresResult {
+    /// How long a statement keeps retrying a lost session (a database restart, a network blip)
+    /// before its caller sees the error.
+    static let reconnectWindowSeconds = 15.0
+
+    /// Runs one statement, retrying (up to 3 more times) a deadlock or serialization abort, and a
+    /// lost session for up to `reconnectWindowSeconds` (backing off from 50 ms to 1 s): every
+    /// statement of the ledger is safe to run again (reads; settle and release find nothing the
+    /// second time; a reservation whose first try committed unseen fails its second on the hold's
+    /// key, `alreadyApplied`).
+    private func run(_ sql: String, _ params: [PostgresValue], alreadyApplied: ((PostgresError) -> Bool)? = nil) throws -> PostgresResult {
         try lock.withLock {
-            var attempt = 0
+            var aborts = 0
+            var lostSince: UInt64?
+            var pause: UInt32 = 50_000
             while true {
                 do {
                     return try db.query(sql, params)
-                } catch let e as PostgresError where attempt < 3 && (e.sqlState == "40P01" || e.sqlState == "40001" || (attempt == 0 && e.kind == .connection)) {
-                    attempt += 1
+                } catch let e as PostgresError where aborts < 3 && (e.sqlState == "40P01" || e.sqlState == "40001") {
+                    aborts += 1
+                } catch let e as PostgresError where e.kind == .connection {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    let since = lostSince ?? now
+                    lostSince = since
+                    guard Double(now - since) / 1e9 < Self.reconnectWindowSeconds else { throw e }
+                    usleep(pause)
+                    pause = min(pause * 2, 1_000_000)
+                } catch let e as PostgresError where lostSince != nil && alreadyApplied?(e) == true {
+                    throw AlreadyApplied()
                 }
             }
         }
     }
+
+    /// A retried statement whose first try had committed (its answer lost with the session).
+    private struct AlreadyApplied: Error {}
 
     public func open(_ channels: [(channel: ShortChannelID, balanceMsat: [UInt64])]) throws {
         var print: [UInt8] = []
@@ -118,13 +139,19 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
 
     public func reserve(_ hold: LedgerHold) throws -> Bool {
         guard hold.direction == 0 || hold.direction == 1, hold.amountMsat <= UInt64(Int64.max) else { return false }
-        let r = try run("""
+        let r: PostgresResult
+        do {
+            r = try run("""
             WITH r AS (UPDATE sim_channels SET locked_msat = locked_msat + $3
                        WHERE scid = $1 AND direction = $2 AND balance_msat - locked_msat >= $3 RETURNING 1)
             INSERT INTO sim_htlcs (htlc_id, hop, scid, direction, amount_msat, expiry, payment_hash)
             SELECT $4, $5, $1, $2, $3, $6, $7 FROM r RETURNING 1
             """, [.int64(Int64(bitPattern: hold.channel.rawValue)), .int64(Int64(hold.direction)), .int64(Int64(hold.amountMsat)),
-                  .int64(Int64(bitPattern: hold.htlcID)), .int64(Int64(hold.hop)), .int64(Int64(hold.expiry)), .bytes(hold.paymentHash)])
+                  .int64(Int64(bitPattern: hold.htlcID)), .int64(Int64(hold.hop)), .int64(Int64(hold.expiry)), .bytes(hold.paymentHash)],
+                alreadyApplied: { $0.sqlState == "23505" })
+        } catch is AlreadyApplied {
+            return true   // the hold exists: this very reservation committed before the session was lost
+        }
         return r.count == 1
     }
 
