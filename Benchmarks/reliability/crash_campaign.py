@@ -506,6 +506,18 @@ class Campaign:
         return 1 if failed else 0
 
 
+def run_campaign(args):
+    """Runs the campaign; whatever happens, no daemon of it is left running."""
+    c = Campaign(args)
+    try:
+        return c.run()
+    finally:
+        proc = c.net.daemon.proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kills", type=int, default=100)
@@ -516,7 +528,7 @@ def main():
     ap.add_argument("--kill-max", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    sys.exit(Campaign(args).run())
+    sys.exit(run_campaign(args))
 
 
 if __name__ == "__main__":
