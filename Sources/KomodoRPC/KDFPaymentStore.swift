@@ -38,7 +38,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
             PRAGMA cache_size=-32768;
-            PRAGMA mmap_size=268435456;
+            PRAGMA mmap_size=1073741824;
             PRAGMA journal_size_limit=67108864;
             PRAGMA wal_checkpoint(TRUNCATE);
             CREATE TABLE IF NOT EXISTS kdf_payments (
@@ -75,7 +75,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
             reader = nil
         } else {
             let r = try Database(path: path, readOnly: true)
-            try r.execute("PRAGMA cache_size=-2048; PRAGMA mmap_size=268435456;")
+            try r.execute("PRAGMA cache_size=-2048; PRAGMA mmap_size=1073741824;")
             reader = (r, PaymentLock(), try r.prepare("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1"))
         }
     }
