@@ -39,7 +39,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
             PRAGMA cache_size=-32768;
-            PRAGMA mmap_size=268435456;
+            PRAGMA mmap_size=1073741824;
             PRAGMA journal_size_limit=67108864;
             PRAGMA wal_checkpoint(TRUNCATE);
             CREATE TABLE IF NOT EXISTS kdf_payments (
@@ -76,7 +76,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
             reader = nil
         } else {
             let r = try Database(path: path, readOnly: true)
-            try r.execute("PRAGMA cache_size=-2048; PRAGMA mmap_size=268435456;")
+            try r.execute("PRAGMA cache_size=-2048; PRAGMA mmap_size=1073741824;")
             reader = (r, Lock(), try r.prepare("SELECT \(Self.columns) FROM kdf_payments WHERE payment_hash = ?1"))
         }
     }
@@ -241,6 +241,8 @@ public final class KDFPaymentStore: @unchecked Sendable {
                          createdAt: s.int64(7), lastUpdated: s.int64(8))
     }
 
+    /// How many columns `read` reads (`columns`).
+    static let columnCount = Int32(columns.split(separator: ",").count)
     static let qualifiedColumns = columns.split(separator: ",").map { "p." + $0.trimmingCharacters(in: .whitespaces) }
         .joined(separator: ", ")
 
@@ -304,6 +306,29 @@ public final class KDFPaymentStore: @unchecked Sendable {
             if impossible { return KDFPaymentPage(records: [], skipped: 0, total: 0) }
 
             let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+            if case .pageNumber(let n) = paging, !clauses.isEmpty, limit > 0 {
+                // One pass over the matching rows: their keys are collected once, counted, and the
+                // page is cut from them; only its rows are read in full. (Counting and paging
+                // separately would find every match twice.)
+                let (o, overflow) = (max(n, 1) - 1).multipliedReportingOverflow(by: limit)
+                let offset = overflow ? Int.max / 2 : o
+                let k = binds.count
+                let s = try statement("WITH m AS MATERIALIZED (SELECT p.id AS id, p.last_updated AS lu FROM \(from)\(whereSQL)) "
+                    + "SELECT \(Self.qualifiedColumns), (SELECT COUNT(*) FROM m) FROM m CROSS JOIN kdf_payments AS p ON p.id = m.id "
+                    + "ORDER BY m.lu DESC, m.id DESC LIMIT ?\(k + 1) OFFSET ?\(k + 2)")
+                defer { s.reset() }
+                for (i, b) in binds.enumerated() { b(s, Int32(i + 1)) }
+                s.bind(Int32(k + 1), limit)
+                s.bind(Int32(k + 2), offset)
+                var records: [KDFPaymentRecord] = []
+                var total = 0
+                while try s.step() {
+                    records.append(Self.read(s))
+                    total = s.int(Self.columnCount)
+                }
+                if !records.isEmpty { return KDFPaymentPage(records: records, skipped: offset, total: total) }
+                // No row on this page (none match, or the page is past the end): count them alone.
+            }
             let countStatement = try statement(clauses.isEmpty ? "SELECT n FROM kdf_payments_count"
                                                                : "SELECT COUNT(*) FROM \(from)" + whereSQL)
             defer { countStatement.reset() }
