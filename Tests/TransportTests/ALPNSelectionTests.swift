@@ -4,24 +4,16 @@ import Glibc
 
 /// The listener's ALPN offer decides the protocol: h2 first, then http/1.1; none -> HTTP/1.1.
 final class ALPNSelectionTests: XCTestCase {
-    var dir = ""
+    var certs: TemporaryCertificates!
 
-    override func setUp() {
-        var t = Array("/tmp/paytrack-alpn-XXXXXX".utf8CString)
-        dir = String(cString: mkdtemp(&t)!)
-        _ = try? TLSCredentials.loadOrCreate(certPath: dir + "/tls.cert", keyPath: dir + "/tls.key")
-    }
-
-    override func tearDown() {
-        for f in ["tls.cert", "tls.key"] { unlink(dir + "/" + f) }
-        rmdir(dir)
-    }
+    override func setUp() { certs = TemporaryCertificates(prefix: "paytrack-alpn") }
+    override func tearDown() { certs.remove() }
 
     /// Handshakes a client offering `client` (nil: no ALPN extension) with a server offering
     /// `server`; returns the server's negotiated protocol, or "failed".
     func negotiate(server: [String], client: [String]?) throws -> String? {
         let offer = ALPNOffer(server)
-        let s = TLSEngine(context: try TLSContext(serverCertificatePath: dir + "/tls.cert", privateKeyPath: dir + "/tls.key"),
+        let s = TLSEngine(context: try TLSContext(serverCertificatePath: certs.cert, privateKeyPath: certs.key),
                           alpnOffer: offer)
         let clientContext = try TLSContext(clientTrusting: nil)
         let c = TLSEngine(context: clientContext, alpnProtocols: client ?? [])

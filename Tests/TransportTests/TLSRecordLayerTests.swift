@@ -6,27 +6,19 @@ import COpenSSL
 /// The compact TLS 1.3 record layer against OpenSSL itself: a real OpenSSL client (`TLSEngine`
 /// in client mode, memory BIOs) talks to a server engine that switches to `TLSRecordLayer`.
 final class TLSRecordLayerTests: XCTestCase {
-    var dir = ""
+    var certs: TemporaryCertificates!
     var buf = [UInt8](repeating: 0, count: 1 << 17)
 
-    override func setUp() {
-        var t = Array("/tmp/paytrack-tlsrec-XXXXXX".utf8CString)
-        dir = String(cString: mkdtemp(&t)!)
-        _ = try? TLSCredentials.loadOrCreate(certPath: dir + "/tls.cert", keyPath: dir + "/tls.key")
-    }
-
-    override func tearDown() {
-        for f in ["tls.cert", "tls.key"] { unlink(dir + "/" + f) }
-        rmdir(dir)
-    }
+    override func setUp() { certs = TemporaryCertificates(prefix: "paytrack-tlsrec") }
+    override func tearDown() { certs.remove() }
 
     let offer = ALPNOffer([ALPNProtocol.http2, ALPNProtocol.http1])
 
     /// A handshaken pair (client offers http/1.1; `tls12` caps the client at TLS 1.2).
     func pair(tls12: Bool = false, cipherSuites: String? = nil) throws -> (client: TLSEngine, server: TLSEngine) {
-        let s = TLSEngine(context: try TLSContext(serverCertificatePath: dir + "/tls.cert", privateKeyPath: dir + "/tls.key"),
+        let s = TLSEngine(context: try TLSContext(serverCertificatePath: certs.cert, privateKeyPath: certs.key),
                           alpnOffer: offer, compactRecordLayer: true)
-        let c = TLSEngine(context: try TLSContext(clientTrusting: dir + "/tls.cert"), serverName: "localhost", alpnProtocols: ["http/1.1"])
+        let c = TLSEngine(context: try TLSContext(clientTrusting: certs.cert), serverName: "localhost", alpnProtocols: ["http/1.1"])
         if tls12 { _ = SSL_ctrl(c.ssl, SSL_CTRL_SET_MAX_PROTO_VERSION, Int(TLS1_2_VERSION), nil) }
         if let cipherSuites { XCTAssertEqual(SSL_set_ciphersuites(c.ssl, cipherSuites), 1) }
         for _ in 0..<10 {
