@@ -232,6 +232,7 @@ class Run:
         self.normal_streams = self.normal_open = self.normal_errors = 0
         self.payments = self.payment_failures = 0
         self.rss = []                   # (seconds, bytes, stalled open)
+        self.loop_stalls = []           # (CLOCK_REALTIME ns at the end, ms) of event-loop stalls > 100 ms
         self.stop = threading.Event()
 
     # -- the payment driver (threads, grpcio sync) -----------------------------------------------
@@ -288,6 +289,16 @@ class Run:
         finally:
             self.normal_open -= 1
 
+    async def lag_monitor(self):
+        """The readers' own event loop: a 5 ms sleep that wakes late means the loop (the client, not
+        the daemon) was busy or blocked, and every delivery due meanwhile waited in the client."""
+        while not self.stop.is_set():
+            t = time.monotonic()
+            await asyncio.sleep(0.005)
+            late = (time.monotonic() - t - 0.005) * 1000
+            if late > 100 and self.measuring:
+                self.loop_stalls.append((time.time_ns(), late))
+
     async def main(self):
         d = self.net.daemon
         pid = d.proc.pid
@@ -305,6 +316,7 @@ class Run:
             child = ctx.Process(target=stalled_process, args=(Endpoint(d), self.args, hashes, counters))
             child.start()
         self.measuring = False
+        monitor = asyncio.create_task(self.lag_monitor())
         drivers = [threading.Thread(target=self.driver, args=(loop, queue), daemon=True)
                    for _ in range(self.args.concurrent)]
         for t in drivers:
@@ -342,6 +354,7 @@ class Run:
         for t in drivers:
             t.join(timeout=130)
         await asyncio.gather(*tasks, return_exceptions=True)
+        await monitor
         if child:
             hashes.put(None)
             child.join(timeout=60)
@@ -405,6 +418,15 @@ def report(name, r):
           f"streams: event -> receipt p50 {pct(r.driver_ms, .5):.2f} ms p99 {pct(r.driver_ms, .99):.2f} ms;  payments {r.payments} ({r.payment_failures} not"
           f" SUCCEEDED)  normal streams {r.normal_streams} ({r.normal_errors} errors)  stalled opened {r.stalled_total} ({r.stalled_errors} refused)"
           f"  load {r.load}")
+    stalls = r.loop_stalls
+    slow = [(now, ms) for (h, sh, now), ms in zip(r.receipts, r.latencies_ms) if ms > 1000]
+    # A slow delivery is the client's when its receipt came right after a stall of the readers'
+    # event loop that covered most of its delay.
+    explained = sum(1 for now, ms in slow
+                    if any(0 <= now - end <= 50e6 and lag >= 0.5 * ms for end, lag in stalls))
+    print(f"  readers' event loop: {len(stalls)} stalls > 100 ms while measuring, longest "
+          f"{max((l for _, l in stalls), default=0):.0f} ms; deliveries slower than 1 s: {len(slow)}, "
+          f"of which {explained} arrived within 50 ms after a loop stall that covered at least half of their delay")
     for ms, index, since_open, prev, summary, age, htlcs in r.slow:
         print(f"  slow delivery {ms} ms: message {index} of its stream, {since_open} ms after the stream opened; "
               f"previous {prev}, this {summary}; payment created {age} ms before receipt; HTLCs (status, ms since "

@@ -13,7 +13,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size > 0 else { return 0 }
     let types = LightningDescriptors.messageTypes
     let buffer = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
-    roundTrip(types[Int(data[0]) % types.count], buffer)
+    let type = types[Int(data[0]) % types.count]
+    roundTrip(type, buffer)
     return 0
 }
 
