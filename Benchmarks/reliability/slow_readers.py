@@ -215,6 +215,94 @@ def stalled_process(endpoint, args, hashes, counters):
     asyncio.run(StalledClients(endpoint, args, hashes, counters).main())
 
 
+class NormalReaders:
+    """About --normal TrackPaymentV2 streams read as fast as they come (grpc.aio, --connections
+    HTTP/2 connections): each payment the driver reports gets what the finished streams freed, up to
+    --normal-per-payment. A process of its own: grpcio's sync driver threads and this asyncio loop
+    in one process stalled the loop for seconds (measured with the lag monitor below), which put the
+    client's pauses, not the daemon's, into the tail of the figure."""
+
+    def __init__(self, endpoint, args, hashes, measuring, open_now, results):
+        self.d, self.args, self.hashes, self.measuring_event = endpoint, args, hashes, measuring
+        self.open_now, self.results = open_now, results
+        self.latencies_ms, self.receipts, self.slow, self.loop_stalls = [], [], [], []
+        self.normal_streams = self.normal_errors = 0
+        self.done = False
+
+    @property
+    def measuring(self):
+        return self.measuring_event.is_set()
+
+    async def normal(self, channel, r_hash, mac):
+        self.normal_streams += 1
+        self.open_now.value += 1
+        stub = rt_stub(channel)
+        first = True
+        opened, prev, index = time.time_ns(), None, 0
+        try:
+            async for m in stub.TrackPaymentV2(rt.TrackPaymentRequest(payment_hash=r_hash),
+                                               metadata=[("macaroon", mac)], timeout=120):
+                now = time.time_ns()
+                index += 1
+                summary = (rt_status(m.status), [h.status for h in m.htlcs])
+                if first:
+                    first = False
+                elif self.measuring:
+                    ms = (now - newest_event_ns(m)) / 1e6
+                    self.latencies_ms.append(ms)
+                    self.receipts.append((m.payment_hash, shape(m), now))
+                    if ms > 1000 and len(self.slow) < self.args.explain:
+                        self.slow.append((round(ms), index, round((now - opened) / 1e6), prev, summary,
+                                          round((now - m.creation_time_ns) / 1e6),
+                                          [(h.status, round((now - h.attempt_time_ns) / 1e6),
+                                            round((now - h.resolve_time_ns) / 1e6) if h.resolve_time_ns else None)
+                                           for h in m.htlcs]))
+                prev = summary
+        except grpc.RpcError:
+            self.normal_errors += 1
+        finally:
+            self.open_now.value -= 1
+
+    async def lag_monitor(self):
+        """This loop's own lag: a 5 ms sleep that wakes late means the loop (the client, not the
+        daemon) was busy or blocked, and every delivery due meanwhile waited in the client."""
+        while not self.done:
+            t = time.monotonic()
+            await asyncio.sleep(0.005)
+            late = (time.monotonic() - t - 0.005) * 1000
+            if late > 100 and self.measuring:
+                self.loop_stalls.append((time.time_ns(), late))
+
+    async def main(self):
+        loop = asyncio.get_running_loop()
+        creds = grpc.ssl_channel_credentials(Path(self.d.cert_path).read_bytes())
+        opts = [("grpc.ssl_target_name_override", "localhost")] + list(lnd.NO_BDP_PROBE)
+        channels = [grpc.aio.secure_channel(f"127.0.0.1:{self.d.port}", creds, options=opts)
+                    for _ in range(self.args.connections)]
+        monitor = asyncio.create_task(self.lag_monitor())
+        tasks, n = set(), 0
+        while True:
+            r_hash = await loop.run_in_executor(None, self.hashes.get)
+            if r_hash is None:
+                break
+            for _ in range(min(self.args.normal_per_payment, self.args.normal - self.open_now.value)):
+                t = asyncio.create_task(self.normal(channels[n % len(channels)], r_hash, self.d.mac))
+                n += 1
+                tasks.add(t)
+                t.add_done_callback(tasks.discard)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.done = True
+        await monitor
+        for ch in channels:
+            await ch.close()
+        self.results.put({k: getattr(self, k) for k in (
+            "latencies_ms", "receipts", "slow", "loop_stalls", "normal_streams", "normal_errors")})
+
+
+def normal_process(endpoint, args, hashes, measuring, open_now, results):
+    asyncio.run(NormalReaders(endpoint, args, hashes, measuring, open_now, results).main())
+
+
 class Run:
     def __init__(self, args, stalled):
         self.args, self.with_stalled = args, stalled
@@ -229,7 +317,7 @@ class Run:
         self.receipts = []              # (hash hex, shape, receipt ns) of every measured delivery
         self.delivery_ms = []           # publish -> receipt, from the tower's CRTR lines
         self.slow = []                  # details of the first --explain deliveries slower than 1 s
-        self.normal_streams = self.normal_open = self.normal_errors = 0
+        self.normal_streams = self.normal_errors = 0
         self.payments = self.payment_failures = 0
         self.rss = []                   # (seconds, bytes, stalled open)
         self.loop_stalls = []           # (CLOCK_REALTIME ns at the end, ms) of event-loop stalls > 100 ms
@@ -258,109 +346,64 @@ class Run:
             if last is None or last.status != lnd.SUCCEEDED:
                 self.payment_failures += 1
 
-    # -- normal readers (grpc.aio) ---------------------------------------------------------------
-    async def normal(self, channel, r_hash, mac):
-        self.normal_streams += 1
-        self.normal_open += 1
-        stub = rt_stub(channel)
-        first = True
-        opened, prev, index = time.time_ns(), None, 0
-        try:
-            async for m in stub.TrackPaymentV2(rt.TrackPaymentRequest(payment_hash=r_hash),
-                                               metadata=[("macaroon", mac)], timeout=120):
-                now = time.time_ns()
-                index += 1
-                summary = (rt_status(m.status), [h.status for h in m.htlcs])
-                if first:
-                    first = False
-                elif self.measuring:
-                    ms = (now - newest_event_ns(m)) / 1e6
-                    self.latencies_ms.append(ms)
-                    self.receipts.append((m.payment_hash, shape(m), now))
-                    if ms > 1000 and len(self.slow) < self.args.explain:
-                        self.slow.append((round(ms), index, round((now - opened) / 1e6), prev, summary,
-                                          round((now - m.creation_time_ns) / 1e6),
-                                          [(h.status, round((now - h.attempt_time_ns) / 1e6),
-                                            round((now - h.resolve_time_ns) / 1e6) if h.resolve_time_ns else None)
-                                           for h in m.htlcs]))
-                prev = summary
-        except grpc.RpcError:
-            self.normal_errors += 1
-        finally:
-            self.normal_open -= 1
-
-    async def lag_monitor(self):
-        """The readers' own event loop: a 5 ms sleep that wakes late means the loop (the client, not
-        the daemon) was busy or blocked, and every delivery due meanwhile waited in the client."""
-        while not self.stop.is_set():
-            t = time.monotonic()
-            await asyncio.sleep(0.005)
-            late = (time.monotonic() - t - 0.005) * 1000
-            if late > 100 and self.measuring:
-                self.loop_stalls.append((time.time_ns(), late))
-
+    # -- the run: driver here, normal readers and stalled clients in processes of their own -------
     async def main(self):
         d = self.net.daemon
         pid = d.proc.pid
         loop = asyncio.get_running_loop()
         queue = asyncio.Queue()
-        creds = grpc.ssl_channel_credentials(d.cert_path.read_bytes())
-        opts = [("grpc.ssl_target_name_override", "localhost")]
-        channels = [grpc.aio.secure_channel(d.target, creds, options=opts) for _ in range(self.args.connections)]
-        mac = d.macaroon_hex()
         ctx = multiprocessing.get_context("spawn")     # grpcio does not survive fork
         counters = (ctx.Value("i", 0), ctx.Value("i", 0), ctx.Value("i", 0))   # opened, refused, open now
         hashes = ctx.Queue()
+        normal_hashes, normal_results = ctx.Queue(), ctx.Queue()
+        measuring, normal_open = ctx.Event(), ctx.Value("i", 0)
+        readers = ctx.Process(target=normal_process, args=(Endpoint(d), self.args, normal_hashes, measuring,
+                                                           normal_open, normal_results))
+        readers.start()
         child = None
         if self.with_stalled:
             child = ctx.Process(target=stalled_process, args=(Endpoint(d), self.args, hashes, counters))
             child.start()
         self.measuring = False
-        monitor = asyncio.create_task(self.lag_monitor())
         drivers = [threading.Thread(target=self.driver, args=(loop, queue), daemon=True)
                    for _ in range(self.args.concurrent)]
         for t in drivers:
             t.start()
         t0 = time.monotonic()
         full_at = None
-        tasks = set()
         next_sample = 0.0
-        n = 0
         while time.monotonic() - t0 < self.args.seconds:
             try:
                 r_hash = await asyncio.wait_for(queue.get(), timeout=0.2)
             except asyncio.TimeoutError:
                 r_hash = None
             if r_hash is not None:
-                # About --normal open at any moment: a payment gets what the finished ones freed.
-                for _ in range(min(self.args.normal_per_payment, self.args.normal - self.normal_open)):
-                    t = asyncio.create_task(self.normal(channels[n % len(channels)], r_hash, mac))
-                    n += 1
-                    tasks.add(t)
-                    t.add_done_callback(tasks.discard)
+                normal_hashes.put(r_hash)
                 if child:
                     hashes.put(r_hash)
             elapsed = time.monotonic() - t0
             if not self.measuring and elapsed >= self.args.warmup and (
                     not self.with_stalled or counters[2].value >= self.args.stalled):
                 self.measuring = True
+                measuring.set()
                 full_at = elapsed
             if elapsed >= next_sample:
-                self.rss.append((elapsed, rss_bytes(pid), counters[2].value, self.normal_open))
+                self.rss.append((elapsed, rss_bytes(pid), counters[2].value, normal_open.value))
                 next_sample += 1.0
         self.full_at = full_at
         self.stop.set()
         self.end_rss = rss_bytes(pid)
         for t in drivers:
             t.join(timeout=130)
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await monitor
+        normal_hashes.put(None)
+        got = await loop.run_in_executor(None, normal_results.get, True, 200)
+        readers.join(timeout=30)
+        for k, v in got.items():
+            setattr(self, k, v)
         if child:
             hashes.put(None)
             child.join(timeout=60)
         self.stalled_total, self.stalled_errors = counters[0].value, counters[1].value
-        for ch in channels:
-            await ch.close()
 
     def run(self):
         self.net.start()
@@ -418,7 +461,7 @@ def report(name, r):
           f"streams: event -> receipt p50 {pct(r.driver_ms, .5):.2f} ms p99 {pct(r.driver_ms, .99):.2f} ms;  payments {r.payments} ({r.payment_failures} not"
           f" SUCCEEDED)  normal streams {r.normal_streams} ({r.normal_errors} errors)  stalled opened {r.stalled_total} ({r.stalled_errors} refused)"
           f"  load {r.load}")
-    stalls = r.loop_stalls
+    stalls = r.loop_stalls   # the normal readers' process
     slow = [(now, ms) for (h, sh, now), ms in zip(r.receipts, r.latencies_ms) if ms > 1000]
     # A slow delivery is the client's when its receipt came right after a stall of the readers'
     # event loop that covered most of its delay.
