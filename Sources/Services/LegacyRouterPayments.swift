@@ -76,10 +76,7 @@ public final class LegacyRouterPayments: RPCService, @unchecked Sendable {
         }
         let accepted = work.submit { [self] in
             do {
-                let payment = try sender.prepare(request, context: context)
-                let mailbox = try tower.subscribePayment(payment.hash)
-                let initiated: PaymentSnapshot? = mailbox.poll()
-                payment.start()
+                let (mailbox, initiated) = try sender.launch(request, context: context, tower: tower)
                 stream(mailbox, first: initiated, context, writer)
             } catch {
                 writer.finish(RPC.status(error))

@@ -13,6 +13,21 @@ public protocol PaymentSending: Sendable {
     func prepare(_ request: Routerrpc.SendPaymentRequest, context: ServerCallContext) throws -> PreparedPayment
 }
 
+extension PaymentSending {
+    /// Prepares the payment, subscribes to it on `tower` after its Initiated state is committed
+    /// and before any attempt, takes that Initiated snapshot out of the mailbox at once (so the
+    /// mailbox's coalescing can never drop it: the stream's first message), then starts it.
+    /// What SendPaymentV2 and the legacy SendPayment share; they differ only in how they stream.
+    func launch(_ request: Routerrpc.SendPaymentRequest, context: ServerCallContext,
+                tower: ControlTower) throws -> (mailbox: PaymentMailbox, initiated: PaymentSnapshot?) {
+        let payment = try prepare(request, context: context)
+        let mailbox = try tower.subscribePayment(payment.hash)
+        let initiated: PaymentSnapshot? = mailbox.poll()
+        payment.start()
+        return (mailbox, initiated)
+    }
+}
+
 /// A payment whose Initiated state is committed and whose lifecycle has not started.
 public struct PreparedPayment: Sendable {
     public let hash: PaymentHash
@@ -33,12 +48,7 @@ extension RouterService {
         guard let sender else { writer.finish(GRPCStatus(.unimplemented, "no payment backend")); return }
         let accepted = work.submit { [self] in
             do {
-                let payment = try sender.prepare(request, context: context)
-                // §5.4: subscribe after init and before any attempt, and take the Initiated
-                // snapshot out now, so the mailbox's coalescing can never drop it.
-                let mailbox = try tower.subscribePayment(payment.hash)
-                let initiated: PaymentSnapshot? = mailbox.poll()
-                payment.start()
+                let (mailbox, initiated) = try sender.launch(request, context: context, tower: tower)
                 stream(mailbox, first: initiated, noInflightUpdates: request.noInflightUpdates, context, writer)
             } catch {
                 writer.finish(RPC.status(error))

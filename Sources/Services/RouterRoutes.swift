@@ -140,19 +140,7 @@ public final class RouterRoutes: RPCService, @unchecked Sendable {
         p.maxParts = 1
         p.paymentAddr = invoice.paymentSecret ?? []
         p.outgoingChanIds = r.outgoingChanIds
-        p.routeHints = invoice.routeHints.map { hint in
-            var rh = Lnrpc.RouteHint()
-            rh.hopHints = hint.map { h in
-                var o = Lnrpc.HopHint()
-                o.nodeId = Hex.encode(h.nodeID.compressed)
-                o.chanId = h.shortChannelID
-                o.feeBaseMsat = h.feeBaseMsat
-                o.feeProportionalMillionths = h.feeProportionalMillionths
-                o.cltvExpiryDelta = UInt32(h.cltvExpiryDelta)
-                return o
-            }
-            return rh
-        }
+        p.routeHints = invoice.routeHints.map(InvoiceMarshaller.routeHint)
         let payment: PreparedPayment
         do { payment = try sender.prepare(p, context: context) } catch { return done(.failure(RPC.status(error))) }
         do {
