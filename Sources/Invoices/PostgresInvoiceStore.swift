@@ -144,21 +144,9 @@ public final class PostgresInvoiceStore: InvoicePersistence {
         try select("WHERE add_index IN (SELECT add_index FROM invoice_htlcs WHERE state = 0) ORDER BY add_index", [])
     }
 
-    /// $1 index offset, $2/$3 creation range (inclusive), $4 limit; the shape's conditions are constants.
+    /// ListInvoices: one page per LND's invoice query rules (`InvoiceQuery.pageSQL`).
     func page(_ q: InvoiceQuery, limit: UInt64) throws -> [Invoice] {
-        var conds = [String]()
-        if q.reversed {
-            if q.indexOffset > 0 { conds.append("add_index < $1") }
-        } else {
-            conds.append("add_index > $1")
-        }
-        if q.pendingOnly { conds.append("state IN (0, 3)") }
-        if q.creationDateStart > 0 { conds.append("creation_date >= $2") }
-        if q.creationDateEnd > 0 { conds.append("creation_date <= $3") }
-        let whereClause = conds.isEmpty ? "" : "WHERE " + conds.joined(separator: " AND ")
-        let rows = try select("\(whereClause) ORDER BY add_index \(q.reversed ? "DESC" : "ASC") LIMIT $4",
-                              [.int64(Int64(bitPattern: q.indexOffset)), .int64(Int64(clamping: q.creationDateStart)),
-                               .int64(Int64(clamping: q.creationDateEnd)), .int64(Int64(clamping: limit))])
+        let rows = try select(q.pageSQL { "$\($0)" }, q.pageBindings(limit: limit).map { .int64($0) })
         return q.reversed ? rows.reversed() : rows
     }
 

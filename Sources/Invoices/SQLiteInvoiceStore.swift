@@ -190,18 +190,8 @@ final class SQLiteInvoiceStore: InvoicePersistence {
 
     /// ListInvoices: one page per LND's invoice query rules.
     func page(_ q: InvoiceQuery, limit: UInt64) throws -> [Invoice] {
-        var conds = [String]()
-        if q.reversed {
-            if q.indexOffset > 0 { conds.append("add_index < \(Int64(bitPattern: q.indexOffset))") }
-        } else {
-            conds.append("add_index > \(Int64(bitPattern: q.indexOffset))")
-        }
-        if q.pendingOnly { conds.append("state IN (0, 3)") }
-        if q.creationDateStart > 0 { conds.append("creation_date >= \(Int64(clamping: q.creationDateStart))") }
-        if q.creationDateEnd > 0 { conds.append("creation_date <= \(Int64(clamping: q.creationDateEnd))") }
-        let whereClause = conds.isEmpty ? "" : "WHERE " + conds.joined(separator: " AND ")
-        let rows = try select("\(whereClause) ORDER BY add_index \(q.reversed ? "DESC" : "ASC") LIMIT ?") {
-            $0.bind(1, Int64(clamping: limit))
+        let rows = try select(q.pageSQL { "?\($0)" }) { st in
+            for (i, v) in q.pageBindings(limit: limit).enumerated() { st.bind(Int32(i + 1), v) }
         }
         return q.reversed ? rows.reversed() : rows
     }
