@@ -42,6 +42,24 @@ final class MacaroonFormatTests: XCTestCase {
         XCTAssertEqual(try Macaroon(binary: bare.serializedV2()), bare)
     }
 
+    /// Varints are read as Go's `binary.Uvarint` (go-macaroon, so LND): a non-minimal encoding
+    /// (here the header's end-of-section as 0x80 0x00) is accepted and means the same macaroon,
+    /// which serializes back in the minimal form (the fuzz target's first finding was its own
+    /// invariant expecting the input's bytes back).
+    func testNonMinimalVarintsParseAsGoDoes() throws {
+        let m = Fixture.mint(caveats: [Fixture.farFuture])
+        let canonical = m.serializedV2()
+        let idLength = Fixture.identifier.encoded().count
+        let eos = 1 + 2 + 3 + 2 + idLength        // version, location packet, identifier packet
+        XCTAssertEqual(canonical[eos], 0)
+        var padded = canonical
+        padded.replaceSubrange(eos...eos, with: [0x80, 0x00])
+        let parsed = try Macaroon(binary: padded)
+        XCTAssertEqual(parsed, m)
+        XCTAssertEqual(parsed.serializedV2(), canonical)
+        XCTAssertNoThrow(try MacaroonSigner.verifySignature(of: parsed, rootKey: Fixture.rootKey))
+    }
+
     func testV1IsParsedThenRefusedWithLNDText() throws {
         var m = Fixture.mint(caveats: [Fixture.farFuture])
         m.version = .v1
