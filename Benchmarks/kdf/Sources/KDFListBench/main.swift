@@ -22,6 +22,8 @@ import Simnet
 /// costs, without the waits for a core that dominate the tail on a shared machine).
 let count = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1_000_000
 let queries = 2000
+let storeFirst = ProcessInfo.processInfo.environment["KDF_BENCH_STORE_FIRST"] != nil
+let only = ProcessInfo.processInfo.environment["KDF_BENCH_ONLY"]
 // KDF_BENCH_DATADIR keeps the data directory between runs (records loaded once); otherwise a
 // temporary one.
 let keep = ProcessInfo.processInfo.environment["KDF_BENCH_DATADIR"]
@@ -98,12 +100,14 @@ func report(_ name: String, _ times: [Double], _ cpu: [Double], _ totals: Int) {
 
 /// One page through the dispatcher (request bytes in, reply bytes out) and through the store alone.
 func measure(_ name: String, _ n: Int, _ filter: () -> (json: String, filter: KDFPaymentFilter)) throws {
+    if let only, !name.contains(only) { return }
     var viaAPI: [Double] = [], viaStore: [Double] = [], cpuAPI: [Double] = [], cpuStore: [Double] = []
     var totals = 0
     for i in 0..<n {
         let (json, f) = filter()
         let body = Array(("{\"userpass\":\"\(password)\",\"mmrpc\":\"2.0\",\"method\":\"lightning::payments::list_payments_by_filter\","
                           + "\"params\":{\"coin\":\"tBTC-lightning\",\"filter\":\(json),\"limit\":10,\"paging_options\":{\"PageNumber\":1}},\"id\":\(i)}").utf8)
+        if storeFirst { _ = try store.page(filter: f, paging: .pageNumber(1), limit: 10) }
         let s = now(), c = cpuNow()
         let response = dispatcher.handle(MMRPCHTTPRequest(method: "POST", body: body, peerIP: "127.0.0.1"))
         viaAPI.append(Double(now() - s) / 1e6)
