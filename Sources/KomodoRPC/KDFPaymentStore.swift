@@ -4,8 +4,9 @@ import Payments
 import SQLite
 
 /// The KDF payment records of one node (KDF `SqliteLightningDB`'s `payments_history` table), in
-/// their own SQLite file, with an FTS5 trigram index over descriptions so a substring filter
-/// never scans every row.
+/// their own SQLite file, with an FTS5 trigram index over descriptions so a substring filter of
+/// three or more characters never scans every row, and a narrow copy of the filtered and ordered
+/// columns (`kdf_payment_keys`, see `migrations`) so each of its matches costs a small lookup.
 ///
 /// Contract:
 /// - `payment_hash` is unique; `insertOrReplace` is KDF's `INSERT OR REPLACE` (a retried payment
@@ -423,9 +424,11 @@ public final class KDFPaymentStore: @unchecked Sendable {
             if limit == 0 { return KDFPaymentPage(records: [], skipped: offset, total: total) }
             let n = binds.count
             let limitIndex = anchor == nil ? n + 1 : n + 3
-            let sql = "SELECT \(Self.qualifiedColumns) FROM (SELECT \(r).id AS id, \(r).last_updated AS lu FROM \(from)"
-                + whereSQL + afterClause + " ORDER BY \(r).last_updated DESC, \(r).id DESC LIMIT ?\(limitIndex) OFFSET ?\(limitIndex + 1)) AS t "
-                + rowsOfPage
+            let order = " ORDER BY \(r).last_updated DESC, \(r).id DESC LIMIT ?\(limitIndex) OFFSET ?\(limitIndex + 1)"
+            // From the rows' own indexes (no filter, or the rows are read anyway) the page is read directly.
+            let sql = indexed ? "SELECT \(Self.qualifiedColumns) FROM (SELECT k.id AS id, k.last_updated AS lu FROM \(from)"
+                                + whereSQL + afterClause + order + ") AS t " + rowsOfPage
+                              : "SELECT \(Self.qualifiedColumns) FROM \(from)" + whereSQL + afterClause + order
             let s = try statement(sql)
             defer { s.reset() }
             for (i, b) in binds.enumerated() { b(s, Int32(i + 1)) }
