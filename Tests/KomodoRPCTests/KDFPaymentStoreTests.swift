@@ -1,5 +1,4 @@
 import Foundation
-import LightningPrimitives
 import Simnet
 import XCTest
 @testable import KomodoRPC
@@ -116,6 +115,7 @@ final class KDFPaymentStoreTests: XCTestCase {
             rows[i].record.lastUpdated = at
         }
         let ordered = rows.sorted { ($0.record.lastUpdated, $0.id) > ($1.record.lastUpdated, $1.id) }.map(\.record)
+        let idOf = Dictionary(uniqueKeysWithValues: rows.map { ($0.record.paymentHash, $0.id) })
 
         var nonEmpty = 0
         for q in 0..<400 {
@@ -144,7 +144,9 @@ final class KDFPaymentStoreTests: XCTestCase {
             XCTAssertEqual(all.total, expected.count, "total for \(needle.debugDescription)")
             let second = try store.page(filter: f, paging: .pageNumber(2), limit: 3)
             XCTAssertEqual(second.records.map(\.paymentHash), expected.dropFirst(3).prefix(3).map(\.paymentHash))
-            if expected.count > 2, let anchor = Hex.decode(expected[1].paymentHash) {
+            if expected.count > 2, let id = idOf[expected[1].paymentHash] {
+                // `record(i)`'s hash is i as a 32-byte big-endian number.
+                let anchor = Array(repeating: UInt8(0), count: 30) + [UInt8(id >> 8), UInt8(id & 0xFF)]
                 let after = try store.page(filter: f, paging: .fromID(anchor), limit: 2)
                 XCTAssertEqual(after.records.map(\.paymentHash), expected.dropFirst(2).prefix(2).map(\.paymentHash))
                 XCTAssertEqual(after.skipped, 2)
