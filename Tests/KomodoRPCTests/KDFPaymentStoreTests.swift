@@ -191,6 +191,23 @@ final class KDFPaymentStoreTests: XCTestCase {
         try store.insertOrReplace(record(1, "kab coffee", at: 108))
         XCTAssertEqual(try hashes(store, "kab"), ["1"])
         XCTAssertEqual(try hashes(store, "\u{212A}AB"), ["2"])
+        // The other filters beside an indexed description: the destination is read from the row,
+        // the rest from the narrow keys.
+        func page(_ change: (inout KDFPaymentFilter) -> Void) throws -> [String] {
+            var f = KDFPaymentFilter()
+            f.description = "coffee"
+            change(&f)
+            return try store.page(filter: f, paging: .pageNumber(1), limit: 10).records.map { String($0.paymentHash.suffix(1)) }
+        }
+        XCTAssertEqual(try page { _ in }, ["1", "2"])
+        XCTAssertEqual(try page { $0.paymentType = .outbound(destination: "02" + String(repeating: "ab", count: 32)) }, ["1", "2"])
+        XCTAssertEqual(try page { $0.paymentType = .outbound(destination: "03" + String(repeating: "ab", count: 32)) }, [])
+        XCTAssertEqual(try page { $0.paymentType = .inbound }, [])
+        XCTAssertEqual(try page { $0.fromAmountMsat = 1000; $0.toAmountMsat = 1000 }, ["1", "2"])
+        XCTAssertEqual(try page { $0.fromAmountMsat = 1001 }, [])
+        XCTAssertEqual(try page { $0.fromTimestamp = 108 }, ["1"])
+        XCTAssertEqual(try page { $0.toTimestamp = 107 }, ["2"])
+        XCTAssertEqual(try page { $0.status = .pending; $0.toFeePaidMsat = 0 }, [])
     }
 
     /// A store written before `kdf_payment_keys` existed (schema version 0) opens, is upgraded
