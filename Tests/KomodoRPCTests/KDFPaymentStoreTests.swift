@@ -70,22 +70,24 @@ final class KDFPaymentStoreTests: XCTestCase {
 
     /// The description filter gives exactly what a plain scan gives (a literal substring, ASCII
     /// case-insensitive as SQLite's LIKE; `%`, `_`, quotes ordinary), whether the trigram index
-    /// serves it (three or more characters) or not: random descriptions over an alphabet with ASCII
-    /// and non-ASCII case pairs (É/é, ẞ/ß, the Kelvin sign, dotted/dotless i), wildcards and quotes,
-    /// compared with a model of the rule, in order, with totals and a later page.
+    /// serves it (three or more characters) or not, and whether the index alone decides a row (an
+    /// ASCII filter on an ASCII description) or the row is re-checked: random descriptions over an
+    /// alphabet with ASCII and non-ASCII case pairs (É/é, ẞ/ß, the Kelvin sign, dotted/dotless i),
+    /// wildcards and quotes, then over a mostly ASCII one (most rows ASCII, some with the Kelvin
+    /// sign or `İ`, which the index folds to `k` and `i`), compared with a model of the rule, in
+    /// order, with totals, a later page, a status filter and FromId.
     func testDescriptionFilterEqualsPlainScan() throws {
-        var rng = SeededGenerator(seed: 0x6B64_6632)
-        let alphabet: [String] = ["a", "A", "b", "B", "k", "K", "\u{212A}", "é", "É", "ß", "ẞ", "i", "I", "ı", "İ",
-                                  "%", "_", "'", "\"", " ", "1", "😀", "*", "-"]
+        let mixed: [String] = ["a", "A", "b", "B", "k", "K", "\u{212A}", "é", "É", "ß", "ẞ", "i", "I", "ı", "İ",
+                               "%", "_", "'", "\"", " ", "1", "😀", "*", "-"]
+        let mostlyASCII: [String] = Array(repeating: ["a", "A", "b", "B", "k", "K", "i", "I", " ", "%", "\"", "*"], count: 6).flatMap { $0 }
+            + ["\u{212A}", "İ", "ẞ", "ß"]
+        try checkDescriptionFilter(alphabet: mixed, seed: 0x6B64_6632, minimumNonEmpty: 100)
+        try checkDescriptionFilter(alphabet: mostlyASCII, seed: 0x6B64_6633, minimumNonEmpty: 150)
+    }
+
+    func checkDescriptionFilter(alphabet: [String], seed: UInt64, minimumNonEmpty: Int) throws {
+        var rng = SeededGenerator(seed: seed)
         func text(_ n: Int) -> String { (0..<n).map { _ in alphabet.randomElement(using: &rng)! }.joined() }
-        /// The rule, written without SQL: ASCII letters folded, everything else compared as is.
-        func asciiLower(_ s: String) -> [UInt8] { s.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 } }
-        func contains(_ haystack: String, _ needle: String) -> Bool {
-            let h = asciiLower(haystack), n = asciiLower(needle)
-            if n.isEmpty { return true }
-            guard h.count >= n.count else { return false }
-            return (0...(h.count - n.count)).contains { h[$0..<($0 + n.count)].elementsEqual(n) }
-        }
 
         let store = try KDFPaymentStore(path: ":memory:")
         var rows: [(id: Int, record: KDFPaymentRecord)] = []
@@ -102,7 +104,18 @@ final class KDFPaymentStoreTests: XCTestCase {
             try store.insertOrReplace(r)
             rows[i].record = r
         }
+        // Outcomes: status and last_updated change (the narrow keys must follow).
+        for _ in 0..<60 {
+            let i = Int.random(in: 0..<rows.count, using: &rng)
+            guard rows[i].record.status == .pending else { continue }
+            let at = Int64.random(in: 141...160, using: &rng)
+            XCTAssertTrue(try store.markOutboundTerminal(hash: rows[i].record.paymentHash, succeeded: true, feePaidMsat: 1, at: at))
+            rows[i].record.status = .succeeded
+            rows[i].record.feePaidMsat = 1
+            rows[i].record.lastUpdated = at
+        }
         let ordered = rows.sorted { ($0.record.lastUpdated, $0.id) > ($1.record.lastUpdated, $1.id) }.map(\.record)
+        let idOf = Dictionary(uniqueKeysWithValues: rows.map { ($0.record.paymentHash, $0.id) })
 
         var nonEmpty = 0
         for q in 0..<400 {
@@ -123,18 +136,123 @@ final class KDFPaymentStoreTests: XCTestCase {
             }
             var f = KDFPaymentFilter()
             f.description = needle
-            let expected = ordered.filter { contains($0.description, needle) }
+            let expected = ordered.filter { Self.containsASCIIFolded($0.description, needle) }
             if !expected.isEmpty { nonEmpty += 1 }
             let all = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
             XCTAssertEqual(all.records.map(\.paymentHash), expected.map(\.paymentHash), "description \(needle.debugDescription)")
+            XCTAssertEqual(all.records.map(\.lastUpdated), expected.map(\.lastUpdated), "description \(needle.debugDescription)")
             XCTAssertEqual(all.total, expected.count, "total for \(needle.debugDescription)")
             let second = try store.page(filter: f, paging: .pageNumber(2), limit: 3)
             XCTAssertEqual(second.records.map(\.paymentHash), expected.dropFirst(3).prefix(3).map(\.paymentHash))
+            if expected.count > 2, let id = idOf[expected[1].paymentHash] {
+                // `record(i)`'s hash is i as a 32-byte big-endian number.
+                let anchor = Array(repeating: UInt8(0), count: 30) + [UInt8(id >> 8), UInt8(id & 0xFF)]
+                let after = try store.page(filter: f, paging: .fromID(anchor), limit: 2)
+                XCTAssertEqual(after.records.map(\.paymentHash), expected.dropFirst(2).prefix(2).map(\.paymentHash))
+                XCTAssertEqual(after.skipped, 2)
+                XCTAssertEqual(after.total, expected.count)
+            }
             f.status = .succeeded
             let succeeded = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
             XCTAssertEqual(succeeded.records.map(\.paymentHash), expected.filter { $0.status == .succeeded }.map(\.paymentHash))
         }
-        XCTAssertGreaterThan(nonEmpty, 100, "the queries must mostly match something to test anything")
+        XCTAssertGreaterThan(nonEmpty, minimumNonEmpty, "the queries must mostly match something to test anything")
+    }
+
+    /// The rule, written without SQL: ASCII letters folded, everything else compared as is.
+    static func containsASCIIFolded(_ haystack: String, _ needle: String) -> Bool {
+        func asciiLower(_ s: String) -> [UInt8] { s.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 } }
+        let h = asciiLower(haystack), n = asciiLower(needle)
+        if n.isEmpty { return true }
+        guard h.count >= n.count else { return false }
+        return (0...(h.count - n.count)).contains { h[$0..<($0 + n.count)].elementsEqual(n) }
+    }
+
+    /// The cases the index alone would get wrong, by name: an ASCII filter whose letters the
+    /// trigram tokenizer also finds in non-ASCII rows (the Kelvin sign folds to `k`, `İ` to `i`),
+    /// a non-ASCII filter (`ẞ` folds to `ß`), and rows whose description changes between ASCII
+    /// and not (the narrow table's flag follows an update).
+    func testASCIIFilterOnNonASCIIRowsIsRechecked() throws {
+        let store = try KDFPaymentStore(path: ":memory:")
+        try store.insertOrReplace(record(1, "\u{212A}ab coffee", at: 101))   // Kelvin sign
+        try store.insertOrReplace(record(2, "Kab coffee", at: 102))
+        try store.insertOrReplace(record(3, "İab tea", at: 103))
+        try store.insertOrReplace(record(4, "iab tea", at: 104))
+        try store.insertOrReplace(record(5, "ẞab", at: 105))
+        try store.insertOrReplace(record(6, "ßab", at: 106))
+        XCTAssertEqual(try hashes(store, "kab"), ["2"])
+        XCTAssertEqual(try hashes(store, "KAB COF"), ["2"])
+        XCTAssertEqual(try hashes(store, "\u{212A}ab"), ["1"])
+        XCTAssertEqual(try hashes(store, "IAB"), ["4"])
+        XCTAssertEqual(try hashes(store, "ẞab"), ["5"])
+        XCTAssertEqual(try hashes(store, "ßAB"), ["6"])
+        // Row 2 becomes non-ASCII, row 1 ASCII: the index's answer is re-checked for 2, not for 1.
+        try store.insertOrReplace(record(2, "\u{212A}ab coffee", at: 107))
+        try store.insertOrReplace(record(1, "kab coffee", at: 108))
+        XCTAssertEqual(try hashes(store, "kab"), ["1"])
+        XCTAssertEqual(try hashes(store, "\u{212A}AB"), ["2"])
+        // The other filters beside an indexed description: the destination is read from the row,
+        // the rest from the narrow keys.
+        func page(_ change: (inout KDFPaymentFilter) -> Void) throws -> [String] {
+            var f = KDFPaymentFilter()
+            f.description = "coffee"
+            change(&f)
+            return try store.page(filter: f, paging: .pageNumber(1), limit: 10).records.map { String($0.paymentHash.suffix(1)) }
+        }
+        XCTAssertEqual(try page { _ in }, ["1", "2"])
+        XCTAssertEqual(try page { $0.paymentType = .outbound(destination: "02" + String(repeating: "ab", count: 32)) }, ["1", "2"])
+        XCTAssertEqual(try page { $0.paymentType = .outbound(destination: "03" + String(repeating: "ab", count: 32)) }, [])
+        XCTAssertEqual(try page { $0.paymentType = .inbound }, [])
+        XCTAssertEqual(try page { $0.fromAmountMsat = 1000; $0.toAmountMsat = 1000 }, ["1", "2"])
+        XCTAssertEqual(try page { $0.fromAmountMsat = 1001 }, [])
+        XCTAssertEqual(try page { $0.fromTimestamp = 108 }, ["1"])
+        XCTAssertEqual(try page { $0.toTimestamp = 107 }, ["2"])
+        XCTAssertEqual(try page { $0.status = .pending; $0.toFeePaidMsat = 0 }, [])
+    }
+
+    /// A store written before `kdf_payment_keys` existed (schema version 0) opens, is upgraded
+    /// (the keys filled from its rows, the triggers created, `user_version` 1), answers every
+    /// filter as before, and keeps the keys in step with later writes; opening it again changes
+    /// nothing.
+    func testExistingStoreIsMigrated() throws {
+        let path = NSTemporaryDirectory() + "kdf-migrate-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        do {
+            // The version-0 layout: the rows, the description index and the count, no keys.
+            let old = try KDFPaymentStore(path: path)
+            try old.db.execute("""
+                DROP TRIGGER kdf_payment_keys_ai; DROP TRIGGER kdf_payment_keys_au; DROP TRIGGER kdf_payment_keys_ad;
+                DROP TABLE kdf_payment_keys; PRAGMA user_version = 0;
+                """)
+            try old.insertBatch((1...30).map { record($0, $0 % 3 == 0 ? "old burger \($0)" : "old coffee \($0)",
+                                                      status: $0 % 2 == 0 ? .succeeded : .pending, at: Int64(100 + $0)) })
+            try old.insertOrReplace(record(31, "\u{212A}ab burger", at: 200))
+            XCTAssertThrowsError(try old.db.execute("SELECT 1 FROM kdf_payment_keys"))
+        }
+        let store = try KDFPaymentStore(path: path)
+        func value(_ sql: String) throws -> Int {
+            let s = try store.db.prepare(sql)
+            defer { s.reset() }
+            return try s.step() ? s.int(0) : -1
+        }
+        XCTAssertEqual(try value("PRAGMA user_version"), 1)
+        XCTAssertEqual(try value("SELECT COUNT(*) FROM kdf_payment_keys"), 31)
+        XCTAssertEqual(try value("SELECT COUNT(*) FROM kdf_payment_keys WHERE ascii_description = 0"), 1)
+        var f = KDFPaymentFilter()
+        f.description = "BURGER"
+        let page = try store.page(filter: f, paging: .pageNumber(1), limit: 3)
+        XCTAssertEqual(page.total, 11)
+        XCTAssertEqual(page.records.map(\.paymentHash), [31, 30, 27].map { String(format: "%064x", $0) })
+        f.status = .succeeded
+        XCTAssertEqual(try store.page(filter: f, paging: .pageNumber(1), limit: 10).total, 5)
+        XCTAssertEqual(try hashes(store, "kab"), [])
+        // Later writes reach the keys through the new triggers.
+        XCTAssertTrue(try store.markOutboundTerminal(hash: String(format: "%064x", 3), succeeded: true, feePaidMsat: 2, at: 300))
+        XCTAssertEqual(try store.page(filter: f, paging: .pageNumber(1), limit: 1).records.first?.paymentHash, String(format: "%064x", 3))
+        try store.insertOrReplace(record(32, "new burger", at: 400))
+        XCTAssertEqual(try value("SELECT COUNT(*) FROM kdf_payment_keys"), 32)
+        XCTAssertEqual(try KDFPaymentStore(path: path).count, 32)
+        XCTAssertEqual(try value("PRAGMA user_version"), 1)
     }
 
     /// get_payment_details' read path (a file database: the read connection and its cache) always
