@@ -29,8 +29,20 @@ public final class Statement: @unchecked Sendable {
     public func bind(_ index: Int32, _ value: Int) { sqlite3_bind_int64(handle, index, Int64(value)) }
     public func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(handle, index, value) }
     public func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
+    /// Binds the string's UTF-8 bytes with their length, so a NUL inside it is kept (a C-string
+    /// bind would end the value at the first NUL: data lost without an error).
     public func bind(_ index: Int32, _ value: String) {
-        sqlite3_bind_text(handle, index, value, -1, Self.transient)
+        var value = value
+        value.withUTF8 { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { chars in
+                if let base = chars.baseAddress {
+                    _ = sqlite3_bind_text64(handle, index, base, sqlite3_uint64(chars.count), Self.transient, UInt8(SQLITE_UTF8))
+                } else {
+                    // An empty buffer may have no address; "" binds the empty text, not NULL.
+                    _ = sqlite3_bind_text(handle, index, "", 0, Self.transient)
+                }
+            }
+        }
     }
     public func bind(_ index: Int32, _ value: [UInt8]) {
         // A zero-length blob must still be non-NULL to be stored as an empty blob.
@@ -65,9 +77,12 @@ public final class Statement: @unchecked Sendable {
     public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
     public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    /// The column as text, every byte of it (a NUL inside included; invalid UTF-8 repaired).
     public func text(_ column: Int32) -> String {
+        // sqlite3_column_text first, then sqlite3_column_bytes: the length of that conversion.
         guard let p = sqlite3_column_text(handle, column) else { return "" }
-        return String(cString: p)
+        let n = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
     public func blob(_ column: Int32) -> [UInt8] {
         let n = Int(sqlite3_column_bytes(handle, column))
