@@ -10,7 +10,7 @@ import Routing
 /// Tables (schema `Options.schema`, shared by every served node): `sim_channels` (one row per
 /// channel direction: balance and locked msat, with CHECKs that neither goes negative and the
 /// lock never exceeds the balance), `sim_htlcs` (one row per hop of an HTLC in flight, with the
-/// server process of the session that reserved it), the sequence `sim_htlc_ids`, and
+/// replica lease that reserved it: "Ownership" below), the sequence `sim_htlc_ids`, and
 /// `sim_network` (a fingerprint of the channels' opening balances: replicas must derive the same
 /// network from `--sim.seed` and the topology, or the second one refuses to start).
 ///
@@ -28,9 +28,9 @@ import Routing
 /// schema, and `owner_token`), which survives reconnects and database restarts; the owner's
 /// schema answers whether that lease may still write or has expired, and whether a payment of a
 /// hash is still unfinished there (functions of the payment store's lease migration, called by
-/// `sim_owner_writable`, `sim_owner_expired`, `sim_hold_orphaned` with the schema quoted by
-/// `format('%I')`). A reservation whose owner may no longer write is refused (fencing: a replica
-/// that lost its lease reserves nothing). The replica that takes over a payment resolves the holds
+/// `sim_owner_says` and `sim_hold_orphaned` with the schema quoted by `format('%I')`). A
+/// reservation whose owner may no longer write is refused (fencing: a replica that lost its lease
+/// reserves nothing). The replica that takes over a payment resolves the holds
 /// of its dead owner (`resolveAbandoned`, by payment hash); holds no payment run will resolve are
 /// released by `releaseOrphaned` (live replicas' periodic scan, and `open`).
 /// One session, serialized by a lock; each call is one round trip.
@@ -76,27 +76,18 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
             ALTER COLUMN owner_pid DROP NOT NULL, ALTER COLUMN owner_pid DROP DEFAULT,
             ADD CONSTRAINT sim_htlcs_owner CHECK ((owner_scope IS NULL) = (owner_token IS NULL));
         CREATE INDEX sim_htlcs_by_payment ON sim_htlcs (payment_hash);
-        CREATE FUNCTION sim_owner_writable(s text, t bigint) RETURNS boolean LANGUAGE plpgsql VOLATILE
+        CREATE FUNCTION sim_owner_says(s text, question text, t bigint) RETURNS boolean LANGUAGE plpgsql VOLATILE
         SET search_path FROM CURRENT AS $$
         DECLARE r boolean;
         BEGIN
-            IF s IS NULL THEN RETURN true; END IF;
-            EXECUTE format('SELECT %I.ledger_owner_writable($1)', s) INTO r USING t;
-            RETURN r;
-        END $$;
-        CREATE FUNCTION sim_owner_expired(s text, t bigint) RETURNS boolean LANGUAGE plpgsql VOLATILE
-        SET search_path FROM CURRENT AS $$
-        DECLARE r boolean;
-        BEGIN
-            IF s IS NULL THEN RETURN false; END IF;
-            EXECUTE format('SELECT %I.ledger_owner_expired($1)', s) INTO r USING t;
+            EXECUTE format('SELECT %I.%I($1)', s, question) INTO r USING t;
             RETURN r;
         END $$;
         CREATE FUNCTION sim_hold_orphaned(s text, t bigint, h bytea) RETURNS boolean LANGUAGE plpgsql VOLATILE
         SET search_path FROM CURRENT AS $$
         DECLARE r boolean;
         BEGIN
-            IF s IS NULL OR NOT sim_owner_expired(s, t) THEN RETURN false; END IF;
+            IF s IS NULL OR NOT sim_owner_says(s, 'ledger_owner_expired', t) THEN RETURN false; END IF;
             EXECUTE format('SELECT NOT %I.ledger_payment_unfinished($1)', s) INTO r USING h;
             RETURN r;
         END $$;
@@ -189,7 +180,7 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
             r = try run("""
             WITH r AS (UPDATE sim_channels SET locked_msat = locked_msat + $3
                        WHERE scid = $1 AND direction = $2 AND balance_msat - locked_msat >= $3
-                       AND sim_owner_writable($8::text, $9::int8) RETURNING 1)
+                       AND ($8::text IS NULL OR sim_owner_says($8::text, 'ledger_owner_writable', $9::int8)) RETURNING 1)
             INSERT INTO sim_htlcs (htlc_id, hop, scid, direction, amount_msat, expiry, payment_hash, owner_scope, owner_token)
             SELECT $4, $5, $1, $2, $3, $6, $7, $8, $9 FROM r RETURNING 1
             """, [.int64(Int64(bitPattern: hold.channel.rawValue)), .int64(Int64(hold.direction)), .int64(Int64(hold.amountMsat)),
@@ -220,7 +211,7 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
 
     private static let settleSQL = releaseSQL(where: "htlc_id = $1", settle: true)
     private static let releaseOneSQL = releaseSQL(where: "htlc_id = $1")
-    private static let abandonedCondition = "payment_hash = $1 AND owner_scope = $2 AND sim_owner_expired(owner_scope, owner_token)"
+    private static let abandonedCondition = "payment_hash = $1 AND owner_scope = $2 AND sim_owner_says(owner_scope, 'ledger_owner_expired', owner_token)"
     private static let settleAbandonedSQL = releaseSQL(where: abandonedCondition, settle: true)
     private static let releaseAbandonedSQL = releaseSQL(where: abandonedCondition)
     /// $1: the scope, or NULL for every scope. The cheap column test runs before the function.
