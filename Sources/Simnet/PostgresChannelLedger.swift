@@ -214,9 +214,16 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
     private static let abandonedCondition = "payment_hash = $1 AND owner_scope = $2 AND sim_owner_says(owner_scope, 'ledger_owner_expired', owner_token)"
     private static let settleAbandonedSQL = releaseSQL(where: abandonedCondition, settle: true)
     private static let releaseAbandonedSQL = releaseSQL(where: abandonedCondition)
-    /// $1: the scope, or NULL for every scope. The cheap column test runs before the function.
-    private static let releaseOrphanedSQL = releaseSQL(
-        where: "owner_scope IS NOT NULL AND ($1::text IS NULL OR owner_scope = $1::text) AND sim_hold_orphaned(owner_scope, owner_token, payment_hash)")
+    /// $1: the scope, or NULL for every scope. Each owner's lease is asked once (DISTINCT owners,
+    /// then the volatile question, which PostgreSQL does not push below the DISTINCT); only holds
+    /// of expired owners are asked about their payment.
+    private static let releaseOrphanedSQL = releaseSQL(where: """
+        owner_scope IS NOT NULL AND ($1::text IS NULL OR owner_scope = $1::text)
+        AND (owner_scope, owner_token) IN (SELECT s, t FROM (SELECT DISTINCT owner_scope AS s, owner_token AS t FROM sim_htlcs
+                                                              WHERE owner_scope IS NOT NULL) o
+                                           WHERE sim_owner_says(s, 'ledger_owner_expired', t))
+        AND sim_hold_orphaned(owner_scope, owner_token, payment_hash)
+        """)
 
     public func settle(htlcID: UInt64) throws {
         _ = try run(Self.settleSQL, [.int64(Int64(bitPattern: htlcID))])
