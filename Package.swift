@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(name: "InvoicesTests", dependencies: ["Locks", "Invoices", "BOLT11", "Crypto", "PostgresTestSupport"]),
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
-        .testTarget(name: "SimnetTests", dependencies: ["Locks", "Simnet", "Routing", "Crypto", "PostgresTestSupport"]),
+        .testTarget(name: "SimnetTests", dependencies: ["Locks", "Simnet", "Routing", "Crypto", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "PaymentLifecycleTests", dependencies: ["Locks", "PaymentLifecycle", "Payments", "PaymentStore", "Routing", "Simnet", "PostgresTestSupport", "Crypto"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RPCCore", "Node", "NodeLayout", "LightningRPC", "Payments", "PaymentStore", "BOLT11", "Crypto", "Routing", "PaymentLifecycle", "Simnet", "GRPC", "Macaroons", "Metrics", "Invoices"]),
         .testTarget(name: "KomodoRPCTests", dependencies: ["KomodoRPC", "Node", "NodeLayout", "JSON", "BOLT11", "Crypto", "Invoices", "Payments", "Simnet", "Routing", "PostgresTestSupport"]),

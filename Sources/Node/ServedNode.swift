@@ -112,7 +112,7 @@ public final class ServedNode: @unchecked Sendable {
         let paymentLog = sink.logger("PAYM")
         router = ChannelRouter(source: id, network: network, control: control,
                                intents: try config.openIntentStore(node: name, sqlitePath: directory.graphDirectory + "/intents.sqlite"),
-                               maxCLTVExpiry: config.maxCLTVExpiry, leaseGate: replica?.gate,
+                               maxCLTVExpiry: config.maxCLTVExpiry, leaseGate: replica?.gate, ledgerScope: replica?.ledgerScope,
                                log: { paymentLog.info("\(name): \($0)") })
 
         if config.noMacaroons {
@@ -185,7 +185,7 @@ public final class ServedNode: @unchecked Sendable {
             return try router.resumePayments(settledPreimage: settled)
         }
         let leaseLog = log
-        try replica.start(router: router, log: { [name] in leaseLog.info("\(name): \($0)") }) { [router, name] payments in
+        try replica.start(router: router, ledger: network.ledger, log: { [name] in leaseLog.info("\(name): \($0)") }) { [router, name] payments in
             do { try router.resume(payments, settledPreimage: settled) } catch {
                 leaseLog.warn("\(name): resuming \(payments.count) payment(s) taken over: \(error)")
             }

@@ -34,12 +34,16 @@ public final class ChannelRouter: @unchecked Sendable {
     let log: @Sendable (String) -> Void
     /// Replicas: this process's lease (nil: one process, always allowed).
     let leaseGate: PaymentLeaseGate?
+    /// Replicas: the scope of `leaseGate`'s tokens in the shared ledger (the node's schema): the
+    /// holds of the HTLCs this router sends belong to (scope, token), and a payment taken over
+    /// has its dead owner's holds resolved under it. Nil: no leases.
+    let ledgerScope: String?
     private let lock = Lock()
     private var runs: [PaymentHash: PaymentRun] = [:]
     private var nextAttemptID: UInt64
 
     public init(source: NodeID, network: SimulatedNetwork, control: PaymentControl, intents: any PaymentIntentStore,
-                maxCLTVExpiry: UInt32 = 2016, leaseGate: PaymentLeaseGate? = nil,
+                maxCLTVExpiry: UInt32 = 2016, leaseGate: PaymentLeaseGate? = nil, ledgerScope: String? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.source = source
         self.network = network
@@ -49,6 +53,7 @@ public final class ChannelRouter: @unchecked Sendable {
         self.maxCLTVExpiry = maxCLTVExpiry
         self.log = log
         self.leaseGate = leaseGate
+        self.ledgerScope = leaseGate == nil ? nil : ledgerScope
         // Attempt ids must never repeat, also across restarts: start from the clock in ms,
         // leaving 2^12 ids per ms of uptime before the next start could overlap.
         nextAttemptID = UInt64(Date().timeIntervalSince1970 * 1000) << 12
@@ -109,6 +114,14 @@ public final class ChannelRouter: @unchecked Sendable {
     /// Whether an HTLC may be sent now (the lease, when there is one).
     var mayAct: Bool { leaseGate?.mayAct ?? true }
 
+    /// Whether an HTLC may be sent now and, if so, the ledger owner its holds get (the lease's
+    /// token read once, so the right and the owner agree; nil owner without leases).
+    var sendRight: (mayAct: Bool, owner: LedgerHoldOwner?) {
+        guard let leaseGate else { return (true, nil) }
+        guard let token = leaseGate.token() else { return (false, nil) }
+        return (true, ledgerScope.map { LedgerHoldOwner(scope: $0, token: token) })
+    }
+
     /// A run that stopped because its lease is gone: forgotten here, its intent kept.
     func abandoned(_ hash: PaymentHash) {
         lock.withLock { _ = runs.removeValue(forKey: hash) }
@@ -140,16 +153,34 @@ public final class ChannelRouter: @unchecked Sendable {
 
     /// Resumes `payments` (unfinished, their HTLCs lost with the process that sent them: a restart,
     /// or a replica whose lease lapsed), as `resumePayments` does at startup. A payment already
-    /// running here is left alone.
+    /// running here is left alone. Replicas (`ledgerScope` set): first, in the same step, the
+    /// shared ledger's holds of those HTLCs (reserved under the dead owner's expired lease) are
+    /// settled when the payee already settled, else released, so their capacity comes back now.
     public func resume(_ payments: [PaymentSnapshot], settledPreimage: (NodeID, PaymentHash) -> [UInt8]? = { _, _ in nil }) throws {
         let now = unixNanosNow()
         for snapshot in payments {
             let hash = snapshot.paymentHash
             if lock.withLock({ runs[hash] != nil }) { continue }
             control.reload(hash)
-            for attempt in snapshot.attempts where attempt.status == .inFlight {
-                if let last = attempt.route.hops.last, let destination = NodeID(bytes: last.pubKey),
-                   let bytes = settledPreimage(destination, hash), let preimage = Preimage(bytes) {
+            let stale = snapshot.attempts.filter { $0.status == .inFlight }
+            let settled = stale.map { attempt -> Preimage? in
+                guard let last = attempt.route.hops.last, let destination = NodeID(bytes: last.pubKey),
+                      let bytes = settledPreimage(destination, hash) else { return nil }
+                return Preimage(bytes)
+            }
+            if let ledgerScope, !stale.isEmpty {
+                // Before the attempts are recorded resolved: a failure here leaves the holds to the
+                // ledger's scan of orphaned holds once the payment ends (capacity locked, never overdrawn).
+                do {
+                    let n = try network.ledger.resolveAbandoned(paymentHash: hash.bytes, scope: ledgerScope,
+                                                                settle: settled.contains { $0 != nil })
+                    if n > 0 { log("payment \(hash): resolved \(n) HTLC hold(s) of the lapsed owner in the ledger") }
+                } catch {
+                    log("payment \(hash): cannot resolve the lapsed owner's HTLC holds: \(error)")
+                }
+            }
+            for (attempt, preimage) in zip(stale, settled) {
+                if let preimage {
                     _ = try? control.settleAttempt(hash, attemptID: attempt.attemptID,
                                                    HTLCSettle(preimage: preimage, settleTimeNs: now))
                     continue

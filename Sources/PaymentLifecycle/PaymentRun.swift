@@ -126,11 +126,12 @@ final class PaymentRun: @unchecked Sendable {
         // The attempt is recorded; the HTLC goes out only while the lease still holds (the store
         // checked it a moment ago by the database's clock; this checks the local deadline, which
         // ends a safety margin before anyone may take the payment over).
-        guard owner.mayAct else {
+        let right = owner.sendRight
+        guard right.mayAct else {
             abandonOnQueue()
             return
         }
-        owner.network.send(route: shard.route, paymentHash: intent.paymentHash) { [self] result in
+        owner.network.send(route: shard.route, paymentHash: intent.paymentHash, owner: right.owner) { [self] result in
             queue.async { self.resolved(shard, result) }
         }
     }

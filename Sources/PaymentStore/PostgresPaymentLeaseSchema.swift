@@ -14,6 +14,10 @@ import PostgreSQL
 /// - `payments_expect_owned`, `payments_expect_created`: a fenced or refused change fails inside the
 ///   server with a SQLSTATE of its own (`PT001` lease not held, `PT002` hash exists with status N),
 ///   so the batch's COMMIT never runs and the store can tell the caller exactly why.
+/// - `ledger_owner_writable`, `ledger_owner_expired`, `ledger_payment_unfinished` (version 2): the
+///   questions the shared channel ledger asks about holds a lease of this schema owns (may the
+///   owner still reserve; is its lease over for good; will a payment run of this schema still
+///   resolve the HTLCs of a hash).
 enum PostgresPaymentLeaseSchema {
     static let component = "payment_leases"
 
@@ -67,6 +71,24 @@ enum PostgresPaymentLeaseSchema {
             END IF;
             RAISE EXCEPTION 'missing row: payment' USING ERRCODE = 'P0002';
         END $$;
+        """),
+        // What the simulated network's shared ledger asks a lease's schema about the holds that
+        // lease's replica reserved (`PostgresChannelLedger`: a hold's owner is (schema, token)). They
+        // keep this schema as their search path (`FROM CURRENT`), so a session of another schema
+        // can call them qualified. Statuses 1 and 2: Initiated and InFlight (`PaymentStatus`).
+        (2, """
+        CREATE FUNCTION ledger_owner_writable(t bigint) RETURNS boolean LANGUAGE sql VOLATILE
+        SET search_path FROM CURRENT AS $$
+            SELECT payment_lease_writable(t)
+        $$;
+        CREATE FUNCTION ledger_owner_expired(t bigint) RETURNS boolean LANGUAGE sql VOLATILE
+        SET search_path FROM CURRENT AS $$
+            SELECT NOT EXISTS (SELECT 1 FROM payment_leases WHERE token = t AND expires_at > clock_timestamp())
+        $$;
+        CREATE FUNCTION ledger_payment_unfinished(h bytea) RETURNS boolean LANGUAGE sql STABLE
+        SET search_path FROM CURRENT AS $$
+            SELECT EXISTS (SELECT 1 FROM payments WHERE hash = h AND status IN (1, 2))
+        $$;
         """),
     ]
 

@@ -53,9 +53,22 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         return .int64(token)
     }
 
-    /// The condition a fenced UPDATE of `payments` adds, its token being parameter `$n`.
+    /// The condition a fenced UPDATE of `payments` joined to the batch `t` adds, its token being
+    /// parameter `$n` and `t.token` (`batch`). The owner test names the batch's column, not the
+    /// parameter: as a condition on `payments` alone its selectivity is a guess (a few rows), and
+    /// with sequential scans off the planner then walked a whole index of `payments` outside the
+    /// nested loop, probing the batch per row — O(table × batch) per statement (Benchmarks/pg/
+    /// RESULTS.md, session 7). As a join condition it leaves the batch outside and one index probe
+    /// per batch row by hash.
     private static func fence(_ n: Int) -> String {
-        "payments.lease_token IS NOT DISTINCT FROM $\(n)::int8 AND ($\(n)::int8 IS NULL OR payment_lease_writable($\(n)::int8))"
+        "payments.lease_token IS NOT DISTINCT FROM t.token AND ($\(n)::int8 IS NULL OR payment_lease_writable($\(n)::int8))"
+    }
+
+    /// The batch CTE `t`: the rows of `unnest(arrays)` named `columns`, and the writer's token
+    /// (`$tokenParameter`) as column `token`. MATERIALIZED, so the token stays a column of the
+    /// batch (inlined, it would become a constant condition on `payments` again).
+    private static func batch(_ arrays: String, _ columns: String, tokenParameter n: Int) -> String {
+        "WITH t AS MATERIALIZED (SELECT *, $\(n)::int8 AS token FROM unnest(\(arrays)) AS t(\(columns)))"
     }
 
     /// The engine's error for a change the server refused on purpose (`PostgresPaymentLeaseSchema`).
@@ -328,8 +341,8 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         """
 
     static let registerAttemptsSQL = """
-        WITH t AS (SELECT * FROM unnest(\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::bytea[], $9::bytea[])
-                   AS t(hash, status, reason, stamp, attempt_id, session_key, attempt_ns, attempt_hash, route)),
+        \(batch("\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::bytea[], $9::bytea[]",
+                 "hash, status, reason, stamp, attempt_id, session_key, attempt_ns, attempt_hash, route", tokenParameter: 12)),
         p AS (\(rowUpdate) RETURNING payments.id, t.attempt_id, t.session_key, t.attempt_ns, t.attempt_hash, t.route),
         i AS (INSERT INTO htlc_attempts (payment_id, attempt_id, session_key, attempt_ns, attempt_hash, route)
               SELECT id, attempt_id, session_key, attempt_ns, attempt_hash, route FROM p RETURNING 1)
@@ -337,8 +350,8 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         """
 
     static let resolveAttemptsSQL = """
-        WITH t AS (SELECT * FROM unnest(\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::int8[], $9::bytea[])
-                   AS t(hash, status, reason, stamp, attempt_id, preimage, settle_ns, fail_ns, failure)),
+        \(batch("\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::int8[], $9::bytea[]",
+                 "hash, status, reason, stamp, attempt_id, preimage, settle_ns, fail_ns, failure", tokenParameter: 12)),
         p AS (\(rowUpdate) RETURNING payments.id, t.attempt_id, t.preimage, t.settle_ns, t.fail_ns, t.failure),
         u AS (UPDATE htlc_attempts a SET settle_preimage = p.preimage, settle_ns = p.settle_ns, fail_ns = p.fail_ns, failure = p.failure
               FROM p WHERE a.payment_id = p.id AND a.attempt_id = p.attempt_id RETURNING 1)
@@ -346,7 +359,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         """
 
     static let updatePaymentsSQL = """
-        WITH t AS (SELECT * FROM unnest(\(rowUnnest)) AS t(hash, status, reason, stamp)),
+        \(batch(rowUnnest, "hash, status, reason, stamp", tokenParameter: 7)),
         u AS (UPDATE payments SET status = t.status, failure_reason = t.reason, last_update_ns = t.stamp, change_xid = txid_current()
               FROM t WHERE payments.hash = t.hash AND \(fence(7)) RETURNING 1)
         SELECT payments_expect_count(count(*), $5, $6) FROM u
@@ -356,8 +369,8 @@ final class PostgresPaymentTransactor: PaymentTransactor {
     // retry): the same parameters, checked by `payments_expect_owned` so that a refusal says why.
 
     static let registerAttemptSQL = """
-        WITH t AS (SELECT * FROM unnest(\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::bytea[], $9::bytea[])
-                   AS t(hash, status, reason, stamp, attempt_id, session_key, attempt_ns, attempt_hash, route)),
+        \(batch("\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::bytea[], $9::bytea[]",
+                 "hash, status, reason, stamp, attempt_id, session_key, attempt_ns, attempt_hash, route", tokenParameter: 12)),
         p AS (\(rowUpdate) RETURNING payments.id, t.attempt_id, t.session_key, t.attempt_ns, t.attempt_hash, t.route),
         i AS (INSERT INTO htlc_attempts (payment_id, attempt_id, session_key, attempt_ns, attempt_hash, route)
               SELECT id, attempt_id, session_key, attempt_ns, attempt_hash, route FROM p RETURNING 1)
@@ -365,8 +378,8 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         """
 
     static let resolveAttemptSQL = """
-        WITH t AS (SELECT * FROM unnest(\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::int8[], $9::bytea[])
-                   AS t(hash, status, reason, stamp, attempt_id, preimage, settle_ns, fail_ns, failure)),
+        \(batch("\(rowUnnest), $5::int8[], $6::bytea[], $7::int8[], $8::int8[], $9::bytea[]",
+                 "hash, status, reason, stamp, attempt_id, preimage, settle_ns, fail_ns, failure", tokenParameter: 12)),
         p AS (\(rowUpdate) RETURNING payments.id, t.attempt_id, t.preimage, t.settle_ns, t.fail_ns, t.failure),
         u AS (UPDATE htlc_attempts a SET settle_preimage = p.preimage, settle_ns = p.settle_ns, fail_ns = p.fail_ns, failure = p.failure
               FROM p WHERE a.payment_id = p.id AND a.attempt_id = p.attempt_id RETURNING 1)
@@ -374,7 +387,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         """
 
     static let updatePaymentSQL = """
-        WITH t AS (SELECT * FROM unnest(\(rowUnnest)) AS t(hash, status, reason, stamp)),
+        \(batch(rowUnnest, "hash, status, reason, stamp", tokenParameter: 7)),
         u AS (UPDATE payments SET status = t.status, failure_reason = t.reason, last_update_ns = t.stamp, change_xid = txid_current()
               FROM t WHERE payments.hash = t.hash AND \(fence(7)) RETURNING 1)
         SELECT payments_expect_owned(count(*), ($1::bytea[])[1], $7::int8, $6) FROM u

@@ -26,9 +26,12 @@ public struct LedgerHold: Sendable, Equatable {
     /// The HTLC's `cltv_expiry` on this channel.
     public var expiry: UInt32
     public var paymentHash: [UInt8]
+    /// The replica lease that reserved it (nil: a process without leases, e.g. one embedded
+    /// node; such a hold is resolved only by its HTLC's own settle or release).
+    public var owner: LedgerHoldOwner?
 
     public init(htlcID: UInt64, hop: Int, channel: ShortChannelID, direction: Int, amountMsat: UInt64, expiry: UInt32,
-                paymentHash: [UInt8]) {
+                paymentHash: [UInt8], owner: LedgerHoldOwner? = nil) {
         self.htlcID = htlcID
         self.hop = hop
         self.channel = channel
@@ -36,6 +39,7 @@ public struct LedgerHold: Sendable, Equatable {
         self.amountMsat = amountMsat
         self.expiry = expiry
         self.paymentHash = paymentHash
+        self.owner = owner
     }
 }
 
@@ -57,6 +61,13 @@ public struct LedgerHold: Sendable, Equatable {
 ///   call for the same HTLC finds nothing and changes nothing.
 /// - HTLC ids from `nextHTLCID` are never handed out twice by one ledger (across restarts for a
 ///   durable one), so (channel, htlc id) circuit keys stay unique.
+/// - Ownership (replicas): a hold belongs to the lease its `owner` names, never to a database
+///   session, so a reconnect or a database restart changes nothing about it. A reservation whose
+///   owner may no longer write is refused. Holds of an owner whose lease expired are resolved by
+///   the replica that takes its payment over (`resolveAbandoned`) or, when no payment run of the
+///   owner's scope will (a finished payment, or none), by any live replica's scan
+///   (`releaseOrphaned`). Holds of a live owner are never touched by another replica; a ledger
+///   without leases (`MemoryChannelLedger`: one process) treats every owner as live.
 public protocol ChannelLedger: AnyObject, Sendable {
     /// Enters the channels with their opening balances. A channel the ledger already holds keeps
     /// its balances (a durable ledger opened by a second replica or after a restart).
@@ -85,4 +96,29 @@ public protocol ChannelLedger: AnyObject, Sendable {
 
     /// Number of HTLCs (not hops) in flight.
     func inFlightCount() throws -> Int
+
+    /// A payment of `scope` was taken over from a replica whose lease expired: the holds of its
+    /// HTLCs (`paymentHash`) reserved under an expired lease of `scope` are settled (`settle`: the
+    /// payee has the preimage) or released, in one step; holds of live leases stay. Idempotent.
+    /// Returns the number of HTLCs resolved.
+    @discardableResult
+    func resolveAbandoned(paymentHash: [UInt8], scope: String, settle: Bool) throws -> Int
+
+    /// Releases the holds whose owner's lease has expired and whose payment no run of the owner's
+    /// scope will resolve (not Initiated or InFlight there), in `scope` (every scope when nil).
+    /// Returns the number of HTLCs released.
+    @discardableResult
+    func releaseOrphaned(scope: String?) throws -> Int
+}
+
+/// Who reserved a hold: the replica lease `token` of `scope` (the PostgreSQL schema of the served
+/// node whose payment sent the HTLC; lease tokens are unique within a scope only).
+public struct LedgerHoldOwner: Sendable, Hashable {
+    public var scope: String
+    public var token: Int64
+
+    public init(scope: String, token: Int64) {
+        self.scope = scope
+        self.token = token
+    }
 }

@@ -4,7 +4,8 @@ import Routing
 
 /// The simulated network's balances and HTLCs in this process's memory (`ChannelLedger`): the
 /// embedded default. Nothing survives the process; HTLC ids start from the clock so a restart
-/// does not reuse the circuit keys payees remember.
+/// does not reuse the circuit keys payees remember. Holds keep their `owner` as given; with one
+/// process there are no leases, so every owner counts as live.
 public final class MemoryChannelLedger: ChannelLedger, @unchecked Sendable {
     private let lock = Lock()
     private var index: [ShortChannelID: Int] = [:]
@@ -78,4 +79,10 @@ public final class MemoryChannelLedger: ChannelLedger, @unchecked Sendable {
     }
 
     public func inFlightCount() -> Int { lock.withLock { holds.count } }
+
+    /// One process, no leases: every owner is live, so nothing is abandoned.
+    public func resolveAbandoned(paymentHash: [UInt8], scope: String, settle: Bool) -> Int { 0 }
+
+    /// One process, no leases: every owner is live, so nothing is orphaned.
+    public func releaseOrphaned(scope: String?) -> Int { 0 }
 }

@@ -10,7 +10,7 @@ import Routing
 /// Tables (schema `Options.schema`, shared by every served node): `sim_channels` (one row per
 /// channel direction: balance and locked msat, with CHECKs that neither goes negative and the
 /// lock never exceeds the balance), `sim_htlcs` (one row per hop of an HTLC in flight, with the
-/// server process of the session that reserved it), the sequence `sim_htlc_ids`, and
+/// replica lease that reserved it: "Ownership" below), the sequence `sim_htlc_ids`, and
 /// `sim_network` (a fingerprint of the channels' opening balances: replicas must derive the same
 /// network from `--sim.seed` and the topology, or the second one refuses to start).
 ///
@@ -24,8 +24,15 @@ import Routing
 ///   the same channels in a different order can deadlock; PostgreSQL aborts one (SQLSTATE 40P01)
 ///   and it is retried.
 ///
-/// Holds whose reserving server process is gone (its replica died: kill -9, lost host) are
-/// released when a replica opens the ledger: their HTLCs died with the process that drove them.
+/// Ownership: a hold records the replica lease that reserved it (`owner_scope`, the served node's
+/// schema, and `owner_token`), which survives reconnects and database restarts; the owner's
+/// schema answers whether that lease may still write or has expired, and whether a payment of a
+/// hash is still unfinished there (functions of the payment store's lease migration, called by
+/// `sim_owner_says` and `sim_hold_orphaned` with the schema quoted by `format('%I')`). A
+/// reservation whose owner may no longer write is refused (fencing: a replica that lost its lease
+/// reserves nothing). The replica that takes over a payment resolves the holds
+/// of its dead owner (`resolveAbandoned`, by payment hash); holds no payment run will resolve are
+/// released by `releaseOrphaned` (live replicas' periodic scan, and `open`).
 /// One session, serialized by a lock; each call is one round trip.
 public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
     public typealias Options = PostgresStoreOptions
@@ -58,6 +65,32 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
         );
         CREATE INDEX sim_htlcs_by_channel ON sim_htlcs (scid);
         CREATE SEQUENCE sim_htlc_ids;
+        """),
+        // A hold's owner is the replica lease that reserved it, (schema, token), not the session's
+        // server process (which changes with every reconnect and every database restart). Holds
+        // made before keep `owner_pid` and the old rule; new ones have no pid. The owner's schema
+        // answers for its lease and payments (`ledger_owner_writable`, `ledger_owner_expired`,
+        // `ledger_payment_unfinished`, made by the payment store's lease migration).
+        (2, """
+        ALTER TABLE sim_htlcs ADD COLUMN owner_scope TEXT, ADD COLUMN owner_token BIGINT,
+            ALTER COLUMN owner_pid DROP NOT NULL, ALTER COLUMN owner_pid DROP DEFAULT,
+            ADD CONSTRAINT sim_htlcs_owner CHECK ((owner_scope IS NULL) = (owner_token IS NULL));
+        CREATE INDEX sim_htlcs_by_payment ON sim_htlcs (payment_hash);
+        CREATE FUNCTION sim_owner_says(s text, question text, t bigint) RETURNS boolean LANGUAGE plpgsql VOLATILE
+        SET search_path FROM CURRENT AS $$
+        DECLARE r boolean;
+        BEGIN
+            EXECUTE format('SELECT %I.%I($1)', s, question) INTO r USING t;
+            RETURN r;
+        END $$;
+        CREATE FUNCTION sim_hold_orphaned(s text, t bigint, h bytea) RETURNS boolean LANGUAGE plpgsql VOLATILE
+        SET search_path FROM CURRENT AS $$
+        DECLARE r boolean;
+        BEGIN
+            IF s IS NULL OR NOT sim_owner_says(s, 'ledger_owner_expired', t) THEN RETURN false; END IF;
+            EXECUTE format('SELECT NOT %I.ledger_payment_unfinished($1)', s) INTO r USING h;
+            RETURN r;
+        END $$;
         """),
     ]
 
@@ -127,10 +160,13 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
                             """, [.int64(Int64(bitPattern: c.channel.rawValue)), .int64(Int64(d)), .int64(Int64(c.balanceMsat[d]))])
                     }
                 }
-                // Holds of replicas that are gone: their HTLCs died with them.
-                try db.query(Self.releaseSQL(where: "owner_pid NOT IN (SELECT pid FROM pg_stat_activity)"), [])
+                // Holds made before owners were leases (schema version 1): released once their
+                // server process is gone.
+                try db.query(Self.releaseSQL(where: "owner_scope IS NULL AND owner_pid NOT IN (SELECT pid FROM pg_stat_activity)"), [])
             }
         }
+        // The holds no payment run will resolve (best effort: the periodic scans retry).
+        _ = try? releaseOrphaned(scope: nil)
     }
 
     public func nextHTLCID() throws -> UInt64 {
@@ -143,11 +179,13 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
         do {
             r = try run("""
             WITH r AS (UPDATE sim_channels SET locked_msat = locked_msat + $3
-                       WHERE scid = $1 AND direction = $2 AND balance_msat - locked_msat >= $3 RETURNING 1)
-            INSERT INTO sim_htlcs (htlc_id, hop, scid, direction, amount_msat, expiry, payment_hash)
-            SELECT $4, $5, $1, $2, $3, $6, $7 FROM r RETURNING 1
+                       WHERE scid = $1 AND direction = $2 AND balance_msat - locked_msat >= $3
+                       AND ($8::text IS NULL OR sim_owner_says($8::text, 'ledger_owner_writable', $9::int8)) RETURNING 1)
+            INSERT INTO sim_htlcs (htlc_id, hop, scid, direction, amount_msat, expiry, payment_hash, owner_scope, owner_token)
+            SELECT $4, $5, $1, $2, $3, $6, $7, $8, $9 FROM r RETURNING 1
             """, [.int64(Int64(bitPattern: hold.channel.rawValue)), .int64(Int64(hold.direction)), .int64(Int64(hold.amountMsat)),
-                  .int64(Int64(bitPattern: hold.htlcID)), .int64(Int64(hold.hop)), .int64(Int64(hold.expiry)), .bytes(hold.paymentHash)],
+                  .int64(Int64(bitPattern: hold.htlcID)), .int64(Int64(hold.hop)), .int64(Int64(hold.expiry)), .bytes(hold.paymentHash),
+                  hold.owner.map { .text($0.scope) } ?? .null, hold.owner.map { .int64($0.token) } ?? .null],
                 alreadyApplied: { $0.sqlState == "23505" })
         } catch is AlreadyApplied {
             return true   // the hold exists: this very reservation committed before the session was lost
@@ -157,20 +195,35 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
 
     /// Deletes the holds matching `condition` and applies them: released locks, and with
     /// `settle` the amounts moved to the other side. One statement; per channel direction one
-    /// UPDATE row (sums), so a route crossing a channel twice is still applied exactly.
+    /// UPDATE row (sums), so a route crossing a channel twice is still applied exactly. Answers
+    /// one row: the number of HTLCs resolved.
     static func releaseSQL(where condition: String, settle: Bool = false) -> String {
         """
-        WITH h AS (DELETE FROM sim_htlcs WHERE \(condition) RETURNING scid, direction, amount_msat),
+        WITH h AS (DELETE FROM sim_htlcs WHERE \(condition) RETURNING htlc_id, scid, direction, amount_msat),
         d AS (SELECT scid, direction, amount_msat AS unlock, \(settle ? "-amount_msat" : "0::int8") AS delta FROM h
               UNION ALL SELECT scid, 1 - direction, 0, \(settle ? "amount_msat" : "0") FROM h),
-        t AS (SELECT scid, direction, sum(unlock)::int8 AS unlock, sum(delta)::int8 AS delta FROM d GROUP BY scid, direction)
-        UPDATE sim_channels c SET locked_msat = c.locked_msat - t.unlock, balance_msat = c.balance_msat + t.delta
-        FROM t WHERE c.scid = t.scid AND c.direction = t.direction
+        t AS (SELECT scid, direction, sum(unlock)::int8 AS unlock, sum(delta)::int8 AS delta FROM d GROUP BY scid, direction),
+        u AS (UPDATE sim_channels c SET locked_msat = c.locked_msat - t.unlock, balance_msat = c.balance_msat + t.delta
+              FROM t WHERE c.scid = t.scid AND c.direction = t.direction RETURNING 1)
+        SELECT count(DISTINCT htlc_id)::int8 FROM h
         """
     }
 
     private static let settleSQL = releaseSQL(where: "htlc_id = $1", settle: true)
     private static let releaseOneSQL = releaseSQL(where: "htlc_id = $1")
+    private static let abandonedCondition = "payment_hash = $1 AND owner_scope = $2 AND sim_owner_says(owner_scope, 'ledger_owner_expired', owner_token)"
+    private static let settleAbandonedSQL = releaseSQL(where: abandonedCondition, settle: true)
+    private static let releaseAbandonedSQL = releaseSQL(where: abandonedCondition)
+    /// $1: the scope, or NULL for every scope. Each owner's lease is asked once (DISTINCT owners,
+    /// then the volatile question, which PostgreSQL does not push below the DISTINCT); only holds
+    /// of expired owners are asked about their payment.
+    private static let releaseOrphanedSQL = releaseSQL(where: """
+        owner_scope IS NOT NULL AND ($1::text IS NULL OR owner_scope = $1::text)
+        AND (owner_scope, owner_token) IN (SELECT s, t FROM (SELECT DISTINCT owner_scope AS s, owner_token AS t FROM sim_htlcs
+                                                              WHERE owner_scope IS NOT NULL) o
+                                           WHERE sim_owner_says(s, 'ledger_owner_expired', t))
+        AND sim_hold_orphaned(owner_scope, owner_token, payment_hash)
+        """)
 
     public func settle(htlcID: UInt64) throws {
         _ = try run(Self.settleSQL, [.int64(Int64(bitPattern: htlcID))])
@@ -178,6 +231,16 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
 
     public func release(htlcID: UInt64) throws {
         _ = try run(Self.releaseOneSQL, [.int64(Int64(bitPattern: htlcID))])
+    }
+
+    @discardableResult
+    public func resolveAbandoned(paymentHash: [UInt8], scope: String, settle: Bool) throws -> Int {
+        Int(try run(settle ? Self.settleAbandonedSQL : Self.releaseAbandonedSQL, [.bytes(paymentHash), .text(scope)]).int64(0, 0))
+    }
+
+    @discardableResult
+    public func releaseOrphaned(scope: String?) throws -> Int {
+        Int(try run(Self.releaseOrphanedSQL, [scope.map { .text($0) } ?? .null]).int64(0, 0))
     }
 
     public func states(_ channels: [ShortChannelID]?) throws -> [ShortChannelID: LedgerChannelState] {
@@ -202,7 +265,7 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
     }
 
     public func holds(on channel: ShortChannelID?) throws -> [LedgerHold] {
-        let columns = "htlc_id, hop, scid, direction, amount_msat, expiry, payment_hash"
+        let columns = "htlc_id, hop, scid, direction, amount_msat, expiry, payment_hash, owner_scope, owner_token"
         let r = try channel.map {
             try run("SELECT \(columns) FROM sim_htlcs WHERE scid = $1 ORDER BY htlc_id, hop", [.int64(Int64(bitPattern: $0.rawValue))])
         } ?? run("SELECT \(columns) FROM sim_htlcs ORDER BY htlc_id, hop", [])
@@ -210,7 +273,8 @@ public final class PostgresChannelLedger: ChannelLedger, @unchecked Sendable {
             LedgerHold(htlcID: UInt64(bitPattern: try r.int64(row, 0)), hop: Int(try r.int64(row, 1)),
                        channel: ShortChannelID(rawValue: UInt64(bitPattern: try r.int64(row, 2))),
                        direction: Int(try r.int64(row, 3)), amountMsat: UInt64(try r.int64(row, 4)),
-                       expiry: UInt32(clamping: try r.int64(row, 5)), paymentHash: try r.bytes(row, 6))
+                       expiry: UInt32(clamping: try r.int64(row, 5)), paymentHash: try r.bytes(row, 6),
+                       owner: r.isNull(row, 7) ? nil : LedgerHoldOwner(scope: try r.text(row, 7), token: try r.int64(row, 8)))
         }
     }
 

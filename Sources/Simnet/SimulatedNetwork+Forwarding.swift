@@ -30,7 +30,11 @@ extension SimulatedNetwork {
     /// `amt_to_forward` → FINAL_INCORRECT_HTLC_AMOUNT; expiry below `outgoing_cltv_value` →
     /// FINAL_INCORRECT_CLTV_EXPIRY; no handler → INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS; a preimage
     /// not hashing to `paymentHash` is treated the same.
-    public func send(route: SourceRoute, paymentHash: [UInt8]) async -> HTLCResult {
+    ///
+    /// `owner`: the replica lease the HTLC's holds belong to in the ledger (nil: no leases); a
+    /// ledger that finds the owner may no longer write refuses the reservation
+    /// (TEMPORARY_CHANNEL_FAILURE at that hop, like any refused reservation).
+    public func send(route: SourceRoute, paymentHash: [UInt8], owner: LedgerHoldOwner? = nil) async -> HTLCResult {
         let n = route.hops.count
         guard n > 0 else {
             return .failed(HTLCFailure(message: FailureMessage(code: .internalFailure), failureSourceIndex: 0))
@@ -46,7 +50,7 @@ extension SimulatedNetwork {
                 // The conditional reservation: the only balance check (atomic in the ledger, so
                 // concurrent senders on any replica never overdraw the channel).
                 let hold = LedgerHold(htlcID: htlcID, hop: k, channel: route.hops[k].chanID, direction: d, amountMsat: amount,
-                                      expiry: route.incomingExpiry(ofHop: k), paymentHash: paymentHash)
+                                      expiry: route.incomingExpiry(ofHop: k), paymentHash: paymentHash, owner: owner)
                 if (try? ledger.reserve(hold)) == true {
                     locked = true
                     step = withLock { injectedFailure(k, update) } ?? .eligible(channel: c, direction: d, amount: amount, update: update)
@@ -127,8 +131,9 @@ extension SimulatedNetwork {
     }
 
     /// Callback form of `send(route:paymentHash:)`; `completion` runs on a task of its own.
-    public func send(route: SourceRoute, paymentHash: [UInt8], completion: @escaping @Sendable (HTLCResult) -> Void) {
-        Task { completion(await self.send(route: route, paymentHash: paymentHash)) }
+    public func send(route: SourceRoute, paymentHash: [UInt8], owner: LedgerHoldOwner? = nil,
+                     completion: @escaping @Sendable (HTLCResult) -> Void) {
+        Task { completion(await self.send(route: route, paymentHash: paymentHash, owner: owner)) }
     }
 
     enum ForwardStep {

@@ -9,7 +9,7 @@ import pytest
 
 import harness
 import lnd
-from lnd import rt
+from lnd import ln, rt
 from pgcluster import pg_cluster, pg_dsn  # noqa: F401 (fixtures)
 
 
@@ -113,3 +113,58 @@ def test_three_replicas_send_on_a_track_on_b_list_on_c(tmp_path, pg_cluster, pg_
         for r in replicas:
             r.stop()
         net.stop()
+
+
+def _alice_channels(node):
+    return {ch.chan_id: ch for ch in node.alice.ln.ListChannels(ln.ListChannelsRequest(), timeout=10).channels}
+
+
+def test_database_restart_keeps_a_live_replicas_holds(tmp_path, pg_cluster, pg_dsn):
+    """A hold in the shared simulated network belongs to the replica lease that reserved it, not to
+    a database session: alice on replica A pays bob's hold invoice (A holds the HTLC), PostgreSQL
+    restarts (every session and server process of A changes), then replica B starts and opens the
+    ledger. The HTLC's holds survive (B shows the HTLC pending on alice's channel, the database
+    still has them); settled through B, the payment succeeds and the balances move exactly once."""
+    import shutil
+    from invoicesrpc import invoices_pb2 as inv
+    from invoicesrpc import invoices_pb2_grpc as invstub
+    a = lnd.Net(tmp_path / "a", *_pg_flags(pg_dsn), "--sim.latency", "50", channel_options=lnd.NO_BDP_PROBE).start()
+    b = None
+    try:
+        pre, h = lnd.preimage_and_hash()
+        added = invstub.InvoicesStub(a.node("bob").channel).AddHoldInvoice(
+            inv.AddHoldInvoiceRequest(hash=h, value=20_000, memo="held across a restart"), timeout=10)
+        before = _alice_channels(a)
+        pay = lnd.StreamReader(a.alice.router.SendPaymentV2(rt.SendPaymentRequest(
+            payment_request=added.payment_request, timeout_seconds=120, fee_limit_sat=1000), timeout=120))
+        lnd.wait_until(lambda: a.node("bob").ln.LookupInvoice(ln.PaymentHash(r_hash=h), timeout=10).state == ln.Invoice.ACCEPTED,
+                       what="the HTLC held by bob on A")
+        holds = "SELECT string_agg(htlc_id || ':' || hop || ':' || amount_msat, ',' ORDER BY htlc_id, hop) FROM paytrack_simnet.sim_htlcs"
+        held = pg_cluster.psql(pg_dsn, holds)
+        assert held, "the HTLC's hops are held in the ledger"
+
+        pg_cluster.stop("fast")
+        pg_cluster.start()
+        shutil.copytree(tmp_path / "a", tmp_path / "b", ignore=shutil.ignore_patterns("*.log"))
+        b = lnd.Net(tmp_path / "b", *_pg_flags(pg_dsn), "--sim.latency", "50", channel_options=lnd.NO_BDP_PROBE).start()
+        assert pg_cluster.psql(pg_dsn, holds) == held, "B opened the ledger after the restart and released nothing"
+        pending = [x for ch in _alice_channels(b).values() for x in ch.pending_htlcs]
+        assert len(pending) == 1 and not pending[0].incoming, pending
+
+        invstub.InvoicesStub(b.node("bob").channel).SettleInvoice(inv.SettleInvoiceMsg(preimage=pre), timeout=10)
+        done = pay.wait_for(lambda p: p.status in (lnd.SUCCEEDED, lnd.FAILED), timeout=60)
+        assert done.status == lnd.SUCCEEDED and done.payment_preimage == pre.hex()
+        assert [x.status for x in done.htlcs] == [lnd.HTLC_SUCCEEDED]
+        route = done.htlcs[0].route
+        for node in (a, b):
+            after = _alice_channels(node)
+            assert not any(ch.pending_htlcs for ch in after.values())
+            moved = {cid: before[cid].local_balance - after[cid].local_balance for cid in before}
+            assert abs(moved[route.hops[0].chan_id] - route.total_amt_msat / 1000) <= 1, "moved once, by the HTLC's amount"
+            assert all(m == 0 for cid, m in moved.items() if cid != route.hops[0].chan_id)
+        assert pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_simnet.sim_htlcs") == "0"
+        assert pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_simnet.sim_channels WHERE locked_msat <> 0") == "0"
+    finally:
+        if b:
+            b.stop()
+        a.stop()

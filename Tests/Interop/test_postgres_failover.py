@@ -33,10 +33,15 @@ def _check_paid_once(payment, invoice):
     assert [h.state for h in invoice.htlcs].count(ln.InvoiceHTLCState.SETTLED) == 1
 
 
+def _alice_channels(replica):
+    return {ch.chan_id: ch for ch in replica.alice.ln.ListChannels(ln.ListChannelsRequest(), timeout=10).channels}
+
+
 def test_kill9_of_the_owner_mid_flight(tmp_path, pg_cluster, pg_dsn):
     a, b, c = start_replicas(tmp_path, [pg_dsn] * 3, lease_timeout="3s", latency="1500")
     try:
         inv = b.bob.add_invoice(value=5_000)
+        before = _alice_channels(c)
         _, inflight, on_b = send_in_flight(a, inv, b)
         on_c = lnd.StreamReader(c.alice.router.TrackPaymentV2(rt.TrackPaymentRequest(payment_hash=inv.r_hash), timeout=120))
         assert on_c.next().status == lnd.IN_FLIGHT
@@ -56,6 +61,19 @@ def test_kill9_of_the_owner_mid_flight(tmp_path, pg_cluster, pg_dsn):
         listed = c.alice.list_payments(include_incomplete=True, count_total_payments=True)
         assert listed.total_num_payments == 1 and listed.payments[0] == final_b
         assert final_b.payment_index == inflight.payment_index
+        # The dead replica's HTLC holds were resolved at takeover, not left locking capacity: no
+        # HTLC is live any more, so nothing is pending or locked, and alice's balances moved
+        # exactly once, by the settled attempt's amount.
+        settled = next(h for h in final_b.htlcs if h.status == lnd.HTLC_SUCCEEDED).route
+        for replica in (b, c):
+            after = _alice_channels(replica)
+            assert not any(ch.pending_htlcs for ch in after.values()), "no hold of the dead replica left"
+            moved = {cid: before[cid].local_balance - after[cid].local_balance for cid in before}
+            assert abs(moved[settled.hops[0].chan_id] - settled.total_amt_msat / 1000) <= 1
+            assert all(m == 0 for cid, m in moved.items() if cid != settled.hops[0].chan_id), moved
+        assert pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_simnet.sim_htlcs") == "0"
+        assert pg_cluster.psql(pg_dsn, "SELECT count(*) FROM paytrack_simnet.sim_channels WHERE locked_msat <> 0") == "0"
+        assert re.search(r"resolved \d+ HTLC hold\(s\) of the lapsed owner", took[0].log()), "the takeover released them"
         # It only moved forward on both trackers (a lagging replica may start from an older state):
         # attempts are only added and resolved, never lost or reopened.
         for reader in (on_b, on_c):

@@ -1,6 +1,7 @@
 import Locks
 import Foundation
 import XCTest
+import PostgreSQL
 import PostgresTestSupport
 import Routing
 @testable import Simnet
@@ -13,7 +14,7 @@ import Routing
 /// on PostgreSQL.
 class ChannelLedgerConformance: XCTestCase {
     class var usesPostgres: Bool { false }
-    private var dsn = ""
+    var dsn = ""
     private var memory: MemoryChannelLedger?
 
     override func setUpWithError() throws {
@@ -64,6 +65,51 @@ class ChannelLedgerConformance: XCTestCase {
         XCTAssertEqual(s[b], LedgerChannelState(balanceMsat: [8_000, 2_000]))
         XCTAssertEqual(try l.inFlightCount(), 0)
         XCTAssertEqual(try l.holds(on: nil), [])
+    }
+
+    /// A hold keeps the owner it was reserved under; an owner that is live (every owner of a ledger
+    /// without leases) loses nothing to a takeover or a scan, and its HTLC still settles once.
+    func testOwnedHoldsOfLiveOwnersStay() throws {
+        let l = try open()
+        try l.open([(a, [10_000, 0])])
+        try prepareOwners()
+        let live = LedgerHoldOwner(scope: ownerScope, token: 1)
+        let id = try l.nextHTLCID()
+        var h = hold(id, on: a, 0, 3_000)
+        h.owner = live
+        XCTAssertTrue(try l.reserve(h))
+        XCTAssertEqual(try l.holds(on: a), [h])
+        XCTAssertEqual(try l.resolveAbandoned(paymentHash: h.paymentHash, scope: ownerScope, settle: false), 0)
+        XCTAssertEqual(try l.releaseOrphaned(scope: nil), 0)
+        try open().open([(a, [10_000, 0])])   // another replica opens the ledger
+        XCTAssertEqual(try l.holds(on: a), [h])
+        try l.settle(htlcID: id)
+        try l.settle(htlcID: id)
+        XCTAssertEqual(try l.states([a])[a], LedgerChannelState(balanceMsat: [7_000, 3_000]))
+    }
+
+    /// The scope the ownership tests' owners live in. On PostgreSQL: a schema that answers the
+    /// ledger's questions about its leases and payments as a payment store's schema does
+    /// (`ledger_owner_writable`, `ledger_owner_expired`, `ledger_payment_unfinished`), from two
+    /// tables the tests fill: `leases(token, writable, expired)`, `unfinished(hash)`.
+    let ownerScope = "paytrack_ledger_owner_test"
+
+    func prepareOwners() throws {
+        guard Self.usesPostgres else { return }
+        let c = try PostgresConnection(dsn: dsn)
+        defer { c.close() }
+        try c.execute("""
+            CREATE SCHEMA paytrack_ledger_owner_test;
+            CREATE TABLE paytrack_ledger_owner_test.leases (token BIGINT PRIMARY KEY, writable BOOLEAN NOT NULL, expired BOOLEAN NOT NULL);
+            CREATE TABLE paytrack_ledger_owner_test.unfinished (hash BYTEA PRIMARY KEY);
+            INSERT INTO paytrack_ledger_owner_test.leases VALUES (1, true, false);
+            CREATE FUNCTION paytrack_ledger_owner_test.ledger_owner_writable(t bigint) RETURNS boolean LANGUAGE sql AS $$
+                SELECT COALESCE((SELECT writable FROM paytrack_ledger_owner_test.leases WHERE token = t), false) $$;
+            CREATE FUNCTION paytrack_ledger_owner_test.ledger_owner_expired(t bigint) RETURNS boolean LANGUAGE sql AS $$
+                SELECT COALESCE((SELECT expired FROM paytrack_ledger_owner_test.leases WHERE token = t), true) $$;
+            CREATE FUNCTION paytrack_ledger_owner_test.ledger_payment_unfinished(h bytea) RETURNS boolean LANGUAGE sql AS $$
+                SELECT EXISTS (SELECT 1 FROM paytrack_ledger_owner_test.unfinished WHERE hash = h) $$;
+            """)
     }
 
     /// Two ledgers on one store (two replicas) and many threads reserving on one channel at once:
@@ -133,6 +179,102 @@ final class PostgresChannelLedgerConformance: ChannelLedgerConformance {
     override func testOpenReserveSettleRelease() throws { try super.testOpenReserveSettleRelease() }
     override func testConcurrentReservationsNeverOverdraw() throws { try super.testConcurrentReservationsNeverOverdraw() }
     override func testNetworksOnOneLedgerShareBalances() async throws { try await super.testNetworksOnOneLedgerShareBalances() }
+    override func testOwnedHoldsOfLiveOwnersStay() throws { try super.testOwnedHoldsOfLiveOwnersStay() }
+
+    private func sql(_ text: String) throws {
+        let c = try PostgresConnection(dsn: dsn)
+        defer { c.close() }
+        _ = try c.query(text)
+    }
+
+    private func owned(_ id: UInt64, hop: Int = 0, on scid: ShortChannelID, _ d: Int, _ amount: UInt64, token: Int64,
+                       hash: UInt8) -> LedgerHold {
+        var h = hold(id, hop: hop, on: scid, d, amount)
+        h.paymentHash = [UInt8](repeating: hash, count: 32)
+        h.owner = LedgerHoldOwner(scope: ownerScope, token: token)
+        return h
+    }
+
+    /// A hold belongs to its lease, not to the session that reserved it: the reserving session
+    /// killed (a database restart or a lost connection ends every backend) and another replica
+    /// opening the ledger afterwards release nothing, and the reconnected ledger's settle moves
+    /// the balances exactly once.
+    func testHoldsSurviveTheLossOfTheirSession() throws {
+        let l = try open()
+        try l.open([(a, [10_000, 0])])
+        try prepareOwners()
+        let id = try l.nextHTLCID()
+        XCTAssertTrue(try l.reserve(owned(id, on: a, 0, 4_000, token: 1, hash: 9)))
+        try sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'paytrackd-simnet' AND datname = current_database() AND pid <> pg_backend_pid()")
+        try open().open([(a, [10_000, 0])])
+        XCTAssertEqual(try l.holds(on: a).map(\.htlcID), [id], "the hold survived")
+        try l.settle(htlcID: id)
+        try open().settle(htlcID: id)
+        XCTAssertEqual(try l.states([a])[a], LedgerChannelState(balanceMsat: [6_000, 4_000]))
+    }
+
+    /// Fencing: an owner whose lease may no longer write reserves nothing.
+    func testReservationOfAnOwnerThatMayNotWriteIsRefused() throws {
+        let l = try open()
+        try l.open([(a, [10_000, 0])])
+        try prepareOwners()
+        try sql("INSERT INTO paytrack_ledger_owner_test.leases VALUES (2, false, false)")
+        XCTAssertFalse(try l.reserve(owned(try l.nextHTLCID(), on: a, 0, 1_000, token: 2, hash: 1)))
+        XCTAssertFalse(try l.reserve(owned(try l.nextHTLCID(), on: a, 0, 1_000, token: 77, hash: 1)), "no such lease")
+        XCTAssertEqual(try l.states([a])[a], LedgerChannelState(balanceMsat: [10_000, 0]))
+        XCTAssertEqual(try l.inFlightCount(), 0)
+    }
+
+    /// A takeover resolves, by payment hash and in one step, the holds its dead owner (expired
+    /// lease) reserved: released, or settled when the payee had settled; a live owner's holds of
+    /// the same hash and other hashes stay. A second call finds nothing.
+    func testTakeoverResolvesTheExpiredOwnersHolds() throws {
+        let l = try open()
+        try l.open([(a, [10_000, 0]), (b, [10_000, 0])])
+        try prepareOwners()
+        try sql("INSERT INTO paytrack_ledger_owner_test.leases VALUES (2, true, false)")
+        let dead1 = try l.nextHTLCID(), dead2 = try l.nextHTLCID(), live = try l.nextHTLCID(), other = try l.nextHTLCID()
+        XCTAssertTrue(try l.reserve(owned(dead1, hop: 0, on: a, 0, 1_000, token: 2, hash: 5)))
+        XCTAssertTrue(try l.reserve(owned(dead1, hop: 1, on: b, 0, 900, token: 2, hash: 5)))
+        XCTAssertTrue(try l.reserve(owned(dead2, on: a, 0, 2_000, token: 2, hash: 5)))
+        XCTAssertTrue(try l.reserve(owned(live, on: a, 0, 3_000, token: 1, hash: 5)))
+        XCTAssertTrue(try l.reserve(owned(other, on: b, 0, 500, token: 2, hash: 6)))
+        XCTAssertEqual(try l.resolveAbandoned(paymentHash: [UInt8](repeating: 5, count: 32), scope: ownerScope, settle: false), 0,
+                       "token 2 has not expired yet")
+        try sql("UPDATE paytrack_ledger_owner_test.leases SET writable = false, expired = true WHERE token = 2")
+        XCTAssertEqual(try l.resolveAbandoned(paymentHash: [UInt8](repeating: 5, count: 32), scope: "paytrack_elsewhere", settle: false), 0)
+        XCTAssertEqual(try l.resolveAbandoned(paymentHash: [UInt8](repeating: 5, count: 32), scope: ownerScope, settle: false), 2)
+        XCTAssertEqual(try l.resolveAbandoned(paymentHash: [UInt8](repeating: 5, count: 32), scope: ownerScope, settle: false), 0)
+        XCTAssertEqual(try l.holds(on: nil).map(\.htlcID), [live, other].sorted())
+        XCTAssertEqual(try l.states([a])[a], LedgerChannelState(balanceMsat: [10_000, 0], lockedMsat: [3_000, 0]))
+        XCTAssertEqual(try l.resolveAbandoned(paymentHash: [UInt8](repeating: 6, count: 32), scope: ownerScope, settle: true), 1)
+        XCTAssertEqual(try l.states([b])[b], LedgerChannelState(balanceMsat: [9_500, 500]), "settled: the payee has it")
+    }
+
+    /// The scan releases the holds of expired owners that no payment run will resolve (their
+    /// payment is not unfinished in the owner's scope), and nothing else: not the holds of a
+    /// payment still to be taken over, not a live owner's held invoice HTLC, not owner-less holds.
+    func testScanReleasesOnlyOrphanedHolds() throws {
+        let l = try open()
+        try l.open([(a, [10_000, 0])])
+        try prepareOwners()
+        try sql("INSERT INTO paytrack_ledger_owner_test.leases VALUES (3, true, false)")
+        try sql("INSERT INTO paytrack_ledger_owner_test.unfinished VALUES (decode(repeat('07', 32), 'hex'))")
+        let forwarded = try l.nextHTLCID(), pending = try l.nextHTLCID(), held = try l.nextHTLCID(), ownerless = try l.nextHTLCID()
+        XCTAssertTrue(try l.reserve(owned(forwarded, on: a, 0, 1_000, token: 3, hash: 8)))
+        XCTAssertTrue(try l.reserve(owned(pending, on: a, 0, 1_000, token: 3, hash: 7)))
+        XCTAssertTrue(try l.reserve(owned(held, on: a, 0, 1_000, token: 1, hash: 8)))
+        XCTAssertTrue(try l.reserve(hold(ownerless, on: a, 0, 1_000)))
+        XCTAssertEqual(try l.releaseOrphaned(scope: nil), 0, "token 3 is live")
+        try sql("UPDATE paytrack_ledger_owner_test.leases SET writable = false, expired = true WHERE token = 3")
+        XCTAssertEqual(try l.releaseOrphaned(scope: "paytrack_elsewhere"), 0)
+        XCTAssertEqual(try l.releaseOrphaned(scope: nil), 1)
+        XCTAssertEqual(try l.holds(on: a).map(\.htlcID), [pending, held, ownerless].sorted())
+        XCTAssertEqual(try l.states([a])[a], LedgerChannelState(balanceMsat: [10_000, 0], lockedMsat: [3_000, 0]))
+        try sql("DELETE FROM paytrack_ledger_owner_test.unfinished")   // the payment ended
+        try open().open([(a, [10_000, 0])])   // opening scans too
+        XCTAssertEqual(try l.holds(on: a).map(\.htlcID), [held, ownerless].sorted())
+    }
 
     /// A replica that derived another network (other seed or topology) refuses the database's.
     func testDifferentNetworkIsRefused() throws {
