@@ -53,6 +53,14 @@ final class PaymentWriter: @unchecked Sendable {
         self.paymentCount = paymentCount
     }
 
+    /// With the counters of the store's `payment_meta` table (`max_payment_index`, `max_update_ns`,
+    /// `payment_count`; absent ones are 0), as both stores read it at open; `maxBatch` at least 1.
+    convenience init(backend: any PaymentTransactor, maxBatch: Int, meta: [String: Int64]) {
+        self.init(backend: backend, maxBatch: max(1, maxBatch),
+                  maxPaymentIndex: UInt64(bitPattern: meta["max_payment_index"] ?? 0),
+                  maxUpdateNs: meta["max_update_ns"] ?? 0, paymentCount: meta["payment_count"] ?? 0)
+    }
+
     func start() {
         let box = Unmanaged.passRetained(self).toOpaque()
         var tid = pthread_t()

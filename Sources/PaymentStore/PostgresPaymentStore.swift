@@ -15,7 +15,7 @@ import PostgreSQL
 /// Sessions: one writer plus up to `maxConnections - 1` readers (LND's `db.postgres.maxconnections`).
 /// A lost session is reconnected by the next call that needs it; the call that saw the loss fails
 /// with `PaymentError.storage`.
-public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable {
+public final class PostgresPaymentStore: GroupCommitPaymentStore, PaymentPersistence, @unchecked Sendable {
     public struct Options: Sendable {
         /// libpq connection string or URI (LND's `db.postgres.dsn`). May hold a password: never logged.
         public var dsn: String
@@ -41,16 +41,16 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
     }
 
     public let options: Options
-    private let writer: PaymentWriter
     private let readers: PaymentSessionPool<PostgresConnection>
 
     /// Connects, migrates the schema (under an advisory lock, safe with several processes) and
     /// restores the counters. Throws `PaymentError.storage` when the server cannot be reached.
     public init(options: Options) throws(PaymentError) {
         self.options = options
-        readers = PaymentSessionPool(limit: options.maxConnections - 1, connect: {
+        let readers = PaymentSessionPool<PostgresConnection>(limit: options.maxConnections - 1, connect: {
             try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "reader"))
         }, isLost: { ($0 as? PostgresError)?.isConnectionLost == true })
+        let writer: PaymentWriter
         do {
             if let schema = options.schema {
                 try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "setup")).createSchema(schema)
@@ -62,16 +62,15 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
             var values: [String: Int64] = [:]
             for row in 0..<meta.count { values[try meta.text(row, 0)] = try meta.int64(row, 1) }
             writer = PaymentWriter(backend: PostgresPaymentTransactor(db: db, changeChannel: options.changeChannel,
-                                                                          lease: options.leaseGate), maxBatch: max(1, options.maxBatch),
-                                   maxPaymentIndex: UInt64(bitPattern: values["max_payment_index"] ?? 0),
-                                   maxUpdateNs: values["max_update_ns"] ?? 0, paymentCount: values["payment_count"] ?? 0)
+                                                                      lease: options.leaseGate),
+                                   maxBatch: options.maxBatch, meta: values)
         } catch {
             throw .storage(String(describing: error))
         }
-        writer.start()
+        self.readers = readers
+        super.init(writer: writer, closeReaders: { readers.close() })
     }
 
-    deinit { close() }
 
     static func sessionOptions(_ o: Options, role: String) -> PostgresConnection.Options {
         var c = PostgresConnection.Options()
@@ -88,26 +87,6 @@ public final class PostgresPaymentStore: PaymentPersistence, @unchecked Sendable
         }
         return c
     }
-
-    /// Drains queued changes, stops the writer and closes the sessions. Idempotent.
-    public func close() {
-        guard readers.close() else { return }
-        writer.stop()
-    }
-
-    // MARK: PaymentPersistence: writes
-
-    public func write(_ writes: [PaymentWrite], completion: @escaping @Sendable (PaymentError?, Int) -> Void) {
-        writer.submit(writes, completion: completion)
-    }
-
-    public var isWriterThread: Bool { writer.isWriterThread }
-    public func flush() { writer.flush() }
-    public var highWater: (paymentIndex: UInt64, updateStamp: Int64) { (writer.maxPaymentIndex, writer.maxUpdateNs) }
-    /// Transactions committed by the writer so far (benchmarks: changes per transaction).
-    public var committedBatches: UInt64 { writer.batches }
-
-    public func observeCommits(_ observer: @escaping CommitObserver) { writer.observeCommits(observer) }
 
     // MARK: PaymentPersistence: reads
 

@@ -22,7 +22,7 @@ import SQLite
 /// Every operation uses an index: lookups by hash (unique), in-flight payments (status index),
 /// ListPayments (payment_index / status / creation indexes with LIMIT), replay since (update-stamp
 /// index), deletes (status index, failed-attempts partial index), counts (meta counter).
-public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
+public final class SQLitePaymentStore: GroupCommitPaymentStore, PaymentPersistence, @unchecked Sendable {
     public enum Durability: Sendable { case full, normal }
 
     public struct Options: Sendable {
@@ -35,7 +35,6 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     }
 
     public let path: String
-    private let writer: PaymentWriter
     private let readers: PaymentSessionPool<PaymentReader>
 
     /// `DATADIR/data/graph/<network>/payments.sqlite`.
@@ -47,7 +46,8 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
     /// The directory must exist.
     public init(path: String, options: Options = Options()) throws(PaymentError) {
         self.path = path
-        readers = PaymentSessionPool(limit: options.readers) { try PaymentReader(path: path) }
+        let readers = PaymentSessionPool(limit: options.readers) { try PaymentReader(path: path) }
+        let writer: PaymentWriter
         do {
             let db = try Database(path: path)
             chmod(path, 0o600)
@@ -61,36 +61,14 @@ public final class SQLitePaymentStore: PaymentPersistence, @unchecked Sendable {
             let meta = try db.prepare("SELECT key, value FROM payment_meta")
             var values: [String: Int64] = [:]
             while try meta.step() { values[meta.text(0)] = meta.int64(1) }
-            writer = PaymentWriter(backend: SQLitePaymentTransactor(db: db), maxBatch: max(1, options.maxBatch),
-                                   maxPaymentIndex: UInt64(bitPattern: values["max_payment_index"] ?? 0),
-                                   maxUpdateNs: values["max_update_ns"] ?? 0, paymentCount: values["payment_count"] ?? 0)
+            writer = PaymentWriter(backend: SQLitePaymentTransactor(db: db), maxBatch: options.maxBatch, meta: values)
         } catch {
             throw .storage(String(describing: error))
         }
-        writer.start()
+        self.readers = readers
+        super.init(writer: writer, closeReaders: { readers.close() })
     }
 
-    deinit { close() }
-
-    /// Drains queued changes, stops the writer and closes the connections. Idempotent.
-    public func close() {
-        guard readers.close() else { return }
-        writer.stop()
-    }
-
-    // MARK: PaymentPersistence: writes
-
-    public func write(_ writes: [PaymentWrite], completion: @escaping @Sendable (PaymentError?, Int) -> Void) {
-        writer.submit(writes, completion: completion)
-    }
-
-    public var isWriterThread: Bool { writer.isWriterThread }
-    public func flush() { writer.flush() }
-    public var highWater: (paymentIndex: UInt64, updateStamp: Int64) { (writer.maxPaymentIndex, writer.maxUpdateNs) }
-    /// Transactions committed by the writer so far (benchmarks: changes per transaction).
-    public var committedBatches: UInt64 { writer.batches }
-
-    public func observeCommits(_ observer: @escaping CommitObserver) { writer.observeCommits(observer) }
 
     // MARK: PaymentPersistence: reads
 
