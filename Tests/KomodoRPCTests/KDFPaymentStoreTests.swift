@@ -81,15 +81,20 @@ final class KDFPaymentStoreTests: XCTestCase {
                                "%", "_", "'", "\"", " ", "1", "😀", "*", "-"]
         let mostlyASCII: [String] = Array(repeating: ["a", "A", "b", "B", "k", "K", "i", "I", " ", "%", "\"", "*"], count: 6).flatMap { $0 }
             + ["\u{212A}", "İ", "ẞ", "ß"]
-        try checkDescriptionFilter(alphabet: mixed, seed: 0x6B64_6632, minimumNonEmpty: 100)
-        try checkDescriptionFilter(alphabet: mostlyASCII, seed: 0x6B64_6633, minimumNonEmpty: 150)
+        // One- and two-character ASCII filters alone take `KDFShortDescriptionPlan`: each plan is
+        // checked forced, and the store's own choice.
+        for plan in [nil, KDFShortDescriptionPlan.walk, .trigrams] {
+            try checkDescriptionFilter(alphabet: mixed, seed: 0x6B64_6632, minimumNonEmpty: 100, plan: plan)
+            try checkDescriptionFilter(alphabet: mostlyASCII, seed: 0x6B64_6633, minimumNonEmpty: 150, plan: plan)
+        }
     }
 
-    func checkDescriptionFilter(alphabet: [String], seed: UInt64, minimumNonEmpty: Int) throws {
+    func checkDescriptionFilter(alphabet: [String], seed: UInt64, minimumNonEmpty: Int, plan: KDFShortDescriptionPlan?) throws {
         var rng = SeededGenerator(seed: seed)
         func text(_ n: Int) -> String { (0..<n).map { _ in alphabet.randomElement(using: &rng)! }.joined() }
 
         let store = try KDFPaymentStore(path: ":memory:")
+        store.shortPlanOverride = plan
         var rows: [(id: Int, record: KDFPaymentRecord)] = []
         for i in 0..<400 {
             let r = record(i, text(Int.random(in: 0...12, using: &rng)), status: i % 3 == 0 ? .succeeded : .pending,
@@ -157,6 +162,27 @@ final class KDFPaymentStoreTests: XCTestCase {
             XCTAssertEqual(succeeded.records.map(\.paymentHash), expected.filter { $0.status == .succeeded }.map(\.paymentHash))
         }
         XCTAssertGreaterThan(nonEmpty, minimumNonEmpty, "the queries must mostly match something to test anything")
+
+        // Every one- and two-character filter over the alphabet's ASCII characters (the gram
+        // counts after inserts, replacements and outcomes; both pages of the short plans).
+        let ascii = Set(alphabet.filter { $0.utf8.count == 1 })
+        let shortNeedles = ascii.sorted() + ascii.sorted().flatMap { a in ascii.sorted().map { a + $0 } }
+        var shortNonEmpty = 0
+        for needle in shortNeedles {
+            var f = KDFPaymentFilter()
+            f.description = needle
+            let expected = ordered.filter { Self.containsASCIIFolded($0.description, needle) }
+            if !expected.isEmpty { shortNonEmpty += 1 }
+            let all = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
+            XCTAssertEqual(all.records.map(\.paymentHash), expected.map(\.paymentHash), "description \(needle.debugDescription)")
+            XCTAssertEqual(all.total, expected.count, "total for \(needle.debugDescription)")
+            let third = try store.page(filter: f, paging: .pageNumber(3), limit: 4)
+            XCTAssertEqual(third.records.map(\.paymentHash), expected.dropFirst(8).prefix(4).map(\.paymentHash))
+            XCTAssertEqual(third.total, expected.count)
+            XCTAssertEqual(third.skipped, 8)
+            XCTAssertEqual(try store.page(filter: f, paging: .pageNumber(1), limit: 0).total, expected.count)
+        }
+        XCTAssertGreaterThan(shortNonEmpty, shortNeedles.count / 2)
     }
 
     /// The rule, written without SQL: ASCII letters folded, everything else compared as is.
@@ -219,15 +245,18 @@ final class KDFPaymentStoreTests: XCTestCase {
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         do {
             // The version-0 layout: the rows, the description index and the count, no keys.
+            // (Written by this build, then what versions 1 and 2 added is dropped.)
             let old = try KDFPaymentStore(path: path)
-            try old.db.execute("""
-                DROP TRIGGER kdf_payment_keys_ai; DROP TRIGGER kdf_payment_keys_au; DROP TRIGGER kdf_payment_keys_ad;
-                DROP TABLE kdf_payment_keys; PRAGMA user_version = 0;
-                """)
             try old.insertBatch((1...30).map { record($0, $0 % 3 == 0 ? "old burger \($0)" : "old coffee \($0)",
                                                       status: $0 % 2 == 0 ? .succeeded : .pending, at: Int64(100 + $0)) })
             try old.insertOrReplace(record(31, "\u{212A}ab burger", at: 200))
+            try old.db.execute("""
+                DROP TRIGGER kdf_payment_keys_ai; DROP TRIGGER kdf_payment_keys_au; DROP TRIGGER kdf_payment_keys_ad;
+                DROP TABLE kdf_payment_keys; DROP TABLE kdf_description_grams; DROP INDEX kdf_payments_untrigrammed;
+                PRAGMA user_version = 0;
+                """)
             XCTAssertThrowsError(try old.db.execute("SELECT 1 FROM kdf_payment_keys"))
+            XCTAssertThrowsError(try old.db.execute("SELECT 1 FROM kdf_description_grams"))
         }
         let store = try KDFPaymentStore(path: path)
         func value(_ sql: String) throws -> Int {
@@ -235,8 +264,21 @@ final class KDFPaymentStoreTests: XCTestCase {
             defer { s.reset() }
             return try s.step() ? s.int(0) : -1
         }
-        XCTAssertEqual(try value("PRAGMA user_version"), 1)
+        XCTAssertEqual(try value("PRAGMA user_version"), 2)
         XCTAssertEqual(try value("SELECT COUNT(*) FROM kdf_payment_keys"), 31)
+        // The gram counts, filled from the rows: "b" in 11 descriptions (ten "old burger", the
+        // Kelvin row), "0" in "old coffee 10", "old coffee 20" and "old burger 30", "b " in the Kelvin row only.
+        func shortPage(_ needle: String, limit: Int = 3) throws -> KDFPaymentPage {
+            var f = KDFPaymentFilter()
+            f.description = needle
+            return try store.page(filter: f, paging: .pageNumber(1), limit: limit)
+        }
+        XCTAssertEqual(try value("SELECT n FROM kdf_description_grams WHERE gram = \(Character("b").asciiValue!)"), 11)
+        XCTAssertEqual(try shortPage("B").total, 11)
+        XCTAssertEqual(try shortPage("B").records.map(\.paymentHash), [31, 30, 27].map { String(format: "%064x", $0) })
+        XCTAssertEqual(try shortPage("0").records.map(\.paymentHash), [30, 20, 10].map { String(format: "%064x", $0) })
+        XCTAssertEqual(try shortPage("R ").total, 10)
+        XCTAssertEqual(try shortPage("b ").total, 1)
         XCTAssertEqual(try value("SELECT COUNT(*) FROM kdf_payment_keys WHERE ascii_description = 0"), 1)
         var f = KDFPaymentFilter()
         f.description = "BURGER"
@@ -251,8 +293,11 @@ final class KDFPaymentStoreTests: XCTestCase {
         XCTAssertEqual(try store.page(filter: f, paging: .pageNumber(1), limit: 1).records.first?.paymentHash, String(format: "%064x", 3))
         try store.insertOrReplace(record(32, "new burger", at: 400))
         XCTAssertEqual(try value("SELECT COUNT(*) FROM kdf_payment_keys"), 32)
+        XCTAssertEqual(try shortPage("b").total, 12)
+        XCTAssertEqual(try shortPage("b").records.first?.paymentHash, String(format: "%064x", 32))
         XCTAssertEqual(try KDFPaymentStore(path: path).count, 32)
-        XCTAssertEqual(try value("PRAGMA user_version"), 1)
+        XCTAssertEqual(try value("PRAGMA user_version"), 2)
+        XCTAssertEqual(try value("SELECT n FROM kdf_description_grams WHERE gram = \(Character("b").asciiValue!)"), 12)
     }
 
     /// get_payment_details' read path (a file database: the read connection and its cache) always
