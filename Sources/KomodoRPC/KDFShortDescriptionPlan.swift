@@ -15,14 +15,17 @@ import SQLite
 ///   plus the rows the index may not cover (`KDFPaymentStore.untrigrammedSQL`); candidates are
 ///   decided as a three-character filter's (an ASCII row by the index, others re-checked). About
 ///   `count` candidates, after a few hundred seeks (two characters) or a few thousand (one).
-/// - `choose` takes the cheaper by those estimates.
+/// - `choose` takes the cheaper by those estimates, in rows walked: a candidate of the trigram
+///   plan costs about 2.5 of them, its seeks about 5,600 for two characters and 150,000 for one
+///   (measured over 1,000,000 records of 20,000 words: ~0.43 µs per row walked, ~2.4 ms and ~65 ms
+///   of seeks; Benchmarks/kdf/RESULTS.md).
 enum KDFShortDescriptionPlan: Equatable, Sendable {
     case walk
     case trigrams
 
     static func choose(matching count: Int, rows: Int, wanted: Int, filterLength: Int) -> KDFShortDescriptionPlan {
         let walkRows = Double(wanted) * Double(rows) / Double(max(count, 1))
-        let trigramCost = Double(count) * 3 + (filterLength == 1 ? 3000 : 150)
+        let trigramCost = Double(count) * 2.5 + (filterLength == 1 ? 150_000 : 5_600)
         return walkRows <= trigramCost ? .walk : .trigrams
     }
 }

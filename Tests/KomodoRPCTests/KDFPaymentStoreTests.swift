@@ -75,7 +75,9 @@ final class KDFPaymentStoreTests: XCTestCase {
     /// alphabet with ASCII and non-ASCII case pairs (É/é, ẞ/ß, the Kelvin sign, dotted/dotless i),
     /// wildcards and quotes, then over a mostly ASCII one (most rows ASCII, some with the Kelvin
     /// sign or `İ`, which the index folds to `k` and `i`), compared with a model of the rule, in
-    /// order, with totals, a later page, a status filter and FromId.
+    /// order, with totals, a later page, a status filter and FromId. Every one- and two-character
+    /// ASCII filter of the alphabets is checked too, with each `KDFShortDescriptionPlan` forced
+    /// and with the store's choice (its total from the gram counts after every kind of write).
     func testDescriptionFilterEqualsPlainScan() throws {
         let mixed: [String] = ["a", "A", "b", "B", "k", "K", "\u{212A}", "é", "É", "ß", "ẞ", "i", "I", "ı", "İ",
                                "%", "_", "'", "\"", " ", "1", "😀", "*", "-"]
@@ -122,8 +124,20 @@ final class KDFPaymentStoreTests: XCTestCase {
         let ordered = rows.sorted { ($0.record.lastUpdated, $0.id) > ($1.record.lastUpdated, $1.id) }.map(\.record)
         let idOf = Dictionary(uniqueKeysWithValues: rows.map { ($0.record.paymentHash, $0.id) })
 
+        /// The filter's first page with every match, against the rule's rows in order.
+        func checkFirstPage(_ needle: String) throws -> (KDFPaymentFilter, [KDFPaymentRecord]) {
+            var f = KDFPaymentFilter()
+            f.description = needle
+            let expected = ordered.filter { Self.containsASCIIFolded($0.description, needle) }
+            let all = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
+            XCTAssertEqual(all.records.map(\.paymentHash), expected.map(\.paymentHash), "description \(needle.debugDescription)")
+            XCTAssertEqual(all.records.map(\.lastUpdated), expected.map(\.lastUpdated), "description \(needle.debugDescription)")
+            XCTAssertEqual(all.total, expected.count, "total for \(needle.debugDescription)")
+            return (f, expected)
+        }
         var nonEmpty = 0
-        for q in 0..<400 {
+        // Random filters of every length (once, with the store's own plan choice), then every short one.
+        for q in 0..<(plan == nil ? 400 : 0) {
             var needle: String
             if q % 2 == 0 {
                 needle = text(Int.random(in: 1...5, using: &rng))
@@ -139,14 +153,8 @@ final class KDFPaymentStoreTests: XCTestCase {
                     return (c.isUppercase ? c.lowercased() : c.uppercased()).unicodeScalars.first!
                 }))
             }
-            var f = KDFPaymentFilter()
-            f.description = needle
-            let expected = ordered.filter { Self.containsASCIIFolded($0.description, needle) }
+            var (f, expected) = try checkFirstPage(needle)
             if !expected.isEmpty { nonEmpty += 1 }
-            let all = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
-            XCTAssertEqual(all.records.map(\.paymentHash), expected.map(\.paymentHash), "description \(needle.debugDescription)")
-            XCTAssertEqual(all.records.map(\.lastUpdated), expected.map(\.lastUpdated), "description \(needle.debugDescription)")
-            XCTAssertEqual(all.total, expected.count, "total for \(needle.debugDescription)")
             let second = try store.page(filter: f, paging: .pageNumber(2), limit: 3)
             XCTAssertEqual(second.records.map(\.paymentHash), expected.dropFirst(3).prefix(3).map(\.paymentHash))
             if expected.count > 2, let id = idOf[expected[1].paymentHash] {
@@ -161,7 +169,7 @@ final class KDFPaymentStoreTests: XCTestCase {
             let succeeded = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
             XCTAssertEqual(succeeded.records.map(\.paymentHash), expected.filter { $0.status == .succeeded }.map(\.paymentHash))
         }
-        XCTAssertGreaterThan(nonEmpty, minimumNonEmpty, "the queries must mostly match something to test anything")
+        if plan == nil { XCTAssertGreaterThan(nonEmpty, minimumNonEmpty, "the queries must mostly match something to test anything") }
 
         // Every one- and two-character filter over the alphabet's ASCII characters (the gram
         // counts after inserts, replacements and outcomes; both pages of the short plans).
@@ -169,13 +177,8 @@ final class KDFPaymentStoreTests: XCTestCase {
         let shortNeedles = ascii.sorted() + ascii.sorted().flatMap { a in ascii.sorted().map { a + $0 } }
         var shortNonEmpty = 0
         for needle in shortNeedles {
-            var f = KDFPaymentFilter()
-            f.description = needle
-            let expected = ordered.filter { Self.containsASCIIFolded($0.description, needle) }
+            let (f, expected) = try checkFirstPage(needle)
             if !expected.isEmpty { shortNonEmpty += 1 }
-            let all = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
-            XCTAssertEqual(all.records.map(\.paymentHash), expected.map(\.paymentHash), "description \(needle.debugDescription)")
-            XCTAssertEqual(all.total, expected.count, "total for \(needle.debugDescription)")
             let third = try store.page(filter: f, paging: .pageNumber(3), limit: 4)
             XCTAssertEqual(third.records.map(\.paymentHash), expected.dropFirst(8).prefix(4).map(\.paymentHash))
             XCTAssertEqual(third.total, expected.count)
