@@ -10,28 +10,38 @@
 ///   with ASCII case folding, applied to bytes).
 /// - `Tally` counts each distinct gram once per description: its count for a key is the number of
 ///   descriptions added (minus removed) that contain that gram at least once.
+/// - Key 0 (`nonASCIIKey`) counts the descriptions with any byte above 127: while it is 0 every
+///   description is ASCII, so the trigram index's terms are lowercase ASCII and each of a term's
+///   pairs is a counted gram (`KDFShortDescriptionPlan`'s seek-free term list).
 struct KDFDescriptionGrams {
-    /// Keys: 1...127 for one byte, 128 + 128·a + b for the pair (a, b).
+    /// Keys: 1...127 for one byte, 128 + 128·a + b for the pair (a, b), 0 for "not ASCII".
     static let keyCount = 128 + 128 * 128
+    static let nonASCIIKey = 0
+
+    static func pairKey(_ a: UInt8, _ b: UInt8) -> Int { 128 + 128 * Int(a) + Int(b) }
 
     static func folded(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
 
     static func key(ofFilter needle: String) -> Int? {
         let bytes = Array(needle.utf8)
         guard (1...2).contains(bytes.count), bytes.allSatisfy({ $0 != 0 && $0 < 0x80 }) else { return nil }
-        return bytes.count == 1 ? Int(folded(bytes[0])) : 128 + 128 * Int(folded(bytes[0])) + Int(folded(bytes[1]))
+        return bytes.count == 1 ? Int(folded(bytes[0])) : pairKey(folded(bytes[0]), folded(bytes[1]))
     }
 
     /// The distinct gram keys of one description's bytes, ascending.
     static func keys(of description: [UInt8]) -> [Int] {
         var keys: [Int] = []
         keys.reserveCapacity(description.count * 2)
-        var previous: Int? = nil
+        var previous: UInt8? = nil
         for byte in description {
-            guard byte != 0 && byte < 0x80 else { previous = nil; continue }
-            let b = Int(folded(byte))
-            keys.append(b)
-            if let a = previous { keys.append(128 + 128 * a + b) }
+            guard byte != 0 && byte < 0x80 else {
+                if byte >= 0x80 { keys.append(nonASCIIKey) }
+                previous = nil
+                continue
+            }
+            let b = folded(byte)
+            keys.append(Int(b))
+            if let a = previous { keys.append(pairKey(a, b)) }
             previous = b
         }
         keys.sort()

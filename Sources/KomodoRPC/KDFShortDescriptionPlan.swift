@@ -15,19 +15,29 @@ import SQLite
 ///   plus the rows the index may not cover (`KDFPaymentStore.untrigrammedSQL`); candidates are
 ///   decided as a three-character filter's (an ASCII row by the index, others re-checked). About
 ///   `count` candidates, after a few hundred seeks (two characters) or a few thousand (one).
+/// - While every description is ASCII (`KDFDescriptionGrams.nonASCIIKey` counts 0), the terms
+///   are lowercase ASCII and each pair in a term is a counted gram: the candidate terms are built
+///   from the counted pairs, with no seek (a candidate that is no term matches nothing).
 /// - `choose` takes the cheaper by those estimates, in rows walked: a candidate of the trigram
-///   plan costs about 2.5 of them, its seeks about 5,600 for two characters and 150,000 for one
-///   (measured over 1,000,000 records of 20,000 words: ~0.43 µs per row walked, ~2.4 ms and ~65 ms
-///   of seeks; Benchmarks/kdf/RESULTS.md).
+///   plan costs about 2.5 of them, a term looked up (a vocabulary seek or a MATCH term) about 55
+///   (measured over 1,000,000 records of 20,000 words: ~0.43 µs per row walked, ~24 µs per seek
+///   over the index's 21 segments; Benchmarks/kdf/RESULTS.md). Without the ASCII shortcut two
+///   characters take ~100 seeks, one character ~2,700.
 enum KDFShortDescriptionPlan: Equatable, Sendable {
     case walk
     case trigrams
 
-    static func choose(matching count: Int, rows: Int, wanted: Int, filterLength: Int) -> KDFShortDescriptionPlan {
-        let walkRows = Double(wanted) * Double(rows) / Double(max(count, 1))
-        let trigramCost = Double(count) * 2.5 + (filterLength == 1 ? 150_000 : 5_600)
-        return walkRows <= trigramCost ? .walk : .trigrams
+    /// Rows walked to find `wanted` matches among `rows`, `count` of which match.
+    static func walkRows(matching count: Int, rows: Int, wanted: Int) -> Double {
+        Double(wanted) * Double(rows) / Double(max(count, 1))
     }
+
+    static func trigramCost(matching count: Int, termLookups: Int) -> Double {
+        Double(count) * 2.5 + Double(termLookups) * 55
+    }
+
+    /// The generic term listing's seeks (see the contract).
+    static func seeks(filterLength: Int) -> Int { filterLength == 1 ? 2_700 : 100 }
 }
 
 extension KDFPaymentStore {
@@ -38,20 +48,31 @@ extension KDFPaymentStore {
     /// The page of a description-only filter whose gram is `gram` (`KDFDescriptionGrams.key`);
     /// called with the store's lock held.
     func shortDescriptionPage(needle: String, gram: Int, offset: Int, limit: Int) throws(SQLiteError) -> KDFPaymentPage {
-        let countStatement = try statement("SELECT n FROM kdf_description_grams WHERE gram = ?1")
-        countStatement.bind(1, gram)
-        let total = try countStatement.step() ? countStatement.int(0) : 0
-        countStatement.reset()
+        let total = try gramCount(gram)
         guard limit > 0, offset < total else { return KDFPaymentPage(records: [], skipped: offset, total: total) }
         let rowsStatement = try statement("SELECT n FROM kdf_payments_count")
         let rows = try rowsStatement.step() ? rowsStatement.int(0) : 0
         rowsStatement.reset()
 
-        let folded = String(decoding: needle.utf8.map(KDFDescriptionGrams.folded), as: UTF8.self)
-        var plan = shortPlanOverride ?? .choose(matching: total, rows: rows, wanted: offset + limit, filterLength: needle.utf8.count)
+        let foldedBytes = needle.utf8.map(KDFDescriptionGrams.folded)
+        let folded = String(decoding: foldedBytes, as: UTF8.self)
+        // The plan: walk unless the trigram plan is cheaper even before its term lookups are
+        // counted; then its terms are listed (from the counted pairs while every description is
+        // ASCII) and the costs compared again.
+        let walkRows = KDFShortDescriptionPlan.walkRows(matching: total, rows: rows, wanted: offset + limit)
+        var plan = shortPlanOverride
+            ?? (walkRows <= KDFShortDescriptionPlan.trigramCost(matching: total, termLookups: 0) ? .walk : .trigrams)
         var terms: [String] = []
         if plan == .trigrams {
-            if let found = try trigrams(containing: folded) { terms = found } else { plan = .walk }
+            let ascii = try gramCount(KDFDescriptionGrams.nonASCIIKey) == 0 ? try asciiTrigrams(containing: foldedBytes) : nil
+            let lookups = ascii?.count ?? KDFShortDescriptionPlan.seeks(filterLength: foldedBytes.count)
+            if shortPlanOverride == nil, walkRows <= KDFShortDescriptionPlan.trigramCost(matching: total, termLookups: lookups) {
+                plan = .walk
+            } else {
+                let found: [String]?
+                if let ascii { found = ascii } else { found = try trigrams(containing: folded) }
+                if let found { terms = found } else { plan = .walk }
+            }
         }
         let s: Statement
         switch plan {
@@ -79,6 +100,42 @@ extension KDFPaymentStore {
         var records: [KDFPaymentRecord] = []
         while try s.step() { records.append(Self.read(s)) }
         return KDFPaymentPage(records: records, skipped: offset, total: total)
+    }
+
+    /// How many rows' descriptions contain `gram` (`KDFDescriptionGrams` key).
+    func gramCount(_ gram: Int) throws(SQLiteError) -> Int {
+        let s = try statement("SELECT n FROM kdf_description_grams WHERE gram = ?1")
+        defer { s.reset() }
+        s.bind(1, gram)
+        return try s.step() ? s.int(0) : 0
+    }
+
+    /// While every description is ASCII: the three-character strings that contain `gram` (folded
+    /// bytes) and whose two pairs are both counted grams — a superset of the index's terms that
+    /// contain it. Nil above 5,000 of them (the caller then lists the terms by seeks).
+    func asciiTrigrams(containing gram: [UInt8]) throws(SQLiteError) -> [String]? {
+        var next = [[UInt8]](repeating: [], count: 128), previous = [[UInt8]](repeating: [], count: 128)
+        let s = try statement("SELECT gram FROM kdf_description_grams WHERE gram >= 128 AND n > 0")
+        defer { s.reset() }
+        while try s.step() {
+            let k = s.int(0) - 128
+            let (a, b) = (UInt8(k / 128), UInt8(k % 128))
+            next[Int(a)].append(b)
+            previous[Int(b)].append(a)
+        }
+        var out: [[UInt8]] = []
+        if gram.count == 2 {
+            let (x, y) = (gram[0], gram[1])
+            out += next[Int(y)].map { [x, y, $0] }
+            out += previous[Int(x)].map { [$0, x, y] }
+        } else {
+            let x = gram[0]
+            for y in next[Int(x)] { out += next[Int(y)].map { [x, y, $0] } }
+            for c in previous[Int(x)] { out += next[Int(x)].map { [c, x, $0] } }
+            for d in previous[Int(x)] { out += previous[Int(d)].map { [$0, d, x] } }
+        }
+        guard out.count <= 5_000 else { return nil }
+        return Array(Set(out.map { String(decoding: $0, as: UTF8.self) }))
     }
 
     /// Every index term that contains `gram` (one or two lowercase ASCII characters), found by

@@ -85,9 +85,12 @@ final class KDFPaymentStoreTests: XCTestCase {
             + ["\u{212A}", "İ", "ẞ", "ß"]
         // One- and two-character ASCII filters alone take `KDFShortDescriptionPlan`: each plan is
         // checked forced, and the store's own choice.
+        // An ASCII-only store lists the trigram plan's terms from the counted pairs instead.
+        let asciiOnly: [String] = ["a", "A", "b", "B", "k", "K", " ", "%", "\"", "*", "1", "-"]
         for plan in [nil, KDFShortDescriptionPlan.walk, .trigrams] {
             try checkDescriptionFilter(alphabet: mixed, seed: 0x6B64_6632, minimumNonEmpty: 100, plan: plan)
             try checkDescriptionFilter(alphabet: mostlyASCII, seed: 0x6B64_6633, minimumNonEmpty: 150, plan: plan)
+            try checkDescriptionFilter(alphabet: asciiOnly, seed: 0x6B64_6634, minimumNonEmpty: 150, plan: plan)
         }
     }
 
