@@ -6,7 +6,9 @@ import SQLite
 /// The KDF payment records of one node (KDF `SqliteLightningDB`'s `payments_history` table), in
 /// their own SQLite file, with an FTS5 trigram index over descriptions so a substring filter of
 /// three or more characters never scans every row, and a narrow copy of the filtered and ordered
-/// columns (`kdf_payment_keys`, see `migrations`) so each of its matches costs a small lookup.
+/// columns (`kdf_payment_keys`, see `migrations`) so each of its matches costs a small lookup;
+/// one- and two-character filters are counted from per-gram match counts
+/// (`kdf_description_grams`) and paged by `KDFShortDescriptionPlan`.
 ///
 /// Contract:
 /// - `payment_hash` is unique; `insertOrReplace` is KDF's `INSERT OR REPLACE` (a retried payment
@@ -31,7 +33,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
     /// Whether point reads have their own connection (see the contract).
     public var hasReadConnection: Bool { reader != nil }
     let cache = KDFRecordCache(capacity: 4096)
-    /// Tests: the plan for one- and two-character filters instead of `KDFShortDescriptionPlan.choose`.
+    /// Tests: the plan for one- and two-character filters instead of the cost estimates (`KDFShortDescriptionPlan`).
     var shortPlanOverride: KDFShortDescriptionPlan?
 
     static let columns = "payment_hash, destination, description, amount_msat, fee_paid_msat, is_outbound, status, created_at, last_updated"
@@ -126,10 +128,10 @@ public final class KDFPaymentStore: @unchecked Sendable {
 
     /// 2. `kdf_description_grams`: per one- or two-byte ASCII gram (`KDFDescriptionGrams`), how many
     ///    rows' descriptions contain it; filled here from the existing rows, then kept by every
-    ///    write that adds a row or changes its description (`recordGrams`, in the write's own
-    ///    transaction: SQLite triggers cannot enumerate a text's grams). And
-    ///    `kdf_payments_untrigrammed`, the rows the trigram index may not cover at every position
-    ///    (`untrigrammedSQL`). Together they serve one- and two-character filters
+    ///    write that adds a row or changes its description (`insertOrReplace`, `insertIfAbsent`,
+    ///    `insertBatch`, each in its own transaction: SQLite triggers cannot enumerate a text's
+    ///    grams). And `kdf_payments_untrigrammed`, the rows the trigram index may not cover at
+    ///    every position (`untrigrammedSQL`). Together they serve one- and two-character filters
     ///    (`KDFShortDescriptionPlan`).
     static func fillDescriptionGrams(_ db: Database) throws(SQLiteError) {
         var tally = KDFDescriptionGrams.Tally()

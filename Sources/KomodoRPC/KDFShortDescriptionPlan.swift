@@ -18,7 +18,7 @@ import SQLite
 /// - While every description is ASCII (`KDFDescriptionGrams.nonASCIIKey` counts 0), the terms
 ///   are lowercase ASCII and each pair in a term is a counted gram: the candidate terms are built
 ///   from the counted pairs, with no seek (a candidate that is no term matches nothing).
-/// - `choose` takes the cheaper by those estimates, in rows walked: a candidate of the trigram
+/// - The page takes the cheaper plan by these estimates, in rows walked: a candidate of the trigram
 ///   plan costs about 2.5 of them, a term looked up (a vocabulary seek or a MATCH term) about 55
 ///   (measured over 1,000,000 records of 20,000 words: ~0.43 µs per row walked, ~24 µs per seek
 ///   over the index's 21 segments; Benchmarks/kdf/RESULTS.md). Without the ASCII shortcut two
