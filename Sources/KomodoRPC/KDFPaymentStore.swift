@@ -6,7 +6,9 @@ import SQLite
 /// The KDF payment records of one node (KDF `SqliteLightningDB`'s `payments_history` table), in
 /// their own SQLite file, with an FTS5 trigram index over descriptions so a substring filter of
 /// three or more characters never scans every row, and a narrow copy of the filtered and ordered
-/// columns (`kdf_payment_keys`, see `migrations`) so each of its matches costs a small lookup.
+/// columns (`kdf_payment_keys`, see `migrations`) so each of its matches costs a small lookup;
+/// one- and two-character filters are counted from per-gram match counts
+/// (`kdf_description_grams`) and paged by `KDFShortDescriptionPlan`.
 ///
 /// Contract:
 /// - `payment_hash` is unique; `insertOrReplace` is KDF's `INSERT OR REPLACE` (a retried payment
@@ -31,6 +33,8 @@ public final class KDFPaymentStore: @unchecked Sendable {
     /// Whether point reads have their own connection (see the contract).
     public var hasReadConnection: Bool { reader != nil }
     let cache = KDFRecordCache(capacity: 4096)
+    /// Tests: the plan for one- and two-character filters instead of the cost estimates (`KDFShortDescriptionPlan`).
+    var shortPlanOverride: KDFShortDescriptionPlan?
 
     static let columns = "payment_hash, destination, description, amount_msat, fee_paid_msat, is_outbound, status, created_at, last_updated"
 
@@ -74,6 +78,7 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 UPDATE kdf_payments_count SET n = n - 1; END;
             """)
         try Self.migrate(db)
+        try db.execute(Self.termsTableSQL)
         if path == ":memory:" || path.isEmpty || path.hasPrefix("file:") {
             reader = nil
         } else {
@@ -114,21 +119,71 @@ public final class KDFPaymentStore: @unchecked Sendable {
             CREATE TRIGGER kdf_payment_keys_ad AFTER DELETE ON kdf_payments BEGIN
                 DELETE FROM kdf_payment_keys WHERE id = old.id; END;
             """),
+        (2, """
+            CREATE TABLE kdf_description_grams (gram INTEGER NOT NULL PRIMARY KEY, n INTEGER NOT NULL);
+            CREATE INDEX kdf_payments_untrigrammed ON kdf_payments(last_updated DESC, id DESC)
+                WHERE \(untrigrammedSQL);
+            """),
     ]
+
+    /// 2. `kdf_description_grams`: per one- or two-byte ASCII gram (`KDFDescriptionGrams`), how many
+    ///    rows' descriptions contain it; filled here from the existing rows, then kept by every
+    ///    write that adds a row or changes its description (`insertOrReplace`, `insertIfAbsent`,
+    ///    `insertBatch`, each in its own transaction: SQLite triggers cannot enumerate a text's
+    ///    grams). And `kdf_payments_untrigrammed`, the rows the trigram index may not cover at
+    ///    every position (`untrigrammedSQL`). Together they serve one- and two-character filters
+    ///    (`KDFShortDescriptionPlan`).
+    static func fillDescriptionGrams(_ db: Database) throws(SQLiteError) {
+        var tally = KDFDescriptionGrams.Tally()
+        let s = try db.prepare("SELECT CAST(description AS BLOB) FROM kdf_payments")
+        while try s.step() { tally.add(s.blob(0)) }
+        s.reset()
+        try writeGrams(db, tally)
+    }
+
+    /// Rows whose description has fewer than three characters (no trigram at all) or a NUL (the
+    /// tokenizer need not see past it): a one- or two-character filter checks them directly.
+    static let untrigrammedSQL = "length(description) < 3 OR instr(CAST(description AS BLOB), x'00') > 0"
+
+    static let addGramsSQL = "INSERT INTO kdf_description_grams (gram, n) VALUES (?1, ?2) ON CONFLICT(gram) DO UPDATE SET n = n + excluded.n"
+
+    static func writeGrams(_ db: Database, _ tally: KDFDescriptionGrams.Tally) throws(SQLiteError) {
+        try writeGrams(db.prepare(addGramsSQL), tally)
+    }
+
+    static func writeGrams(_ s: Statement, _ tally: KDFDescriptionGrams.Tally) throws(SQLiteError) {
+        defer { s.reset() }
+        for (key, delta) in tally.changes {
+            s.reset()
+            s.bind(1, key)
+            s.bind(2, delta)
+            try s.run()
+        }
+    }
 
     /// Applies the `migrations` newer than the file's `user_version` (read again under the write
     /// lock, so two processes opening one file apply each once).
     static func migrate(_ db: Database) throws(SQLiteError) {
-        try db.execute("BEGIN IMMEDIATE")
-        do {
+        try inTransaction(db) { () throws(SQLiteError) in
             let s = try db.prepare("PRAGMA user_version")
             let current = try s.step() ? s.int(0) : 0
             s.reset()
             for m in migrations where m.version > current {
                 try db.execute(m.sql)
+                if m.version == 2 { try fillDescriptionGrams(db) }
                 try db.execute("PRAGMA user_version = \(m.version)")
             }
+        }
+    }
+
+    /// `body` inside `BEGIN IMMEDIATE … COMMIT`, rolled back if it throws (a migration; a write
+    /// and the gram counts it changes).
+    static func inTransaction<R>(_ db: Database, _ body: () throws(SQLiteError) -> R) throws(SQLiteError) -> R {
+        try db.execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
             try db.execute("COMMIT")
+            return result
         } catch {
             try? db.execute("ROLLBACK")
             throw error
@@ -153,12 +208,18 @@ public final class KDFPaymentStore: @unchecked Sendable {
     /// triggers see an update (REPLACE would delete without firing delete triggers).
     public func insertOrReplace(_ r: KDFPaymentRecord) throws(SQLiteError) {
         try lock.withLock { () throws(SQLiteError) in
-            try write("""
-                INSERT INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                ON CONFLICT(payment_hash) DO UPDATE SET destination = excluded.destination, description = excluded.description,
-                amount_msat = excluded.amount_msat, fee_paid_msat = excluded.fee_paid_msat, is_outbound = excluded.is_outbound,
-                status = excluded.status, created_at = excluded.created_at, last_updated = excluded.last_updated
-                """, r)
+            try inTransaction { () throws(SQLiteError) in
+                var tally = KDFDescriptionGrams.Tally()
+                if let old = try storedDescription(r.paymentHash) { tally.add(old, -1) }
+                try write("""
+                    INSERT INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                    ON CONFLICT(payment_hash) DO UPDATE SET destination = excluded.destination, description = excluded.description,
+                    amount_msat = excluded.amount_msat, fee_paid_msat = excluded.fee_paid_msat, is_outbound = excluded.is_outbound,
+                    status = excluded.status, created_at = excluded.created_at, last_updated = excluded.last_updated
+                    """, r)
+                if let new = try storedDescription(r.paymentHash) { tally.add(new) }
+                try Self.writeGrams(statement(Self.addGramsSQL), tally)
+            }
             cache.invalidate(r.paymentHash)
         }
     }
@@ -167,9 +228,16 @@ public final class KDFPaymentStore: @unchecked Sendable {
     @discardableResult
     public func insertIfAbsent(_ r: KDFPaymentRecord) throws(SQLiteError) -> Bool {
         try lock.withLock { () throws(SQLiteError) -> Bool in
-            try write("INSERT OR IGNORE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
+            let inserted = try inTransaction { () throws(SQLiteError) -> Bool in
+                try write("INSERT OR IGNORE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
+                guard db.changes > 0 else { return false }
+                var tally = KDFDescriptionGrams.Tally()
+                if let new = try storedDescription(r.paymentHash) { tally.add(new) }
+                try Self.writeGrams(statement(Self.addGramsSQL), tally)
+                return true
+            }
             cache.invalidate(r.paymentHash)
-            return db.changes > 0
+            return inserted
         }
     }
 
@@ -177,14 +245,29 @@ public final class KDFPaymentStore: @unchecked Sendable {
     public func insertBatch(_ records: [KDFPaymentRecord]) throws {
         try lock.withLock {
             defer { cache.invalidateAll() }
-            try db.transaction {
+            try inTransaction { () throws(SQLiteError) in
+                var tally = KDFDescriptionGrams.Tally()
                 for r in records {
                     try write("INSERT OR IGNORE INTO kdf_payments (\(Self.columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", r)
+                    if db.changes > 0, let new = try storedDescription(r.paymentHash) { tally.add(new) }
                 }
+                try Self.writeGrams(statement(Self.addGramsSQL), tally)
             }
             // A bulk load would otherwise leave a WAL of gigabytes that every later read consults.
             try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         }
+    }
+
+    private func inTransaction<R>(_ body: () throws(SQLiteError) -> R) throws(SQLiteError) -> R {
+        try Self.inTransaction(db, body)
+    }
+
+    /// A row's description as stored (its bytes), which is what the gram counts describe.
+    private func storedDescription(_ hash: String) throws(SQLiteError) -> [UInt8]? {
+        let s = try statement("SELECT CAST(description AS BLOB) FROM kdf_payments WHERE payment_hash = ?1")
+        defer { s.reset() }
+        s.bind(1, hash)
+        return try s.step() ? s.blob(0) : nil
     }
 
     private func write(_ sql: String, _ r: KDFPaymentRecord) throws(SQLiteError) {
@@ -324,6 +407,13 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 binds.append(bind)
             }
             let needle = filter.description.flatMap { $0.isEmpty ? nil : $0 }
+            // A description alone, one or two ASCII characters: counted by its gram, paged by
+            // `KDFShortDescriptionPlan` (FromId pages and other filters beside it take the general path).
+            if let needle, let gram = KDFDescriptionGrams.key(ofFilter: needle), case .pageNumber(let n) = paging,
+               filter == { var only = KDFPaymentFilter(); only.description = needle; return only }() {
+                let (o, overflow) = (max(n, 1) - 1).multipliedReportingOverflow(by: limit)
+                return try shortDescriptionPage(needle: needle, gram: gram, offset: overflow ? Int.max / 2 : o, limit: limit)
+            }
             let match = needle.map(KDFDescriptionMatch.init)
             // `r`: the table whose columns the filters and the order read (the narrow keys when the
             // trigram index drives the query, else the rows); `wide`: a column only the rows have.

@@ -89,21 +89,31 @@ final class KDFPaymentStoreTests: XCTestCase {
     /// alphabet with ASCII and non-ASCII case pairs (É/é, ẞ/ß, the Kelvin sign, dotted/dotless i),
     /// wildcards and quotes, then over a mostly ASCII one (most rows ASCII, some with the Kelvin
     /// sign or `İ`, which the index folds to `k` and `i`), compared with a model of the rule, in
-    /// order, with totals, a later page, a status filter and FromId.
+    /// order, with totals, a later page, a status filter and FromId. Every one- and two-character
+    /// ASCII filter of the alphabets is checked too, with each `KDFShortDescriptionPlan` forced
+    /// and with the store's choice (its total from the gram counts after every kind of write).
     func testDescriptionFilterEqualsPlainScan() throws {
         let mixed: [String] = ["a", "A", "b", "B", "k", "K", "\u{212A}", "é", "É", "ß", "ẞ", "i", "I", "ı", "İ",
                                "%", "_", "'", "\"", " ", "1", "😀", "*", "-"]
         let mostlyASCII: [String] = Array(repeating: ["a", "A", "b", "B", "k", "K", "i", "I", " ", "%", "\"", "*"], count: 6).flatMap { $0 }
             + ["\u{212A}", "İ", "ẞ", "ß"]
-        try checkDescriptionFilter(alphabet: mixed, seed: 0x6B64_6632, minimumNonEmpty: 100)
-        try checkDescriptionFilter(alphabet: mostlyASCII, seed: 0x6B64_6633, minimumNonEmpty: 150)
+        // One- and two-character ASCII filters alone take `KDFShortDescriptionPlan`: each plan is
+        // checked forced, and the store's own choice.
+        // An ASCII-only store lists the trigram plan's terms from the counted pairs instead.
+        let asciiOnly: [String] = ["a", "A", "b", "B", "k", "K", " ", "%", "\"", "*", "1", "-"]
+        for plan in [nil, KDFShortDescriptionPlan.walk, .trigrams] {
+            try checkDescriptionFilter(alphabet: mixed, seed: 0x6B64_6632, minimumNonEmpty: 100, plan: plan)
+            try checkDescriptionFilter(alphabet: mostlyASCII, seed: 0x6B64_6633, minimumNonEmpty: 150, plan: plan)
+            try checkDescriptionFilter(alphabet: asciiOnly, seed: 0x6B64_6634, minimumNonEmpty: 150, plan: plan)
+        }
     }
 
-    func checkDescriptionFilter(alphabet: [String], seed: UInt64, minimumNonEmpty: Int) throws {
+    func checkDescriptionFilter(alphabet: [String], seed: UInt64, minimumNonEmpty: Int, plan: KDFShortDescriptionPlan?) throws {
         var rng = SeededGenerator(seed: seed)
         func text(_ n: Int) -> String { (0..<n).map { _ in alphabet.randomElement(using: &rng)! }.joined() }
 
         let store = try KDFPaymentStore(path: ":memory:")
+        store.shortPlanOverride = plan
         var rows: [(id: Int, record: KDFPaymentRecord)] = []
         for i in 0..<400 {
             let r = record(i, text(Int.random(in: 0...12, using: &rng)), status: i % 3 == 0 ? .succeeded : .pending,
@@ -131,8 +141,20 @@ final class KDFPaymentStoreTests: XCTestCase {
         let ordered = rows.sorted { ($0.record.lastUpdated, $0.id) > ($1.record.lastUpdated, $1.id) }.map(\.record)
         let idOf = Dictionary(uniqueKeysWithValues: rows.map { ($0.record.paymentHash, $0.id) })
 
+        /// The filter's first page with every match, against the rule's rows in order.
+        func checkFirstPage(_ needle: String) throws -> (KDFPaymentFilter, [KDFPaymentRecord]) {
+            var f = KDFPaymentFilter()
+            f.description = needle
+            let expected = ordered.filter { Self.containsASCIIFolded($0.description, needle) }
+            let all = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
+            XCTAssertEqual(all.records.map(\.paymentHash), expected.map(\.paymentHash), "description \(needle.debugDescription)")
+            XCTAssertEqual(all.records.map(\.lastUpdated), expected.map(\.lastUpdated), "description \(needle.debugDescription)")
+            XCTAssertEqual(all.total, expected.count, "total for \(needle.debugDescription)")
+            return (f, expected)
+        }
         var nonEmpty = 0
-        for q in 0..<400 {
+        // Random filters of every length (once, with the store's own plan choice), then every short one.
+        for q in 0..<(plan == nil ? 400 : 0) {
             var needle: String
             if q % 2 == 0 {
                 needle = text(Int.random(in: 1...5, using: &rng))
@@ -148,14 +170,8 @@ final class KDFPaymentStoreTests: XCTestCase {
                     return (c.isUppercase ? c.lowercased() : c.uppercased()).unicodeScalars.first!
                 }))
             }
-            var f = KDFPaymentFilter()
-            f.description = needle
-            let expected = ordered.filter { Self.containsASCIIFolded($0.description, needle) }
+            var (f, expected) = try checkFirstPage(needle)
             if !expected.isEmpty { nonEmpty += 1 }
-            let all = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
-            XCTAssertEqual(all.records.map(\.paymentHash), expected.map(\.paymentHash), "description \(needle.debugDescription)")
-            XCTAssertEqual(all.records.map(\.lastUpdated), expected.map(\.lastUpdated), "description \(needle.debugDescription)")
-            XCTAssertEqual(all.total, expected.count, "total for \(needle.debugDescription)")
             let second = try store.page(filter: f, paging: .pageNumber(2), limit: 3)
             XCTAssertEqual(second.records.map(\.paymentHash), expected.dropFirst(3).prefix(3).map(\.paymentHash))
             if expected.count > 2, let id = idOf[expected[1].paymentHash] {
@@ -170,7 +186,23 @@ final class KDFPaymentStoreTests: XCTestCase {
             let succeeded = try store.page(filter: f, paging: .pageNumber(1), limit: 1000)
             XCTAssertEqual(succeeded.records.map(\.paymentHash), expected.filter { $0.status == .succeeded }.map(\.paymentHash))
         }
-        XCTAssertGreaterThan(nonEmpty, minimumNonEmpty, "the queries must mostly match something to test anything")
+        if plan == nil { XCTAssertGreaterThan(nonEmpty, minimumNonEmpty, "the queries must mostly match something to test anything") }
+
+        // Every one- and two-character filter over the alphabet's ASCII characters (the gram
+        // counts after inserts, replacements and outcomes; both pages of the short plans).
+        let ascii = Set(alphabet.filter { $0.utf8.count == 1 })
+        let shortNeedles = ascii.sorted() + ascii.sorted().flatMap { a in ascii.sorted().map { a + $0 } }
+        var shortNonEmpty = 0
+        for needle in shortNeedles {
+            let (f, expected) = try checkFirstPage(needle)
+            if !expected.isEmpty { shortNonEmpty += 1 }
+            let third = try store.page(filter: f, paging: .pageNumber(3), limit: 4)
+            XCTAssertEqual(third.records.map(\.paymentHash), expected.dropFirst(8).prefix(4).map(\.paymentHash))
+            XCTAssertEqual(third.total, expected.count)
+            XCTAssertEqual(third.skipped, 8)
+            XCTAssertEqual(try store.page(filter: f, paging: .pageNumber(1), limit: 0).total, expected.count)
+        }
+        XCTAssertGreaterThan(shortNonEmpty, shortNeedles.count / 2)
     }
 
     /// The rule, written without SQL: ASCII letters folded, everything else compared as is.
@@ -233,15 +265,18 @@ final class KDFPaymentStoreTests: XCTestCase {
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         do {
             // The version-0 layout: the rows, the description index and the count, no keys.
+            // (Written by this build, then what versions 1 and 2 added is dropped.)
             let old = try KDFPaymentStore(path: path)
-            try old.db.execute("""
-                DROP TRIGGER kdf_payment_keys_ai; DROP TRIGGER kdf_payment_keys_au; DROP TRIGGER kdf_payment_keys_ad;
-                DROP TABLE kdf_payment_keys; PRAGMA user_version = 0;
-                """)
             try old.insertBatch((1...30).map { record($0, $0 % 3 == 0 ? "old burger \($0)" : "old coffee \($0)",
                                                       status: $0 % 2 == 0 ? .succeeded : .pending, at: Int64(100 + $0)) })
             try old.insertOrReplace(record(31, "\u{212A}ab burger", at: 200))
+            try old.db.execute("""
+                DROP TRIGGER kdf_payment_keys_ai; DROP TRIGGER kdf_payment_keys_au; DROP TRIGGER kdf_payment_keys_ad;
+                DROP TABLE kdf_payment_keys; DROP TABLE kdf_description_grams; DROP INDEX kdf_payments_untrigrammed;
+                PRAGMA user_version = 0;
+                """)
             XCTAssertThrowsError(try old.db.execute("SELECT 1 FROM kdf_payment_keys"))
+            XCTAssertThrowsError(try old.db.execute("SELECT 1 FROM kdf_description_grams"))
         }
         let store = try KDFPaymentStore(path: path)
         func value(_ sql: String) throws -> Int {
@@ -249,8 +284,21 @@ final class KDFPaymentStoreTests: XCTestCase {
             defer { s.reset() }
             return try s.step() ? s.int(0) : -1
         }
-        XCTAssertEqual(try value("PRAGMA user_version"), 1)
+        XCTAssertEqual(try value("PRAGMA user_version"), 2)
         XCTAssertEqual(try value("SELECT COUNT(*) FROM kdf_payment_keys"), 31)
+        // The gram counts, filled from the rows: "b" in 11 descriptions (ten "old burger", the
+        // Kelvin row), "0" in "old coffee 10", "old coffee 20" and "old burger 30", "b " in the Kelvin row only.
+        func shortPage(_ needle: String, limit: Int = 3) throws -> KDFPaymentPage {
+            var f = KDFPaymentFilter()
+            f.description = needle
+            return try store.page(filter: f, paging: .pageNumber(1), limit: limit)
+        }
+        XCTAssertEqual(try value("SELECT n FROM kdf_description_grams WHERE gram = \(Character("b").asciiValue!)"), 11)
+        XCTAssertEqual(try shortPage("B").total, 11)
+        XCTAssertEqual(try shortPage("B").records.map(\.paymentHash), [31, 30, 27].map { String(format: "%064x", $0) })
+        XCTAssertEqual(try shortPage("0").records.map(\.paymentHash), [30, 20, 10].map { String(format: "%064x", $0) })
+        XCTAssertEqual(try shortPage("R ").total, 10)
+        XCTAssertEqual(try shortPage("b ").total, 1)
         XCTAssertEqual(try value("SELECT COUNT(*) FROM kdf_payment_keys WHERE ascii_description = 0"), 1)
         var f = KDFPaymentFilter()
         f.description = "BURGER"
@@ -265,8 +313,11 @@ final class KDFPaymentStoreTests: XCTestCase {
         XCTAssertEqual(try store.page(filter: f, paging: .pageNumber(1), limit: 1).records.first?.paymentHash, String(format: "%064x", 3))
         try store.insertOrReplace(record(32, "new burger", at: 400))
         XCTAssertEqual(try value("SELECT COUNT(*) FROM kdf_payment_keys"), 32)
+        XCTAssertEqual(try shortPage("b").total, 12)
+        XCTAssertEqual(try shortPage("b").records.first?.paymentHash, String(format: "%064x", 32))
         XCTAssertEqual(try KDFPaymentStore(path: path).count, 32)
-        XCTAssertEqual(try value("PRAGMA user_version"), 1)
+        XCTAssertEqual(try value("PRAGMA user_version"), 2)
+        XCTAssertEqual(try value("SELECT n FROM kdf_description_grams WHERE gram = \(Character("b").asciiValue!)"), 12)
     }
 
     /// get_payment_details' read path (a file database: the read connection and its cache) always

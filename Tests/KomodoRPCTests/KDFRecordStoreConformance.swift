@@ -106,6 +106,34 @@ class KDFRecordStoreConformance: XCTestCase {
         f.status = .pending
         XCTAssertEqual(try store.page(filter: f, paging: .pageNumber(1), limit: 0).total, 7)
     }
+
+    /// One- and two-character description filters (the SQLite store counts them by gram and pages
+    /// them by its own plans): the same rows, order, totals and skips as any other filter, after a
+    /// replacement changed a description.
+    func testShortDescriptionFilters() throws {
+        let store = try open()
+        for (i, d) in ["Coffee", "tea", "ab", "x", "Abc coffee", "100% tea"].enumerated() {
+            try store.insertOrReplace(record(i + 1, d, at: Int64(i + 1) * 10, amount: 100))
+        }
+        try store.insertOrReplace(record(3, "tab", at: 70, amount: 100))
+        func page(_ d: String, _ n: Int = 1, limit: Int = 10) throws -> (hashes: [String], total: Int, skipped: Int) {
+            var f = KDFPaymentFilter()
+            f.description = d
+            let p = try store.page(filter: f, paging: .pageNumber(n), limit: limit)
+            return (p.records.map { String($0.paymentHash.suffix(1)) }, p.total, p.skipped)
+        }
+        XCTAssertEqual(try page("e").hashes, ["6", "5", "2", "1"])
+        XCTAssertEqual(try page("E").total, 4)
+        XCTAssertEqual(try page("e", 2, limit: 3).hashes, ["1"])
+        XCTAssertEqual(try page("e", 2, limit: 3).skipped, 3)
+        XCTAssertEqual(try page("e", 2, limit: 3).total, 4)
+        XCTAssertEqual(try page("AB").hashes, ["3", "5"])
+        XCTAssertEqual(try page("ta").hashes, ["3"])
+        XCTAssertEqual(try page("%").hashes, ["6"])
+        XCTAssertEqual(try page("x").hashes, ["4"])
+        XCTAssertEqual(try page("q").total, 0)
+        XCTAssertEqual(try page("e", limit: 0).total, 4)
+    }
 }
 
 /// `KDFRecordStoreConformance`, unchanged, on PostgreSQL (swift-corelibs-xctest runs only the
@@ -116,4 +144,5 @@ final class PostgresKDFRecordStoreConformance: KDFRecordStoreConformance {
     override func testReplaceKeepsIndexAndCountInStep() throws { try super.testReplaceKeepsIndexAndCountInStep() }
     override func testStatusOnlyMovesForward() throws { try super.testStatusOnlyMovesForward() }
     override func testPagingAndFilters() throws { try super.testPagingAndFilters() }
+    override func testShortDescriptionFilters() throws { try super.testShortDescriptionFilters() }
 }
