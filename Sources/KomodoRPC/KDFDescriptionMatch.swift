@@ -3,7 +3,8 @@
 /// length; this decides which part of that work the FTS5 trigram index can do.
 ///
 /// Contract:
-/// - `usesIndex`: three or more Unicode scalars, the least the trigram tokenizer can look up.
+/// - `usesIndex`: three or more Unicode scalars, the least the trigram tokenizer can look up, and
+///   no NUL (the tokenizer stops at a NUL, so such a phrase would not say what the filter says).
 /// - `phrase`: the filter as one FTS5 quoted phrase (`"` doubled), a literal substring under the
 ///   tokenizer's case folding (each code point folded to one, the same as ASCII folding on ASCII):
 ///   its rows are a superset of the rule's.
@@ -19,7 +20,7 @@ struct KDFDescriptionMatch {
 
     init(_ needle: String) {
         phrase = "\"" + needle.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        usesIndex = needle.unicodeScalars.count >= 3
+        usesIndex = needle.unicodeScalars.count >= 3 && !needle.utf8.contains(0)
         indexAloneDecidesASCIIRows = usesIndex && needle.utf8.allSatisfy { $0 != 0 && $0 < 0x80 }
     }
 

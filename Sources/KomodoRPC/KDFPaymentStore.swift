@@ -432,14 +432,22 @@ public final class KDFPaymentStore: @unchecked Sendable {
                 add("\(r).\(column) <= ?") { $0.bind($1, Int64(clamping: v)) }
             }
             var impossible = false
-            let from = indexed ? "kdf_descriptions AS f CROSS JOIN kdf_payment_keys AS k ON k.id = f.rowid" : "kdf_payments AS p"
+            // The trigram index's candidates, plus the rows whose description holds a NUL: the
+            // tokenizer stops at a NUL, so the index misses what follows it (always re-checked:
+            // such a row is never `ascii_description`). The phrase is bound first, as ?1.
+            var from = "kdf_payments AS p"
+            if indexed, let match {
+                binds.append { $0.bind($1, match.phrase) }
+                from = "(SELECT rowid AS id FROM kdf_descriptions WHERE kdf_descriptions MATCH ?1 UNION "
+                    + "SELECT id FROM kdf_payments INDEXED BY kdf_payments_untrigrammed WHERE (\(Self.untrigrammedSQL)) "
+                    + "AND instr(CAST(description AS BLOB), x'00') > 0) AS f CROSS JOIN kdf_payment_keys AS k ON k.id = f.id"
+            }
             switch filter.paymentType {
             case .inbound: clauses.append("\(r).is_outbound = 0")
             case .outbound(let d): clauses.append("\(r).is_outbound = 1"); add("\(wide("destination")) = ?") { $0.bind($1, d) }
             case nil: break
             }
             if let needle, let match {
-                if indexed { add("f.kdf_descriptions MATCH ?") { $0.bind($1, match.phrase) } }
                 // The rule: a literal substring, ASCII case-insensitive (SQLite LIKE's folding,
                 // without its wildcards; SQLite's lower() folds ASCII only).
                 let check = "instr(lower(\(wide("description"))), lower(?)) > 0"

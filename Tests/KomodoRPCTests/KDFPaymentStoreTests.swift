@@ -37,8 +37,8 @@ final class KDFPaymentStoreTests: XCTestCase {
 
     /// A description with a NUL inside (JSON's "\u0000" is a valid string) is stored and read
     /// back whole, and found by a filter spanning the NUL (SQLite text was bound as a C string,
-    /// which cut it at the NUL without an error). (Filters of 3+ characters after the NUL: the
-    /// trigram tokenizer stops at a NUL; handled with the next change of the filter's plans.)
+    /// which cut it at the NUL without an error), also by filters of 3+ characters after the NUL,
+    /// where the trigram tokenizer stops (such rows join the index's candidates).
     func testDescriptionWithNULIsKeptWhole() throws {
         let store = try KDFPaymentStore(path: ":memory:")
         let description = "caf\u{0}é latte"
@@ -47,6 +47,11 @@ final class KDFPaymentStoreTests: XCTestCase {
         XCTAssertEqual(try store.record(hash: String(format: "%064x", 1))?.description, description)
         XCTAssertEqual(try hashes(store, "\u{0}é"), ["1"])
         XCTAssertEqual(try hashes(store, "f\u{0}"), ["1"])
+        // After the NUL, where the trigram tokenizer stops; and a filter holding the NUL.
+        XCTAssertEqual(try hashes(store, "LATTE"), ["1"])
+        XCTAssertEqual(try hashes(store, "é l"), ["1"])
+        XCTAssertEqual(try hashes(store, "caf\u{0}é"), ["1"])
+        XCTAssertEqual(try hashes(store, "caf"), ["2", "1"])
     }
 
     func testStatusOnlyMovesForward() throws {
