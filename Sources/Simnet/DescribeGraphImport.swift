@@ -47,7 +47,9 @@ public enum DescribeGraphImport {
                 ends.append(id)
             }
             let capacity = try f.uint64("capacity")
-            guard capacity > 0 else { throw .invalidValue(field: f.path + "capacity", value: "0") }
+            guard capacity > 0, capacity <= Topology.maxCapacitySat else {
+                throw .invalidValue(field: f.path + "capacity", value: String(capacity))
+            }
             let balance = UInt64.random(in: 0...capacity * 1000, using: &rng)
             maxBlock = max(maxBlock, scid.blockHeight)
             channels.append(Topology.Channel(

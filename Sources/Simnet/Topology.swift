@@ -55,6 +55,10 @@ public struct Topology: Sendable, Equatable {
     }
 
     /// Checks the invariants the simulator relies on.
+    /// No channel holds more than every bitcoin there will be (21,000,000 BTC in sat), so a
+    /// capacity in msat always fits in 64 bits.
+    public static let maxCapacitySat: UInt64 = 21_000_000 * 100_000_000
+
     public func validate() throws(TopologyError) {
         var aliases = Set<String>()
         var ids = Set<NodeID>()
@@ -70,6 +74,9 @@ public struct Topology: Sendable, Equatable {
             guard aliases.contains(c.nodeB) else { throw .unknownNode(c.nodeB) }
             guard c.nodeA != c.nodeB else { throw .invalidValue(field: "node2", value: c.nodeB) }
             guard c.capacitySat > 0 else { throw .invalidValue(field: "capacity_sat", value: "0") }
+            guard c.capacitySat <= Self.maxCapacitySat else {
+                throw .invalidValue(field: "capacity_sat", value: String(c.capacitySat))
+            }
             if let b = c.balanceAMsat, b > c.capacitySat * 1000 {
                 throw .balanceExceedsCapacity(c.shortChannelID.description)
             }

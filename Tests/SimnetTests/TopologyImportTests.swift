@@ -127,5 +127,14 @@ final class TopologyImportTests: XCTestCase {
         XCTAssertEqual(error(#"{"edges":[{"channel_id":"1"}]}"#), .missingField("edges[0].node1_pub"))
         XCTAssertEqual(error(#"{"edges":[{"channel_id":"x"}]}"#), .invalidValue(field: "edges[0].channel_id", value: "x"))
         XCTAssertEqual(error(#"{"edges":[{"channel_id":true}]}"#), .invalidValue(field: "edges[0].channel_id", value: "1"))
+        // A capacity above the 21,000,000 BTC supply is refused, not multiplied into an overflow
+        // (the TopologyImport fuzz target's finding: a trap in the balance draw).
+        let a = "02" + String(repeating: "aa", count: 32), b = "03" + String(repeating: "bb", count: 32)
+        let edge = #"{"edges":[{"channel_id":"1","node1_pub":"\#(a)","node2_pub":"\#(b)","capacity":"CAP"}]}"#
+        XCTAssertEqual(error(edge.replacingOccurrences(of: "CAP", with: "18446744073709551615")),
+                       .invalidValue(field: "edges[0].capacity", value: "18446744073709551615"))
+        XCTAssertEqual(error(edge.replacingOccurrences(of: "CAP", with: "2100000000000001")),
+                       .invalidValue(field: "edges[0].capacity", value: "2100000000000001"))
+        XCTAssertNil(error(edge.replacingOccurrences(of: "CAP", with: "2100000000000000")))
     }
 }
