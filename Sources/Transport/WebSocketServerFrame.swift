@@ -1,11 +1,9 @@
-import CWslay
-
 /// One complete RFC 6455 §5.2 frame as a server sends it (FIN set, never masked), ready for the
 /// wire. Built once, it can be queued on any number of WebSockets: the bytes are shared (a fan-out
 /// of one update to thousands of streams frames it once, not per stream).
 ///
 /// The bytes are written by libwslay (`wslay_frame_send`, whose `send_callback` appends header and
-/// payload to `bytes`), through a frame context made for the build and freed after it.
+/// payload to `bytes`) through the building thread's frame context (`WslayFrameSender`).
 public struct WebSocketServerFrame: Sendable {
     /// Header + payload.
     public let bytes: [UInt8]
@@ -37,22 +35,7 @@ public struct WebSocketServerFrame: Sendable {
     private static func build(opcode: UInt8, _ payload: UnsafeRawBufferPointer) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(payload.count + 10)
-        var callbacks = wslay_frame_callbacks(
-            send_callback: { data, length, _, user in
-                user!.assumingMemoryBound(to: [UInt8].self).pointee
-                    .append(contentsOf: UnsafeBufferPointer(start: data, count: length))
-                return length
-            },
-            recv_callback: nil, genmask_callback: nil)
-        var iocb = wslay_frame_iocb(fin: 1, rsv: 0, opcode: opcode, payload_length: UInt64(payload.count), mask: 0,
-                                    data: payload.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                    data_length: payload.count)
-        let sent = withUnsafeMutablePointer(to: &out) { sink -> Int in
-            var context: wslay_frame_context_ptr?
-            guard wslay_frame_context_init(&context, &callbacks, sink) == 0 else { return -1 }
-            defer { wslay_frame_context_free(context) }
-            return wslay_frame_send(context, &iocb)
-        }
+        let sent = WslayFrameSender.current?.write(opcode: opcode, payload: payload, to: &out) ?? -1
         // wslay refuses only a control frame over 125 bytes (a caller's bug) or fails to allocate.
         precondition(sent == payload.count, "wslay_frame_send: \(sent)")
         return out

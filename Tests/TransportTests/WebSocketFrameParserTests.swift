@@ -1,3 +1,5 @@
+import Dispatch
+import Locks
 import XCTest
 @testable import Transport
 
@@ -164,6 +166,25 @@ final class WebSocketFrameParserTests: XCTestCase {
         XCTAssertEqual(WebSocketServerFrame(text: "héllo".utf8).bytes, WSFrame.client(opcode: 1, Array("héllo".utf8), masked: false))
         XCTAssertEqual(WebSocketServerFrame(opcode: 2, payload: (0..<200).lazy.map { UInt8($0) }).bytes,
                        WSFrame.client(opcode: 2, (0..<200).map { UInt8($0) }, masked: false))
+    }
+
+    /// Each thread writes with its own wslay frame context, kept between frames: frames built on
+    /// many threads at once, and again on the same threads, are the same bytes.
+    func testServerFramesFromManyThreads() {
+        let payload = (0..<70_000).map { UInt8(truncatingIfNeeded: $0) }
+        let expected = [WSFrame.client(opcode: 2, payload, masked: false), WSFrame.client(opcode: 9, [1, 2, 3], masked: false),
+                        WSFrame.client(opcode: 1, Array(payload.prefix(300)), masked: false)]
+        let same = LockedValue(0)
+        DispatchQueue.concurrentPerform(iterations: 64) { _ in
+            var ok = true
+            for _ in 0..<20 {
+                ok = ok && WebSocketServerFrame(opcode: 2, payload: payload).bytes == expected[0]
+                    && WebSocketServerFrame(opcode: 9, payload: [1, 2, 3]).bytes == expected[1]
+                    && WebSocketServerFrame(opcode: 1, payload: payload.prefix(300)).bytes == expected[2]
+            }
+            if ok { same.withLock { $0 += 1 } }
+        }
+        XCTAssertEqual(same.withLock { $0 }, 64)
     }
 
     func testServerFrames() {
