@@ -34,7 +34,7 @@ final class WslayFrameReceiver {
         case frame(Header, data: UnsafeRawBufferPointer, first: Bool, last: Bool)
         /// Every byte of the input was handed to wslay; more are needed.
         case needMore
-        /// wslay's `WSLAY_ERR_PROTO`: a fragmented or over-125-byte control frame, a length not in its
+        /// wslay's `WSLAY_ERR_PROTO` (or any other error it would give): a fragmented or over-125-byte control frame, a length not in its
         /// minimal encoding, or a 64-bit length with the top bit set.
         case protocolError
     }
@@ -81,13 +81,13 @@ final class WslayFrameReceiver {
         while true {
             let before = handed
             let r = wslay_frame_recv(context, &iocb)
-            if r == Int(WSLAY_ERR_PROTO.rawValue) { return .protocolError }
-            if r < 0 {
-                // WSLAY_ERR_WANT_READ. wslay asks once per step: go on while bytes are left and it took some.
+            if r == Int(WSLAY_ERR_WANT_READ.rawValue) {
+                // wslay asks once per step: go on while bytes are left and it took some.
                 if inputOffset < input.count && handed != before { continue }
                 input = UnsafeRawBufferPointer(start: nil, count: 0); inputOffset = 0
                 return .needMore
             }
+            if r < 0 { return .protocolError }   // WSLAY_ERR_PROTO (no other error is documented for recv)
             let header = Header(fin: iocb.fin != 0, rsv: iocb.rsv, opcode: iocb.opcode, masked: iocb.mask != 0,
                                 payloadLength: iocb.payload_length)
             let first = payloadSeen == nil
