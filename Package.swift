@@ -5,8 +5,8 @@
 //   executables (paytrackd, paytrack)  ->  Node  ->  Services  ->  GRPC  ->  Transport
 //   domain: Payments, PaymentStore, Routing, Simnet, Invoices, BOLT11, Macaroons
 //   wire:   LightningRPC -> ProtoWire
-//   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, PostgreSQL (libpq), Transport (nghttp2, llhttp, OpenSSL)
-//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CLibpq, CLlhttp
+//   thin wrappers over C: Crypto (OpenSSL, secp256k1), SQLite, PostgreSQL (libpq), Transport (nghttp2, llhttp, wslay, OpenSSL)
+//   C shims: CNghttp2, COpenSSL, CSecp256k1, CSQLite, CLibpq, CLlhttp, CWslay
 //
 // The domain targets never import Transport or GRPC, and only the thin wrapper targets import C.
 import PackageDescription
@@ -52,6 +52,8 @@ let package = Package(
         // /usr/local (libllhttp.a, llhttp.h, llhttp.pc). See docs/ARCHITECTURE.md.
         .systemLibrary(name: "CLlhttp", pkgConfig: "llhttp", providers: [.apt(["node-llhttp"])]),
         .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
+        // WebSocket framing (wslay_frame_recv/send). Debian ships no .pc file for wslay; the module map links it by name.
+        .systemLibrary(name: "CWslay", providers: [.apt(["libwslay-dev"]), .brew(["wslay"])]),
 
         // MARK: Wire format
         .target(name: "ProtoWire"),
@@ -69,7 +71,7 @@ let package = Package(
         // The one bounded cache (FIFOCache) and the one lock family (Lock, LockedValue, Condition, Latch).
         .target(name: "Caches"),
         .target(name: "Locks"),
-        .target(name: "Transport", dependencies: ["LightningPrimitives", "Locks", "CNghttp2", "COpenSSL", "CLlhttp", "Metrics"],
+        .target(name: "Transport", dependencies: ["LightningPrimitives", "Locks", "CNghttp2", "COpenSSL", "CLlhttp", "CWslay", "Metrics"],
                 swiftSettings: hotPathSettings),
 
         // MARK: The call interface every face adapts to (handlers, contexts, writers, statuses)

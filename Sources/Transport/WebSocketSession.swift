@@ -14,8 +14,9 @@
 /// close) go ahead of queued messages; nothing follows a close frame. A `close` from the
 /// application goes after the messages already queued. Queued frames are `WebSocketServerFrame`
 /// bytes, shared with every other WebSocket that queued the same frame.
-/// Memory while idle: the parser's fixed header storage and a few fields; buffers exist only while
-/// a message is arriving or frames wait to be sent.
+/// Memory while idle: a few fields of the parser (libwslay's frame context exists only while a
+/// client frame is partly received); buffers exist only while a message is arriving or frames wait
+/// to be sent.
 /// Confined to the connection's loop thread.
 public final class WebSocketSession: WebSocketChannel {
     /// Where the closing handshake stands.

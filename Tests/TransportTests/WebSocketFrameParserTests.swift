@@ -1,3 +1,5 @@
+import Dispatch
+import Locks
 import XCTest
 @testable import Transport
 
@@ -67,10 +69,122 @@ final class WebSocketFrameParserTests: XCTestCase {
         var huge: [UInt8] = [0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]
         XCTAssertEqual(events(huge), ["violation 1002"])
         huge[2] = 0x7f
-        XCTAssertEqual(events(huge), ["violation 1009"], "decided from the header, nothing buffered")
+        // wslay reports a frame with its first payload byte: the 1009 comes from the declared length then,
+        // before anything of the payload is buffered.
+        XCTAssertEqual(events(huge), [], "a header alone: no verdict yet")
+        XCTAssertEqual(events(huge + [0]), ["violation 1009"], "decided from the header, nothing buffered")
         // Nothing is parsed after a close or a violation.
         XCTAssertEqual(events(WSFrame.close(1000) + WSFrame.text("late")), ["close 1000 "])
         XCTAssertEqual(events(frame(0xc1) + WSFrame.text("late")), ["violation 1002"])
+    }
+
+    /// libwslay refuses a length not in its minimal encoding (RFC 6455 §5.2 "the minimal number of
+    /// bytes MUST be used"): 1002. The codec before wslay accepted them.
+    func testNonMinimalLengthIs1002() {
+        let mask: [UInt8] = [1, 2, 3, 4]
+        let short16: [UInt8] = [0x81, 0x80 | 126, 0, 5] + mask + [UInt8](repeating: 0x61, count: 5)
+        let short64: [UInt8] = [0x82, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0xff, 0xff] + mask + [UInt8](repeating: 0, count: 0xffff)
+        for (bytes, name) in [(short16, "5 in 16 bits"), (short64, "65,535 in 64 bits")] {
+            for chunk in [0, 1, 3] {
+                XCTAssertEqual(events(bytes, max: 100_000, chunk: chunk), ["violation 1002"], "\(name), chunk \(chunk)")
+            }
+        }
+        // The same lengths in their minimal encoding are fine.
+        XCTAssertEqual(events(WSFrame.text("aaaaa")), ["message 1 aaaaa"])
+    }
+
+    /// A 0-length frame is a complete frame (wslay reports it once, with no data).
+    func testZeroLengthFrames() {
+        let stream = WSFrame.text("") + WSFrame.client(opcode: 2, [], fin: false) + WSFrame.client(opcode: 0, [])
+            + WSFrame.client(opcode: 9, []) + WSFrame.client(opcode: 8, [])
+        for chunk in [0, 1, 2, 5] {
+            XCTAssertEqual(events(stream, chunk: chunk), ["message 1 ", "message 2 ", "ping ", "close none "], "chunk \(chunk)")
+        }
+    }
+
+    /// libwslay's frame context exists only while a frame is partly received: none after whole
+    /// frames (an idle WebSocket holds no wslay memory), one while a frame is split, at every byte.
+    func testFrameContextOnlyWhileAFrameIsPartial() {
+        let stream = WSFrame.text("hello") + WSFrame.client(opcode: 9, Array("p".utf8))
+            + WSFrame.client(opcode: 2, [UInt8](repeating: 7, count: 5000)) + WSFrame.text("")
+        // Frame boundaries in `stream`.
+        let ends: Set<Int> = [11, 11 + 7, 11 + 7 + 5008, 11 + 7 + 5008 + 6]
+        XCTAssertEqual(ends.max(), stream.count)
+        for split in 0...stream.count {
+            var p = WebSocketFrameParser(maxMessageBytes: 10_000)
+            var got: [String] = []
+            func feed(_ range: Range<Int>) {
+                stream.withUnsafeBytes { b in
+                    p.parse(UnsafeRawBufferPointer(rebasing: b[range])) { e in
+                        switch e {
+                        case .message(let op, let payload): got.append("message \(op) \(payload.count)")
+                        case .ping(let payload): got.append("ping \(payload.count)")
+                        default: got.append("other")
+                        }
+                    }
+                }
+            }
+            feed(0..<split)
+            XCTAssertEqual(p.holdsFrameContext, !(split == 0 || ends.contains(split)), "after \(split) bytes")
+            feed(split..<stream.count)
+            XCTAssertFalse(p.holdsFrameContext, "split at \(split): whole frames, no context")
+            XCTAssertEqual(got, ["message 1 5", "ping 1", "message 2 5000", "message 1 0"], "split at \(split)")
+            XCTAssertEqual(p.state, .header)
+        }
+        // A violation or a close lets the context go too.
+        var p = WebSocketFrameParser(maxMessageBytes: 10)
+        let partial = WSFrame.text("hello")
+        partial.withUnsafeBytes { p.parse(UnsafeRawBufferPointer(rebasing: $0[0..<4])) { _ in } }
+        XCTAssertTrue(p.holdsFrameContext)
+        XCTAssertEqual(p.state, .header)
+        partial.withUnsafeBytes { p.parse(UnsafeRawBufferPointer(rebasing: $0[4..<8])) { _ in } }
+        XCTAssertEqual(p.state, .payload)
+        let bad = WSFrame.client(opcode: 1, [1], masked: false)
+        (Array(partial[8...]) + bad).withUnsafeBytes { p.parse($0) { _ in } }
+        XCTAssertEqual(p.state, .done)
+        XCTAssertFalse(p.holdsFrameContext)
+    }
+
+    /// Server frames written by wslay_frame_send are the bytes RFC 6455 §5.2 gives (fin, unmasked,
+    /// minimal length encoding) for every opcode and at each length class's boundaries.
+    func testServerFramesByteForByteAtLengthBoundaries() {
+        for opcode: UInt8 in [1, 2] {
+            for n in [0, 1, 125, 126, 127, 65_535, 65_536, 70_000] {
+                let payload = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+                XCTAssertEqual(WebSocketServerFrame(opcode: opcode, payload: payload).bytes,
+                               WSFrame.client(opcode: opcode, payload, masked: false), "opcode \(opcode), \(n) bytes")
+            }
+        }
+        for opcode: UInt8 in [8, 9, 10] {
+            for n in [0, 2, 125] {
+                let payload = [UInt8](repeating: 0x33, count: n)
+                XCTAssertEqual(WebSocketServerFrame(opcode: opcode, payload: payload).bytes,
+                               WSFrame.client(opcode: opcode, payload, masked: false), "opcode \(opcode), \(n) bytes")
+            }
+        }
+        // Non-contiguous payloads (a String's UTF-8 view may be one) and a lazy collection.
+        XCTAssertEqual(WebSocketServerFrame(text: "héllo".utf8).bytes, WSFrame.client(opcode: 1, Array("héllo".utf8), masked: false))
+        XCTAssertEqual(WebSocketServerFrame(opcode: 2, payload: (0..<200).lazy.map { UInt8($0) }).bytes,
+                       WSFrame.client(opcode: 2, (0..<200).map { UInt8($0) }, masked: false))
+    }
+
+    /// Each thread writes with its own wslay frame context, kept between frames: frames built on
+    /// many threads at once, and again on the same threads, are the same bytes.
+    func testServerFramesFromManyThreads() {
+        let payload = (0..<70_000).map { UInt8(truncatingIfNeeded: $0) }
+        let expected = [WSFrame.client(opcode: 2, payload, masked: false), WSFrame.client(opcode: 9, [1, 2, 3], masked: false),
+                        WSFrame.client(opcode: 1, Array(payload.prefix(300)), masked: false)]
+        let same = LockedValue(0)
+        DispatchQueue.concurrentPerform(iterations: 64) { _ in
+            var ok = true
+            for _ in 0..<20 {
+                ok = ok && WebSocketServerFrame(opcode: 2, payload: payload).bytes == expected[0]
+                    && WebSocketServerFrame(opcode: 9, payload: [1, 2, 3]).bytes == expected[1]
+                    && WebSocketServerFrame(opcode: 1, payload: payload.prefix(300)).bytes == expected[2]
+            }
+            if ok { same.withLock { $0 += 1 } }
+        }
+        XCTAssertEqual(same.withLock { $0 }, 64)
     }
 
     func testServerFrames() {
