@@ -50,7 +50,9 @@ public final class EventLoop: @unchecked Sendable {
     private var queue: [LoopWork] = []
     private var wakePending = false
     private var running = true
+    /// The thread `start` made, until `waitForExit` has joined it (guarded by `joinLock`).
     private var thread: pthread_t?
+    private let joinLock = Lock()
     private var threadID: pthread_t = pthread_t()
     private var registrations: [UInt64: EventLoopSelectable] = [:]
     private var nextToken: UInt64 = 1
@@ -103,7 +105,7 @@ public final class EventLoop: @unchecked Sendable {
             return nil
         }, box.toOpaque())
         precondition(rc == 0, "pthread_create failed")
-        thread = tid
+        joinLock.withLock { thread = tid }
     }
 
     /// Makes the calling thread this loop's thread without running the loop: for socketless tests
@@ -179,7 +181,16 @@ public final class EventLoop: @unchecked Sendable {
         enqueue { [unowned self] in self.running = false }
     }
 
-    public func waitForExit() { _ = exitLatch.wait() }
+    /// Blocks until the loop has stopped and, if `start` made its thread, until that thread has
+    /// ended: its thread-local destructors (OpenSSL's per-thread state among them) have run, so the
+    /// process may exit right after. Idempotent; from any thread but the loop's own.
+    public func waitForExit() {
+        _ = exitLatch.wait()
+        joinLock.lock(); defer { joinLock.unlock() }
+        guard let t = thread, pthread_equal(t, pthread_self()) == 0 else { return }
+        pthread_join(t, nil)
+        thread = nil
+    }
 
     // MARK: Registration (loop thread only)
 

@@ -38,4 +38,8 @@ let application = Application(commands: [
     RouteCommands.queryMCProbability,
     CallCommand.call,
 ])
-exit(application.run(Array(CommandLine.arguments.dropFirst())))
+let code = application.run(Array(CommandLine.arguments.dropFirst()))
+// As paytrackd's main: end without exit's handlers (OpenSSL's atexit cleanup could race with a
+// client loop's thread still ending after an error path); stdio is flushed first.
+fflush(nil)
+_exit(code)

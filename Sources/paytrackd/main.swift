@@ -12,11 +12,12 @@ do {
         exit(0)
     case .run(let config):
         let code = try Daemon.run(config: config)
-        // Daemon.run stopped every listener and loop and closed the stores, but a loop's thread may
-        // still be ending, running OpenSSL's per-thread destructors; `exit` would run OpenSSL's
-        // atexit cleanup beside them, freeing what they touch (a SIGSEGV at exit, seen once in
-        // the interop suite's test server). So the process ends without exit's handlers: nothing
-        // is left for them (log lines are single write(2)s), and stdio is flushed first.
+        // Daemon.run stopped every listener, joined the loops' threads and closed the stores; other
+        // threads (a store's writer, the reaper) may still be ending, running OpenSSL's and Swift's
+        // per-thread destructors, and `exit` would run OpenSSL's atexit cleanup beside them,
+        // freeing what they touch (a SIGSEGV at exit, seen once in the interop suite's test server
+        // before loops were joined). So the process ends without exit's handlers: nothing is left
+        // for them (log lines are single write(2)s), and stdio is flushed first.
         fflush(nil)
         _exit(code)
     }

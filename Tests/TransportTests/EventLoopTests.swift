@@ -2,6 +2,9 @@ import Locks
 import XCTest
 import Transport
 
+/// Counts the test destructor's completions (a C destructor cannot capture).
+private let loopThreadDestructorsFinished = LockedValue<Int>(0)
+
 final class EventLoopTests: XCTestCase {
     func testExecuteFromOtherThreadsRunsOnLoop() {
         let group = EventLoopGroup(loopCount: 2)
@@ -11,6 +14,30 @@ final class EventLoopTests: XCTestCase {
         loop.execute { done.fulfil(loop.inEventLoop) }
         XCTAssertTrue(done.wait())
         XCTAssertFalse(loop.inEventLoop)
+    }
+
+    /// `waitForExit` returns only after the loop's thread has ended, its thread-local destructors
+    /// included (OpenSSL keeps per-thread state this way; a process exiting while they still ran
+    /// crashed once). The destructor here sleeps, so a wait that returned at the end of `run()`
+    /// would see it unfinished.
+    func testWaitForExitReturnsAfterTheThreadsDestructors() {
+        var key = pthread_key_t()
+        XCTAssertEqual(pthread_key_create(&key, { _ in
+            usleep(100_000)
+            loopThreadDestructorsFinished.withLock { $0 += 1 }
+        }), 0)
+        defer { pthread_key_delete(key) }
+        let threadKey = key
+        let before = loopThreadDestructorsFinished.withLock { $0 }
+        let loop = EventLoop()
+        loop.start()
+        let set = Latch<Bool>()
+        loop.execute { set.fulfil(pthread_setspecific(threadKey, UnsafeRawPointer(bitPattern: 1)) == 0) }
+        XCTAssertTrue(set.wait())
+        loop.stop()
+        loop.waitForExit()
+        XCTAssertEqual(loopThreadDestructorsFinished.withLock { $0 }, before + 1)
+        loop.waitForExit()   // idempotent: the thread is joined once
     }
 
     func testTimersFireInOrderAndCancel() {
