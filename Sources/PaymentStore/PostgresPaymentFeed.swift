@@ -12,13 +12,16 @@ import PostgreSQL
 /// wherever it was made.
 ///
 /// How a change travels: the writer of any replica commits a batch and, in the same transaction,
-/// NOTIFYs `Options.changeChannel`; each row it touched carries its transaction id (`change_xid`).
-/// The feed thread LISTENs; on a notification — or every `pollSeconds` regardless, or after a
-/// reconnect — it catches up from the change index: in one REPEATABLE READ snapshot it takes the
-/// snapshot's xmin H (every transaction below H has finished) and reads the payments with
-/// `from ≤ change_xid < H`, then sets `from = H`. A transaction that commits later has an id ≥ H,
-/// so nothing is skipped; a lost notification or connection only delays delivery until the next
-/// catch-up, which starts where the last successful one ended. Each changed payment is read once
+/// NOTIFYs `Options.changeChannel` with its transaction id as the payload; each row it touched
+/// carries that id (`change_xid`). The feed thread LISTENs; on a notification — or every
+/// `pollSeconds` regardless, or after a reconnect — it catches up from the change index: in one
+/// REPEATABLE READ snapshot it takes the snapshot's xmin H (every transaction below H has finished)
+/// and reads the payments with `from ≤ change_xid < H`, then sets `from = H`. A transaction that
+/// commits later has an id ≥ H, so nothing is skipped; a lost notification or connection only
+/// delays delivery until the next catch-up, which starts where the last successful one ended.
+/// A notified transaction at or above H committed while an older one was still open (another
+/// replica's batch, a lease renewal): its change is read once that one ends, which may notify
+/// nothing, so the feed looks again after 2 ms, doubling up to `pollSeconds`, until H passes it. Each changed payment is read once
 /// per catch-up by the feed, not once per subscriber. Snapshots are published with
 /// `ControlTower.notifyIfNewer`, so this process's own changes, already published, are not sent
 /// again. Two changes of one payment between two catch-ups arrive as its latest state (versions
@@ -42,6 +45,12 @@ public final class PostgresPaymentFeed: @unchecked Sendable {
     /// (a page boundary inside one transaction's changes).
     private var from: Int64 = 0
     private var afterID: Int64 = -1
+    /// The highest transaction id notified so far (0: none, or replicas that send no id).
+    private var notified: Int64 = 0
+    /// The first wait before looking again for a notified change the horizon has not reached.
+    static let firstRetrySeconds = 0.002
+    /// The longest the thread waits before it checks whether `stop` was called.
+    static let stopCheckSeconds = 0.25
     /// Catch-ups completed and payments published (statistics, tests).
     public private(set) var catchUps: UInt64 = 0
     public private(set) var published: UInt64 = 0
@@ -77,7 +86,7 @@ public final class PostgresPaymentFeed: @unchecked Sendable {
         condition.lock.withLock { thread = tid }
     }
 
-    /// Stops the thread (within about `pollSeconds`) and waits for it. Idempotent.
+    /// Stops the thread (within about `stopCheckSeconds`) and waits for it. Idempotent.
     public func stop() {
         let t = condition.lock.withLock { () -> pthread_t? in
             stopping = true
@@ -91,13 +100,18 @@ public final class PostgresPaymentFeed: @unchecked Sendable {
 
     private func run() {
         var healthy = true
+        var retry = 0.0   // > 0: a notified change lies at or above the horizon; look again this soon
         while !isStopping {
             do {
                 // Wait for a notification (or the poll interval); any batch of them means one catch-up.
-                _ = try db.notifications(timeout: healthy ? options.pollSeconds : min(options.pollSeconds, 0.5))
+                let timeout = !healthy ? min(options.pollSeconds, 0.5) : retry > 0 ? retry : options.pollSeconds
+                for n in try waitForNotifications(timeout) {
+                    if let xid = Int64(n.payload), xid > notified { notified = xid }
+                }
                 if isStopping { break }
                 try catchUp()
                 healthy = true
+                retry = notified >= from ? min(max(retry * 2, Self.firstRetrySeconds), options.pollSeconds) : 0
             } catch {
                 // Connection lost or a read failed: back off briefly; the next round reconnects
                 // (re-LISTENing) and catches up from `from`, which only a completed read advances.
@@ -106,6 +120,17 @@ public final class PostgresPaymentFeed: @unchecked Sendable {
             }
         }
         db.close()
+    }
+
+    /// Waits up to `seconds` for notifications, in slices of at most `stopCheckSeconds`, so that
+    /// `stop` takes effect within one slice whatever `pollSeconds` is.
+    private func waitForNotifications(_ seconds: Double) throws(PostgresError) -> [PostgresNotification] {
+        let end = monotonicSeconds() + seconds
+        while true {
+            let left = end - monotonicSeconds()
+            let got = try db.notifications(timeout: max(0, min(left, Self.stopCheckSeconds)))
+            if !got.isEmpty || left <= Self.stopCheckSeconds || isStopping { return got }
+        }
     }
 
     /// The snapshot's xmin: every transaction with a smaller id has committed or aborted.

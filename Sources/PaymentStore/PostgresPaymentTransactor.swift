@@ -140,8 +140,9 @@ final class PostgresPaymentTransactor: PaymentTransactor {
             WHERE key IN ('max_payment_index', 'max_update_ns', 'payment_count')
             """, [.int64(Int64(bitPattern: m.maxPaymentIndex)), .int64(m.maxUpdateNs), .int64(countDelta)])
         // Delivered at commit, once per batch (the server folds identical notifications of one
-        // transaction): followers then read the change index.
-        queue("SELECT pg_notify($1, $2)", [.text(changeChannel), .text("")])
+        // transaction): followers then read the change index. The payload is the transaction's id,
+        // so a follower knows when its read has not yet reached it (`PostgresPaymentFeed`).
+        queue("SELECT pg_notify($1, txid_current()::text)", [.text(changeChannel)])
     }
 
     private struct MissingRow: Error, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PostgresTestSupport
+import PostgreSQL
 @testable import Payments
 @testable import PaymentStore
 
@@ -67,6 +68,38 @@ final class PostgresPaymentFeedTests: XCTestCase {
         XCTAssertEqual(batch.map(\.lastUpdateNs), batch.map(\.lastUpdateNs).sorted(), "in update order")
         XCTAssertEqual(stream.last(where: { $0.paymentHash == hash })?.status ?? .succeeded, .succeeded)
         XCTAssertGreaterThan(feed.catchUps, 0)
+    }
+
+    /// A's change commits while an older transaction (another session's, which changes no payment
+    /// and so notifies nothing) is still open: B's catch-up cannot read it yet (the horizon is held
+    /// back). When that transaction ends, B reads the change without another notification and long
+    /// before its poll (an hour here): the notification carried A's transaction id, and the feed
+    /// looks again until its horizon has passed it.
+    func testAChangeBehindAnOpenTransactionArrivesWhenThatTransactionEnds() throws {
+        var o = PostgresPaymentStore.Options(dsn: try PostgresCluster.shared().createDatabase(), schema: "paytrack_alice")
+        o.timeoutSeconds = 30
+        let a = try Replica(o), b = try Replica(o)
+        var feedOptions = PostgresPaymentFeed.Options(store: o)
+        feedOptions.pollSeconds = 3_600
+        let feed = try PostgresPaymentFeed(options: feedOptions, tower: b.tower)
+        feed.start()
+        defer { feed.stop() }
+        let all = try b.tower.subscribeAllPayments()
+
+        let blocker = try PostgresConnection(dsn: o.dsn)
+        defer { blocker.close() }
+        _ = try blocker.query("BEGIN")
+        _ = try blocker.query("SELECT txid_current()")   // takes a transaction id: the horizon stops below it
+        let before = feed.catchUps
+        try a.control.initPayment(Fixture.info(1))
+        let deadline = Date().addingTimeInterval(10)
+        while feed.catchUps <= before && Date() < deadline { usleep(2_000) }
+        XCTAssertGreaterThan(feed.catchUps, before, "B caught up after A's notification")
+        XCTAssertNil(all.poll(), "held back behind the open transaction")
+
+        _ = try blocker.query("COMMIT")
+        let seen = collect({ all.poll() }, until: { $0.contains { $0.paymentHash == Fixture.hash(1) } })
+        XCTAssertEqual(seen.map(\.paymentHash), [Fixture.hash(1)], "delivered once the open transaction ended")
     }
 
     /// The server restarts while B follows: B's feed reconnects, re-LISTENs and catches up with the
