@@ -21,11 +21,11 @@ import PostgreSQL
 /// delays delivery until the next catch-up, which starts where the last successful one ended.
 /// A notified transaction at or above H committed while an older one was still open (another
 /// replica's batch, a lease renewal): its change is read once that one ends, which may notify
-/// nothing, so the feed looks again after 2 ms, doubling up to `pollSeconds`, until H passes it. Each changed payment is read once
-/// per catch-up by the feed, not once per subscriber. Snapshots are published with
-/// `ControlTower.notifyIfNewer`, so this process's own changes, already published, are not sent
-/// again. Two changes of one payment between two catch-ups arrive as its latest state (versions
-/// still only grow on every stream).
+/// nothing, so the feed looks again after 2 ms, doubling up to `pollSeconds`, until H passes it.
+/// Each changed payment is read once per catch-up by the feed, not once per subscriber. Snapshots
+/// are published with `ControlTower.notifyIfNewer`, so this process's own changes, already
+/// published, are not sent again. Two changes of one payment between two catch-ups arrive as its
+/// latest state (versions still only grow on every stream).
 public final class PostgresPaymentFeed: @unchecked Sendable {
     public struct Options: Sendable {
         public var store: PostgresPaymentStore.Options
