@@ -222,6 +222,7 @@ health.shutdown()
 let graceMs = Int64(opts["--grace-ms"] ?? "5000") ?? 5000
 server.shutdown(gracePeriod: .milliseconds(graceMs))
 say("STOPPED")
-// Without exit's handlers: OpenSSL's atexit cleanup would race with the loop threads still ending
-// (their OpenSSL per-thread destructors): a SIGSEGV at exit, seen once (as paytrackd's main).
+// Without exit's handlers, as paytrackd's main: the loops' threads are joined by now, but any other
+// thread still ending runs OpenSSL's per-thread destructors, which OpenSSL's atexit cleanup would
+// race with (a SIGSEGV at exit, seen once here before the loops were joined).
 _exit(0)
