@@ -72,35 +72,50 @@ public enum Daemon {
 
         let group = EventLoopGroup(loopCount: config.threads > 0 ? config.threads : nil)
         let work = BlockingWork()
-        for (node, listeners) in nodes {
-            let peers = nodes.filter { $0.0.name != node.name }.flatMap { other in
-                config.restListeners(node: other.0.name).compactMap { DashboardPeer.forListener($0, alias: other.0.name) }
-            }
-            try node.start(listeners: listeners, restListeners: config.restListeners(node: node.name), restPeers: peers,
-                           config: config, work: work, group: group)
-        }
-        for (node, address) in kdfNodes {
-            try node.startKDF(listener: address, config: config, work: work, group: group)
-        }
         var metricsServer: TLSServer?
-        if let metrics {
-            let server = TLSServer.plainHTTP1(group: group, application: MetricsHTTPApplication(registry: metrics.registry))
-            server.listenerMetrics = metrics.listener("metrics")
-            let (host, port) = try ServedNode.split(config.prometheusListen)
-            let bound = try server.bind(host: host, port: port)
-            metricsServer = server
-            log.info("Prometheus metrics listening on http://\(host):\(bound)\(MetricsHTTPApplication.path)")
+        /// Stops everything started so far, in dependency order: listeners and their connections
+        /// first (they hold the nodes' services), then the loops that ran them.
+        func stopAll(gracePeriod: Duration) {
+            network.stopBlockClock()
+            mppExpiry.cancel()
+            metricsServer?.shutdown(gracePeriodNanos: min(UInt64(gracePeriod.components.seconds), 1) * 1_000_000_000)
+            for (node, _) in nodes { node.shutdown(gracePeriod: gracePeriod) }
+            group.shutdown()
+        }
+        do {
+            for (node, listeners) in nodes {
+                let peers = nodes.filter { $0.0.name != node.name }.flatMap { other in
+                    config.restListeners(node: other.0.name).compactMap { DashboardPeer.forListener($0, alias: other.0.name) }
+                }
+                try node.start(listeners: listeners, restListeners: config.restListeners(node: node.name), restPeers: peers,
+                               config: config, work: work, group: group)
+            }
+            for (node, address) in kdfNodes {
+                try node.startKDF(listener: address, config: config, work: work, group: group)
+            }
+            if let metrics {
+                let server = TLSServer.plainHTTP1(group: group, application: MetricsHTTPApplication(registry: metrics.registry))
+                server.listenerMetrics = metrics.listener("metrics")
+                metricsServer = server
+                let (host, port) = try ServedNode.split(config.prometheusListen)
+                let bound = try server.bind(host: host, port: port)
+                log.info("Prometheus metrics listening on http://\(host):\(bound)\(MetricsHTTPApplication.path)")
+            }
+        } catch {
+            // A listener that cannot bind (a port in use, a bad address) ends startup. What
+            // already listens is closed and the loops are joined before the error leaves: the
+            // servers are released when this function returns, and a loop still accepting for
+            // them (a client connecting meanwhile) would touch a freed server.
+            log.error("startup failed: \(error)")
+            stopAll(gracePeriod: .zero)
+            throw error
         }
         log.info("ready")
 
         var received: Int32 = 0
         sigwait(&stopSignals, &received)
         log.info("received signal \(received), shutting down")
-        network.stopBlockClock()
-        mppExpiry.cancel()
-        metricsServer?.shutdown(gracePeriodNanos: 1_000_000_000)
-        for (node, _) in nodes { node.shutdown(gracePeriod: .seconds(5)) }
-        group.shutdown()
+        stopAll(gracePeriod: .seconds(5))
         log.info("shutdown complete")
         return 0
     }

@@ -253,6 +253,7 @@ public final class ServedNode: @unchecked Sendable {
         let server = GRPCServer(services: services, interceptors: interceptors,
                                 tls: tlsContext, configuration: configuration, group: group, metrics: metrics?.rpc)
         server.listenerMetrics = metrics?.listener("grpc")
+        self.server = server    // before binding: `shutdown` then closes whatever bound
         var ports: [Int] = []
         for listener in listeners {
             let (host, port) = try Self.split(listener)
@@ -260,7 +261,6 @@ public final class ServedNode: @unchecked Sendable {
             ports.append(bound)
             log.info("\(name) (\(nodeID.hex.prefix(16))…): gRPC listening on \(host):\(bound)")
         }
-        self.server = server
         if !restListeners.isEmpty {
             // The dashboards of the other nodes this process serves may make invoices here: their
             // origins are allowed by CORS besides --restcors (same operator, same process).
@@ -274,12 +274,12 @@ public final class ServedNode: @unchecked Sendable {
             http.webSocket.pongWaitNanos = UInt64(config.wsPongWaitSeconds * 1e9)
             let rest = TLSServer.http(group: group, tls: tlsContext, application: gateway, configuration: http)
             rest.listenerMetrics = metrics?.listener("rest")
+            restServer = rest
             for listener in restListeners {
                 let (host, port) = try Self.split(listener)
                 let bound = try rest.bind(host: host, port: port)
                 log.info("\(name): REST gateway and WebSocket proxy listening on \(host):\(bound)")
             }
-            restServer = rest
         }
         health.setStatus(.serving, service: "")
         for s in LightningDescriptors.serviceNames { health.setStatus(.serving, service: s) }
@@ -304,9 +304,9 @@ public final class ServedNode: @unchecked Sendable {
         let server = config.kdfHTTPS ? TLSServer.http(group: group, tls: try tls.makeServerContext(), application: app)
                                      : TLSServer.plainHTTP1(group: group, application: app)
         server.listenerMetrics = metrics?.listener("kdf")
+        kdfServer = server
         let (host, port) = try Self.split(listener)
         let bound = try server.bind(host: host, port: port)
-        kdfServer = server
         log.info("\(name): Komodo DeFi Framework API (mmrpc 2.0, coin \(config.kdfTicker)) listening on "
             + "\(config.kdfHTTPS ? "https" : "http")://\(host):\(bound); rpc_password in \(service.passwordPath)")
         return bound

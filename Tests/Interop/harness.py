@@ -41,10 +41,33 @@ def generate_stubs():
 STARTED = []
 
 
+# Ports handed out by free_port in this session: a port is given once, so two listeners of one
+# test never collide even when the first has not bound yet.
+_ISSUED = set()
+# Below Linux's ephemeral range (ip_local_port_range, 32768-60999 by default), so an outgoing
+# connection's local port (a client's, or a daemon's to PostgreSQL) cannot take a port between
+# free_port returning it and the daemon binding it. Where a run starts is spread by pid so that
+# two test runs on one machine rarely try the same ports.
+_PORT_LOW, _PORT_HIGH = 20000, 32767
+_next_port = _PORT_LOW + (os.getpid() * 7919) % (_PORT_HIGH - _PORT_LOW)
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port nobody listens on now and that this session has not handed out before."""
+    global _next_port
+    for _ in range(_PORT_HIGH - _PORT_LOW):
+        port = _next_port
+        _next_port = _PORT_LOW if _next_port >= _PORT_HIGH else _next_port + 1
+        if port in _ISSUED:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ISSUED.add(port)
+        return port
+    raise RuntimeError(f"no free loopback port in {_PORT_LOW}-{_PORT_HIGH}")
 
 
 class Daemon:
