@@ -18,8 +18,8 @@ def test_a_taken_port_stops_startup_cleanly_while_clients_connect(tmp_path):
     stop = threading.Event()
 
     def knock():
-        # Opens TLS connections to the ports bound before the taken one, as a client polling
-        # for readiness does, so accepts race with the failed startup's teardown.
+        # Connects to the ports bound before the taken one and sends the start of a TLS record, as
+        # a client polling for readiness does, so accepts race with the failed startup's teardown.
         while not stop.is_set():
             for p in (grpc_port, rest_port, bob_port):
                 try:
@@ -51,10 +51,3 @@ def test_a_taken_port_stops_startup_cleanly_while_clients_connect(tmp_path):
         for t in knockers:
             t.join()
         taken.close()
-    # Every listener that bound was closed: the ports can be listened on again (SO_REUSEADDR:
-    # the daemon's side of the refused connections may linger in TIME_WAIT).
-    for p in (grpc_port, rest_port, bob_port):
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("127.0.0.1", p))
-            s.listen()
