@@ -138,7 +138,8 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "TransportTests", dependencies: ["Locks", "Transport", "CNghttp2", "COpenSSL"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"]),
-        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON", "LightningPrimitives", "Metrics"]),
+        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway", "RPCCore", "Transport", "LightningRPC", "JSON", "LightningPrimitives", "Metrics"],
+                    exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "RESTGateway", "Transport"]),
         .testTarget(name: "GRPCTests", dependencies: ["Locks", "GRPC", "RPCCore", "Transport", "Metrics"]),
         .testTarget(name: "LightningPrimitivesTests", dependencies: ["LightningPrimitives"]),
