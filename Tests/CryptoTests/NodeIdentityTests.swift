@@ -40,12 +40,12 @@ final class NodeIdentityTests: XCTestCase {
 
     func testCorruptFilesAreRefused() throws {
         let short = dir.appendingPathComponent("short").path
-        FileManager.default.createFile(atPath: short, contents: Data([1, 2, 3]), attributes: [.posixPermissions: 0o600])
+        XCTAssertTrue(FileManager.default.createFile(atPath: short, contents: Data([1, 2, 3]), attributes: [.posixPermissions: 0o600]))
         XCTAssertThrowsError(try NodeIdentity.loadOrCreate(path: short)) {
             XCTAssertEqual($0 as? NodeIdentity.Error, .invalidLength(path: short, length: 3))
         }
         let zero = dir.appendingPathComponent("zero").path
-        FileManager.default.createFile(atPath: zero, contents: Data(count: 32), attributes: [.posixPermissions: 0o600])
+        XCTAssertTrue(FileManager.default.createFile(atPath: zero, contents: Data(count: 32), attributes: [.posixPermissions: 0o600]))
         XCTAssertThrowsError(try NodeIdentity.loadOrCreate(path: zero)) {
             XCTAssertEqual($0 as? NodeIdentity.Error, .invalidKey(path: zero))
         }

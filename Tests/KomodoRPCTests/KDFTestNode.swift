@@ -19,8 +19,8 @@ final class KDFTestNode {
          file: StaticString = #filePath) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("paytrack-kdf-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir + "/kdf", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/kdf/rpc_password", contents: Data(Self.password.utf8),
-                                       attributes: [.posixPermissions: 0o600])
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/kdf/rpc_password", contents: Data(Self.password.utf8),
+                                                     attributes: [.posixPermissions: 0o600]))
         var config = Config()
         config.dataDirectory = dir
         config.kdfLocalOnly = localOnly

@@ -93,8 +93,8 @@ final class LightningPaymentsTests: XCTestCase {
         XCTAssertEqual(result.map(\.key), ["payment_hash"])
         let hash = try XCTUnwrap(result[0].value.string)
         let details = "{\"coin\":\"tBTC-lightning\",\"payment_hash\":\"\(hash)\"}"
-        try eventually("outbound succeeded") { alice.call(gpd, details).1["result"]?["payment_details"]?["status"] == .string("succeeded") }
-        try eventually("inbound succeeded") { bob.call(gpd, details).1["result"]?["payment_details"]?["status"] == .string("succeeded") }
+        eventually("outbound succeeded") { alice.call(gpd, details).1["result"]?["payment_details"]?["status"] == .string("succeeded") }
+        eventually("inbound succeeded") { bob.call(gpd, details).1["result"]?["payment_details"]?["status"] == .string("succeeded") }
         let out = try XCTUnwrap(alice.call(gpd, details).1["result"]?["payment_details"])
         XCTAssertEqual(out["payment_type"], .object([JSONMember("type", .string("Outbound Payment")),
                                                      JSONMember("destination", .string(bob.node.nodeID.hex))]))
@@ -112,8 +112,8 @@ final class LightningPaymentsTests: XCTestCase {
         let ks = alice.call(sp, #"{"coin":"tBTC-lightning","payment":{"type":"keysend","destination":"\#(bob.node.nodeID.hex)","amount_in_msat":1000,"expiry":24}}"#)
         let ksHash = try XCTUnwrap(ks.1["result"]?["payment_hash"]?.string, ks.2)
         let ksDetails = "{\"coin\":\"tBTC-lightning\",\"payment_hash\":\"\(ksHash)\"}"
-        try eventually("keysend succeeded") { alice.call(gpd, ksDetails).1["result"]?["payment_details"]?["status"] == .string("succeeded") }
-        try eventually("keysend received") { bob.call(gpd, ksDetails).1["result"]?["payment_details"]?["status"] == .string("succeeded") }
+        eventually("keysend succeeded") { alice.call(gpd, ksDetails).1["result"]?["payment_details"]?["status"] == .string("succeeded") }
+        eventually("keysend received") { bob.call(gpd, ksDetails).1["result"]?["payment_details"]?["status"] == .string("succeeded") }
         XCTAssertEqual(alice.call(gpd, ksDetails).1["result"]?["payment_details"]?["description"], .string(""))
         XCTAssertEqual(bob.call(gpd, ksDetails).1["result"]?["payment_details"]?["description"], .string("keysend"))
     }

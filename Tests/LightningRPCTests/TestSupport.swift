@@ -25,8 +25,8 @@ enum TestSupport {
         let base = fm.temporaryDirectory.appendingPathComponent("paytrack-run-\(UUID().uuidString)")
         let inURL = base.appendingPathExtension("in"), errURL = base.appendingPathExtension("err")
         try stdin.write(to: inURL)
-        fm.createFile(atPath: errURL.path, contents: nil)
         defer { try? fm.removeItem(at: inURL); try? fm.removeItem(at: errURL) }
+        guard fm.createFile(atPath: errURL.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [executable] + arguments

@@ -176,7 +176,7 @@ final class HTTP2SessionTests: XCTestCase {
                 s.releaseWhenIdle = marked
                 s.finish(trailers: nil)
             }
-            weak var probe = calls[0]
+            weak let probe = calls[0]
             calls.removeAll()   // the streams alone hold their delegates now
             pump(client, server)
             XCTAssertEqual(client.activeStreams, 0)

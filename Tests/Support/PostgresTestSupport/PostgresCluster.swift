@@ -182,23 +182,32 @@ public final class PostgresCluster: @unchecked Sendable {
         return dir
     }
 
-    /// A port the kernel just handed out on 127.0.0.1 (closed again before the server binds it).
+    /// The next port `freePort` tries; starts at a place spread by pid (two test processes on one
+    /// machine rarely try the same ports).
+    private static let nextPort = LockedValue(20000 + Int(getpid()) &* 7919 % 12767)
+
+    /// A loopback port nothing is bound to now, below Linux's ephemeral range (32768-60999 by
+    /// default) so an outgoing connection's local port cannot take it while `initdb` runs, and
+    /// not handed out before by this process. The check socket is closed before the server binds.
     private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa -> Int32 in
-                guard bind(fd, sa, len) == 0 else { return -1 }
-                return getsockname(fd, sa, &len)
+        for _ in 0..<12767 {
+            let port = nextPort.withLock { next -> Int in
+                let p = next
+                next = next >= 32767 ? 20000 : next + 1
+                return p
             }
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
+            defer { close(fd) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            let bound = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0 { return port }
         }
-        guard bound == 0 else { throw Failure(description: "bind: errno \(errno)") }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        throw Failure(description: "no free loopback port in 20000-32767")
     }
 }
