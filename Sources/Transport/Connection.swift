@@ -342,14 +342,19 @@ func formatAddress(_ storage: UnsafePointer<sockaddr_storage>) -> String {
             inet_ntop(AF_INET, &a, &host, socklen_t(host.count))
             port = UInt16(bigEndian: sin.pointee.sin_port)
         }
-        return "\(String(cString: host)):\(port)"
+        return "\(text(ofCString: host)):\(port)"
     } else if family == AF_INET6 {
         storage.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
             var a = sin.pointee.sin6_addr
             inet_ntop(AF_INET6, &a, &host, socklen_t(host.count))
             port = UInt16(bigEndian: sin.pointee.sin6_port)
         }
-        return "[\(String(cString: host))]:\(port)"
+        return "[\(text(ofCString: host))]:\(port)"
     }
     return "unknown"
+}
+
+/// The text of a NUL-terminated C string held in `chars` (everything before the first NUL).
+func text(ofCString chars: [CChar]) -> String {
+    String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

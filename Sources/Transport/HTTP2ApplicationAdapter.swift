@@ -7,6 +7,8 @@ final class HTTP2ApplicationAdapter: HTTP2SessionDelegate {
     let loop: EventLoop
     /// The connection's `HTTPResponseWriter.connectionStorage`.
     var connectionStorage: AnyObject?
+    /// The connection's open WebSockets (RFC 8441 streams), told to close when the server drains.
+    var webSockets: [ObjectIdentifier: HTTP2WebSocketStream] = [:]
 
     init(application: HTTPApplication, configuration: HTTPServerConfiguration, loop: EventLoop) {
         self.application = application; self.configuration = configuration; self.loop = loop
@@ -16,7 +18,10 @@ final class HTTP2ApplicationAdapter: HTTP2SessionDelegate {
         stream.delegate = HTTP2ResponseWriter(adapter: self, stream: stream)
     }
 
-    func sessionWillDrain(_ session: HTTP2Session) {}
+    /// The server drains: every WebSocket closes with 1001, as on HTTP/1.1.
+    func sessionWillDrain(_ session: HTTP2Session) {
+        for ws in webSockets.values { ws.socket.close(code: 1001, reason: "server shutting down") }
+    }
 }
 
 /// One request stream as `HTTPResponseWriter` (and the stream's delegate).
@@ -29,6 +34,8 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
         case active
         /// The response ended (the request may still be sending its body).
         case responded
+        /// An extended CONNECT became a WebSocket (RFC 8441): the stream's DATA is its frames.
+        case webSocket(HTTP2WebSocketStream)
         /// The stream is gone.
         case closed
     }
@@ -38,12 +45,14 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
     let eventLoop: EventLoop
     private var state = State.receivingHead
     private var fields = HTTPHeaders()
-    private var method = "", path = "", authority: String?, scheme = "https"
+    private var method = "", path = "", authority: String?, scheme = "https", connectProtocol: String?
     private var headBytes = 0
     private var headTooLarge = false
     private var handler: HTTPRequestHandler?
     private var bodyBytes = 0
     private var isHead = false
+    /// The request is an extended CONNECT for a WebSocket (RFC 8441).
+    private var isWebSocketRequest = false
     private var requestEnded = false
     var onWritable: (() -> Void)?
     private let limit: Int
@@ -72,6 +81,7 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
         case ":path": path = v
         case ":authority": authority = v
         case ":scheme": scheme = v
+        case ":protocol": connectProtocol = v
         default: if !n.hasPrefix(":") { fields.add(name: n, value: v) }
         }
     }
@@ -85,7 +95,8 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
         }
         if fields["Host"] == nil, let a = authority { fields.add(name: "Host", value: a) }
         var head = HTTPRequestHead(method: method, target: path, version: (2, 0), headers: fields, scheme: scheme)
-        head.scheme = scheme
+        head.connectProtocol = connectProtocol
+        isWebSocketRequest = head.isWebSocketUpgrade
         isHead = method == "HEAD"
         if let cl = fields["Content-Length"], let n = Int(cl), n > adapter.configuration.maxBodyBytes {
             state = .active
@@ -97,6 +108,7 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
     }
 
     func stream(_ stream: HTTP2Stream, data: UnsafeRawBufferPointer) {
+        if case .webSocket(let ws) = state { ws.receive(data); return }
         guard let h = handler, !requestEnded else { return }
         bodyBytes += data.count
         if bodyBytes > (adapter?.configuration.maxBodyBytes ?? 0) {
@@ -116,15 +128,26 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
     func streamRemoteEnded(_ stream: HTTP2Stream) {
         guard !requestEnded else { return }
         requestEnded = true
+        if case .webSocket(let ws) = state { ws.peerEnded(); return }
         handler?.end()
         if case .responded = state { handler = nil }
     }
 
     func streamWritable(_ stream: HTTP2Stream) {
-        if case .active = state { onWritable?() }
+        switch state {
+        case .active: onWritable?()
+        case .webSocket(let ws): ws.writable()
+        default: break
+        }
     }
 
     func streamClosed(_ stream: HTTP2Stream, errorCode: UInt32) {
+        if case .webSocket(let ws) = state {
+            state = .closed
+            adapter?.webSockets[ObjectIdentifier(ws)] = nil
+            ws.streamClosed()
+            return
+        }
         let wasResponded: Bool
         if case .responded = state { wasResponded = true } else { wasResponded = false }
         state = .closed
@@ -195,11 +218,43 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
         return false
     }
 
-    /// WebSocket over HTTP/2 (RFC 8441) is not offered: 501.
-    func acceptWebSocket(subprotocol: String?, handler: WebSocketHandler) -> WebSocketChannel? {
-        respond(status: 501, headers: HTTPHeaders([("Content-Type", "text/plain")]),
-                body: Array("WebSocket needs HTTP/1.1\n".utf8))
-        return nil
+    /// WebSocket over HTTP/2 (RFC 8441 §5): an extended CONNECT with `:protocol websocket` and
+    /// `sec-websocket-version: 13` is answered 200 (with `sec-websocket-protocol` when one was
+    /// chosen; it must be one the client offered), and the stream then carries RFC 6455 frames both
+    /// ways (`HTTP2WebSocketStream`). Anything else is answered as on HTTP/1.1: 400, or 426 with
+    /// `sec-websocket-version: 13`.
+    func acceptWebSocket(subprotocol: String?, handler wsHandler: WebSocketHandler) -> WebSocketChannel? {
+        guard case .active = state, !headersSent, let adapter else { return nil }
+        guard isWebSocketRequest else {
+            respond(status: 400, headers: HTTPHeaders([("Content-Type", "text/plain")]), body: Array("not a WebSocket upgrade\n".utf8))
+            return nil
+        }
+        guard fields["Sec-WebSocket-Version"]?.trimmingASCIIWhitespace == "13" else {
+            respond(status: 426, headers: HTTPHeaders([("Sec-WebSocket-Version", "13")]), body: [])
+            return nil
+        }
+        var extra = HTTPHeaders()
+        if let p = subprotocol {
+            let offered = fields.values("Sec-WebSocket-Protocol").flatMap { $0.split(separator: ",").map { String($0.trimmingASCIIWhitespace) } }
+            guard offered.contains(p) else {
+                respond(status: 400, headers: HTTPHeaders([("Content-Type", "text/plain")]), body: Array("subprotocol not offered\n".utf8))
+                return nil
+            }
+            extra.add(name: "Sec-WebSocket-Protocol", value: p)
+        }
+        headersSent = true
+        stream.sendHeaders(block(status: 200, headers: extra, contentLength: nil))
+        let socket = WebSocketSession(loop: eventLoop, handler: wsHandler, subprotocol: subprotocol,
+                                      configuration: adapter.configuration.webSocket, outputLimit: limit)
+        socket.peerAddress = peerAddress
+        // The request handler's part is over: from now on the WebSocket handler hears everything.
+        handler = nil
+        onWritable = nil
+        fields = HTTPHeaders()
+        let ws = HTTP2WebSocketStream(stream: stream, socket: socket, loop: eventLoop, limit: limit)
+        adapter.webSockets[ObjectIdentifier(ws)] = ws
+        state = .webSocket(ws)
+        return socket
     }
 
     private func responded() {
@@ -210,10 +265,11 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
 
 extension TLSServer {
     /// An HTTP listener: offers `h2` then `http/1.1`; an `h2` connection serves `application` on
-    /// its streams, an `http/1.1` one (or one without ALPN) runs an `HTTP1Session`.
+    /// its streams (WebSockets too, by extended CONNECT, with `HTTP2Configuration.httpListener`),
+    /// an `http/1.1` one (or one without ALPN) runs an `HTTP1Session`.
     public static func http(group: EventLoopGroup, tls: TLSContext, application: HTTPApplication,
                             configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
-                            http2: HTTP2Configuration = HTTP2Configuration()) -> TLSServer {
+                            http2: HTTP2Configuration = .httpListener) -> TLSServer {
         TLSServer(group: group, tls: tls, alpnProtocols: [ALPNProtocol.http2, ALPNProtocol.http1],
                   releaseIdleTLSBuffers: true, compactTLSRecordLayer: true) { alpn, loop in
             if alpn == ALPNProtocol.http2 {

@@ -34,8 +34,14 @@ struct HTTP2RequestRules {
     private static let fMethod: UInt16 = 1, fPath: UInt16 = 2, fScheme: UInt16 = 4, fAuthority: UInt16 = 8
     private static let fHost: UInt16 = 16, fConnect: UInt16 = 32, fOptions: UInt16 = 64
     private static let fPseudoDisallowed: UInt16 = 128, fPathRegular: UInt16 = 256, fPathAsterisk: UInt16 = 512
+    private static let fProtocolAllowed: UInt16 = 1024, fProtocol: UInt16 = 2048
 
-    private enum Token { case authority, method, path, scheme, host, contentLength, te, connectionSpecific, other }
+    private enum Token { case authority, method, path, scheme, connectProtocol, host, contentLength, te, connectionSpecific, other }
+
+    /// `connectProtocol`: extended CONNECT (RFC 8441) is enabled on the session.
+    init(connectProtocol: Bool = false) {
+        if connectProtocol { flags = Self.fProtocolAllowed }
+    }
 
     /// Checks one field of a request header block (`trailer` false) or of trailers. `memo` is the
     /// session's memory of recently validated long values.
@@ -65,16 +71,17 @@ struct HTTP2RequestRules {
             if !pseudoOnce(Self.fMethod, value) { return .reject }
             if Self.equals(value, "CONNECT") {
                 flags |= Self.fConnect
-                if flags & (Self.fPath | Self.fScheme) != 0 { return .reject }
             } else if Self.equals(value, "OPTIONS") {
                 flags |= Self.fOptions
             }
         case .path:
-            if flags & Self.fConnect != 0 || !pseudoOnce(Self.fPath, value) { return .reject }
+            if !pseudoOnce(Self.fPath, value) { return .reject }
             if value[0] == UInt8(ascii: "/") { flags |= Self.fPathRegular }
             else if vn == 1 && value[0] == UInt8(ascii: "*") { flags |= Self.fPathAsterisk }
         case .scheme:
-            if flags & Self.fConnect != 0 || !pseudoOnce(Self.fScheme, value) { return .reject }
+            if !pseudoOnce(Self.fScheme, value) { return .reject }
+        case .connectProtocol:
+            if flags & Self.fProtocolAllowed == 0 || !pseudoOnce(Self.fProtocol, value) { return .reject }
         case .host:
             if !pseudoOnce(Self.fHost, value) { return .reject }
         case .contentLength:
@@ -86,17 +93,23 @@ struct HTTP2RequestRules {
         case .te:
             if !Self.equalsIgnoringCase(value, "trailers") { return .reject }
         case .other:
-            if pseudo { return .reject }   // :status, :protocol (extended CONNECT is not enabled), unknown
+            if pseudo { return .reject }   // :status, unknown
         }
         if !pseudo { flags |= Self.fPseudoDisallowed }
         return .pass
     }
 
     /// The request header block ended: are the required pseudo-headers there?
-    func requestHeadersEnded() -> Bool {
-        if flags & Self.fConnect != 0 { return flags & Self.fAuthority != 0 }
+    mutating func requestHeadersEnded() -> Bool {
+        if flags & Self.fConnect != 0 && flags & Self.fProtocol == 0 {
+            // A classic CONNECT (a tunnel): no `:scheme`/`:path`; its body has no declared length.
+            guard flags & (Self.fPath | Self.fScheme) == 0, flags & Self.fAuthority != 0 else { return false }
+            contentLength = -1
+            return true
+        }
         let required = Self.fMethod | Self.fPath | Self.fScheme
         guard flags & required == required, flags & (Self.fAuthority | Self.fHost) != 0 else { return false }
+        if flags & Self.fProtocol != 0 && (flags & Self.fConnect == 0 || flags & Self.fAuthority == 0) { return false }
         return flags & Self.fPathRegular != 0 || (flags & Self.fPathAsterisk != 0 && flags & Self.fOptions != 0)
     }
 
@@ -201,6 +214,7 @@ struct HTTP2RequestRules {
         case 2: return equals(b, "te") ? .te : .other
         case 4: return equals(b, "host") ? .host : .other
         case 5: return equals(b, ":path") ? .path : .other
+        case 9: return equals(b, ":protocol") ? .connectProtocol : .other
         case 7:
             if equals(b, ":method") { return .method }
             if equals(b, ":scheme") { return .scheme }

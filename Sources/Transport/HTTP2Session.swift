@@ -24,7 +24,18 @@ public struct HTTP2Configuration: Sendable {
     public var permitPingWithoutStream = false
     /// Ping strikes tolerated before GOAWAY ENHANCE_YOUR_CALM "too_many_pings" (grpc-go: 2).
     public var maxPingStrikes = 2
+    /// Server: advertise SETTINGS_ENABLE_CONNECT_PROTOCOL and accept extended CONNECT requests
+    /// (RFC 8441: `:method CONNECT` with `:protocol`, e.g. a WebSocket on an HTTP/2 stream).
+    /// Off by default (gRPC listeners); HTTP listeners turn it on.
+    public var enableConnectProtocol = false
     public init() {}
+
+    /// An HTTP listener's h2 settings: the defaults with extended CONNECT on.
+    public static var httpListener: HTTP2Configuration {
+        var c = HTTP2Configuration()
+        c.enableConnectProtocol = true
+        return c
+    }
 }
 
 /// An nghttp2 session (server or client) that never touches a socket: feed it received plaintext
@@ -153,6 +164,8 @@ public final class HTTP2Session {
         iv.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1))
         if !server {
             iv.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
+        } else if configuration.enableConnectProtocol {
+            iv.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL.rawValue), value: 1))
         }
         nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), iv, iv.count)
         nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, configuration.connectionWindowSize)
@@ -319,6 +332,7 @@ public final class HTTP2Session {
         guard isServer, hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
               frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return }
         let s = HTTP2Stream(id: hd.stream_id, session: self)
+        if configuration.enableConnectProtocol { s.rules = HTTP2RequestRules(connectProtocol: true) }
         nghttp2_session_set_stream_user_data(session, hd.stream_id, Unmanaged.passRetained(s).toOpaque())
         link(s)
         lastStreamID = hd.stream_id

@@ -62,12 +62,12 @@ public protocol HTTPResponseWriter: AnyObject {
     /// Called (loop thread) when the buffer drained below its limit after `writeBody` returned false.
     var onWritable: (() -> Void)? { get set }
 
-    /// For a request with `head.isWebSocketUpgrade`: completes the RFC 6455 opening handshake
-    /// (101, `Sec-WebSocket-Accept`, and `Sec-WebSocket-Protocol: subprotocol` when given: it must
-    /// be one the client offered) and returns the channel; `handler` then receives messages.
-    /// Returns nil when the request is not a valid upgrade (the transport has answered 400, or 426
-    /// for a version other than 13) or the protocol cannot upgrade (HTTP/2, which has no RFC 8441
-    /// support here: the transport answers 501 when nil is returned).
+    /// For a request with `head.isWebSocketUpgrade`: completes the opening handshake and returns
+    /// the channel; `handler` then receives messages. HTTP/1.1: RFC 6455 (101,
+    /// `Sec-WebSocket-Accept`); HTTP/2: RFC 8441 (200 to the extended CONNECT, the stream then
+    /// carries the frames). Either way `Sec-WebSocket-Protocol: subprotocol` is sent when given (it
+    /// must be one the client offered). Returns nil when the request is not a valid opening
+    /// handshake: the transport has answered 400, or 426 for a version other than 13.
     func acceptWebSocket(subprotocol: String?, handler: WebSocketHandler) -> WebSocketChannel?
 }
 

@@ -15,6 +15,8 @@ public struct HTTPRequestHead: Sendable {
     public var headers: HTTPHeaders
     /// The URI scheme ("https" on TLS listeners).
     public var scheme: String
+    /// HTTP/2 extended CONNECT (RFC 8441): the `:protocol` pseudo-header, e.g. "websocket".
+    public var connectProtocol: String?
 
     public init(method: String, target: String, version: (major: Int, minor: Int), headers: HTTPHeaders,
                 scheme: String = "https") {
@@ -27,11 +29,15 @@ public struct HTTPRequestHead: Sendable {
         }
     }
 
-    /// True for an RFC 6455 §4.1 opening handshake: GET, HTTP/1.1 or later, `Upgrade: websocket`,
-    /// `Connection: upgrade`, a `Sec-WebSocket-Key` and `Sec-WebSocket-Version: 13`.
-    /// (`HTTPResponseWriter.acceptWebSocket` answers 400/426 itself when those are not all right.)
+    /// True for a WebSocket opening handshake: on HTTP/1.1 (RFC 6455 §4.1) GET, `Upgrade: websocket`,
+    /// `Connection: upgrade` and a `Sec-WebSocket-Key`; on HTTP/2 (RFC 8441 §4) an extended CONNECT
+    /// with `:protocol websocket`. (`HTTPResponseWriter.acceptWebSocket` answers 400/426 itself when
+    /// the rest, e.g. `Sec-WebSocket-Version: 13`, is not right.)
     public var isWebSocketUpgrade: Bool {
-        method == "GET" && (version.major > 1 || version.minor >= 1)
+        if version.major == 2 {
+            return method == "CONNECT" && connectProtocol.map { HTTPHeaders.equalsIgnoringCase($0, "websocket") } == true
+        }
+        return method == "GET" && version.minor >= 1
             && headers.containsToken("websocket", in: "Upgrade")
             && headers.containsToken("upgrade", in: "Connection")
             && headers["Sec-WebSocket-Key"] != nil

@@ -46,7 +46,7 @@ public struct TLSCredentials: Sendable {
     static func hostname() -> String {
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count - 1) == 0 else { return "localhost" }
-        let h = String(cString: buf)
+        let h = text(ofCString: buf)
         return h.isEmpty ? "localhost" : h
     }
 

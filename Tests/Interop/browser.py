@@ -36,6 +36,7 @@ class Browser:
         assert targets, "chromium did not start its DevTools endpoint"
         self.ws = websocket.create_connection(targets[0]["webSocketDebuggerUrl"], timeout=30)
         self.next_id = 0
+        self.events = []    # DevTools events seen while waiting for answers (the newest 2,000)
         self.call("Page.enable")
         self.call("Runtime.enable")
 
@@ -45,6 +46,8 @@ class Browser:
         self.ws.send(json.dumps({"id": my, "method": method, "params": params}))
         while True:
             m = json.loads(self.ws.recv())
+            if "method" in m and "id" not in m:
+                self.events = self.events[-1999:] + [m]
             if m.get("id") == my:
                 if "error" in m:
                     raise RuntimeError(f"{method}: {m['error']}")

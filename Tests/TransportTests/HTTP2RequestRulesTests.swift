@@ -21,17 +21,20 @@ final class HTTP2RequestRulesTests: XCTestCase {
     /// Sends one request (`fields`, optional body and trailers) from a client session to a server
     /// session in memory and records both ends.
     func send(_ fields: [(String, String)], body: [UInt8] = Array("hi".utf8), trailers: [(String, String)]? = nil,
-              line: UInt = #line) -> Outcome {
-        let ours = send(fields, body: body, trailers: trailers, library: false)
-        let library = send(fields, body: body, trailers: trailers, library: true)
+              connectProtocol: Bool = false, line: UInt = #line) -> Outcome {
+        let ours = send(fields, body: body, trailers: trailers, library: false, connectProtocol: connectProtocol)
+        let library = send(fields, body: body, trailers: trailers, library: true, connectProtocol: connectProtocol)
         XCTAssertEqual(ours.rejected, library.rejected, "our rules and nghttp2's disagree on \(fields)", line: line)
         XCTAssertEqual(ours.server.headers.map { $0.0 }, library.server.headers.map { $0.0 }, "fields passed on", line: line)
         XCTAssertEqual(ours.server.remoteEnded, library.server.remoteEnded, line: line)
         return ours
     }
 
-    func send(_ fields: [(String, String)], body: [UInt8], trailers: [(String, String)]?, library: Bool) -> Outcome {
-        let server = HTTP2Session(server: true, configuration: HTTP2Configuration(), libraryHTTPMessaging: library)
+    func send(_ fields: [(String, String)], body: [UInt8], trailers: [(String, String)]?, library: Bool,
+              connectProtocol: Bool) -> Outcome {
+        var configuration = HTTP2Configuration()
+        configuration.enableConnectProtocol = connectProtocol
+        let server = HTTP2Session(server: true, configuration: configuration, libraryHTTPMessaging: library)
         let rec = RecordingServer()
         server.delegate = rec
         rec.configure = { _, r in
@@ -63,8 +66,8 @@ final class HTTP2RequestRulesTests: XCTestCase {
     }
 
     func assertRejected(_ fields: [(String, String)], body: [UInt8] = Array("hi".utf8),
-                        trailers: [(String, String)]? = nil, _ why: String, line: UInt = #line) {
-        let o = send(fields, body: body, trailers: trailers)
+                        trailers: [(String, String)]? = nil, connectProtocol: Bool = false, _ why: String, line: UInt = #line) {
+        let o = send(fields, body: body, trailers: trailers, connectProtocol: connectProtocol, line: line)
         XCTAssertTrue(o.rejected, "\(why): expected RST_STREAM PROTOCOL_ERROR (server \(String(describing: o.server.closedCode)), client \(String(describing: o.client.closedCode)))", line: line)
         XCTAssertFalse(o.server.remoteEnded, "\(why): the handler must not see a complete request", line: line)
     }
@@ -96,6 +99,32 @@ final class HTTP2RequestRulesTests: XCTestCase {
         assertRejected([(":status", "200")] + Self.good, ":status in a request")
         assertRejected([(":protocol", "websocket")] + Self.good, ":protocol (extended CONNECT not enabled)")
         assertRejected([(":foo", "1")] + Self.good, "unknown pseudo-header")
+    }
+
+    /// RFC 8441 with SETTINGS_ENABLE_CONNECT_PROTOCOL submitted: `:protocol` on a CONNECT that also
+    /// carries `:scheme`, `:path` and `:authority` passes; the other shapes are rejected, as nghttp2
+    /// rejects them.
+    func testExtendedConnectRules() {
+        let ws: [(String, String)] = [(":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "https"),
+                                      (":path", "/v2/router/track/x?method=GET"), (":authority", "x:1"),
+                                      ("sec-websocket-version", "13")]
+        let o = send(ws, connectProtocol: true)
+        XCTAssertFalse(o.rejected)
+        XCTAssertTrue(o.server.headers.contains { $0 == (":protocol", "websocket") })
+        XCTAssertTrue(o.server.remoteEnded)
+        // Pseudo-headers in another order pass too (the CONNECT checks wait for the end of the block).
+        XCTAssertFalse(send([ws[2], ws[3], ws[4], ws[1], ws[0]], connectProtocol: true).rejected)
+        func without(_ name: String) -> [(String, String)] { ws.filter { $0.0 != name } }
+        assertRejected(without(":protocol") , connectProtocol: true, "classic CONNECT with :scheme and :path")
+        assertRejected(without(":path"), connectProtocol: true, "extended CONNECT without :path")
+        assertRejected(without(":scheme"), connectProtocol: true, "extended CONNECT without :scheme")
+        assertRejected(without(":authority") + [("host", "x:1")], connectProtocol: true, "extended CONNECT with host, no :authority")
+        assertRejected([(":method", "GET")] + without(":method"), connectProtocol: true, ":protocol without CONNECT")
+        assertRejected([(":protocol", "websocket")] + ws, connectProtocol: true, "repeated :protocol")
+        assertRejected([(":protocol", " ")] + without(":protocol"), connectProtocol: true, "blank :protocol")
+        assertRejected(ws, "extended CONNECT while the setting is off")
+        // A classic CONNECT (authority only) still passes with the setting on.
+        XCTAssertFalse(send([(":method", "CONNECT"), (":authority", "x:1")], connectProtocol: true).rejected)
     }
 
     func testForbiddenRegularFieldsAreRejected() {
