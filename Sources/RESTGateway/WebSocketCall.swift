@@ -77,9 +77,16 @@ final class WebSocketCall: ServerCallContext, @unchecked Sendable {
         return true
     }
 
-    /// The WebSocket ended (client close, error, pong timeout, connection lost).
+    /// The WebSocket ended (client close, error, pong timeout, connection lost). A call still
+    /// running is cancelled; one that had ended (its last message and our close 1000 sent) has
+    /// nothing to cancel, as a finished gRPC call, and its cancel callbacks are only let go of
+    /// (`releaseCallbacks`), later, with the proxy: when a payment many watch settles, thousands of
+    /// WebSockets close in one turn of the loop, and tearing their subscriptions down there would
+    /// delay the deliveries still to be sent.
     func channelClosed() {
-        if !done { markDone(.cancelled) }
-        cancel()
+        if !done { markDone(.cancelled); cancel() }
     }
+
+    /// Drops the cancel callbacks without running them (they may hold what holds this call).
+    func releaseCallbacks() { cancelCallbacks = [] }
 }

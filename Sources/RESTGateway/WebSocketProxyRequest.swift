@@ -104,12 +104,15 @@ final class WebSocketProxyRequest: HTTPRequestHandler, WebSocketHandler {
         if case .awaitingBody = state { run(body: message) }
     }
 
+    /// The call stays referenced until the proxy goes (with its connection or HTTP/2 stream, at an
+    /// idle moment), so a burst of closes frees nothing in the burst.
     func closed(code: UInt16, reason: String) {
         state = .closed
         call?.channelClosed()
-        call = nil
         channel = nil
     }
+
+    deinit { call?.releaseCallbacks() }
 }
 
 extension StringProtocol {

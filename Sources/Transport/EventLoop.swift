@@ -277,6 +277,9 @@ public final class EventLoop: @unchecked Sendable {
         while running {
             var timeout = runTimers()
             flushDirty()
+            // A flush may arm a timer (e.g. a timer's work, flushed just now, re-arms it): wait no
+            // longer than the earliest one (firing any already due).
+            if dirty.isEmpty { timeout = runTimers() }
             if !dirty.isEmpty { timeout = 0 }
             // With idle work waiting, look for a quiet millisecond.
             else if !idleWork.isEmpty && (timeout < 0 || timeout > 1) { timeout = 1 }

@@ -7,11 +7,12 @@ final class HTTP2ApplicationAdapter: HTTP2SessionDelegate {
     let loop: EventLoop
     /// The connection's `HTTPResponseWriter.connectionStorage`.
     var connectionStorage: AnyObject?
-    /// The connection's open WebSockets (RFC 8441 streams), told to close when the server drains.
-    var webSockets: [ObjectIdentifier: HTTP2WebSocketStream] = [:]
+    /// The connection's WebSockets (RFC 8441 streams).
+    let webSockets: HTTP2WebSocketSet
 
     init(application: HTTPApplication, configuration: HTTPServerConfiguration, loop: EventLoop) {
         self.application = application; self.configuration = configuration; self.loop = loop
+        webSockets = HTTP2WebSocketSet(loop: loop)
     }
 
     func session(_ session: HTTP2Session, streamOpened stream: HTTP2Stream) {
@@ -19,9 +20,11 @@ final class HTTP2ApplicationAdapter: HTTP2SessionDelegate {
     }
 
     /// The server drains: every WebSocket closes with 1001, as on HTTP/1.1.
-    func sessionWillDrain(_ session: HTTP2Session) {
-        for ws in webSockets.values { ws.socket.close(code: 1001, reason: "server shutting down") }
-    }
+    func sessionWillDrain(_ session: HTTP2Session) { webSockets.drain() }
+
+    func sessionWillProduce(_ session: HTTP2Session) { webSockets.flushDirty() }
+
+    func sessionClosed(_ session: HTTP2Session) { webSockets.closeAll() }
 }
 
 /// One request stream as `HTTPResponseWriter` (and the stream's delegate).
@@ -144,7 +147,6 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
     func streamClosed(_ stream: HTTP2Stream, errorCode: UInt32) {
         if case .webSocket(let ws) = state {
             state = .closed
-            adapter?.webSockets[ObjectIdentifier(ws)] = nil
             ws.streamClosed()
             return
         }
@@ -248,12 +250,15 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
                                       configuration: adapter.configuration.webSocket, outputLimit: limit)
         socket.peerAddress = peerAddress
         // The request handler's part is over: from now on the WebSocket handler hears everything.
+        // The handler object itself goes with the stream, let go of at an idle moment (with
+        // thousands of others when a fan-out ends them together: `HTTP2Stream.releaseWhenIdle`).
+        stream.context = handler
+        stream.releaseWhenIdle = true
         handler = nil
         onWritable = nil
         fields = HTTPHeaders()
-        let ws = HTTP2WebSocketStream(stream: stream, socket: socket, loop: eventLoop, limit: limit)
-        adapter.webSockets[ObjectIdentifier(ws)] = ws
-        state = .webSocket(ws)
+        state = .webSocket(HTTP2WebSocketStream(stream: stream, socket: socket, set: adapter.webSockets, loop: eventLoop,
+                                                limit: limit))
         return socket
     }
 

@@ -6,6 +6,16 @@ public protocol HTTP2SessionDelegate: AnyObject {
     func session(_ session: HTTP2Session, streamOpened stream: HTTP2Stream)
     /// A graceful shutdown started (GOAWAY sent); in-flight streams may still complete.
     func sessionWillDrain(_ session: HTTP2Session)
+    /// The session is about to ask nghttp2 for frames (`produceWhile`): write what is pending on
+    /// the streams now. Default: nothing.
+    func sessionWillProduce(_ session: HTTP2Session)
+    /// The transport is gone (`closeAllStreams`), after every stream heard `streamClosed`. Default: nothing.
+    func sessionClosed(_ session: HTTP2Session)
+}
+
+extension HTTP2SessionDelegate {
+    public func sessionWillProduce(_ session: HTTP2Session) {}
+    public func sessionClosed(_ session: HTTP2Session) {}
 }
 
 /// HTTP/2 settings and the keepalive policy (LND's defaults, §9).
@@ -210,8 +220,9 @@ public final class HTTP2Session {
     /// it was given is consumed; the rest stays in nghttp2 and the streams' buffers for a later call).
     /// Lets the caller bound what it buffers downstream (e.g. ciphertext waiting for the socket).
     public func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        guard session != nil else { flushRequested = false; return false }
+        delegate?.sessionWillProduce(self)
         flushRequested = false
-        guard session != nil else { return false }
         while true {
             var p: UnsafePointer<UInt8>?
             let n = nghttp2_session_mem_send(session, &p)
@@ -484,6 +495,7 @@ public final class HTTP2Session {
         }
         nghttp2_session_del(session)
         session = nil
+        delegate?.sessionClosed(self)
         delegate = nil
     }
 }

@@ -45,7 +45,7 @@ public final class HTTP2Stream {
     public var releaseWhenIdle = false
 
     /// Bytes written but not yet taken by nghttp2.
-    public var bufferedBytes: Int { outbound.count - outOffset }
+    public var bufferedBytes: Int { outbound.count - outOffset + laterBytes }
     /// When set, `streamWritable` fires once `bufferedBytes` falls to this level (then it resets).
     var writableThreshold: Int?
 
@@ -54,6 +54,11 @@ public final class HTTP2Stream {
 
     var outbound: [UInt8] = []
     var outOffset = 0
+    /// Arrays written while `outbound` still held bytes, queued by reference in order (a frame
+    /// shared by a fan-out and then a small frame after it cost no copy of the shared one); each
+    /// becomes `outbound` in turn. Empty on the common paths (one write, then trailers).
+    var laterChunks: [[UInt8]] = []
+    var laterBytes = 0
     var headersSent = false
     /// True once response (or request) headers were submitted.
     public var headersSentPublic: Bool { headersSent }
@@ -87,17 +92,26 @@ public final class HTTP2Stream {
     /// Appends bytes to the outbound buffer.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !finished else { return }
-        outbound.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))   // memcpy, not byte by byte
+        if laterChunks.isEmpty {
+            outbound.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))   // memcpy, not byte by byte
+        } else {
+            laterChunks.append(Array(bytes.assumingMemoryBound(to: UInt8.self)))
+            laterBytes += bytes.count
+        }
         kick()
     }
 
-    /// Appends bytes to the outbound buffer. When nothing is buffered the array is queued by
-    /// reference (no copy): one encoded message shared by many streams (a fan-out) costs each
-    /// stream a reference, and the storage is released once nghttp2 has taken it. A later write
-    /// before it drained copies (copy-on-write), so the caller's array is never modified.
+    /// Appends bytes to the outbound buffer by reference, never copying: when nothing is buffered
+    /// the array becomes the buffer, otherwise it is queued after it (`laterChunks`). One encoded
+    /// message shared by many streams (a fan-out) costs each stream a reference, and the storage is
+    /// released once nghttp2 has taken it; the caller's array is never modified.
     public func write(_ bytes: [UInt8]) {
         guard !isClosed, !finished else { return }
-        if outbound.isEmpty { outbound = bytes; outOffset = 0 } else { outbound.append(contentsOf: bytes) }
+        if outbound.isEmpty && laterChunks.isEmpty {
+            outbound = bytes; outOffset = 0
+        } else {
+            laterChunks.append(bytes); laterBytes += bytes.count
+        }
         kick()
     }
 
@@ -134,13 +148,24 @@ public final class HTTP2Stream {
 
     /// Called by the nghttp2 read callback: copies up to `cap` bytes out.
     func take(into buf: UnsafeMutablePointer<UInt8>, cap: Int) -> Int {
-        let n = min(cap, outbound.count - outOffset)
+        var n = min(cap, outbound.count - outOffset)
         if n > 0 {
             outbound.withUnsafeBufferPointer { src in
                 buf.update(from: src.baseAddress! + outOffset, count: n)
             }
             outOffset += n
-            if outOffset == outbound.count {
+        }
+        while n < cap && !laterChunks.isEmpty {
+            // The buffer is drained: the next queued array takes its place.
+            outbound = laterChunks.removeFirst()
+            laterBytes -= outbound.count
+            let k = min(cap - n, outbound.count)
+            outbound.withUnsafeBufferPointer { src in (buf + n).update(from: src.baseAddress!, count: k) }
+            outOffset = k
+            n += k
+        }
+        if n > 0 {
+            if outOffset == outbound.count && laterChunks.isEmpty {
                 // Drained: release the buffer. An idle stream (e.g. a TrackPaymentV2 waiting for
                 // its next update) then costs no outbound memory at all.
                 outbound = []

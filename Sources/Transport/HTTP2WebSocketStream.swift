@@ -3,19 +3,23 @@
 ///
 /// - In: every DATA payload of the stream goes to `WebSocketSession.receive` (client frames, masked,
 ///   as on HTTP/1.1: RFC 8441 §5 keeps RFC 6455 framing unchanged).
-/// - Out: whenever the session has frames (`onNeedsFlush`), they are copied into the stream's
-///   outbound buffer, which nghttp2 drains as flow control allows; the copy stops while that buffer
+/// - Out: when the session has frames (`onNeedsFlush`) the WebSocket is marked in its connection's
+///   `HTTP2WebSocketSet`, and just before the session next produces, its frames are queued on the
+///   stream by reference (no copy of a frame shared by a fan-out; a message and the close after it
+///   go together). nghttp2 drains them as flow control allows; queueing stops while the stream
 ///   holds `limit` bytes or more and resumes when it drained to half (`streamWritable`), so the
 ///   session's own bounded queue is what the application sees as "not writable".
 /// - End: once the closing handshake is done the stream ends with END_STREAM (RFC 8441 §5: the
 ///   orderly close of the "TCP connection"); if the peer then has not ended its side within the
-///   close wait, or the session failed (close wait over, pong timeout answered and unanswered), the
-///   stream is reset with CANCEL. A peer that ends or resets its side without a close frame is a
-///   lost connection (1006) to the application.
-/// - Timers: the session's `nextDeadline` (ping interval, pong wait, close wait) is kept armed on the
-///   loop, one timer per stream, re-armed only when the deadline changes.
+///   close wait, or the session failed (close wait over, pong timeout), the stream is reset with
+///   CANCEL. A peer that ends or resets its side without a close frame is a lost connection (1006)
+///   to the application.
+/// - Timers: the ping interval and pong wait run on one loop timer per WebSocket, armed when the
+///   deadline moves earlier (not re-armed for a later one: it then fires, finds nothing due and
+///   re-arms); the close wait runs on the connection's shared FIFO (`closeWaitStarted`).
 ///
-/// Owned by the stream's `HTTP2ResponseWriter`; loop thread only.
+/// Owned by the stream's `HTTP2ResponseWriter` and the connection's `HTTP2WebSocketSet`; loop
+/// thread only.
 final class HTTP2WebSocketStream {
     /// Where the stream stands.
     enum State {
@@ -28,24 +32,27 @@ final class HTTP2WebSocketStream {
 
     let stream: HTTP2Stream
     let socket: WebSocketSession
+    private unowned let set: HTTP2WebSocketSet
     private let loop: EventLoop
     private let limit: Int
     private var state = State.open
     private var remoteEnded = false
+    private var dirty = false
+    private var closeWaitQueued = false
     private var timer: EventLoopTimer?
-    private var armedAt: UInt64?
+    private var timerAt: UInt64?
 
-    init(stream: HTTP2Stream, socket: WebSocketSession, loop: EventLoop, limit: Int) {
-        self.stream = stream; self.socket = socket; self.loop = loop; self.limit = limit
-        socket.onNeedsFlush = { [unowned self] in self.flush() }
-        arm()
+    init(stream: HTTP2Stream, socket: WebSocketSession, set: HTTP2WebSocketSet, loop: EventLoop, limit: Int) {
+        self.stream = stream; self.socket = socket; self.set = set; self.loop = loop; self.limit = limit
+        socket.onNeedsFlush = { [unowned self] in self.needsFlush() }
+        set.add(self)
+        armTimer()
     }
 
     /// A DATA payload of the stream.
     func receive(_ bytes: UnsafeRawBufferPointer) {
         guard case .open = state else { return }
-        if !socket.receive(bytes) { fail(); return }
-        flush()
+        if !socket.receive(bytes) { fail() } else { needsFlush() }
     }
 
     /// The peer ended its side (END_STREAM). After its close frame that is the orderly end;
@@ -55,7 +62,7 @@ final class HTTP2WebSocketStream {
         switch state {
         case .open:
             if socket.isAlive && socket.state != .closed { socket.connectionClosed(); fail(); return }
-            flush()
+            needsFlush()
         case .localEnded:
             finished()
         case .done:
@@ -63,8 +70,8 @@ final class HTTP2WebSocketStream {
         }
     }
 
-    /// The stream's outbound buffer drained to half: copy more frames.
-    func writable() { flush() }
+    /// The stream's outbound buffer drained to half: queue more frames.
+    func writable() { needsFlush() }
 
     /// The stream is gone (reset by either side, completed, or the connection closed).
     func streamClosed() {
@@ -73,12 +80,27 @@ final class HTTP2WebSocketStream {
         socket.connectionClosed()
     }
 
-    /// Copies the session's frames into the stream while its buffer is under `limit`; ends the
-    /// stream once the session is over.
-    private func flush() {
+    /// Deadlines may have passed (a timer of this WebSocket, or the connection's close-wait FIFO).
+    func deadlinesDue(now: UInt64) {
         guard case .open = state else { return }
-        let alive = socket.produceWhile { bytes in
-            stream.write(bytes)
+        socket.deadlineReached(now: now)
+        needsFlush()
+    }
+
+    private func needsFlush() {
+        guard !dirty, case .open = state else { return }
+        dirty = true
+        set.markDirty(self)
+        stream.session.needsFlush()
+    }
+
+    /// Queues the session's frames on the stream while it holds less than `limit`; ends the stream
+    /// once the session is over (`HTTP2WebSocketSet.flushDirty`, before the session produces).
+    func flush() {
+        dirty = false
+        guard case .open = state else { return }
+        let alive = socket.produceFrames { frame in
+            stream.write(frame)   // by reference: a fan-out's shared frame is not copied
             return stream.bufferedBytes < limit
         }
         if stream.bufferedBytes >= limit { stream.notifyWhenBuffered(atMost: limit / 2) }
@@ -87,10 +109,10 @@ final class HTTP2WebSocketStream {
             // The closing handshake is complete: END_STREAM after what is buffered.
             state = .localEnded
             stream.finish(trailers: nil)
-            if remoteEnded { finished() } else { armCloseWait() }
+            if remoteEnded { finished() } else { queueCloseWait() }
             return
         }
-        arm()
+        if case .closeSent = socket.state { queueCloseWait() } else { armTimer() }
     }
 
     /// The session must end at once: reset the stream.
@@ -104,33 +126,41 @@ final class HTTP2WebSocketStream {
     private func finished() {
         state = .done
         if let t = timer { loop.cancelTimer(t); timer = nil }
-        armedAt = nil
+        timerAt = nil
         socket.onNeedsFlush = nil
+        set.remove(self)
     }
 
-    /// Keeps one loop timer armed at the session's next deadline.
-    private func arm() {
-        let next = socket.nextDeadline
-        guard next != armedAt else { return }
-        if let t = timer { loop.cancelTimer(t); timer = nil }
-        armedAt = next
-        guard let at = next else { return }
+    /// Our close frame went out (or our END_STREAM): the peer has the close wait to answer, on the
+    /// connection's FIFO.
+    private func queueCloseWait() {
+        guard !closeWaitQueued else { return }
+        closeWaitQueued = true
+        set.closeWaitStarted(self, deadline: monotonicNanos() &+ socket.configuration.closeWaitNanos)
+    }
+
+    /// Keeps this WebSocket's timer at or before the session's next ping or pong deadline.
+    private func armTimer() {
+        guard let next = socket.nextDeadline else { return }
+        if let at = timerAt, at <= next { return }
+        if let t = timer { loop.cancelTimer(t) }
+        timerAt = next
         let now = monotonicNanos()
-        timer = loop.scheduleTimer(afterNanos: at > now ? at - now : 0) { [weak self] in
-            guard let self, case .open = self.state else { return }
-            self.timer = nil; self.armedAt = nil
-            self.socket.deadlineReached(now: monotonicNanos())
-            self.flush()
+        timer = loop.scheduleTimer(afterNanos: next > now ? next - now : 0) { [weak self] in
+            guard let self else { return }
+            self.timer = nil; self.timerAt = nil
+            self.deadlinesDue(now: monotonicNanos())   // its flush re-arms
         }
     }
 
-    /// After our END_STREAM, the peer gets the session's close wait to end its side.
-    private func armCloseWait() {
-        timer = loop.scheduleTimer(afterNanos: socket.configuration.closeWaitNanos) { [weak self] in
-            guard let self, case .localEnded = self.state else { return }
-            self.timer = nil
-            self.finished()
-            self.stream.reset(errorCode: 8)
+    /// The close wait that began with our close frame is over (the connection's FIFO): a session
+    /// still waiting for the peer's close frame fails; a stream whose END_STREAM went out but whose
+    /// peer never ended its side is reset.
+    func closeWaitDue(now: UInt64) {
+        switch state {
+        case .open: deadlinesDue(now: now)
+        case .localEnded: finished(); stream.reset(errorCode: 8)
+        case .done: break
         }
     }
 }

@@ -149,9 +149,16 @@ public final class WebSocketSession: WebSocketChannel {
     /// Drains frames to send through `sink` until it returns false. Returns false when the
     /// connection must end at once.
     public func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        produceFrames { frame in frame.withUnsafeBytes { sink($0) } }
+    }
+
+    /// `produceWhile` with each frame as its array (queued messages are the arrays the
+    /// application shared, e.g. one fan-out frame): a sink that keeps frames by reference copies
+    /// nothing.
+    func produceFrames(_ sink: ([UInt8]) -> Bool) -> Bool {
         if state == .failed { return false }
         var go = true
-        func emit(_ frame: [UInt8]) { go = frame.withUnsafeBytes { sink($0) } }
+        func emit(_ frame: [UInt8]) { go = sink(frame) }
         if go, let p = pongPayload {
             pongPayload = nil
             emit(WebSocketServerFrame(opcode: 10, payload: p).bytes)

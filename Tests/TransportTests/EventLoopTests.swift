@@ -1,6 +1,6 @@
 import Locks
 import XCTest
-import Transport
+@testable import Transport
 
 /// Counts the test destructor's completions (a C destructor cannot capture).
 private let loopThreadDestructorsFinished = LockedValue<Int>(0)
@@ -55,6 +55,23 @@ final class EventLoopTests: XCTestCase {
             loop.cancelTimer(t)
         }
         XCTAssertEqual(done.wait(), [1, 2, 3])
+    }
+
+    /// A timer armed while the loop flushes (the flush of work a timer's callback left) fires on
+    /// time, although the loop computed its wait before that flush.
+    func testATimerArmedWhileFlushingFires() {
+        final class Rearm: EventLoopFlushable, @unchecked Sendable {
+            let loop: EventLoop, fired: XCTestExpectation
+            init(loop: EventLoop, fired: XCTestExpectation) { self.loop = loop; self.fired = fired }
+            func flushPending() { loop.scheduleTimer(afterNanos: 20_000_000) { self.fired.fulfill() } }
+        }
+        let loop = EventLoop()
+        loop.start()
+        defer { loop.stop(); loop.waitForExit() }
+        let fired = expectation(description: "the timer armed in the flush fired")
+        let rearm = Rearm(loop: loop, fired: fired)
+        loop.execute { loop.scheduleTimer(afterNanos: 1_000_000) { loop.markDirty(rearm) } }
+        wait(for: [fired], timeout: 5)
     }
 
     func testAdoptedLoopRunsTasksOnDemand() {

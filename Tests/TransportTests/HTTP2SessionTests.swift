@@ -28,6 +28,35 @@ final class HTTP2SessionTests: XCTestCase {
         XCTAssertEqual(client.activeStreams, 0)
     }
 
+    /// Arrays written while earlier bytes wait are queued by reference, in order, across DATA
+    /// frames of any size, and the writer's (shared) arrays are never modified.
+    func testWritesQueuedBehindBufferedBytesKeepOrderWithoutTouchingTheArrays() {
+        let shared = [UInt8](repeating: 0x41, count: 40_000)   // spans DATA frames (16 KiB each)
+        let small: [UInt8] = [0x42, 0x43]
+        let server = HTTP2Session(server: true)
+        let rec = RecordingServer()
+        server.delegate = rec
+        rec.configure = { _, r in
+            r.onRemoteEnded = { s in
+                s.sendHeaders(HTTP2HeaderBlock([(":status", "200")]))
+                s.write(shared)
+                s.write(small)
+                Array("xyz".utf8).withUnsafeBytes { s.write($0) }
+                s.write(shared)
+                XCTAssertEqual(s.bufferedBytes, 80_005)
+                s.finish(trailers: HTTP2HeaderBlock([("grpc-status", "0")]))
+            }
+        }
+        let client = HTTP2Session(server: false)
+        let resp = RecordingStream()
+        let st = client.openStream(headers: request("/chunks"), delegate: resp)!
+        st.finish(trailers: nil)
+        pump(client, server)
+        XCTAssertEqual(resp.data, shared + small + Array("xyz".utf8) + shared)
+        XCTAssertEqual(shared, [UInt8](repeating: 0x41, count: 40_000))
+        XCTAssertEqual(resp.closedCode, 0)
+    }
+
     func testFlowControlLargeBodyAndWritableCallback() {
         var cfg = HTTP2Configuration()
         cfg.initialWindowSize = 65535
