@@ -55,8 +55,10 @@ public final class HTTP2Stream {
     var outbound: [UInt8] = []
     var outOffset = 0
     /// Arrays written while `outbound` still held bytes, queued by reference in order (a frame
-    /// shared by a fan-out and then a small frame after it cost no copy of the shared one); each
-    /// becomes `outbound` in turn. Empty on the common paths (one write, then trailers).
+    /// shared by a fan-out and then a small frame after it cost no copy of the shared one): the
+    /// first in `laterChunk`, any more in `laterChunks`; each becomes `outbound` in turn. Empty on
+    /// the common paths (one write, then trailers); one waiting array allocates nothing.
+    var laterChunk: [UInt8]?
     var laterChunks: [[UInt8]] = []
     var laterBytes = 0
     var headersSent = false
@@ -92,11 +94,10 @@ public final class HTTP2Stream {
     /// Appends bytes to the outbound buffer.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !finished else { return }
-        if laterChunks.isEmpty {
+        if laterChunk == nil {
             outbound.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))   // memcpy, not byte by byte
         } else {
-            laterChunks.append(Array(bytes.assumingMemoryBound(to: UInt8.self)))
-            laterBytes += bytes.count
+            queueLater(Array(bytes.assumingMemoryBound(to: UInt8.self)))
         }
         kick()
     }
@@ -107,12 +108,25 @@ public final class HTTP2Stream {
     /// released once nghttp2 has taken it; the caller's array is never modified.
     public func write(_ bytes: [UInt8]) {
         guard !isClosed, !finished else { return }
-        if outbound.isEmpty && laterChunks.isEmpty {
+        if outbound.isEmpty && laterChunk == nil {
             outbound = bytes; outOffset = 0
         } else {
-            laterChunks.append(bytes); laterBytes += bytes.count
+            queueLater(bytes)
         }
         kick()
+    }
+
+    private func queueLater(_ bytes: [UInt8]) {
+        if laterChunk == nil { laterChunk = bytes } else { laterChunks.append(bytes) }
+        laterBytes += bytes.count
+    }
+
+    /// The next array queued behind `outbound`, if any.
+    private func nextLater() -> [UInt8]? {
+        guard let c = laterChunk else { return nil }
+        laterChunk = laterChunks.isEmpty ? nil : laterChunks.removeFirst()
+        laterBytes -= c.count
+        return c
     }
 
     /// Ends the stream after the buffered data: server with `trailers` (HEADERS+END_STREAM), client
@@ -155,17 +169,16 @@ public final class HTTP2Stream {
             }
             outOffset += n
         }
-        while n < cap && !laterChunks.isEmpty {
+        while n < cap, let next = nextLater() {
             // The buffer is drained: the next queued array takes its place.
-            outbound = laterChunks.removeFirst()
-            laterBytes -= outbound.count
+            outbound = next
             let k = min(cap - n, outbound.count)
             outbound.withUnsafeBufferPointer { src in (buf + n).update(from: src.baseAddress!, count: k) }
             outOffset = k
             n += k
         }
         if n > 0 {
-            if outOffset == outbound.count && laterChunks.isEmpty {
+            if outOffset == outbound.count && laterChunk == nil {
                 // Drained: release the buffer. An idle stream (e.g. a TrackPaymentV2 waiting for
                 // its next update) then costs no outbound memory at all.
                 outbound = []

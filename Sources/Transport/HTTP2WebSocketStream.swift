@@ -32,7 +32,9 @@ final class HTTP2WebSocketStream {
 
     let stream: HTTP2Stream
     let socket: WebSocketSession
-    private unowned let set: HTTP2WebSocketSet
+    /// Unowned without reference counting: the set outlives every use (a stream stops using it
+    /// in `finished`, which comes before the connection lets go of the set).
+    private unowned(unsafe) let set: HTTP2WebSocketSet
     private let loop: EventLoop
     private let limit: Int
     private var state = State.open
@@ -44,7 +46,8 @@ final class HTTP2WebSocketStream {
 
     init(stream: HTTP2Stream, socket: WebSocketSession, set: HTTP2WebSocketSet, loop: EventLoop, limit: Int) {
         self.stream = stream; self.socket = socket; self.set = set; self.loop = loop; self.limit = limit
-        socket.onNeedsFlush = { [unowned self] in self.needsFlush() }
+        // Cleared in `finished`, before this object can go: no reference counting per message.
+        socket.onNeedsFlush = { [unowned(unsafe) self] in self.needsFlush() }
         set.add(self)
         armTimer()
     }

@@ -44,7 +44,9 @@ public final class WebSocketSession: WebSocketChannel {
     private var parser: WebSocketFrameParser
     /// Input is ignored from now on (a close arrived, or a violation or bad UTF-8 was answered).
     private var readingStopped = false
-    /// Messages queued (frame bytes, from `queueHead`), and their total size.
+    /// Messages queued, and their total size: the oldest in `nextFrame` when it holds one, the
+    /// rest in `queue` from `queueHead` (one message waiting, the common case, allocates nothing).
+    private var nextFrame: [UInt8]?
     private var queue: [[UInt8]] = []
     private var queueHead = 0
     private(set) var queuedBytes = 0
@@ -171,6 +173,11 @@ public final class WebSocketSession: WebSocketChannel {
             urgentClose = nil
             emit(c)
         }
+        if go, let f = nextFrame {
+            nextFrame = nil
+            queuedBytes -= f.count
+            emit(f)
+        }
         while go && queueHead < queue.count {
             let f = queue[queueHead]
             queueHead += 1
@@ -178,7 +185,7 @@ public final class WebSocketSession: WebSocketChannel {
             emit(f)
         }
         if queueHead == queue.count && queueHead > 0 { queue = []; queueHead = 0 }   // hold no storage while idle
-        if go, queueHead == queue.count, let c = finalClose {
+        if go, nextFrame == nil, queueHead == queue.count, let c = finalClose {
             finalClose = nil
             emit(c)
             if state == .draining { state = .closeSent(at: monotonicNanos()) }
@@ -256,12 +263,12 @@ public final class WebSocketSession: WebSocketChannel {
     }
 
     private func dropQueue() {
-        queue = []; queueHead = 0; queuedBytes = 0
+        nextFrame = nil; queue = []; queueHead = 0; queuedBytes = 0
     }
 
     private func enqueue(_ frame: [UInt8]) -> Bool {
         guard state == .open else { return false }
-        queue.append(frame)
+        if nextFrame == nil && queueHead == queue.count { nextFrame = frame } else { queue.append(frame) }
         queuedBytes += frame.count
         onNeedsFlush?()
         if queuedBytes >= outputLimit { wantsWritable = true; return false }
