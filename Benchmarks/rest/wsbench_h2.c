@@ -18,37 +18,25 @@
  *
  * C, libnghttp2 (client session, nghttp2_session_mem_recv / nghttp2_session_mem_send), OpenSSL on
  * non-blocking sockets and epoll, THREADS threads each with its own epoll set holding its share of the
- * connections. WebSocket framing: the minimal client side of RFC 6455 as in wsbench.c (server frames
- * unmasked, continuation frames assembled, pings answered with masked pongs), carried in DATA frames;
- * the request's data provider never ends the stream by itself (NGHTTP2_ERR_DEFERRED, resumed when a
- * pong or the close reply is queued).
+ * connections. WebSocket framing: the minimal client side of RFC 6455 shared with wsbench.c (server
+ * frames unmasked, continuation frames assembled, pings answered with masked pongs), carried in DATA
+ * frames; the request's data provider never ends the stream by itself (NGHTTP2_ERR_DEFERRED, resumed
+ * when a pong or the close reply is queued).
+ *
+ * What it does as wsbench.c does is in wsbench_common.h (command line, clocks, /proc readers, TCP
+ * connect and TLS handshake steps, WebSocket frames and messages, the phases and the output); this
+ * file holds the transport: HTTP/2 connections, their streams and threads.
  *
  *   wsbench_h2 HOST PORT PATH MACAROON_HEX N SERVER_PID[,PID...] OUT [THREADS=2] [CONNS=10] [TIMEOUT_S=600]
  * (several PIDs: a server made of several processes; RSS and CPU are summed over them)
  *
  * Prints `key value` lines on stdout (attach_s, rss_before_kb, rss_attached_kb, rss_later_kb,
  * attached, failed, terminal, closed_1000, ...); diagnostics on stderr.
- * Build: cc -O2 -Wall -o wsbench_h2 wsbench_h2.c -lnghttp2 -lssl -lcrypto -lpthread
+ * Build: cc -O2 -Wall -o wsbench_h2 wsbench_h2.c -lnghttp2 -lssl -lcrypto -lpthread (wsbench_common.h beside it)
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+#include "wsbench_common.h"
 
 #define WINDOW 256                      /* not-yet-attached streams per connection */
 #define STREAM_WINDOW (1 << 20)         /* SETTINGS_INITIAL_WINDOW_SIZE we send */
@@ -63,14 +51,9 @@ struct h2conn;
 typedef struct {
     struct h2conn *conn;
     int idx, id, state, status;
-    unsigned char *buf;            /* received bytes of a WebSocket frame not yet complete */
-    size_t len, cap;
-    unsigned char *msg;            /* text message being assembled (fragments) */
-    size_t msglen;
+    ws_t ws;                       /* its WebSocket: received bytes, messages, times, close code */
     unsigned char *out;            /* client frames (pong, close) waiting for the data provider */
     size_t olen, ooff;
-    int64_t first_ns, terminal_ns;
-    int nmsgs, close_code, last_bytes, first_succeeded, close_pending;
     unsigned eof_queued : 1, closed : 1, unattached : 1, rst : 1;
 } stream_t;
 
@@ -86,53 +69,30 @@ typedef struct h2conn {
     size_t wlen, woff, wcap;
 } h2conn_t;
 
-static const char *g_host; static int g_port; static const char *g_path, *g_mac;
-static int g_n, g_threads = 2, g_nconns = 10, g_timeout = 600;
+static int g_nconns = 10;
 static stream_t *g_streams;
 static h2conn_t *g_conns;
-static SSL_CTX *g_ctx;
 static nghttp2_session_callbacks *g_cbs;
 static nghttp2_option *g_opt;
 static nghttp2_nv g_nva[7];
 static char *g_authority;
-static atomic_int g_attached, g_failed, g_finished, g_terminal, g_stop, g_release, g_open, g_logs;
+static atomic_int g_open, g_logs;
 
-static int64_t now_ns(void) { struct timespec t; clock_gettime(CLOCK_REALTIME, &t); return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec; }
-static double mono(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+static ws_t *ws_of(int i) { return &g_streams[i].ws; }
 
 /* diagnostics on stderr, at most 30 of them */
 #define LOG(...) do { if (atomic_fetch_add(&g_logs, 1) < 30) fprintf(stderr, __VA_ARGS__); } while (0)
 
-static long rss_kb(int pid, const char *key) {
-    char p[64], line[256]; snprintf(p, sizeof p, "/proc/%d/status", pid);
-    FILE *f = fopen(p, "r"); if (!f) return -1;
-    long v = -1; size_t kl = strlen(key);
-    while (fgets(line, sizeof line, f)) if (!strncmp(line, key, kl) && line[kl] == ':') { v = atol(line + kl + 1); break; }
-    fclose(f); return v;
-}
-
-static long cpu_ticks(int pid) {   /* utime + stime of a process, clock ticks */
-    char p[64], b[1024]; snprintf(p, sizeof p, "/proc/%d/stat", pid);
-    FILE *f = fopen(p, "r"); if (!f) return -1;
-    size_t n = fread(b, 1, sizeof b - 1, f); fclose(f); b[n] = 0;
-    char *q = strrchr(b, ')'); if (!q) return -1;
-    long ut = 0, st = 0; int field = 2;
-    for (char *tok = strtok(q + 1, " "); tok; tok = strtok(NULL, " ")) { field++; if (field == 14) ut = atol(tok); if (field == 15) { st = atol(tok); break; } }
-    return ut + st;
-}
-
-static double self_cpu_s(void) { struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec / 1e9; }
-
 /* ---------- per stream */
+
+/* The stream no longer counts against its connection's window of not-yet-attached streams. */
+static void attached(stream_t *s) { if (s->unattached) { s->unattached = 0; s->conn->unattached--; } }
 
 static void finish(stream_t *s, int failed) {
     if (s->state == S_DONE || s->state == S_FAILED) return;
     s->state = failed ? S_FAILED : S_DONE;
-    if (s->unattached) { s->unattached = 0; s->conn->unattached--; }
-    if (failed) atomic_fetch_add(&g_failed, 1);
-    else atomic_fetch_add(&g_finished, 1);
-    free(s->buf); s->buf = NULL; s->len = s->cap = 0;
-    free(s->msg); s->msg = NULL; s->msglen = 0;
+    attached(s);
+    ws_end(&s->ws, failed);
     free(s->out); s->out = NULL; s->olen = s->ooff = 0;
 }
 
@@ -145,107 +105,61 @@ static void fail(stream_t *s, int rst) {
 }
 
 /* Queues a masked client frame for the stream's data provider (rare: pongs and the close reply). */
-static void queue_control(stream_t *s, int opcode, const unsigned char *payload, size_t n) {
-    if (n > 125) n = 125;
+static void queue_frame(stream_t *s, const unsigned char *f, size_t n) {
     if (s->ooff) { memmove(s->out, s->out + s->ooff, s->olen - s->ooff); s->olen -= s->ooff; s->ooff = 0; }
-    unsigned char *o = realloc(s->out, s->olen + 6 + n);
+    unsigned char *o = realloc(s->out, s->olen + n);
     if (!o) return;
-    s->out = o; o += s->olen;
-    o[0] = 0x80 | opcode; o[1] = 0x80 | (unsigned char)n;
-    static const unsigned char mask[4] = { 0x12, 0x34, 0x56, 0x78 };
-    memcpy(o + 2, mask, 4);
-    for (size_t i = 0; i < n; i++) o[6 + i] = payload[i] ^ mask[i & 3];
-    s->olen += 6 + n;
+    s->out = o; memcpy(o + s->olen, f, n);
+    s->olen += n;
 }
 
 static void resume(stream_t *s) { if (!s->closed) nghttp2_session_resume_data(s->conn->sess, s->id); }
 
+/* Answers a ping (for ws_parse_frames): a masked pong queued for the data provider. */
+static void ws_pong(void *owner, const unsigned char *payload, size_t n) {
+    stream_t *s = owner; unsigned char f[WS_CONTROL_MAX];
+    queue_frame(s, f, ws_control_frame(f, 0xA, payload, n)); resume(s);
+}
+
 /* Answers the server's close frame; the stream counts as finished once the reply (with END_STREAM)
  * has been handed to the connection (on_frame_send), or when the stream closes. */
 static void close_reply(stream_t *s) {
-    s->close_pending = 0;
+    s->ws.close_pending = 0;
     if (s->closed) { finish(s, 0); return; }
-    unsigned char code[2] = { (unsigned char)(s->close_code >> 8), (unsigned char)s->close_code };
-    queue_control(s, 0x8, code, s->close_code == 1005 ? 0 : 2);
+    unsigned char f[WS_CONTROL_MAX];
+    queue_frame(s, f, ws_close_frame(&s->ws, f));
     s->eof_queued = 1;
     resume(s);
 }
 
-static void on_message(stream_t *s, const unsigned char *m, size_t n, int64_t t) {
-    s->nmsgs++; s->last_bytes = (int)n;
-    int succeeded = memmem(m, n, "\"status\":\"SUCCEEDED\"", 20) != NULL;
-    if (s->nmsgs == 1) {
-        s->first_ns = t; s->first_succeeded = succeeded; atomic_fetch_add(&g_attached, 1);
-        if (s->unattached) { s->unattached = 0; s->conn->unattached--; }
-    }
-    if (succeeded && !s->terminal_ns) { s->terminal_ns = t; atomic_fetch_add(&g_terminal, 1); }
-}
-
-/* Parses the complete frames of d[0, n) (as wsbench.c's parse_frames); *used = bytes consumed.
- * Returns -1 on a protocol error, 1 at a close frame, 0 otherwise. */
-static int parse_frames(stream_t *s, const unsigned char *d, size_t n, int64_t t, size_t *used) {
-    size_t off = 0; int rv = 0;
-    while (n - off >= 2) {
-        const unsigned char *p = d + off;
-        int fin = p[0] & 0x80, op = p[0] & 0x0f, masked = p[1] & 0x80;
-        uint64_t plen = p[1] & 0x7f; size_t h = 2;
-        if (masked) { rv = -1; break; }
-        if (plen == 126) { if (n - off < 4) break; plen = (p[2] << 8) | p[3]; h = 4; }
-        else if (plen == 127) { if (n - off < 10) break; plen = 0; for (int i = 0; i < 8; i++) plen = (plen << 8) | p[2 + i]; h = 10; }
-        if (n - off < h + plen) break;
-        const unsigned char *pl = p + h;
-        off += h + plen;
-        if (op == 0x1 || op == 0x0 || op == 0x2) {
-            if (fin && s->msglen == 0) on_message(s, pl, plen, t);
-            else {
-                s->msg = realloc(s->msg, s->msglen + plen); memcpy(s->msg + s->msglen, pl, plen); s->msglen += plen;
-                if (fin) { on_message(s, s->msg, s->msglen, t); free(s->msg); s->msg = NULL; s->msglen = 0; }
-            }
-        } else if (op == 0x9) {
-            queue_control(s, 0xA, pl, plen); resume(s);
-        } else if (op == 0x8) {
-            s->close_code = plen >= 2 ? (pl[0] << 8) | pl[1] : 1005;
-            rv = 1; break;   /* the reply waits: see close_reply() */
-        }
-    }
-    *used = off; return rv;
-}
-
-static void append(stream_t *s, const unsigned char *d, size_t n) {
-    if (s->len + n > s->cap) { size_t nc = s->cap ? s->cap * 2 : 4096; while (nc < s->len + n) nc *= 2; s->buf = realloc(s->buf, nc); s->cap = nc; }
-    memcpy(s->buf + s->len, d, n); s->len += n;
-}
-
 /* A DATA chunk of an open stream: parsed in place; only an incomplete frame's bytes are kept. */
 static void feed(stream_t *s, const unsigned char *d, size_t n, int64_t t) {
-    size_t used; int rv;
-    if (s->len == 0) {
-        rv = parse_frames(s, d, n, t, &used);
-        if (rv == 0 && used < n) append(s, d + used, n - used);
+    ws_t *w = &s->ws; size_t used; int rv;
+    if (w->len == 0) {
+        rv = ws_parse_frames(w, d, n, t, &used, s);
+        if (rv == 0 && used < n) ws_append(w, d + used, n - used);
     } else {
-        append(s, d, n);
-        rv = parse_frames(s, s->buf, s->len, t, &used);
-        if (rv == 0) {
-            if (used) { memmove(s->buf, s->buf + used, s->len - used); s->len -= used; }
-            if (s->len == 0 && s->cap > 4096) { free(s->buf); s->buf = NULL; s->cap = 0; }
-        }
+        ws_append(w, d, n);
+        rv = ws_parse_frames(w, w->buf, w->len, t, &used, s);
+        if (rv == 0) ws_consume(w, used);
     }
+    if (w->nmsgs > 0) attached(s);
     if (rv < 0) { LOG("stream %d: bad frame\n", s->idx); fail(s, 1); return; }
     if (rv == 1) {
-        s->len = 0;   /* nothing after a close frame is read */
+        w->len = 0;   /* nothing after a close frame is read */
         /* While the fan-out is measured the client does not answer close frames (see wsbench.c);
          * once every stream has its terminal message, close_reply() answers them all. */
         if (atomic_load(&g_release)) close_reply(s);
-        else s->close_pending = 1;
+        else w->close_pending = 1;
     }
 }
 
 /* The server ended its side of the stream (END_STREAM: RFC 8441's analogue of RFC 6455's TCP close). */
 static void remote_ended(stream_t *s) {
     if (s->state == S_FAILED) { fail(s, 1); return; }           /* e.g. after a non-200 response's body */
-    if (s->state != S_OPEN || s->close_pending || s->eof_queued) return;   /* the close reply comes or went */
-    if (s->close_code == 0 && s->terminal_ns == 0) {
-        LOG("stream %d: ended by the server without a close frame (%d msgs)\n", s->idx, s->nmsgs);
+    if (s->state != S_OPEN || s->ws.close_pending || s->eof_queued) return;   /* the close reply comes or went */
+    if (ws_ended_early(&s->ws)) {
+        LOG("stream %d: ended by the server without a close frame (%d msgs)\n", s->idx, s->ws.nmsgs);
         fail(s, 1); return;
     }
     /* after the terminal message without a close frame (lnd's proxy drops the connection): fine; end ours */
@@ -271,7 +185,7 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
     (void)flags;
     stream_t *s = nghttp2_session_get_stream_user_data(sess, id);
     if (!s) return 0;
-    if (s->state == S_OPEN && s->close_code == 0) feed(s, d, n, ((h2conn_t *)ud)->t);
+    if (s->state == S_OPEN && s->ws.close_code == 0) feed(s, d, n, ((h2conn_t *)ud)->t);
     else if (s->state == S_FAILED && s->status != 200 && s->status != 0)
         LOG("stream %d: response body: %.*s\n", s->idx, (int)(n < 300 ? n : 300), d);
     return 0;
@@ -353,9 +267,9 @@ static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t err, void
     s->closed = 1; atomic_fetch_sub(&g_open, 1);
     if (s->state == S_DONE || s->state == S_FAILED) return 0;
     /* as wsbench.c at EOF: fine after a close frame or after the terminal message; a failure before */
-    if (s->close_code == 0 && s->terminal_ns == 0) {
+    if (ws_ended_early(&s->ws)) {
         LOG("stream %d: closed by the server before the terminal message (%s, :status %d, %d msgs)\n",
-            s->idx, nghttp2_http2_strerror(err), s->status, s->nmsgs);
+            s->idx, nghttp2_http2_strerror(err), s->status, s->ws.nmsgs);
         finish(s, 1);
     } else finish(s, 0);
     return 0;
@@ -383,7 +297,7 @@ static void conn_dead(h2conn_t *c, const char *why) {
         if (s->id > 0 && !s->closed) { s->closed = 1; atomic_fetch_sub(&g_open, 1); }
         if (s->state == S_DONE || s->state == S_FAILED) continue;
         /* as wsbench.c at EOF: a failure unless the stream had its close frame or terminal message */
-        int failed = s->state == S_IDLE || (s->close_code == 0 && s->terminal_ns == 0);
+        int failed = s->state == S_IDLE || ws_ended_early(&s->ws);
         lost += failed; finish(s, failed);
     }
     if (lost) LOG("connection %d: %s; %d streams failed\n", c->idx, why, lost);
@@ -432,13 +346,9 @@ static void submit_more(h2conn_t *c) {
 }
 
 static void start_connect(h2conn_t *c) {
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(g_port) };
-    inet_pton(AF_INET, g_host, &a.sin_addr);
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0) { fprintf(stderr, "socket: %s\n", strerror(errno)); conn_dead(c, "socket"); return; }
-    int one = 1; setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const char *why;
     c->state = C_CONNECTING;
-    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS) { fprintf(stderr, "connect: %s\n", strerror(errno)); conn_dead(c, "connect failed"); return; }
+    if ((c->fd = tcp_connect(&why)) < 0) { conn_dead(c, why); return; }
     c->events = EPOLLIN | EPOLLOUT;
     struct epoll_event ev = { .events = c->events, .data.ptr = c };
     epoll_ctl(c->ep, EPOLL_CTL_ADD, c->fd, &ev);
@@ -465,21 +375,18 @@ static void start_h2(h2conn_t *c) {
 static void drive(h2conn_t *c, uint32_t events) {
     if (c->state == C_DEAD) return;
     if (c->state == C_CONNECTING) {
-        int err = 0; socklen_t l = sizeof err; getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
-        if (err) { fprintf(stderr, "connect %d: %s\n", c->idx, strerror(err)); conn_dead(c, "connect failed"); return; }
-        c->ssl = SSL_new(g_ctx); SSL_set_fd(c->ssl, c->fd); SSL_set_connect_state(c->ssl);
+        if (!(c->ssl = tls_new(c->fd, c->idx))) { conn_dead(c, "connect failed"); return; }
         c->state = C_HANDSHAKE;
     }
     if (c->state == C_HANDSHAKE) {
-        int r = SSL_do_handshake(c->ssl);
-        if (r != 1) {
-            int e = SSL_get_error(c->ssl, r);
-            if (e == SSL_ERROR_WANT_READ) { set_events(c, EPOLLIN); return; }
-            if (e == SSL_ERROR_WANT_WRITE) { set_events(c, EPOLLIN | EPOLLOUT); return; }
+        uint32_t want; int e;
+        int r = tls_handshake(c->ssl, &want, &e);
+        if (r == 0) { set_events(c, want); return; }
+        if (r < 0) {
             if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL) {
                 fprintf(stderr, "wsbench_h2: the server refused ALPN h2 (TLS alert no_application_protocol)\n"); exit(1);
             }
-            fprintf(stderr, "handshake %d failed: %d\n", c->idx, e); ERR_print_errors_fp(stderr); conn_dead(c, "TLS handshake failed"); return;
+            tls_failed(c->idx, e); conn_dead(c, "TLS handshake failed"); return;
         }
         start_h2(c);
         events |= EPOLLIN;
@@ -505,8 +412,6 @@ static void drive(h2conn_t *c, uint32_t events) {
         conn_dead(c, "HTTP/2 session ended");
 }
 
-typedef struct { int first, count; } range_t;   /* connections */
-
 static void *worker(void *arg) {
     range_t *r = arg;
     int ep = epoll_create1(EPOLL_CLOEXEC), end = r->first + r->count;
@@ -519,7 +424,7 @@ static void *worker(void *arg) {
             for (int i = r->first; i < end; i++) {
                 h2conn_t *c = &g_conns[i];
                 if (c->state == C_DEAD) continue;
-                for (int j = c->first; j < c->first + c->count; j++) if (g_streams[j].close_pending) close_reply(&g_streams[j]);
+                for (int j = c->first; j < c->first + c->count; j++) if (g_streams[j].ws.close_pending) close_reply(&g_streams[j]);
                 if (c->sess && flush(c) < 0) conn_dead(c, "write error");
             }
         }
@@ -539,10 +444,6 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-static int g_pids[16], g_npids;
-static long rss_all(const char *key) { long s = 0; for (int i = 0; i < g_npids; i++) { long v = rss_kb(g_pids[i], key); if (v < 0) return -1; s += v; } return s; }
-static long ticks_all(void) { long s = 0; for (int i = 0; i < g_npids; i++) { long v = cpu_ticks(g_pids[i]); if (v < 0) return -1; s += v; } return s; }
-
 static nghttp2_nv nv(const char *name, const char *value) {
     nghttp2_nv v = { (uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value), NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE };
     return v;
@@ -550,12 +451,7 @@ static nghttp2_nv nv(const char *name, const char *value) {
 
 int main(int argc, char **argv) {
     if (argc < 8) { fprintf(stderr, "usage: wsbench_h2 HOST PORT PATH MACAROON_HEX N SERVER_PID[,PID...] OUT [THREADS=2] [CONNS=10] [TIMEOUT_S=600]\n"); return 2; }
-    g_host = argv[1]; g_port = atoi(argv[2]); g_path = argv[3]; g_mac = argv[4]; g_n = atoi(argv[5]);
-    for (char *q = argv[6]; *q && g_npids < 16; ) { g_pids[g_npids++] = atoi(q); q = strchr(q, ','); if (!q) break; q++; }
-    const char *out = argv[7];
-    if (argc > 8) g_threads = atoi(argv[8]);
-    if (argc > 9) g_nconns = atoi(argv[9]);
-    if (argc > 10) g_timeout = atoi(argv[10]);
+    const char *out = parse_args(argc, argv, &g_nconns);
     if (g_n < 1) { fprintf(stderr, "N must be >= 1\n"); return 2; }
     if (g_nconns < 1) g_nconns = 1;
     if (g_nconns > g_n) g_nconns = g_n;
@@ -563,11 +459,8 @@ int main(int argc, char **argv) {
     if (g_threads > g_nconns) g_threads = g_nconns;
     if (g_threads < 1) g_threads = 1;
 
-    g_ctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_verify(g_ctx, SSL_VERIFY_NONE, NULL);
-    SSL_CTX_set_mode(g_ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     static const unsigned char alpn[] = { 2, 'h', '2' };
-    SSL_CTX_set_alpn_protos(g_ctx, alpn, sizeof alpn);
+    tls_init(SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, alpn, sizeof alpn);
 
     nghttp2_session_callbacks_new(&g_cbs);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(g_cbs, on_data_chunk);
@@ -603,29 +496,7 @@ int main(int argc, char **argv) {
     int per = g_nconns / g_threads, first = 0;
     for (int i = 0; i < g_threads; i++) { rg[i].first = first; rg[i].count = per + (i < g_nconns % g_threads); first += rg[i].count; pthread_create(&th[i], NULL, worker, &rg[i]); }
 
-    /* attach phase */
-    while (atomic_load(&g_attached) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) usleep(20000);
-    double attach_s = mono() - t0;
-    long rss1 = rss_all("VmRSS");
-    int early = 0; for (int i = 0; i < g_n; i++) if (g_streams[i].nmsgs > 0 && g_streams[i].first_succeeded) early++;
-    printf("attached %d\nfailed_attach %d\nattach_s %.2f\nrss_before_kb %ld\nrss_attached_kb %ld\n", atomic_load(&g_attached), atomic_load(&g_failed), attach_s, rss0, rss1);
-    printf("early_terminal %d\n", early);
-    fflush(stdout);
-    sleep(2);
-    long rss2 = rss_all("VmRSS");
-    printf("rss_later_kb %ld\n", rss2);
-    printf("ready_ns %lld\n", (long long)now_ns());
-    fflush(stdout);
-
-    /* settle phase: every stream gets the terminal message, then its close frame. Server and
-     * client CPU are read when the streams are ready and when the last terminal message is in. */
-    long tk0 = ticks_all(); double me0 = self_cpu_s();
-    while (atomic_load(&g_terminal) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) usleep(1000);
-    long tk1 = ticks_all(); double me1 = self_cpu_s();
-    printf("server_cpu_fanout_s %.2f\nclient_cpu_fanout_s %.2f\n", (tk1 - tk0) / (double)sysconf(_SC_CLK_TCK), me1 - me0);
-    fflush(stdout);
-    atomic_store(&g_release, 1);   /* now answer the close frames */
-    while (atomic_load(&g_finished) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) usleep(20000);
+    run_phases(t0, rss0);
     /* every close reply is out: give the server up to 5 s to end its side of the streams */
     double t1 = mono();
     while (atomic_load(&g_open) > 0 && mono() - t1 < 5 && mono() - t0 < g_timeout) usleep(20000);
@@ -633,15 +504,6 @@ int main(int argc, char **argv) {
     atomic_store(&g_stop, 1);
     for (int i = 0; i < g_threads; i++) pthread_join(th[i], NULL);
 
-    FILE *f = fopen(out, "w");
-    int terminal = 0, closed1000 = 0;
-    for (int i = 0; i < g_n; i++) {
-        stream_t *s = &g_streams[i];
-        if (s->terminal_ns) terminal++;
-        if (s->close_code == 1000) closed1000++;
-        fprintf(f, "%d\t%lld\t%lld\t%d\t%d\t%d\n", i, (long long)s->first_ns, (long long)s->terminal_ns, s->nmsgs, s->close_code, s->last_bytes);
-    }
-    fclose(f);
-    printf("terminal %d\nclosed_1000 %d\nfailed %d\ntotal_s %.2f\n", terminal, closed1000, atomic_load(&g_failed), mono() - t0);
+    write_results(out, t0);
     return 0;
 }
