@@ -27,9 +27,10 @@ import Glibc
 struct HTTP2RequestRules {
     enum Verdict { case pass, reject }
 
-    private var flags: UInt16 = 0
+    // Words first, the 2-byte flags last: 18 bytes, so the stream's next fields pack after them.
     private var contentLength: Int64 = -1
     private var received: Int64 = 0
+    private var flags: UInt16 = 0
 
     private static let fMethod: UInt16 = 1, fPath: UInt16 = 2, fScheme: UInt16 = 4, fAuthority: UInt16 = 8
     private static let fHost: UInt16 = 16, fConnect: UInt16 = 32, fOptions: UInt16 = 64

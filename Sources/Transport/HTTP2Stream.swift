@@ -32,50 +32,54 @@ extension HTTP2StreamDelegate {
 /// Outbound bytes go into a per-stream buffer that nghttp2 drains as flow control allows; the owner
 /// bounds it (see `bufferedBytes`, `streamWritable`). The buffer is released once drained.
 public final class HTTP2Stream {
-    public let id: Int32
+    // Stored properties are declared in this order to pack them (every stream of 100,000 pays for
+    // each byte of padding): references and words first, then the 4-byte id, the optional
+    // threshold and the flags, which share what would otherwise be padding.
+
     /// The owning session (strong; the cycle through nghttp2's stream user data ends at close).
     public let session: HTTP2Session
     /// Receives this stream's events; strong, released when the stream closes.
     public var delegate: HTTP2StreamDelegate?
     /// A slot for the owner's per-stream object (strong).
     public var context: AnyObject?
-    /// Set by the owner of a long-lived stream (a gRPC streaming call): once closed, it is let go
-    /// of at the loop's next idle moment rather than at once (see `HTTP2Session.onStreamsToRelease`).
-    /// Short calls are freed at once, while their memory is still in cache.
-    public var releaseWhenIdle = false
-
-    /// Bytes written but not yet taken by nghttp2.
-    public var bufferedBytes: Int { outbound.count - outOffset + laterBytes }
-    /// When set, `streamWritable` fires once `bufferedBytes` falls to this level (then it resets).
-    var writableThreshold: Int?
-
-    /// Arms a one-shot `streamWritable` callback for when at most `n` bytes remain buffered.
-    public func notifyWhenBuffered(atMost n: Int) { writableThreshold = n }
-
     var outbound: [UInt8] = []
-    var outOffset = 0
     /// Arrays written while `outbound` still held bytes, queued by reference in order (a frame
     /// shared by a fan-out and then a small frame after it cost no copy of the shared one): the
     /// first in `laterChunk`, any more in `laterChunks`; each becomes `outbound` in turn. Empty on
     /// the common paths (one write, then trailers); one waiting array allocates nothing.
     var laterChunk: [UInt8]?
     var laterChunks: [[UInt8]] = []
-    var laterBytes = 0
-    var headersSent = false
-    /// True once response (or request) headers were submitted.
-    public var headersSentPublic: Bool { headersSent }
-    var finished = false      // no more data will be written
     var trailers: HTTP2HeaderBlock?
-    var deferred = false
-    public internal(set) var isClosed = false
-    /// Server streams: the RFC 9113 §8 request checks (see `HTTP2RequestRules`).
-    var rules = HTTP2RequestRules()
-    /// Set when the request broke those rules: the stream is being reset (PROTOCOL_ERROR) and its
-    /// delegate hears nothing more but `streamClosed`.
-    var rejected = false
     // Intrusive list of open streams (the session holds the +1 retain via nghttp2 user data).
     unowned(unsafe) var prevOpen: HTTP2Stream?
     unowned(unsafe) var nextOpen: HTTP2Stream?
+    var outOffset = 0
+    var laterBytes = 0
+    /// Server streams: the RFC 9113 §8 request checks (see `HTTP2RequestRules`).
+    var rules = HTTP2RequestRules()
+    public let id: Int32
+    /// When set, `streamWritable` fires once `bufferedBytes` falls to this level (then it resets).
+    var writableThreshold: Int?
+    /// Set by the owner of a long-lived stream (a gRPC streaming call): once closed, it is let go
+    /// of at the loop's next idle moment rather than at once (see `HTTP2Session.onStreamsToRelease`).
+    /// Short calls are freed at once, while their memory is still in cache.
+    public var releaseWhenIdle = false
+    var headersSent = false
+    var finished = false      // no more data will be written
+    var deferred = false
+    public internal(set) var isClosed = false
+    /// Set when the request broke those rules: the stream is being reset (PROTOCOL_ERROR) and its
+    /// delegate hears nothing more but `streamClosed`.
+    var rejected = false
+
+    /// Bytes written but not yet taken by nghttp2.
+    public var bufferedBytes: Int { outbound.count - outOffset + laterBytes }
+
+    /// Arms a one-shot `streamWritable` callback for when at most `n` bytes remain buffered.
+    public func notifyWhenBuffered(atMost n: Int) { writableThreshold = n }
+
+    /// True once response (or request) headers were submitted.
+    public var headersSentPublic: Bool { headersSent }
 
     init(id: Int32, session: HTTP2Session) { self.id = id; self.session = session }
 
