@@ -276,10 +276,11 @@ public final class EventLoop: @unchecked Sendable {
         var tasks: [LoopWork] = []
         while running {
             var timeout = runTimers()
+            let timersBefore = nextTimerID
             flushDirty()
-            // A flush may arm a timer (e.g. a timer's work, flushed just now, re-arms it): wait no
-            // longer than the earliest one (firing any already due).
-            if dirty.isEmpty { timeout = runTimers() }
+            // A flush may arm a timer (e.g. a timer's work, flushed just now, re-arms it): then wait
+            // no longer than the earliest one (firing any already due).
+            if nextTimerID != timersBefore && dirty.isEmpty { timeout = runTimers() }
             if !dirty.isEmpty { timeout = 0 }
             // With idle work waiting, look for a quiet millisecond.
             else if !idleWork.isEmpty && (timeout < 0 || timeout > 1) { timeout = 1 }

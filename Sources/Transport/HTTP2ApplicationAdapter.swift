@@ -22,8 +22,6 @@ final class HTTP2ApplicationAdapter: HTTP2SessionDelegate {
     /// The server drains: every WebSocket closes with 1001, as on HTTP/1.1.
     func sessionWillDrain(_ session: HTTP2Session) { webSockets.drain() }
 
-    func sessionWillProduce(_ session: HTTP2Session) { webSockets.flushDirty() }
-
     func sessionClosed(_ session: HTTP2Session) { webSockets.closeAll() }
 }
 

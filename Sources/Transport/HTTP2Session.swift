@@ -6,15 +6,11 @@ public protocol HTTP2SessionDelegate: AnyObject {
     func session(_ session: HTTP2Session, streamOpened stream: HTTP2Stream)
     /// A graceful shutdown started (GOAWAY sent); in-flight streams may still complete.
     func sessionWillDrain(_ session: HTTP2Session)
-    /// The session is about to ask nghttp2 for frames (`produceWhile`): write what is pending on
-    /// the streams now. Default: nothing.
-    func sessionWillProduce(_ session: HTTP2Session)
     /// The transport is gone (`closeAllStreams`), after every stream heard `streamClosed`. Default: nothing.
     func sessionClosed(_ session: HTTP2Session)
 }
 
 extension HTTP2SessionDelegate {
-    public func sessionWillProduce(_ session: HTTP2Session) {}
     public func sessionClosed(_ session: HTTP2Session) {}
 }
 
@@ -118,6 +114,10 @@ public final class HTTP2Session {
 
     /// True when this server session applies `HTTP2RequestRules` (nghttp2's own HTTP messaging off).
     let checksRequests: Bool
+    /// Writes to make once, just before the next `produceWhile` asks nghttp2 for frames: set by
+    /// an owner with frames pending on its streams (the WebSockets of an `HTTP2WebSocketSet`),
+    /// cleared when run. Nil on the gRPC path: a check per produce, nothing more.
+    var beforeProduce: (() -> Void)?
     /// Server sessions: the RFC 9113 checks nghttp2 leaves out in our configuration.
     private var frameAudit: HTTP2InboundFrameAudit?
     /// Long field values this session recently found valid (see `FieldValueMemo`).
@@ -221,7 +221,7 @@ public final class HTTP2Session {
     /// Lets the caller bound what it buffers downstream (e.g. ciphertext waiting for the socket).
     public func produceWhile(_ sink: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         guard session != nil else { flushRequested = false; return false }
-        delegate?.sessionWillProduce(self)
+        if let work = beforeProduce { beforeProduce = nil; work() }
         flushRequested = false
         while true {
             var p: UnsafePointer<UInt8>?
@@ -495,6 +495,7 @@ public final class HTTP2Session {
         }
         nghttp2_session_del(session)
         session = nil
+        beforeProduce = nil
         delegate?.sessionClosed(self)
         delegate = nil
     }

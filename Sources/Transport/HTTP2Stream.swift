@@ -44,17 +44,15 @@ public final class HTTP2Stream {
     public var context: AnyObject?
     var outbound: [UInt8] = []
     /// Arrays written while `outbound` still held bytes, queued by reference in order (a frame
-    /// shared by a fan-out and then a small frame after it cost no copy of the shared one): the
-    /// first in `laterChunk`, any more in `laterChunks`; each becomes `outbound` in turn. Empty on
-    /// the common paths (one write, then trailers); one waiting array allocates nothing.
-    var laterChunk: [UInt8]?
-    var laterChunks: [[UInt8]] = []
+    /// shared by a fan-out and then a small frame after it cost no copy of the shared one); each
+    /// becomes `outbound` in turn. Nil on the common paths (one write, then trailers): a stream
+    /// pays one word for it.
+    var later: LaterWrites?
     var trailers: HTTP2HeaderBlock?
     // Intrusive list of open streams (the session holds the +1 retain via nghttp2 user data).
     unowned(unsafe) var prevOpen: HTTP2Stream?
     unowned(unsafe) var nextOpen: HTTP2Stream?
     var outOffset = 0
-    var laterBytes = 0
     /// Server streams: the RFC 9113 §8 request checks (see `HTTP2RequestRules`).
     var rules = HTTP2RequestRules()
     public let id: Int32
@@ -73,7 +71,7 @@ public final class HTTP2Stream {
     var rejected = false
 
     /// Bytes written but not yet taken by nghttp2.
-    public var bufferedBytes: Int { outbound.count - outOffset + laterBytes }
+    public var bufferedBytes: Int { outbound.count - outOffset + (later?.bytes ?? 0) }
 
     /// Arms a one-shot `streamWritable` callback for when at most `n` bytes remain buffered.
     public func notifyWhenBuffered(atMost n: Int) { writableThreshold = n }
@@ -98,7 +96,7 @@ public final class HTTP2Stream {
     /// Appends bytes to the outbound buffer.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !finished else { return }
-        if laterChunk == nil {
+        if later == nil {
             outbound.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))   // memcpy, not byte by byte
         } else {
             queueLater(Array(bytes.assumingMemoryBound(to: UInt8.self)))
@@ -107,12 +105,12 @@ public final class HTTP2Stream {
     }
 
     /// Appends bytes to the outbound buffer by reference, never copying: when nothing is buffered
-    /// the array becomes the buffer, otherwise it is queued after it (`laterChunks`). One encoded
+    /// the array becomes the buffer, otherwise it is queued after it (`later`). One encoded
     /// message shared by many streams (a fan-out) costs each stream a reference, and the storage is
     /// released once nghttp2 has taken it; the caller's array is never modified.
     public func write(_ bytes: [UInt8]) {
         guard !isClosed, !finished else { return }
-        if outbound.isEmpty && laterChunk == nil {
+        if outbound.isEmpty && later == nil {
             outbound = bytes; outOffset = 0
         } else {
             queueLater(bytes)
@@ -121,15 +119,14 @@ public final class HTTP2Stream {
     }
 
     private func queueLater(_ bytes: [UInt8]) {
-        if laterChunk == nil { laterChunk = bytes } else { laterChunks.append(bytes) }
-        laterBytes += bytes.count
+        if let l = later { l.rest.append(bytes); l.bytes += bytes.count } else { later = LaterWrites(bytes) }
     }
 
     /// The next array queued behind `outbound`, if any.
     private func nextLater() -> [UInt8]? {
-        guard let c = laterChunk else { return nil }
-        laterChunk = laterChunks.isEmpty ? nil : laterChunks.removeFirst()
-        laterBytes -= c.count
+        guard let l = later else { return nil }
+        let c = l.head
+        if l.rest.isEmpty { later = nil } else { l.head = l.rest.removeFirst(); l.bytes -= c.count }
         return c
     }
 
@@ -182,7 +179,7 @@ public final class HTTP2Stream {
             n += k
         }
         if n > 0 {
-            if outOffset == outbound.count && laterChunk == nil {
+            if outOffset == outbound.count && later == nil {
                 // Drained: release the buffer. An idle stream (e.g. a TrackPaymentV2 waiting for
                 // its next update) then costs no outbound memory at all.
                 outbound = []
@@ -193,4 +190,13 @@ public final class HTTP2Stream {
         }
         return n
     }
+}
+
+/// The arrays an `HTTP2Stream` holds behind its buffer (`HTTP2Stream.later`), in order (`head`,
+/// then `rest`), and their total size. One waiting array costs this object and nothing more.
+final class LaterWrites {
+    var head: [UInt8]
+    var rest: [[UInt8]] = []
+    var bytes: Int
+    init(_ first: [UInt8]) { head = first; bytes = first.count }
 }

@@ -3,8 +3,9 @@
 /// of them in one turn of the loop (a payment many watch settles: a message and a close each):
 ///
 /// - Frames are handed to the streams once per `HTTP2Session.produceWhile`, not once per message:
-///   a WebSocket with new frames is only marked (`markDirty`), and `flushDirty` (called by the
-///   session just before it asks nghttp2 for frames) queues each one's frames on its stream.
+///   a WebSocket with new frames is only marked (`markDirty`), and `flushDirty` (the session's
+///   `beforeProduce`, run just before it asks nghttp2 for frames) queues each one's frames on its
+///   stream.
 /// - The wait for the peer's close frame after ours is the same for every WebSocket
 ///   (`WebSocketConfiguration.closeWaitNanos`), so those deadlines arrive in order: a FIFO and one
 ///   loop timer serve them all (`closeWaitStarted`), instead of a timer per WebSocket.
@@ -27,8 +28,14 @@ final class HTTP2WebSocketSet {
 
     func remove(_ ws: HTTP2WebSocketStream) { open[ObjectIdentifier(ws)] = nil }
 
-    /// `ws` has frames for its stream: they are queued at the session's next `produceWhile`.
-    func markDirty(_ ws: HTTP2WebSocketStream) { dirty.append(ws) }
+    /// `ws` has frames for its stream: they are queued at `session`'s next `produceWhile`.
+    func markDirty(_ ws: HTTP2WebSocketStream, session: HTTP2Session) {
+        if dirty.isEmpty && session.beforeProduce == nil {
+            // The set lives as long as the session's delegate (the adapter), which outlives this.
+            session.beforeProduce = { [unowned(unsafe) self] in self.flushDirty() }
+        }
+        dirty.append(ws)
+    }
 
     /// Queues every marked WebSocket's frames on its stream (the session is about to produce).
     func flushDirty() {

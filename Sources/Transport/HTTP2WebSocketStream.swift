@@ -93,7 +93,7 @@ final class HTTP2WebSocketStream {
     private func needsFlush() {
         guard !dirty, case .open = state else { return }
         dirty = true
-        set.markDirty(self)
+        set.markDirty(self, session: stream.session)
         stream.session.needsFlush()
     }
 
