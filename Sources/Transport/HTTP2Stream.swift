@@ -110,6 +110,7 @@ public final class HTTP2Stream {
     /// released once nghttp2 has taken it; the caller's array is never modified.
     public func write(_ bytes: [UInt8]) {
         guard !isClosed, !finished else { return }
+        if bytes.isEmpty { kick(); return }   // nothing to queue (an empty array has no storage to read)
         if outbound.isEmpty && later == nil {
             outbound = bytes; outOffset = 0
         } else {
@@ -174,7 +175,7 @@ public final class HTTP2Stream {
             // The buffer is drained: the next queued array takes its place.
             outbound = next
             let k = min(cap - n, outbound.count)
-            outbound.withUnsafeBufferPointer { src in (buf + n).update(from: src.baseAddress!, count: k) }
+            if k > 0 { outbound.withUnsafeBufferPointer { src in (buf + n).update(from: src.baseAddress!, count: k) } }
             outOffset = k
             n += k
         }

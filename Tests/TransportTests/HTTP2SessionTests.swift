@@ -29,7 +29,8 @@ final class HTTP2SessionTests: XCTestCase {
     }
 
     /// Arrays written while earlier bytes wait are queued by reference, in order, across DATA
-    /// frames of any size, and the writer's (shared) arrays are never modified.
+    /// frames of any size (empty writes in between change nothing), and the writer's (shared)
+    /// arrays are never modified.
     func testWritesQueuedBehindBufferedBytesKeepOrderWithoutTouchingTheArrays() {
         let shared = [UInt8](repeating: 0x41, count: 40_000)   // spans DATA frames (16 KiB each)
         let small: [UInt8] = [0x42, 0x43]
@@ -40,8 +41,11 @@ final class HTTP2SessionTests: XCTestCase {
             r.onRemoteEnded = { s in
                 s.sendHeaders(HTTP2HeaderBlock([(":status", "200")]))
                 s.write(shared)
+                s.write([])
                 s.write(small)
+                [UInt8]().withUnsafeBytes { s.write($0) }
                 Array("xyz".utf8).withUnsafeBytes { s.write($0) }
+                s.write([])
                 s.write(shared)
                 XCTAssertEqual(s.bufferedBytes, 80_005)
                 s.finish(trailers: HTTP2HeaderBlock([("grpc-status", "0")]))
