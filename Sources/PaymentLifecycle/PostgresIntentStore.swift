@@ -23,7 +23,7 @@ public final class PostgresIntentStore: PaymentIntentStore, @unchecked Sendable 
     public func save(_ intent: PaymentIntent) throws {
         let blob = Array(try JSONEncoder().encode(intent))
         try lock.withLock {
-            try db.query("""
+            _ = try db.query("""
                 INSERT INTO payment_intents (hash, intent) VALUES ($1, $2)
                 ON CONFLICT (hash) DO UPDATE SET intent = EXCLUDED.intent
                 """, [.bytes(intent.paymentHash), .bytes(blob)])

@@ -106,24 +106,14 @@ final class HTTP1ResponseWriter: HTTPResponseWriter {
 
     func acceptWebSocket(subprotocol: String?, handler wsHandler: WebSocketHandler) -> WebSocketChannel? {
         guard case .pending = state, let session else { return nil }
-        guard isUpgradeRequest, head.isWebSocketUpgrade else {
-            respond(status: 400, headers: HTTPHeaders([("Content-Type", "text/plain")]), body: Array("not a WebSocket upgrade\n".utf8))
-            return nil
-        }
-        guard head.headers["Sec-WebSocket-Version"]?.trimmingASCIIWhitespace == "13" else {
-            respond(status: 426, headers: HTTPHeaders([("Sec-WebSocket-Version", "13")]), body: [])
+        if let refusal = WebSocketHandshake.refusal(isWebSocketRequest: isUpgradeRequest && head.isWebSocketUpgrade,
+                                                    headers: head.headers, subprotocol: subprotocol) {
+            respond(status: refusal.status, headers: refusal.headers, body: refusal.body)
             return nil
         }
         guard let key = head.headers["Sec-WebSocket-Key"], let accept = WebSocketHandshake.acceptValue(forKey: key) else {
             respond(status: 400, headers: HTTPHeaders([("Content-Type", "text/plain")]), body: Array("bad Sec-WebSocket-Key\n".utf8))
             return nil
-        }
-        if let p = subprotocol {
-            let offered = head.headers.values("Sec-WebSocket-Protocol").flatMap { $0.split(separator: ",").map { String($0.trimmingASCIIWhitespace) } }
-            guard offered.contains(p) else {
-                respond(status: 400, headers: HTTPHeaders([("Content-Type", "text/plain")]), body: Array("subprotocol not offered\n".utf8))
-                return nil
-            }
         }
         var extra: [(String, String)] = [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)]
         if let p = subprotocol { extra.append(("Sec-WebSocket-Protocol", p)) }

@@ -225,23 +225,13 @@ final class HTTP2ResponseWriter: HTTPResponseWriter, HTTP2StreamDelegate {
     /// `sec-websocket-version: 13`.
     func acceptWebSocket(subprotocol: String?, handler wsHandler: WebSocketHandler) -> WebSocketChannel? {
         guard case .active = state, !headersSent, let adapter else { return nil }
-        guard isWebSocketRequest else {
-            respond(status: 400, headers: HTTPHeaders([("Content-Type", "text/plain")]), body: Array("not a WebSocket upgrade\n".utf8))
-            return nil
-        }
-        guard fields["Sec-WebSocket-Version"]?.trimmingASCIIWhitespace == "13" else {
-            respond(status: 426, headers: HTTPHeaders([("Sec-WebSocket-Version", "13")]), body: [])
+        if let refusal = WebSocketHandshake.refusal(isWebSocketRequest: isWebSocketRequest, headers: fields,
+                                                    subprotocol: subprotocol) {
+            respond(status: refusal.status, headers: refusal.headers, body: refusal.body)
             return nil
         }
         var extra = HTTPHeaders()
-        if let p = subprotocol {
-            let offered = fields.values("Sec-WebSocket-Protocol").flatMap { $0.split(separator: ",").map { String($0.trimmingASCIIWhitespace) } }
-            guard offered.contains(p) else {
-                respond(status: 400, headers: HTTPHeaders([("Content-Type", "text/plain")]), body: Array("subprotocol not offered\n".utf8))
-                return nil
-            }
-            extra.add(name: "Sec-WebSocket-Protocol", value: p)
-        }
+        if let p = subprotocol { extra.add(name: "Sec-WebSocket-Protocol", value: p) }
         headersSent = true
         stream.sendHeaders(block(status: 200, headers: extra, contentLength: nil))
         let socket = WebSocketSession(loop: eventLoop, handler: wsHandler, subprotocol: subprotocol,

@@ -14,9 +14,10 @@
 ///   close wait, or the session failed (close wait over, pong timeout), the stream is reset with
 ///   CANCEL. A peer that ends or resets its side without a close frame is a lost connection (1006)
 ///   to the application.
-/// - Timers: the ping interval and pong wait run on one loop timer per WebSocket, armed when the
-///   deadline moves earlier (not re-armed for a later one: it then fires, finds nothing due and
-///   re-arms); the close wait runs on the connection's shared FIFO (`closeWaitStarted`).
+/// - Timers: the ping interval and pong wait run on one loop timer per WebSocket (holding it
+///   strongly until `finished` cancels it), armed when the deadline moves earlier (not re-armed
+///   for a later one: it then fires, finds nothing due and re-arms); the close wait runs on the
+///   connection's shared FIFO (`closeWaitStarted`).
 ///
 /// Owned by the stream's `HTTP2ResponseWriter` and the connection's `HTTP2WebSocketSet`; loop
 /// thread only.
@@ -149,8 +150,10 @@ final class HTTP2WebSocketStream {
         if let t = timer { loop.cancelTimer(t) }
         timerAt = next
         let now = monotonicNanos()
-        timer = loop.scheduleTimer(afterNanos: next > now ? next - now : 0) { [weak self] in
-            guard let self else { return }
+        // Strongly: a weak reference would give this object a side table, and every retain of it
+        // (one per message in a fan-out) would take the runtime's slow path. `finished` cancels
+        // the timer, which lets go of the closure and so of the cycle.
+        timer = loop.scheduleTimer(afterNanos: next > now ? next - now : 0) {
             self.timer = nil; self.timerAt = nil
             self.deadlinesDue(now: monotonicNanos())   // its flush re-arms
         }

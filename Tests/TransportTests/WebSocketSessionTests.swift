@@ -35,6 +35,27 @@ final class WebSocketSessionTests: XCTestCase {
         XCTAssertFalse(out.contains("Content-Length"))
     }
 
+    /// The refusals both HTTP versions share (`WebSocketHandshake.refusal`): not WebSocket → 400,
+    /// a version other than 13 → 426 naming 13, a chosen subprotocol the client did not offer → 400;
+    /// an offered one (in any of several header lines, with spaces) → accepted.
+    func testHandshakeRefusalsSharedByBothHTTPVersions() {
+        let ok = HTTPHeaders([("Sec-WebSocket-Version", " 13 "), ("Sec-WebSocket-Protocol", "a, b"),
+                              ("Sec-WebSocket-Protocol", "Grpc-Metadata-Macaroon+0201")])
+        XCTAssertNil(WebSocketHandshake.refusal(isWebSocketRequest: true, headers: ok, subprotocol: nil))
+        XCTAssertNil(WebSocketHandshake.refusal(isWebSocketRequest: true, headers: ok, subprotocol: "b"))
+        XCTAssertNil(WebSocketHandshake.refusal(isWebSocketRequest: true, headers: ok, subprotocol: "Grpc-Metadata-Macaroon+0201"))
+        let notOffered = WebSocketHandshake.refusal(isWebSocketRequest: true, headers: ok, subprotocol: "c")
+        XCTAssertEqual(notOffered?.status, 400)
+        XCTAssertEqual(notOffered.map { String(decoding: $0.body, as: UTF8.self) }, "subprotocol not offered\n")
+        XCTAssertEqual(WebSocketHandshake.refusal(isWebSocketRequest: false, headers: ok, subprotocol: nil)?.status, 400)
+        let v8 = WebSocketHandshake.refusal(isWebSocketRequest: true, headers: HTTPHeaders([("Sec-WebSocket-Version", "8")]),
+                                            subprotocol: nil)
+        XCTAssertEqual(v8?.status, 426)
+        XCTAssertEqual(v8?.headers["Sec-WebSocket-Version"], "13")
+        XCTAssertEqual(v8?.body, [])
+        XCTAssertEqual(WebSocketHandshake.refusal(isWebSocketRequest: true, headers: HTTPHeaders(), subprotocol: nil)?.status, 426)
+    }
+
     func testBadVersionIs426AndBadKeyIs400() {
         let d = HTTP1Driver()
         d.send(WebSocketSessionTests.upgrade.replacingOccurrences13() + "\r\n")
