@@ -143,6 +143,30 @@ final class HTTP2ApplicationAdapterTests: XCTestCase {
         XCTAssertEqual(r.closedCode, 8, "the server resets the stream (CANCEL)")
     }
 
+    /// A WebSocket's bridge (`HTTP2WebSocketStream`, whose ping timer holds it strongly) is freed
+    /// once its stream is over: after the closing handshake, and after a reset.
+    func testAnEndedWebSocketLetsGoOfItsBridge() {
+        let (c, s) = webSocketPair()
+        let adapter = s.delegate as! HTTP2ApplicationAdapter
+        let orderly = RecordingStream(), reset = RecordingStream()
+        let st1 = openWebSocket(c, orderly), st2 = openWebSocket(c, reset)
+        pump(c, s)
+        XCTAssertEqual(adapter.webSockets.open.count, 2)
+        weak var first = adapter.webSockets.open.values.first { $0.stream.id == st1.id }
+        weak var second = adapter.webSockets.open.values.first { $0.stream.id == st2.id }
+        XCTAssertNotNil(first); XCTAssertNotNil(second)
+        st1.write(WSFrame.text("bye"))     // the test application closes on "bye"
+        pump(c, s)
+        st1.write(WSFrame.close(1000))
+        st1.finish(trailers: nil)
+        st2.reset(errorCode: 8)
+        pump(c, s)
+        s.releaseClosedStreams()
+        XCTAssertEqual(adapter.webSockets.open.count, 0)
+        XCTAssertNil(first, "the closed WebSocket's bridge is still alive")
+        XCTAssertNil(second, "the reset WebSocket's bridge is still alive")
+    }
+
     func testExtendedConnectWithoutVersion13Is426() {
         let (c, s) = webSocketPair()
         let r = RecordingStream()
