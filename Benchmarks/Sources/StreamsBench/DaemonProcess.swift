@@ -54,7 +54,7 @@ final class DaemonProcess {
             process.arguments = args
         }
         let log = FileHandle(forWritingAtPath: datadir + "/paytrackd.log") ?? {
-            FileManager.default.createFile(atPath: datadir + "/paytrackd.log", contents: nil)
+            _ = FileManager.default.createFile(atPath: datadir + "/paytrackd.log", contents: nil)
             return FileHandle(forWritingAtPath: datadir + "/paytrackd.log")!
         }()
         process.standardOutput = log

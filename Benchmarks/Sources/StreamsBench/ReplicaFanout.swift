@@ -79,8 +79,7 @@ func replicaFanoutRun(_ s: Settings, loops: [EventLoop], replicas: Int, run: Int
     var r = ReplicaFanoutRun()
     r.replicas = replicas
     for load in loads {
-        let (_, done) = load.wait(for: load.total, { load.finishedCount }, stallSeconds: 600, limitSeconds: 600, pollMicros: 5_000) {}
-        guard done else { throw BenchError("only \(load.finishedCount) of \(load.total) subscribers ended") }
+        guard load.waitAllFinished(limitSeconds: 600) else { throw BenchError("only \(load.finishedCount) of \(load.total) subscribers ended") }
     }
     r.databaseCPU = clusterCPUSeconds(postmaster) - db0
     r.replicaCPU = zip(daemons, cpu0).map { $0.cpuSeconds() - $1 }

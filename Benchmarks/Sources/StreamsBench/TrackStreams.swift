@@ -21,7 +21,8 @@ struct Subscriber {
 
 /// Holds `streams` TrackPaymentV2 calls open over `clients` (TLS + HTTP/2 connections made with
 /// our own `GRPCClient`), each connection carrying `streams / clients.count` of them, and counts
-/// first snapshots and finished calls with atomics the main thread polls.
+/// first snapshots and finished calls with atomics the main thread polls (or, for the end of
+/// every call, sleeps on: `waitAllFinished`).
 ///
 /// The load client shares the machine with the daemon, so what it does per message is kept
 /// small: each receipt goes into flat tables allocated up front (subscriber k's slots are
@@ -47,6 +48,8 @@ final class TrackStreams: @unchecked Sendable {
     private var record = false
     private var tables = ReceiptTables(subscribers: 0)
     private var arenas: [ByteArena] = []
+    /// Signalled once by each connection's recorder when every call it carries has ended.
+    private let connectionsEnded = DispatchSemaphore(value: 0)
 
     init(clients: [GRPCClient]) {
         self.clients = clients
@@ -70,7 +73,8 @@ final class TrackStreams: @unchecked Sendable {
             return r.serializedBytes()
         }
         recorders = clients.indices.map { c in
-            Recorder(record: record, tables: tables, arena: record ? arenas[c] : nil)
+            Recorder(record: record, tables: tables, arena: record ? arenas[c] : nil,
+                     calls: perConnection, allEnded: connectionsEnded)
         }
         var k = 0
         for _ in 0..<perConnection {
@@ -99,8 +103,13 @@ final class TrackStreams: @unchecked Sendable {
         /// Keeps the counters of two connections' recorders off one cache line.
         private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
 
-        init(record: Bool, tables: ReceiptTables, arena: ByteArena?) {
+        /// The calls on this connection, and what `ended` signals once all of them have ended.
+        let calls: Int
+        let allEnded: DispatchSemaphore
+
+        init(record: Bool, tables: ReceiptTables, arena: ByteArena?, calls: Int, allEnded: DispatchSemaphore) {
             self.record = record; self.tables = tables; self.arena = arena
+            self.calls = calls; self.allEnded = allEnded
         }
 
         /// Where the last message kept in `arena` lies: a fan-out sends every subscriber the same
@@ -135,8 +144,8 @@ final class TrackStreams: @unchecked Sendable {
         func ended(_ k: Int, _ status: GRPCStatus) {
             tables.statusCodes[k] = Int32(status.code.rawValue)
             if !status.message.isEmpty { tables.statusMessages[k] = status.message }
-            finished.add(1, ordering: .relaxed)
             if status.code == .ok { finishedOK.add(1, ordering: .relaxed) }
+            if finished.add(1, ordering: .relaxed).newValue == calls { allEnded.signal() }
         }
     }
 
@@ -164,6 +173,17 @@ final class TrackStreams: @unchecked Sendable {
     }
 
     var total: Int { count }
+
+    /// Sleeps until every call has ended (true), or `limitSeconds` passed (false). Unlike `wait`,
+    /// it does not wake while the calls run: a poll every few milliseconds would take the shared
+    /// cores from the daemon in the window a fan-out measures.
+    func waitAllFinished(limitSeconds: Double) -> Bool {
+        let deadline = DispatchTime.now() + limitSeconds
+        for _ in clients.indices {
+            if connectionsEnded.wait(timeout: deadline) == .timedOut { return false }
+        }
+        return true
+    }
 
     /// Waits until `target()` reaches `count`, or no progress for `stallSeconds`, or `limitSeconds`.
     /// Returns the seconds waited and whether the count was reached.
