@@ -456,10 +456,8 @@ public final class HTTP2Session {
         s.delegate = nil
     }
 
-    fileprivate func read(streamID: Int32, source: UnsafeMutableRawPointer?, buf: UnsafeMutablePointer<UInt8>, length: Int,
+    fileprivate func read(_ s: HTTP2Stream, streamID: Int32, buf: UnsafeMutablePointer<UInt8>, length: Int,
                           flags: UnsafeMutablePointer<UInt32>) -> Int {
-        let found = source.map { Unmanaged<HTTP2Stream>.fromOpaque($0).takeUnretainedValue() } ?? stream(streamID)
-        guard let s = found else { return Int(NGHTTP2_ERR_DEFERRED.rawValue) }
         let n = s.take(into: buf, cap: length)
         if let t = s.writableThreshold, s.bufferedBytes <= t { s.writableThreshold = nil; pendingWritable.append(s) }
         if s.bufferedBytes == 0 {
@@ -567,7 +565,18 @@ private let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, cod
 }
 
 /// The data provider's source is the stream itself (unretained: nghttp2 only reads an open
-/// stream, which its user data keeps alive), so no stream lookup per DATA frame.
+/// stream, which its user data keeps alive), so no stream lookup per DATA frame. Both the session
+/// (held by its connection) and the stream are borrowed without retain/release: this runs for
+/// every DATA frame, and in a fan-out each stream object is cold.
 private let readCallback: nghttp2_data_source_read_callback = { _, streamID, buf, length, flags, source, ud in
-    me(ud).read(streamID: streamID, source: source?.pointee.ptr, buf: buf!, length: length, flags: flags!)
+    Unmanaged<HTTP2Session>.fromOpaque(ud!)._withUnsafeGuaranteedRef { session in
+        if let p = source?.pointee.ptr {
+            return Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef {
+                session.read($0, streamID: streamID, buf: buf!, length: length, flags: flags!)
+            }
+        }
+        // A client stream's provider has no source: look it up.
+        guard let s = session.stream(streamID) else { return Int(NGHTTP2_ERR_DEFERRED.rawValue) }
+        return session.read(s, streamID: streamID, buf: buf!, length: length, flags: flags!)
+    }
 }

@@ -18,14 +18,16 @@ public struct WebSocketServerFrame: Sendable {
     /// A text message (`utf8` must be valid UTF-8).
     public init(text utf8: some Collection<UInt8>) { self.init(opcode: 1, payload: utf8) }
 
-    /// Close 1000 without a reason, built once.
-    static let normalClosure = WebSocketServerFrame(opcode: 8, payload: [0x03, 0xe8])
+    /// A frame already written (see `WslayFrameSender.normalClosure`).
+    private init(framed: [UInt8]) { bytes = framed }
 
     /// A close frame with `code` and `reason` (cut to 123 bytes on a character boundary), or an
     /// empty one without a code.
     static func close(code: UInt16?, reason: String = "") -> WebSocketServerFrame {
         guard let code else { return WebSocketServerFrame(opcode: 8, payload: EmptyCollection()) }
-        if code == 1000 && reason.isEmpty { return normalClosure }   // every stream's end: shared
+        if code == 1000 && reason.isEmpty, let sender = WslayFrameSender.current {
+            return WebSocketServerFrame(framed: sender.normalClosure)   // every stream's end: this thread's own
+        }
         var r = Array(reason.utf8.prefix(123))
         while String(validating: r, as: UTF8.self) == nil { r.removeLast() }
         return WebSocketServerFrame(opcode: 8, payload: [UInt8(code >> 8), UInt8(code & 0xff)] + r)

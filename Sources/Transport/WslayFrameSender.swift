@@ -32,6 +32,20 @@ final class WslayFrameSender {
 
     deinit { wslay_frame_context_free(context) }
 
+    /// Close 1000 without a reason (every stream's end), written by this thread's context once.
+    /// Per thread, not one for the process: a fan-out that ends thousands of WebSockets on each
+    /// event loop at once queues this array on every one of them, and one array shared by the
+    /// loops would have its reference count bounce between their cores (the payment fan-out
+    /// copies a message per loop for the same reason).
+    private(set) lazy var normalClosure: [UInt8] = {
+        var out: [UInt8] = []
+        out.reserveCapacity(4)
+        let code: [UInt8] = [0x03, 0xe8]
+        let sent = code.withUnsafeBytes { write(opcode: 8, payload: $0, to: &out) }
+        precondition(sent == 2, "wslay_frame_send: \(sent)")
+        return out
+    }()
+
     /// The calling thread's sender (nil only when wslay cannot allocate its context).
     static var current: WslayFrameSender? {
         if let kept = pthread_getspecific(threadKey) {

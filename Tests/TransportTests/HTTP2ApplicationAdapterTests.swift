@@ -152,8 +152,8 @@ final class HTTP2ApplicationAdapterTests: XCTestCase {
         let st1 = openWebSocket(c, orderly), st2 = openWebSocket(c, reset)
         pump(c, s)
         XCTAssertEqual(adapter.webSockets.open.count, 2)
-        weak var first = adapter.webSockets.open.values.first { $0.stream.id == st1.id }
-        weak var second = adapter.webSockets.open.values.first { $0.stream.id == st2.id }
+        weak let first = adapter.webSockets.open.values.first { $0.stream.id == st1.id }
+        weak let second = adapter.webSockets.open.values.first { $0.stream.id == st2.id }
         XCTAssertNotNil(first); XCTAssertNotNil(second)
         st1.write(WSFrame.text("bye"))     // the test application closes on "bye"
         pump(c, s)
