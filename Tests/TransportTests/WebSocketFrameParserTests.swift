@@ -197,4 +197,26 @@ final class WebSocketFrameParserTests: XCTestCase {
         let long = WebSocketServerFrame.close(code: 1001, reason: String(repeating: "é", count: 100)).bytes
         XCTAssertEqual(long.count, 2 + 2 + 122, "reason cut to 123 bytes on a character boundary")
     }
+
+    /// Close 1000 without a reason ends every WebSocket of a fan-out: one array per thread, reused
+    /// on that thread (no allocation per WebSocket) and never shared with another thread (whose
+    /// event loop would otherwise bounce its reference count between the cores).
+    func testNormalClosureIsEachThreadsOwn() {
+        @Sendable func storage() -> Int {
+            WebSocketServerFrame.close(code: 1000).bytes.withUnsafeBytes { Int(bitPattern: $0.baseAddress) }
+        }
+        let here = storage()
+        XCTAssertEqual(storage(), here, "reused on the same thread")
+        let elsewhere = LockedValue(0), done = DispatchSemaphore(value: 0)
+        DispatchQueue(label: "another thread").async {   // a pool thread, never the test's own
+            let mine = storage()
+            let bytes = WebSocketServerFrame.close(code: 1000).bytes
+            elsewhere.withLock { $0 = bytes == [0x88, 2, 0x03, 0xe8] && storage() == mine ? mine : -1 }
+            done.signal()
+        }
+        done.wait()
+        let other = elsewhere.withLock { $0 }
+        XCTAssertNotEqual(other, -1, "the other thread's frame is right and reused there")
+        XCTAssertNotEqual(other, here, "each thread has its own array")
+    }
 }
