@@ -59,37 +59,62 @@ func replicaFanoutRun(_ s: Settings, loops: [EventLoop], replicas: Int, run: Int
     let payments = InFlightPayments(alice: senders, bob: bob)
     let tPay = monotonicSeconds()
     try payments.make(count: 1)
+    let perReplica = s.fanoutSubscribers / s.fanoutConnections * s.fanoutConnections
+    // The subscribers: our Swift client (`TrackStreams`) or the C one (`grpcfan`).
     var loads: [TrackStreams] = []
-    for d in daemons {
-        let clients = try connect(s.fanoutConnections, port: d.port, cert: d.aliceCert, loops: loops)
-        let load = TrackStreams(clients: clients)
-        load.open(perConnection: s.fanoutSubscribers / s.fanoutConnections, hashes: payments.hashes, record: true)
-        loads.append(load)
+    var cClient: CFanoutClient?
+    if s.client == "c" {
+        let c = try CFanoutClient(binary: s.grpcfan, ports: daemons.map(\.port), hash: payments.hashes[0],
+                                  perPort: perReplica, connections: s.fanoutConnections, threads: s.clientLoops)
+        cClient = c
+        if try c.waitAttached() > 0 { throw BenchError("the payment finished before every subscriber was attached: raise --fanout-latency") }
+    } else {
+        for d in daemons {
+            let clients = try connect(s.fanoutConnections, port: d.port, cert: d.aliceCert, loops: loops)
+            let load = TrackStreams(clients: clients)
+            load.open(perConnection: s.fanoutSubscribers / s.fanoutConnections, hashes: payments.hashes, record: true)
+            loads.append(load)
+        }
+        for (i, load) in loads.enumerated() {
+            let (_, ok) = load.wait(for: load.total) { load.firstSnapshotCount }
+            guard ok else { throw BenchError("replica \(i + 1): only \(load.firstSnapshotCount) of \(load.total) subscribers got a first snapshot") }
+            if load.finishedCount > 0 { throw BenchError("the payment finished before every subscriber was attached: raise --fanout-latency") }
+        }
     }
-    for (i, load) in loads.enumerated() {
-        let (_, ok) = load.wait(for: load.total) { load.firstSnapshotCount }
-        guard ok else { throw BenchError("replica \(i + 1): only \(load.firstSnapshotCount) of \(load.total) subscribers got a first snapshot") }
-        if load.finishedCount > 0 { throw BenchError("the payment finished before every subscriber was attached: raise --fanout-latency") }
-    }
-    log("  \(replicas) replica(s) × \(loads[0].total) subscribers attached \(fmt(monotonicSeconds() - tPay, 1)) s after the payment started")
+    log("  \(replicas) replica(s) × \(perReplica) subscribers attached (\(s.client) client) \(fmt(monotonicSeconds() - tPay, 1)) s after the payment started")
     let postmaster = Int32((try? String(contentsOfFile: s.pgHost + "/data/postmaster.pid", encoding: .utf8))?
         .split(separator: "\n").first.map(String.init) ?? "") ?? 0
     let db0 = clusterCPUSeconds(postmaster)
     let cpu0 = daemons.map { $0.cpuSeconds() }
     var r = ReplicaFanoutRun()
     r.replicas = replicas
-    for load in loads {
-        guard load.waitAllFinished(limitSeconds: 600) else { throw BenchError("only \(load.finishedCount) of \(load.total) subscribers ended") }
-    }
-    r.databaseCPU = clusterCPUSeconds(postmaster) - db0
-    r.replicaCPU = zip(daemons, cpu0).map { $0.cpuSeconds() - $1 }
-    for load in loads {
-        let (delivered, ms) = settleLatencies(subscribers: load.subscribers)
-        r.subscribers += load.total
-        r.delivered += delivered
-        r.latenciesMs += ms
-        r.perReplicaP99.append(percentile(ms, 99))
-        load.close()
+    if let c = cClient {
+        let outcomes = try c.waitEnded()
+        r.databaseCPU = clusterCPUSeconds(postmaster) - db0
+        r.replicaCPU = zip(daemons, cpu0).map { $0.cpuSeconds() - $1 }
+        r.subscribers = outcomes.count
+        for i in daemons.indices {
+            let ms = outcomes.filter { $0.replica == i }.compactMap(\.latencyNs).map { Double($0) / 1e6 }
+            r.delivered += ms.count
+            r.latenciesMs += ms
+            r.perReplicaP99.append(percentile(ms, 99))
+        }
+        let notOK = outcomes.filter { $0.grpcStatus != 0 }.count
+        if notOK > 0 { throw BenchError("\(notOK) of \(outcomes.count) calls did not end OK") }
+    } else {
+        for load in loads {
+            guard load.waitAllFinished(limitSeconds: 600) else { throw BenchError("only \(load.finishedCount) of \(load.total) subscribers ended") }
+        }
+        r.databaseCPU = clusterCPUSeconds(postmaster) - db0
+        r.replicaCPU = zip(daemons, cpu0).map { $0.cpuSeconds() - $1 }
+        for load in loads {
+            let (delivered, ms) = settleLatencies(subscribers: load.subscribers)
+            r.subscribers += load.total
+            r.delivered += delivered
+            r.latenciesMs += ms
+            r.perReplicaP99.append(percentile(ms, 99))
+            load.close()
+        }
     }
     for c in senders { c.close() }
     bob.close()
@@ -99,7 +124,7 @@ func replicaFanoutRun(_ s: Settings, loops: [EventLoop], replicas: Int, run: Int
 /// Runs `replicaFanoutRun` for each replica count, `s.runs` times each; returns whether anything failed.
 func runReplicaFanout(_ s: Settings, loops: [EventLoop]) -> Bool {
     var failed = false
-    log("(replicas) fan-out on PostgreSQL: \(s.fanoutSubscribers) TrackPaymentV2 subscribers per replica of one payment sent through replica 1, over \(s.fanoutConnections) connections per replica, --sim.latency \(s.fanoutLatencyMs); replicas \(s.replicaCounts)")
+    log("(replicas) fan-out on PostgreSQL: \(s.fanoutSubscribers) TrackPaymentV2 subscribers per replica of one payment sent through replica 1, over \(s.fanoutConnections) connections per replica, --sim.latency \(s.fanoutLatencyMs); replicas \(s.replicaCounts); load client: \(s.client == "c" ? "grpcfan (C)" : "TrackStreams (Swift GRPCClient)"), \(s.clientLoops) threads")
     for n in s.replicaCounts {
         var runs: [ReplicaFanoutRun] = []
         for i in 1...s.runs {

@@ -25,6 +25,10 @@ struct Settings {
     var pgPort = 0
     var pgBin = ""
     var replicaCounts = [1, 2, 3]
+    /// `replicas` mode: the load client, `swift` (`TrackStreams`, our GRPCClient) or `c` (`grpcfan`
+    /// at `grpcfan`, see `CFanoutClient`).
+    var client = "swift"
+    var grpcfan = ""
 }
 
 /// Figures of one (b) run.

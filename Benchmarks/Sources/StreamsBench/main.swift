@@ -16,6 +16,7 @@
 //        [--connections 100] [--streams-per-connection 1000] [--latency 600000]
 //        [--fanout-subscribers 10000] [--fanout-connections 10] [--fanout-latency 3000]
 //        [--client-loops 2] [--threads N (daemon event loops)]
+//        replicas [--replicas 1,2,3] [--client swift|c] [--grpcfan PATH (the C client, for --client c)] --pg-host ...
 import Foundation
 import Glibc
 
@@ -49,10 +50,17 @@ while !args.isEmpty {
     case "--client-loops": settings.clientLoops = intArg(a, v)
     case "--send-connections": settings.sendConnections = intArg(a, v)
     case "--threads": settings.serverThreads = intArg(a, v)
+    case "--client":
+        guard v == "c" || v == "swift" else { log("--client wants c or swift"); exit(2) }
+        settings.client = v
+    case "--grpcfan": settings.grpcfan = v
     default: log("unknown flag \(a)"); exit(2)
     }
 }
 if modes.isEmpty { modes = ["memory", "finish", "fanout"] }
+if settings.client == "c" && !FileManager.default.isExecutableFile(atPath: settings.grpcfan) {
+    log("--client c needs --grpcfan PATH (Benchmarks/streams/grpcfan.c built)"); exit(2)
+}
 guard !settings.paytrackd.isEmpty, FileManager.default.isExecutableFile(atPath: settings.paytrackd) else {
     log("--paytrackd PATH (a release build of paytrackd) is required"); exit(2)
 }
