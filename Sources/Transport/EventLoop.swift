@@ -57,11 +57,20 @@ public final class EventLoop: @unchecked Sendable {
     private var registrations: [UInt64: EventLoopSelectable] = [:]
     private var nextToken: UInt64 = 1
     private var dirty: [EventLoopFlushable] = []
-    /// Work queued with `executeWhenIdle` (loop thread only), and when the oldest was queued.
+    /// Work queued with `executeWhenIdle` (loop thread only), when the oldest was queued, and
+    /// (while any waits) when the loop last had an event or queued work.
     private var idleWork: [EventLoopTask] = []
     private var idleSince: UInt64 = 0
+    private var lastBusy: UInt64 = 0
+    /// How long the loop must have had no event and no queued work to count as idle (default). Long enough
+    /// to outlast a fan-out's burst on the other loops and processes sharing the cores: a loop
+    /// that has sent its part waits a few milliseconds for the client's reads and must not then
+    /// spend them on housekeeping that the rest of the burst is still waiting for the CPU.
+    public static let defaultIdleQuietNanos: UInt64 = 25_000_000
     /// The longest idle work waits for the loop to be idle before it runs anyway.
-    static let idleWorkMaxDelayNanos: UInt64 = 50_000_000
+    public static let defaultIdleWorkMaxDelayNanos: UInt64 = 250_000_000
+    let idleQuietNanos: UInt64
+    let idleWorkMaxDelayNanos: UInt64
     // Timers: a binary min-heap of (deadline, id); callbacks kept in a dictionary so that
     // cancellation is O(1) (cancelled heap entries are skipped when they surface).
     private var heap: [(deadline: UInt64, id: UInt64)] = []
@@ -78,8 +87,12 @@ public final class EventLoop: @unchecked Sendable {
     let sendBuffer: UnsafeMutableRawBufferPointer
     var sendBufferInUse = false
 
-    public init(index: Int = 0) {
+    /// `idleQuietNanos` and `idleWorkMaxDelayNanos`: when idle work runs (see `executeWhenIdle`).
+    public init(index: Int = 0, idleQuietNanos: UInt64 = EventLoop.defaultIdleQuietNanos,
+                idleWorkMaxDelayNanos: UInt64 = EventLoop.defaultIdleWorkMaxDelayNanos) {
         self.index = index
+        self.idleQuietNanos = idleQuietNanos
+        self.idleWorkMaxDelayNanos = idleWorkMaxDelayNanos
         epfd = pt_epoll_create()
         wakeFD = pt_eventfd()
         precondition(epfd >= 0 && wakeFD >= 0, "epoll/eventfd creation failed")
@@ -145,14 +158,23 @@ public final class EventLoop: @unchecked Sendable {
         enqueue(.task(task))
     }
 
-    /// Loop thread only: runs `task.runOnLoop()` once the loop is idle (a turn of up to 1 ms
-    /// found no event and no queued work), or `idleWorkMaxDelayNanos` after the oldest idle work
-    /// was queued, whichever comes first. For housekeeping that must not delay live traffic, such
-    /// as freeing the streams a fan-out just ended (`HTTP2Session.onStreamsToRelease`).
+    /// Loop thread only: runs `task.runOnLoop()` once the loop is idle (no event and no queued
+    /// work for `idleQuietNanos`), or `idleWorkMaxDelayNanos` after the oldest idle work was
+    /// queued, whichever comes first. For housekeeping that must not delay live traffic, such as
+    /// freeing the streams a fan-out just ended (`HTTP2Session.onStreamsToRelease`).
     public func executeWhenIdle(_ task: EventLoopTask) {
         precondition(inEventLoop, "executeWhenIdle is for the loop thread")
-        if idleWork.isEmpty { idleSince = monotonicNanos() }
+        if idleWork.isEmpty { idleSince = monotonicNanos(); lastBusy = idleSince }
         idleWork.append(task)
+    }
+
+    /// With idle work waiting: the epoll timeout (ms) that ends when the loop will have been quiet
+    /// for `idleQuietNanos`, or sooner when `timeout` (the timers') does.
+    private func idleWait(_ timeout: Int32) -> Int32 {
+        let now = monotonicNanos()
+        let quietAt = lastBusy &+ idleQuietNanos
+        let left = quietAt > now ? Int32(min(UInt64(Int32.max), (quietAt - now + 999_999) / 1_000_000)) : 1
+        return timeout < 0 ? left : min(timeout, left)
     }
 
     private func runIdleWork() {
@@ -282,8 +304,8 @@ public final class EventLoop: @unchecked Sendable {
             // no longer than the earliest one (firing any already due).
             if nextTimerID != timersBefore && dirty.isEmpty { timeout = runTimers() }
             if !dirty.isEmpty { timeout = 0 }
-            // With idle work waiting, look for a quiet millisecond.
-            else if !idleWork.isEmpty && (timeout < 0 || timeout > 1) { timeout = 1 }
+            // With idle work waiting, wake when the loop will have been quiet long enough.
+            else if !idleWork.isEmpty { timeout = idleWait(timeout) }
             let n = pt_epoll_wait(epfd, datas, events, 256, timeout)
             if n > 0 {
                 for i in 0..<Int(n) {
@@ -304,12 +326,16 @@ public final class EventLoop: @unchecked Sendable {
             swap(&tasks, &queue)
             wakePending = false
             queueLock.unlock()
-            let quiet = n == 0 && timeout > 0 && tasks.isEmpty
+            let busy = n > 0 || !tasks.isEmpty
             for t in tasks { t.run() }
             tasks.removeAll(keepingCapacity: true)
             flushDirty()
-            if !idleWork.isEmpty && (quiet || monotonicNanos() &- idleSince >= EventLoop.idleWorkMaxDelayNanos) {
-                runIdleWork()
+            if !idleWork.isEmpty {
+                let now = monotonicNanos()
+                if busy { lastBusy = now }
+                if now &- lastBusy >= idleQuietNanos || now &- idleSince >= idleWorkMaxDelayNanos {
+                    runIdleWork()
+                }
             }
         }
         if !idleWork.isEmpty { runIdleWork() }

@@ -111,6 +111,29 @@ final class EventLoopTests: XCTestCase {
         XCTAssertEqual(log.done.wait(), 0, "idle work ran only after the busy chain ended")
     }
 
+    /// Idle work waits until the loop has had nothing to do for its whole quiet period: short
+    /// pauses between bursts of work (a fan-out's loop waiting for the client's reads) are not idle.
+    func testIdleWorkWaitsOutShortPausesBetweenWork() {
+        let loop = EventLoop(idleQuietNanos: 300_000_000, idleWorkMaxDelayNanos: 20_000_000_000)
+        loop.start()
+        defer { loop.stop(); loop.waitForExit() }
+        final class Log: EventLoopTask, @unchecked Sendable {
+            var fed = 0                    // tasks run so far (loop thread)
+            let ran = Latch<Int>()
+            func runOnLoop() { ran.fulfil(fed) }
+        }
+        let log = Log()
+        let queued = Latch<Bool>()
+        loop.execute { loop.executeWhenIdle(log); queued.fulfil(true) }
+        XCTAssertTrue(queued.wait())
+        // 40 tasks 3 ms apart: every pause is far shorter than the quiet period.
+        for _ in 0..<40 {
+            usleep(3_000)
+            loop.execute { log.fed += 1 }
+        }
+        XCTAssertEqual(log.ran.wait(), 40, "idle work ran only once the pauses had ended")
+    }
+
     /// Under work that never stops, idle work still runs after `idleWorkMaxDelayNanos`.
     func testIdleWorkRunsUnderContinuousLoadAfterItsMaximumDelay() {
         let loop = EventLoop()
