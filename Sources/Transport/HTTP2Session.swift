@@ -427,7 +427,11 @@ public final class HTTP2Session {
         activeStreams -= 1
         s.delegate?.streamClosed(s, errorCode: errorCode)
         if s.releaseWhenIdle, let later = onStreamsToRelease, closedStreams.count < HTTP2Session.maxClosedStreams {
-            if closedStreams.isEmpty { later() }
+            if closedStreams.isEmpty {
+                later()
+                // The streams still open may all end in this burst: one allocation, not a dozen regrowths.
+                closedStreams.reserveCapacity(min(activeStreams + 1, HTTP2Session.maxClosedStreams))
+            }
             closedStreams.append(s)
         } else {
             unlink(s)
