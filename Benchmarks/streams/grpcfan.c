@@ -189,7 +189,8 @@ static void feed(stream_t *s, const uint8_t *d, size_t n, int64_t t) {
             if (s->hdr[0] != 0 || len > MAX_MESSAGE) {
                 LOG("stream %d: compressed or oversized message (%u bytes)\n", (int)(s - g_streams), len);
                 nghttp2_submit_rst_stream(s->conn->sess, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
-                s->hdr_got = 0; return;
+                end_stream(s);   /* counted as failed (no grpc-status); later DATA is ignored */
+                return;
             }
             s->need = len; s->partial_len = 0;
             if (len == 0) { message(s, d, 0, t); s->hdr_got = 0; continue; }
