@@ -37,11 +37,11 @@
 #define _GNU_SOURCE
 #include <nghttp2/nghttp2.h>
 #include "wsbench_common.h"
+#include "h2io.h"
 
 #define WINDOW 256                      /* not-yet-attached streams per connection */
 #define STREAM_WINDOW (1 << 20)         /* SETTINGS_INITIAL_WINDOW_SIZE we send */
 #define CONN_WINDOW (1 << 30)           /* connection-level receive window */
-#define WBUF_FILL 65536                 /* coalesce nghttp2 output up to this before SSL_write */
 
 enum { S_IDLE, S_SUBMITTED, S_OPEN, S_DONE, S_FAILED };
 enum { C_CONNECTING, C_HANDSHAKE, C_SETTINGS, C_READY, C_DEAD };
@@ -58,15 +58,11 @@ typedef struct {
 } stream_t;
 
 typedef struct h2conn {
-    int fd, state, idx, ep;
-    uint32_t events;
-    SSL *ssl;
-    nghttp2_session *sess;
+    h2io_t io;                     /* socket, TLS, nghttp2, output buffer (h2io.h) */
+    int state, idx;
     int first, count, next;        /* its streams: g_streams[first, first + count); next not yet submitted */
     int unattached;                /* submitted, no first message yet, not failed */
     int64_t t;                     /* receipt time of the bytes being fed to nghttp2 */
-    unsigned char *wbuf;           /* nghttp2 output not yet written */
-    size_t wlen, woff, wcap;
 } h2conn_t;
 
 static int g_nconns = 10;
@@ -100,7 +96,7 @@ static void finish(stream_t *s, int failed) {
 static void fail(stream_t *s, int rst) {
     finish(s, 1);
     if (rst && !s->closed && !s->rst && s->id > 0) {
-        s->rst = 1; nghttp2_submit_rst_stream(s->conn->sess, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
+        s->rst = 1; nghttp2_submit_rst_stream(s->conn->io.sess, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
     }
 }
 
@@ -113,7 +109,7 @@ static void queue_frame(stream_t *s, const unsigned char *f, size_t n) {
     s->olen += n;
 }
 
-static void resume(stream_t *s) { if (!s->closed) nghttp2_session_resume_data(s->conn->sess, s->id); }
+static void resume(stream_t *s) { if (!s->closed) nghttp2_session_resume_data(s->conn->io.sess, s->id); }
 
 /* Answers a ping (for ws_parse_frames): a masked pong queued for the data provider. */
 static void ws_pong(void *owner, const unsigned char *payload, size_t n) {
@@ -204,11 +200,11 @@ static int on_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
 
 static void on_settings(h2conn_t *c) {
     if (c->state != C_SETTINGS) return;
-    uint32_t ecp = nghttp2_session_get_remote_settings(c->sess, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL);
-    uint32_t mcs = nghttp2_session_get_remote_settings(c->sess, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    uint32_t ecp = nghttp2_session_get_remote_settings(c->io.sess, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL);
+    uint32_t mcs = nghttp2_session_get_remote_settings(c->io.sess, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
     if (c->idx == 0) fprintf(stderr, "server SETTINGS: enable_connect_protocol %u, max_concurrent_streams %u, initial_window_size %u, max_frame_size %u\n",
-                             ecp, mcs, nghttp2_session_get_remote_settings(c->sess, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE),
-                             nghttp2_session_get_remote_settings(c->sess, NGHTTP2_SETTINGS_MAX_FRAME_SIZE));
+                             ecp, mcs, nghttp2_session_get_remote_settings(c->io.sess, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE),
+                             nghttp2_session_get_remote_settings(c->io.sess, NGHTTP2_SETTINGS_MAX_FRAME_SIZE));
     if (ecp != 1) {
         fprintf(stderr, "wsbench_h2: the server's SETTINGS do not carry SETTINGS_ENABLE_CONNECT_PROTOCOL = 1: no RFC 8441 WebSockets over HTTP/2 (connection %d)\n", c->idx);
         exit(1);
@@ -283,11 +279,6 @@ static int on_error(nghttp2_session *sess, int code, const char *msg, size_t len
 
 /* ---------- per connection */
 
-static void set_events(h2conn_t *c, uint32_t e) {
-    if (e == c->events) return;
-    struct epoll_event ev = { .events = e, .data.ptr = c };
-    epoll_ctl(c->ep, EPOLL_CTL_MOD, c->fd, &ev); c->events = e;
-}
 
 static void conn_dead(h2conn_t *c, const char *why) {
     if (c->state == C_DEAD) return;
@@ -302,43 +293,16 @@ static void conn_dead(h2conn_t *c, const char *why) {
     }
     if (lost) LOG("connection %d: %s; %d streams failed\n", c->idx, why, lost);
     c->state = C_DEAD;
-    if (c->sess) { nghttp2_session_del(c->sess); c->sess = NULL; }
-    if (c->ssl) { SSL_free(c->ssl); c->ssl = NULL; }
-    if (c->fd >= 0) { epoll_ctl(c->ep, EPOLL_CTL_DEL, c->fd, NULL); close(c->fd); c->fd = -1; }
-    free(c->wbuf); c->wbuf = NULL; c->wlen = c->woff = c->wcap = 0;
+    h2io_release(&c->io);
 }
 
-/* Writes what nghttp2 has to send: coalesced into wbuf, then SSL_write. Returns -1 on an error. */
-static int flush(h2conn_t *c) {
-    for (;;) {
-        if (c->woff < c->wlen) {
-            int r = SSL_write(c->ssl, c->wbuf + c->woff, (int)(c->wlen - c->woff));
-            if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
-                if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) { set_events(c, EPOLLIN | EPOLLOUT); return 0; }
-                return -1;
-            }
-            c->woff += r;
-            if (c->woff == c->wlen) c->woff = c->wlen = 0;
-            continue;
-        }
-        while (c->wlen < WBUF_FILL) {
-            const uint8_t *d; ssize_t n = nghttp2_session_mem_send(c->sess, &d);
-            if (n < 0) { LOG("connection %d: nghttp2_session_mem_send: %s\n", c->idx, nghttp2_strerror((int)n)); return -1; }
-            if (n == 0) break;
-            if (c->wlen + n > c->wcap) { size_t nc = c->wcap ? c->wcap : 16384; while (nc < c->wlen + n) nc *= 2; c->wbuf = realloc(c->wbuf, nc); c->wcap = nc; }
-            memcpy(c->wbuf + c->wlen, d, n); c->wlen += n;
-        }
-        if (c->wlen == 0) { set_events(c, EPOLLIN); return 0; }
-    }
-}
 
 static void submit_more(h2conn_t *c) {
     if (c->state != C_READY) return;
     while (c->next < c->first + c->count && c->unattached < WINDOW) {
         stream_t *s = &g_streams[c->next++];
         nghttp2_data_provider prd = { .source.ptr = s, .read_callback = read_cb };
-        int32_t id = nghttp2_submit_request(c->sess, NULL, g_nva, sizeof g_nva / sizeof g_nva[0], &prd, s);
+        int32_t id = nghttp2_submit_request(c->io.sess, NULL, g_nva, sizeof g_nva / sizeof g_nva[0], &prd, s);
         if (id < 0) { LOG("stream %d: nghttp2_submit_request: %s\n", s->idx, nghttp2_strerror(id)); finish(s, 1); continue; }
         s->id = id; s->state = S_SUBMITTED; s->unattached = 1; c->unattached++;
         atomic_fetch_add(&g_open, 1);
@@ -348,26 +312,26 @@ static void submit_more(h2conn_t *c) {
 static void start_connect(h2conn_t *c) {
     const char *why;
     c->state = C_CONNECTING;
-    if ((c->fd = tcp_connect(&why)) < 0) { conn_dead(c, why); return; }
-    c->events = EPOLLIN | EPOLLOUT;
-    struct epoll_event ev = { .events = c->events, .data.ptr = c };
-    epoll_ctl(c->ep, EPOLL_CTL_ADD, c->fd, &ev);
+    if ((c->io.fd = tcp_connect(&why)) < 0) { conn_dead(c, why); return; }
+    c->io.events = EPOLLIN | EPOLLOUT;
+    struct epoll_event ev = { .events = c->io.events, .data.ptr = c };
+    epoll_ctl(c->io.ep, EPOLL_CTL_ADD, c->io.fd, &ev);
 }
 
 static void start_h2(h2conn_t *c) {
     const unsigned char *proto = NULL; unsigned plen = 0;
-    SSL_get0_alpn_selected(c->ssl, &proto, &plen);
+    SSL_get0_alpn_selected(c->io.ssl, &proto, &plen);
     if (plen != 2 || memcmp(proto, "h2", 2) != 0) {
         fprintf(stderr, "wsbench_h2: the server did not select ALPN h2 (selected: \"%.*s\")\n", (int)plen, proto ? (const char *)proto : "");
         exit(1);
     }
-    nghttp2_session_client_new2(&c->sess, g_cbs, c, g_opt);
+    nghttp2_session_client_new2(&c->io.sess, g_cbs, c, g_opt);
     nghttp2_settings_entry iv[] = {
         { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
         { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW },
     };
-    nghttp2_submit_settings(c->sess, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
-    nghttp2_session_set_local_window_size(c->sess, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
+    nghttp2_submit_settings(c->io.sess, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
+    nghttp2_session_set_local_window_size(c->io.sess, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
     c->state = C_SETTINGS;
 }
 
@@ -375,13 +339,13 @@ static void start_h2(h2conn_t *c) {
 static void drive(h2conn_t *c, uint32_t events) {
     if (c->state == C_DEAD) return;
     if (c->state == C_CONNECTING) {
-        if (!(c->ssl = tls_new(c->fd, c->idx))) { conn_dead(c, "connect failed"); return; }
+        if (!(c->io.ssl = tls_new(c->io.fd, c->idx))) { conn_dead(c, "connect failed"); return; }
         c->state = C_HANDSHAKE;
     }
     if (c->state == C_HANDSHAKE) {
         uint32_t want; int e;
-        int r = tls_handshake(c->ssl, &want, &e);
-        if (r == 0) { set_events(c, want); return; }
+        int r = tls_handshake(c->io.ssl, &want, &e);
+        if (r == 0) { h2io_set_events(&c->io, c, want); return; }
         if (r < 0) {
             if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL) {
                 fprintf(stderr, "wsbench_h2: the server refused ALPN h2 (TLS alert no_application_protocol)\n"); exit(1);
@@ -394,28 +358,29 @@ static void drive(h2conn_t *c, uint32_t events) {
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
         unsigned char rb[16384 + 256];
         for (;;) {
-            int r = SSL_read(c->ssl, rb, sizeof rb);
+            int r = SSL_read(c->io.ssl, rb, sizeof rb);
             if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
+                int e = SSL_get_error(c->io.ssl, r);
                 if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) break;
                 conn_dead(c, e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ? "connection closed by the server" : "TLS read error");
                 return;
             }
             c->t = now_ns();   /* receipt time of these bytes (per read, not per epoll batch) */
-            ssize_t n = nghttp2_session_mem_recv(c->sess, rb, (size_t)r);
+            ssize_t n = nghttp2_session_mem_recv(c->io.sess, rb, (size_t)r);
             if (n < 0) { LOG("connection %d: nghttp2_session_mem_recv: %s\n", c->idx, nghttp2_strerror((int)n)); conn_dead(c, "HTTP/2 error"); return; }
         }
     }
     submit_more(c);
-    if (flush(c) < 0) { conn_dead(c, "write error"); return; }
-    if (!nghttp2_session_want_read(c->sess) && !nghttp2_session_want_write(c->sess) && c->wlen == 0)
+    const char *why;
+    if (h2io_flush(&c->io, c, &why) < 0) { LOG("connection %d: %s\n", c->idx, why); conn_dead(c, "write error"); return; }
+    if (!nghttp2_session_want_read(c->io.sess) && !nghttp2_session_want_write(c->io.sess) && c->io.wlen == 0)
         conn_dead(c, "HTTP/2 session ended");
 }
 
 static void *worker(void *arg) {
     range_t *r = arg;
     int ep = epoll_create1(EPOLL_CLOEXEC), end = r->first + r->count;
-    for (int i = r->first; i < end; i++) { g_conns[i].ep = ep; start_connect(&g_conns[i]); }
+    for (int i = r->first; i < end; i++) { g_conns[i].io.ep = ep; start_connect(&g_conns[i]); }
     struct epoll_event evs[64];
     int released = 0;
     while (!atomic_load(&g_stop)) {
@@ -425,7 +390,8 @@ static void *worker(void *arg) {
                 h2conn_t *c = &g_conns[i];
                 if (c->state == C_DEAD) continue;
                 for (int j = c->first; j < c->first + c->count; j++) if (g_streams[j].ws.close_pending) close_reply(&g_streams[j]);
-                if (c->sess && flush(c) < 0) conn_dead(c, "write error");
+                const char *why;
+                if (c->io.sess && h2io_flush(&c->io, c, &why) < 0) { LOG("connection %d: %s\n", c->idx, why); conn_dead(c, "write error"); }
             }
         }
         int n = epoll_wait(ep, evs, 64, 50);
@@ -434,11 +400,9 @@ static void *worker(void *arg) {
     for (int i = r->first; i < end; i++) {   /* GOAWAY, then close */
         h2conn_t *c = &g_conns[i];
         if (c->state == C_DEAD) continue;
-        if (c->sess) { nghttp2_session_terminate_session(c->sess, NGHTTP2_NO_ERROR); flush(c); }
-        if (c->ssl && c->state != C_CONNECTING && c->state != C_HANDSHAKE) SSL_shutdown(c->ssl);
-        if (c->sess) { nghttp2_session_del(c->sess); c->sess = NULL; }
-        if (c->ssl) { SSL_free(c->ssl); c->ssl = NULL; }
-        if (c->fd >= 0) { close(c->fd); c->fd = -1; }
+        if (c->io.sess) { const char *why; nghttp2_session_terminate_session(c->io.sess, NGHTTP2_NO_ERROR); h2io_flush(&c->io, c, &why); }
+        if (c->io.ssl && c->state != C_CONNECTING && c->state != C_HANDSHAKE) SSL_shutdown(c->io.ssl);
+        h2io_release(&c->io);
     }
     close(ep);
     return NULL;
@@ -485,7 +449,7 @@ int main(int argc, char **argv) {
     g_conns = calloc(g_nconns, sizeof(h2conn_t));
     for (int k = 0, first = 0; k < g_nconns; k++) {   /* streams spread evenly over the connections */
         h2conn_t *c = &g_conns[k];
-        c->idx = k; c->fd = -1; c->first = first; c->count = g_n / g_nconns + (k < g_n % g_nconns); c->next = first;
+        c->idx = k; c->io.fd = -1; c->first = first; c->count = g_n / g_nconns + (k < g_n % g_nconns); c->next = first;
         for (int i = first; i < first + c->count; i++) { g_streams[i].idx = i; g_streams[i].conn = c; }
         first += c->count;
     }

@@ -42,10 +42,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "../rest/h2io.h"
 
 #define STREAM_WINDOW (1 << 20)         /* SETTINGS_INITIAL_WINDOW_SIZE we send */
 #define CONN_WINDOW (1 << 30)           /* connection-level receive window */
-#define WBUF_FILL 65536                 /* coalesce nghttp2 output up to this before SSL_write */
 #define MAX_MESSAGE (4 << 20)           /* gRPC's default receive limit */
 
 enum { C_CONNECTING, C_HANDSHAKE, C_SETTINGS, C_READY, C_DEAD };
@@ -67,15 +67,11 @@ typedef struct {
 } stream_t;
 
 typedef struct conn {
-    int fd, state, idx, ep, port;
-    uint32_t events;
-    SSL *ssl;
-    nghttp2_session *sess;
+    h2io_t io;                    /* socket, TLS, nghttp2, output buffer (h2io.h) */
+    int state, idx, port;
     int first, count;             /* its streams: g_streams[first, first + count) */
     atomic_int nattached, nended; /* of its streams: written by this connection's thread only (relaxed) */
     int64_t t;                    /* receipt time of the bytes being fed to nghttp2 */
-    unsigned char *wbuf;          /* nghttp2 output not yet written */
-    size_t wlen, woff, wcap;
 } conn_t;
 
 static const char *g_host;
@@ -188,7 +184,7 @@ static void feed(stream_t *s, const uint8_t *d, size_t n, int64_t t) {
             uint32_t len = (uint32_t)s->hdr[1] << 24 | (uint32_t)s->hdr[2] << 16 | (uint32_t)s->hdr[3] << 8 | s->hdr[4];
             if (s->hdr[0] != 0 || len > MAX_MESSAGE) {
                 LOG("stream %d: compressed or oversized message (%u bytes)\n", (int)(s - g_streams), len);
-                nghttp2_submit_rst_stream(s->conn->sess, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
+                nghttp2_submit_rst_stream(s->conn->io.sess, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
                 end_stream(s);   /* counted as failed (no grpc-status); later DATA is ignored */
                 return;
             }
@@ -261,11 +257,6 @@ static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t err, void
 
 /* ---------- per connection */
 
-static void set_events(conn_t *c, uint32_t e) {
-    if (e == c->events) return;
-    struct epoll_event ev = { .events = e, .data.ptr = c };
-    epoll_ctl(c->ep, EPOLL_CTL_MOD, c->fd, &ev); c->events = e;
-}
 
 static void conn_dead(conn_t *c, const char *why) {
     if (c->state == C_DEAD) return;
@@ -273,42 +264,15 @@ static void conn_dead(conn_t *c, const char *why) {
     for (int i = c->first; i < c->first + c->count; i++) if (!g_streams[i].ended) { lost++; end_stream(&g_streams[i]); }
     if (lost && !atomic_load(&g_stop)) LOG("connection %d: %s; %d calls lost\n", c->idx, why, lost);
     c->state = C_DEAD;
-    if (c->sess) { nghttp2_session_del(c->sess); c->sess = NULL; }
-    if (c->ssl) { SSL_free(c->ssl); c->ssl = NULL; }
-    if (c->fd >= 0) { epoll_ctl(c->ep, EPOLL_CTL_DEL, c->fd, NULL); close(c->fd); c->fd = -1; }
-    free(c->wbuf); c->wbuf = NULL; c->wlen = c->woff = c->wcap = 0;
+    h2io_release(&c->io);
 }
 
-/* Writes what nghttp2 has to send: coalesced into wbuf, then SSL_write. -1 on an error. */
-static int flush(conn_t *c) {
-    for (;;) {
-        if (c->woff < c->wlen) {
-            int r = SSL_write(c->ssl, c->wbuf + c->woff, (int)(c->wlen - c->woff));
-            if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
-                if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) { set_events(c, EPOLLIN | EPOLLOUT); return 0; }
-                return -1;
-            }
-            c->woff += r;
-            if (c->woff == c->wlen) c->woff = c->wlen = 0;
-            continue;
-        }
-        while (c->wlen < WBUF_FILL) {
-            const uint8_t *d; ssize_t n = nghttp2_session_mem_send(c->sess, &d);
-            if (n < 0) { LOG("connection %d: nghttp2_session_mem_send: %s\n", c->idx, nghttp2_strerror((int)n)); return -1; }
-            if (n == 0) break;
-            if (c->wlen + n > c->wcap) { size_t nc = c->wcap ? c->wcap : 16384; while (nc < c->wlen + n) nc *= 2; c->wbuf = realloc(c->wbuf, nc); c->wcap = nc; }
-            memcpy(c->wbuf + c->wlen, d, n); c->wlen += n;
-        }
-        if (c->wlen == 0) { set_events(c, EPOLLIN); return 0; }
-    }
-}
 
 static void submit_all(conn_t *c) {
     for (int i = c->first; i < c->first + c->count; i++) {
         stream_t *s = &g_streams[i];
         nghttp2_data_provider prd = { .source.ptr = s, .read_callback = read_cb };
-        int32_t id = nghttp2_submit_request(c->sess, NULL, g_nva, sizeof g_nva / sizeof g_nva[0], &prd, s);
+        int32_t id = nghttp2_submit_request(c->io.sess, NULL, g_nva, sizeof g_nva / sizeof g_nva[0], &prd, s);
         if (id < 0) { LOG("stream %d: nghttp2_submit_request: %s\n", i, nghttp2_strerror(id)); end_stream(s); continue; }
         s->id = id;
     }
@@ -318,64 +282,65 @@ static void start_connect(conn_t *c) {
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(c->port) };
     inet_pton(AF_INET, g_host, &a.sin_addr);
     c->state = C_CONNECTING;
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0) { conn_dead(c, "socket failed"); return; }
-    int one = 1; setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS) { conn_dead(c, "connect failed"); return; }
-    c->events = EPOLLIN | EPOLLOUT;
-    struct epoll_event ev = { .events = c->events, .data.ptr = c };
-    epoll_ctl(c->ep, EPOLL_CTL_ADD, c->fd, &ev);
+    c->io.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->io.fd < 0) { conn_dead(c, "socket failed"); return; }
+    int one = 1; setsockopt(c->io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(c->io.fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS) { conn_dead(c, "connect failed"); return; }
+    c->io.events = EPOLLIN | EPOLLOUT;
+    struct epoll_event ev = { .events = c->io.events, .data.ptr = c };
+    epoll_ctl(c->io.ep, EPOLL_CTL_ADD, c->io.fd, &ev);
 }
 
 static void drive(conn_t *c, uint32_t events) {
     if (c->state == C_DEAD) return;
     if (c->state == C_CONNECTING) {
-        int err = 0; socklen_t l = sizeof err; getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+        int err = 0; socklen_t l = sizeof err; getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &err, &l);
         if (err) { conn_dead(c, "connect failed"); return; }
-        c->ssl = SSL_new(g_ctx); SSL_set_fd(c->ssl, c->fd); SSL_set_connect_state(c->ssl);
+        c->io.ssl = SSL_new(g_ctx); SSL_set_fd(c->io.ssl, c->io.fd); SSL_set_connect_state(c->io.ssl);
         c->state = C_HANDSHAKE;
     }
     if (c->state == C_HANDSHAKE) {
-        int r = SSL_do_handshake(c->ssl);
+        int r = SSL_do_handshake(c->io.ssl);
         if (r != 1) {
-            int e = SSL_get_error(c->ssl, r);
-            if (e == SSL_ERROR_WANT_READ) { set_events(c, EPOLLIN); return; }
-            if (e == SSL_ERROR_WANT_WRITE) { set_events(c, EPOLLIN | EPOLLOUT); return; }
+            int e = SSL_get_error(c->io.ssl, r);
+            if (e == SSL_ERROR_WANT_READ) { h2io_set_events(&c->io, c, EPOLLIN); return; }
+            if (e == SSL_ERROR_WANT_WRITE) { h2io_set_events(&c->io, c, EPOLLIN | EPOLLOUT); return; }
             ERR_print_errors_fp(stderr); conn_dead(c, "TLS handshake failed"); return;
         }
         const unsigned char *proto = NULL; unsigned plen = 0;
-        SSL_get0_alpn_selected(c->ssl, &proto, &plen);
+        SSL_get0_alpn_selected(c->io.ssl, &proto, &plen);
         if (plen != 2 || memcmp(proto, "h2", 2) != 0) { fprintf(stderr, "grpcfan: the server did not select ALPN h2\n"); exit(1); }
-        nghttp2_session_client_new2(&c->sess, g_cbs, c, g_opt);
+        nghttp2_session_client_new2(&c->io.sess, g_cbs, c, g_opt);
         nghttp2_settings_entry iv[] = { { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 }, { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW } };
-        nghttp2_submit_settings(c->sess, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
-        nghttp2_session_set_local_window_size(c->sess, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
+        nghttp2_submit_settings(c->io.sess, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
+        nghttp2_session_set_local_window_size(c->io.sess, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
         c->state = C_SETTINGS;
         events |= EPOLLIN;
     }
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
         unsigned char rb[16384 + 256];
         for (;;) {
-            int r = SSL_read(c->ssl, rb, sizeof rb);
+            int r = SSL_read(c->io.ssl, rb, sizeof rb);
             if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
+                int e = SSL_get_error(c->io.ssl, r);
                 if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) break;
                 conn_dead(c, "connection closed by the server"); return;
             }
             c->t = now_ns();   /* receipt time of these bytes (per read, not per epoll batch) */
             int before = c->state;
-            ssize_t n = nghttp2_session_mem_recv(c->sess, rb, (size_t)r);
+            ssize_t n = nghttp2_session_mem_recv(c->io.sess, rb, (size_t)r);
             if (n < 0) { LOG("connection %d: nghttp2_session_mem_recv: %s\n", c->idx, nghttp2_strerror((int)n)); conn_dead(c, "HTTP/2 error"); return; }
             if (before == C_SETTINGS && c->state == C_READY) submit_all(c);
         }
     }
-    if (flush(c) < 0) { conn_dead(c, "write error"); return; }
+    const char *why;
+    if (h2io_flush(&c->io, c, &why) < 0) { LOG("connection %d: %s\n", c->idx, why); conn_dead(c, "write error"); return; }
 }
 
 static void *worker(void *arg) {
     int t = (int)(intptr_t)arg;
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    for (int i = t; i < g_nconns; i += g_threads) { g_conns[i].ep = ep; start_connect(&g_conns[i]); }
+    for (int i = t; i < g_nconns; i += g_threads) { g_conns[i].io.ep = ep; start_connect(&g_conns[i]); }
     struct epoll_event evs[64];
     while (!atomic_load(&g_stop)) {
         int n = epoll_wait(ep, evs, 64, 100);
@@ -384,7 +349,7 @@ static void *worker(void *arg) {
     for (int i = t; i < g_nconns; i += g_threads) {
         conn_t *c = &g_conns[i];
         if (c->state == C_DEAD) continue;
-        if (c->sess) { nghttp2_session_terminate_session(c->sess, NGHTTP2_NO_ERROR); flush(c); }
+        if (c->io.sess) { nghttp2_session_terminate_session(c->io.sess, NGHTTP2_NO_ERROR); const char *why; h2io_flush(&c->io, c, &why); }
         conn_dead(c, "stopped");
     }
     close(ep);
@@ -453,7 +418,7 @@ int main(int argc, char **argv) {
         int first = p * g_streams_per_port;
         for (int j = 0; j < g_conns_per_port; j++, k++) {
             conn_t *c = &g_conns[k];
-            c->idx = k; c->fd = -1; c->port = g_ports[p]; c->first = first;
+            c->idx = k; c->io.fd = -1; c->port = g_ports[p]; c->first = first;
             c->count = g_streams_per_port / g_conns_per_port + (j < g_streams_per_port % g_conns_per_port);
             for (int i = first; i < first + c->count; i++) g_streams[i].conn = c;
             first += c->count;
