@@ -15,8 +15,8 @@ import PostgreSQL
 /// NOTIFYs `Options.changeChannel` with its transaction id as the payload; each row it touched
 /// carries that id (`change_xid`). The feed thread LISTENs; on a notification — or every
 /// `pollSeconds` regardless, or after a reconnect — it catches up from the change index: in one
-/// REPEATABLE READ snapshot it takes the snapshot's xmin H (every transaction below H has finished)
-/// and reads the payments with `from ≤ change_xid < H`, then sets `from = H`. A transaction that
+/// statement (one snapshot, one round trip) it takes the snapshot's xmin H (every transaction below
+/// H has finished) and reads the payments with `from ≤ change_xid < H`, then sets `from = H`. A transaction that
 /// commits later has an id ≥ H, so nothing is skipped; a lost notification or connection only
 /// delays delivery until the next catch-up, which starts where the last successful one ended.
 /// A notified transaction at or above H committed while an older one was still open (another
@@ -133,39 +133,51 @@ public final class PostgresPaymentFeed: @unchecked Sendable {
         }
     }
 
-    /// The snapshot's xmin: every transaction with a smaller id has committed or aborted.
+    /// The current snapshot's xmin: every transaction with a smaller id has committed or aborted.
     private static func horizon(_ db: PostgresConnection) throws -> Int64 {
         try db.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8").int64(0, 0)
     }
 
+    /// One catch-up page in one statement, so in one snapshot (READ COMMITTED takes a snapshot per
+    /// statement): the snapshot's xmin H (`pg_snapshot_xmin(pg_current_snapshot())`: every
+    /// transaction with a smaller id has committed or aborted) and the payments changed by
+    /// transactions in [$1, H), keyset-paged on (change_xid, id) after ($1, $3), at most $2 of
+    /// them, each joined with its attempts. H is the last column of every row; with nothing
+    /// changed there is one row of NULLs but H. One round trip: a catch-up runs while the
+    /// fan-out of the change it reads may be keeping the cores busy, and every extra round trip
+    /// then waits for the database's backend to be scheduled again.
     static let changedSQL = """
+        WITH hz AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8 AS h),
+        p AS (SELECT \(PaymentRowDecoder.paymentColumns), change_xid FROM payments
+              WHERE change_xid < (SELECT h FROM hz) AND (change_xid > $1 OR (change_xid = $1 AND id > $3))
+              ORDER BY change_xid, id LIMIT $2)
         SELECT p.*, a.attempt_id, a.session_key, a.attempt_ns, a.attempt_hash, a.route, a.settle_preimage, a.settle_ns,
-        a.fail_ns, a.failure
-        FROM (SELECT \(PaymentRowDecoder.paymentColumns), change_xid FROM payments
-              WHERE change_xid < $2 AND (change_xid > $1 OR (change_xid = $1 AND id > $4))
-              ORDER BY change_xid, id LIMIT $3) p
-        LEFT JOIN htlc_attempts a ON a.payment_id = p.id ORDER BY p.change_xid, p.id, a.attempt_id
+        a.fail_ns, a.failure, hz.h
+        FROM hz LEFT JOIN p ON true LEFT JOIN htlc_attempts a ON a.payment_id = p.id
+        ORDER BY p.change_xid, p.id, a.attempt_id
         """
+    /// Where `changedSQL` puts the change id (after the payment's columns), the attempts and H.
+    static let changeColumn = 9, attemptsColumn: Int32 = 10, horizonColumn = 19
 
     /// Reads every payment changed by transactions in [from, horizon) and publishes it, page by
-    /// page (keyset on change id and row id), each page in update-stamp order.
+    /// page, each page in update-stamp order. A later page's statement may see a newer horizon:
+    /// each is a valid one when taken, so nothing is skipped or read twice.
     func catchUp() throws {
-        try db.transaction(readOnly: true) {
-            let h = try Self.horizon(db)
-            while from < h {
-                let r = try db.query(Self.changedSQL, [.int64(from), .int64(h), .int64(Int64(options.pageSize)), .int64(afterID)])
-                let snapshots = try PostgresPaymentStore.snapshots(r, omitHops: false, attemptsAt: 10)
-                for s in snapshots.sorted(by: { $0.lastUpdateNs < $1.lastUpdateNs }) { tower.notifyIfNewer(s) }
-                published += UInt64(snapshots.count)
-                if snapshots.count < options.pageSize {
-                    from = h
-                    afterID = -1
-                } else {
-                    let last = r.count - 1
-                    from = try r.int64(last, 9)
-                    afterID = try r.int64(last, 0)
-                }
+        while true {
+            let r = try db.query(Self.changedSQL, [.int64(from), .int64(Int64(options.pageSize)), .int64(afterID)])
+            guard r.count > 0 else { throw PostgresError(kind: .server, message: "catch-up returned no row") }
+            let h = try r.int64(0, Self.horizonColumn)
+            let snapshots = r.isNull(0, 0) ? [] : try PostgresPaymentStore.snapshots(r, omitHops: false, attemptsAt: Self.attemptsColumn)
+            for s in snapshots.sorted(by: { $0.lastUpdateNs < $1.lastUpdateNs }) { tower.notifyIfNewer(s) }
+            published += UInt64(snapshots.count)
+            if snapshots.count < options.pageSize {
+                from = max(from, h)
+                afterID = -1
+                break
             }
+            let last = r.count - 1
+            from = try r.int64(last, Self.changeColumn)
+            afterID = try r.int64(last, 0)
         }
         catchUps += 1
     }

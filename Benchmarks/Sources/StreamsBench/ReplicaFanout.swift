@@ -17,6 +17,8 @@ struct ReplicaFanoutRun {
     var delivered = 0
     var latenciesMs: [Double] = []
     var perReplicaP99: [Double] = []
+    /// Each replica's first receipt after the settle: the store -> notify -> read path before any fan-out.
+    var perReplicaFirst: [Double] = []
     var replicaCPU: [Double] = []
     var databaseCPU = 0.0
 }
@@ -98,6 +100,7 @@ func replicaFanoutRun(_ s: Settings, loops: [EventLoop], replicas: Int, run: Int
             r.delivered += ms.count
             r.latenciesMs += ms
             r.perReplicaP99.append(percentile(ms, 99))
+            r.perReplicaFirst.append(ms.min() ?? .nan)
         }
         let notOK = outcomes.filter { $0.grpcStatus != 0 }.count
         if notOK > 0 { throw BenchError("\(notOK) of \(outcomes.count) calls did not end OK") }
@@ -113,6 +116,7 @@ func replicaFanoutRun(_ s: Settings, loops: [EventLoop], replicas: Int, run: Int
             r.delivered += delivered
             r.latenciesMs += ms
             r.perReplicaP99.append(percentile(ms, 99))
+            r.perReplicaFirst.append(ms.min() ?? .nan)
             load.close()
         }
     }
@@ -131,7 +135,7 @@ func runReplicaFanout(_ s: Settings, loops: [EventLoop]) -> Bool {
             do {
                 let r = try replicaFanoutRun(s, loops: loops, replicas: n, run: i)
                 runs.append(r)
-                log("  R=\(n) run \(i): \(r.delivered)/\(r.subscribers) got SUCCEEDED; settle -> receipt p50 \(fmt(percentile(r.latenciesMs, 50), 2)) ms, p99 \(fmt(percentile(r.latenciesMs, 99), 2)) ms, max \(fmt(percentile(r.latenciesMs, 100), 2)) ms; p99 per replica \(r.perReplicaP99.map { fmt($0, 1) }.joined(separator: "/")) ms; CPU per replica \(r.replicaCPU.map { fmt($0, 2) }.joined(separator: "/")) s, database \(fmt(r.databaseCPU, 2)) s (attach -> last delivery, settle included); load \(loadAverage())")
+                log("  R=\(n) run \(i): \(r.delivered)/\(r.subscribers) got SUCCEEDED; settle -> receipt p50 \(fmt(percentile(r.latenciesMs, 50), 2)) ms, p99 \(fmt(percentile(r.latenciesMs, 99), 2)) ms, max \(fmt(percentile(r.latenciesMs, 100), 2)) ms; p99 per replica \(r.perReplicaP99.map { fmt($0, 1) }.joined(separator: "/")) ms, first receipt per replica \(r.perReplicaFirst.map { fmt($0, 1) }.joined(separator: "/")) ms; CPU per replica \(r.replicaCPU.map { fmt($0, 2) }.joined(separator: "/")) s, database \(fmt(r.databaseCPU, 2)) s (attach -> last delivery, settle included); load \(loadAverage())")
                 if r.delivered != r.subscribers { failed = true }
             } catch {
                 log("  R=\(n) run \(i) FAILED: \(error)"); failed = true
