@@ -161,7 +161,8 @@ public final class PostgresPaymentFeed: @unchecked Sendable {
 
     /// Reads every payment changed by transactions in [from, horizon) and publishes it, page by
     /// page, each page in update-stamp order. A later page's statement may see a newer horizon:
-    /// each is a valid one when taken, so nothing is skipped or read twice.
+    /// each is valid when taken and the keyset only moves forward, so no change is skipped (a
+    /// payment changed again between two pages is read again, in its newer state).
     func catchUp() throws {
         while true {
             let r = try db.query(Self.changedSQL, [.int64(from), .int64(Int64(options.pageSize)), .int64(afterID)])
