@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include "wsbench_common.h"
+#include "loadpin.h"
 
 enum { S_IDLE, S_CONNECTING, S_HANDSHAKE, S_HEADERS, S_OPEN, S_DONE, S_FAILED };
 
@@ -132,6 +133,7 @@ static void drive(conn_t *c, int ep, int64_t t) {
 
 static void *worker(void *arg) {
     range_t *r = arg;
+    loadpin_thread(r->index);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     int next = r->first, end = r->first + r->count, window = g_window / g_threads;
     if (window < 1) window = 1;
@@ -176,7 +178,7 @@ int main(int argc, char **argv) {
     double t0 = mono();
     pthread_t th[64]; range_t rg[64]; if (g_threads > 64) g_threads = 64;
     int per = g_n / g_threads, first = 0;
-    for (int i = 0; i < g_threads; i++) { rg[i].first = first; rg[i].count = i == g_threads - 1 ? g_n - first : per; first += rg[i].count; pthread_create(&th[i], NULL, worker, &rg[i]); }
+    for (int i = 0; i < g_threads; i++) { rg[i].first = first; rg[i].count = i == g_threads - 1 ? g_n - first : per; rg[i].index = i; first += rg[i].count; pthread_create(&th[i], NULL, worker, &rg[i]); }
 
     run_phases(t0, rss0);
     atomic_store(&g_stop, 1);

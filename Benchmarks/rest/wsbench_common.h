@@ -58,7 +58,7 @@ static const char *parse_args(int argc, char **argv, int *arg9) {
     return out;
 }
 
-typedef struct { int first, count; } range_t;   /* a worker thread's share */
+typedef struct { int first, count, index; } range_t;   /* a worker thread's share, and its number */
 
 /* ---------- clocks, the server's RSS and CPU */
 

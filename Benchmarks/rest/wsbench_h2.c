@@ -38,6 +38,7 @@
 #include <nghttp2/nghttp2.h>
 #include "wsbench_common.h"
 #include "h2io.h"
+#include "loadpin.h"
 
 #define WINDOW 256                      /* not-yet-attached streams per connection */
 #define STREAM_WINDOW (1 << 20)         /* SETTINGS_INITIAL_WINDOW_SIZE we send */
@@ -379,6 +380,7 @@ static void drive(h2conn_t *c, uint32_t events) {
 
 static void *worker(void *arg) {
     range_t *r = arg;
+    loadpin_thread(r->index);
     int ep = epoll_create1(EPOLL_CLOEXEC), end = r->first + r->count;
     for (int i = r->first; i < end; i++) { g_conns[i].io.ep = ep; start_connect(&g_conns[i]); }
     struct epoll_event evs[64];
@@ -458,7 +460,7 @@ int main(int argc, char **argv) {
     double t0 = mono();
     pthread_t th[64]; range_t rg[64];
     int per = g_nconns / g_threads, first = 0;
-    for (int i = 0; i < g_threads; i++) { rg[i].first = first; rg[i].count = per + (i < g_nconns % g_threads); first += rg[i].count; pthread_create(&th[i], NULL, worker, &rg[i]); }
+    for (int i = 0; i < g_threads; i++) { rg[i].first = first; rg[i].count = per + (i < g_nconns % g_threads); rg[i].index = i; first += rg[i].count; pthread_create(&th[i], NULL, worker, &rg[i]); }
 
     run_phases(t0, rss0);
     /* every close reply is out: give the server up to 5 s to end its side of the streams */

@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../rest/h2io.h"
+#include "../rest/loadpin.h"
 
 #define STREAM_WINDOW (1 << 20)         /* SETTINGS_INITIAL_WINDOW_SIZE we send */
 #define CONN_WINDOW (1 << 30)           /* connection-level receive window */
@@ -339,6 +340,7 @@ static void drive(conn_t *c, uint32_t events) {
 
 static void *worker(void *arg) {
     int t = (int)(intptr_t)arg;
+    loadpin_thread(t);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     for (int i = t; i < g_nconns; i += g_threads) { g_conns[i].io.ep = ep; start_connect(&g_conns[i]); }
     struct epoll_event evs[64];
