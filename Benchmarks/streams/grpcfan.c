@@ -10,11 +10,12 @@
  * verified: loopback benchmark) carry STREAMS TrackPaymentV2 calls (routerrpc.Router, gRPC over
  * HTTP/2: POST, content-type application/grpc, te: trailers; request = TrackPaymentRequest with
  * payment_hash = HASH, no macaroon: the daemons run with --no-macaroons) spread evenly, served by
- * THREADS epoll threads. Per stream it counts the gRPC messages (lnrpc.Payment), and for the first
- * one whose status (field 10) is SUCCEEDED (2) it keeps the receipt time (CLOCK_REALTIME per
- * SSL_read, as wsbench_h2.c) minus the largest resolve_time_ns (HTLCAttempt field 4) of its
- * SUCCEEDED HTLCs (Payment field 14, HTLCAttempt.status field 1 = SUCCEEDED 1): the settle → receipt
- * latency. The call's grpc-status comes from its trailers.
+ * THREADS epoll threads (thread T pinned to core T mod N: ../rest/loadpin.h). Per stream it counts
+ * the gRPC messages (lnrpc.Payment), and for the first one whose status (field 10) is SUCCEEDED (2)
+ * it keeps the receipt time (CLOCK_REALTIME per SSL_read, as wsbench_h2.c) minus the largest
+ * resolve_time_ns (HTLCAttempt field 4) of its SUCCEEDED HTLCs (Payment field 14,
+ * HTLCAttempt.status field 1 = SUCCEEDED 1): the settle → receipt latency. The call's grpc-status
+ * comes from its trailers.
  *
  * stdout (one line each, flushed): `attached N early E` once every stream has its first message
  * (E = streams already ended by then: the payment finished too soon), or `failed_attach ...`; then,
