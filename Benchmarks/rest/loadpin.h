@@ -1,9 +1,9 @@
 /*
  * loadpin.h: where a load client's threads run (grpcfan.c, wsbench.c, wsbench_h2.c).
  *
- * On these 2 shared cores the client runs beside the servers it measures. Linux wakes a client
- * thread on the core of the server thread whose write woke it, so both client threads end up
- * queued on one core, and the balancer leaves them there while they are cache-hot: a scheduler
+ * On these 2 shared cores the client runs beside the servers it measures. Linux wakes a thread
+ * near the thread that woke it (here the server loop writing to it), so both client threads can
+ * end up queued on one core, and the balancer leaves them there while they are cache-hot: a scheduler
  * trace of an R = 3 fan-out (Benchmarks/pg/RESULTS.md, session 16) shows one core idle for 8 ms
  * at the end of the burst while both client threads waited their turn on the other. That tail is
  * the client's scheduling, not the servers' delivery. So client thread T is pinned to core
