@@ -16,9 +16,10 @@ import PostgreSQL
 /// carries that id (`change_xid`). The feed thread LISTENs; on a notification — or every
 /// `pollSeconds` regardless, or after a reconnect — it catches up from the change index: in one
 /// statement (one snapshot, one round trip) it takes the snapshot's xmin H (every transaction below
-/// H has finished) and reads the payments with `from ≤ change_xid < H`, then sets `from = H`. A transaction that
-/// commits later has an id ≥ H, so nothing is skipped; a lost notification or connection only
-/// delays delivery until the next catch-up, which starts where the last successful one ended.
+/// H has finished) and reads the payments with `from ≤ change_xid < H`, then sets `from = H`. A
+/// transaction that commits later has an id ≥ H, so nothing is skipped; a lost notification or
+/// connection only delays delivery until the next catch-up, which starts where the last successful
+/// one ended.
 /// A notified transaction at or above H committed while an older one was still open (another
 /// replica's batch, a lease renewal): its change is read once that one ends, which may notify
 /// nothing, so the feed looks again after 2 ms, doubling up to `pollSeconds`, until H passes it.
