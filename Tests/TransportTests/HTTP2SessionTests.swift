@@ -105,6 +105,116 @@ final class HTTP2SessionTests: XCTestCase {
         XCTAssertEqual(resp.closedCode, 0)
     }
 
+    /// A fan-out: many streams of one connection get a message at once. nghttp2 is handed them a
+    /// batch at a time (`HTTP2Session.resumeBatch`), in the order the messages were written (within
+    /// a batch nghttp2 goes by stream id); every stream gets its message and its trailers, and
+    /// streams reset before their turn are skipped.
+    func testAFanOutIsHandedToNghttp2ABatchAtATimeInTheOrderWritten() {
+        let batch = HTTP2Session.resumeBatch
+        let run = FanOutRun(streams: 8 * batch + 3, resetting: 3, clientConfiguration: HTTP2Configuration())
+        var sent = 0
+        run.server.produce { chunk in sent += chunk.count; run.client.receive(chunk) }
+        pump(run.client, run.server)
+        XCTAssertGreaterThan(sent, run.written.count * run.message.count, "one produce sent the whole burst")
+        XCTAssertEqual(run.arrivals.count, run.written.count)
+        for k in stride(from: 0, to: run.written.count, by: batch) {
+            let end = min(k + batch, run.written.count)
+            XCTAssertEqual(Set(run.arrivals[k..<end]), Set(run.written[k..<end]), "batch \(k / batch) in the order written")
+        }
+        run.checkEveryStreamEnded()
+    }
+
+    /// When the peer's connection window shuts in the middle of a fan-out, the streams not yet
+    /// handed to nghttp2 wait (the session still wants to write) and go once WINDOW_UPDATE comes.
+    func testAFanOutStalledByTheConnectionWindowResumesWithItsUpdate() {
+        var cfg = HTTP2Configuration()
+        cfg.initialWindowSize = 65535
+        cfg.connectionWindowSize = 65535
+        let run = FanOutRun(streams: 8 * HTTP2Session.resumeBatch + 3, resetting: 3, clientConfiguration: cfg)
+        XCTAssertGreaterThan(run.written.count * run.message.count, 65535)
+        var sent = 0
+        run.server.produce { chunk in sent += chunk.count; run.client.receive(chunk) }
+        XCTAssertLessThan(sent, run.written.count * run.message.count, "the client's 64 KiB window stops the burst")
+        XCTAssertTrue(run.server.wantsWrite, "the streams not yet handed over are still owed their data")
+        pump(run.client, run.server, rounds: 200)
+        XCTAssertEqual(Set(run.arrivals), Set(run.written))
+        run.checkEveryStreamEnded()
+    }
+
+    /// `n` client streams on one connection whose server answers each with headers, then (once
+    /// every response's data provider has been asked and deferred) a 1000-byte message and
+    /// trailers written in a random order; `resetting` random streams are reset by the server first.
+    final class FanOutRun {
+        final class Call: HTTP2StreamDelegate {
+            let index: Int
+            let record: (Int) -> Void
+            var bytes = 0, trailers = false, closedCode: UInt32?
+            init(_ i: Int, _ record: @escaping (Int) -> Void) { index = i; self.record = record }
+            func stream(_ s: HTTP2Stream, header n: UnsafeRawBufferPointer, value v: UnsafeRawBufferPointer) {
+                if String(decoding: n, as: UTF8.self) == "grpc-status" { trailers = true }
+            }
+            func streamHeadersEnded(_ s: HTTP2Stream, endStream: Bool) {}
+            func stream(_ s: HTTP2Stream, data: UnsafeRawBufferPointer) {
+                if bytes == 0 { record(index) }
+                bytes += data.count
+            }
+            func streamRemoteEnded(_ s: HTTP2Stream) {}
+            func streamWritable(_ s: HTTP2Stream) {}
+            func streamClosed(_ s: HTTP2Stream, errorCode: UInt32) { closedCode = errorCode }
+        }
+        let message = [UInt8](repeating: 0x5A, count: 1000)
+        let server = HTTP2Session(server: true)
+        let client: HTTP2Session
+        let rec = RecordingServer()
+        var calls: [Call] = []
+        var arrivals: [Int] = []
+        var written: [Int] = []
+        var reset: Set<Int> = []
+
+        init(streams n: Int, resetting: Int, clientConfiguration: HTTP2Configuration) {
+            client = HTTP2Session(server: false, configuration: clientConfiguration)
+            server.delegate = rec
+            rec.configure = { _, r in
+                r.onRemoteEnded = { s in s.sendHeaders(HTTP2HeaderBlock([(":status", "200")])) }
+            }
+            for i in 0..<n {
+                let c = Call(i) { [unowned self] in self.arrivals.append($0) }
+                calls.append(c)
+                client.openStream(headers: HTTP2HeaderBlock([(":method", "POST"), (":scheme", "https"),
+                                                             (":path", "/fan/\(i)"), (":authority", "x")]),
+                                  delegate: c)!.finish(trailers: nil)
+            }
+            pump(client, server)
+            XCTAssertEqual(rec.streams.count, n)
+            var order = Array(0..<n)
+            var generator = SystemRandomNumberGenerator()
+            order.shuffle(using: &generator)
+            reset = Set(order.prefix(resetting))
+            for i in reset { rec.streams[i].0.reset() }
+            written = order.filter { !reset.contains($0) }
+            for i in written {
+                let s = rec.streams[i].0
+                s.write(message)
+                s.finish(trailers: HTTP2HeaderBlock([("grpc-status", "0")]))
+            }
+        }
+
+        func checkEveryStreamEnded(file: StaticString = #filePath, line: UInt = #line) {
+            for (i, c) in calls.enumerated() {
+                if reset.contains(i) {
+                    XCTAssertEqual(c.bytes, 0, file: file, line: line)
+                    XCTAssertEqual(c.closedCode, 8, file: file, line: line)
+                } else {
+                    XCTAssertEqual(c.bytes, message.count, "stream \(i)", file: file, line: line)
+                    XCTAssertTrue(c.trailers, "stream \(i)", file: file, line: line)
+                    XCTAssertEqual(c.closedCode, 0, "stream \(i)", file: file, line: line)
+                }
+            }
+            XCTAssertEqual(server.activeStreams, 0, file: file, line: line)
+            XCTAssertFalse(server.wantsWrite, file: file, line: line)
+        }
+    }
+
     func testGarbageInputIsFatalWithoutCrash() {
         let server = HTTP2Session(server: true)
         let junk: [UInt8] = Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
