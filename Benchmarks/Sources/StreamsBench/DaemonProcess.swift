@@ -138,12 +138,23 @@ func processCPUSeconds(_ pid: Int32) -> Double {
 
 /// A TCP port free on 127.0.0.1 right now (bind to 0, read it back, close).
 func freePort() throws -> Int {
+    // Below Linux's ephemeral range (32768-60999 by default): a port picked there could be taken
+    // by an outgoing connection (a client's, PostgreSQL's) before the daemon binds it.
+    for _ in 0..<200 {
+        let p = Int.random(in: 20000..<32768)
+        if (try? bindable(p)) == p { return p }
+    }
+    return try bindable(0)
+}
+
+/// Binds 127.0.0.1:`port` (0: any) and returns the port bound, then closes the socket.
+private func bindable(_ port: Int) throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
+    addr.sin_port = UInt16(port).bigEndian
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     let ok = withUnsafeMutablePointer(to: &addr) { p in
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
