@@ -343,8 +343,9 @@ public final class HTTP2Session {
     /// that each read two streams. When a fan-out gives a thousand streams of one connection a
     /// message at once, resuming them all makes that heap a thousand deep, and each comparison a
     /// likely cache miss (a tenth of the server's CPU in the burst). `produceWhile` instead
-    /// resumes them `resumeBatch` at a time, in the order they were kicked (the order nghttp2
-    /// would have sent them in), and the next batch when nghttp2 has nothing else to send.
+    /// resumes them `resumeBatch` at a time, in the order they were kicked, and the next batch
+    /// when nghttp2 has nothing else to send (within a batch nghttp2 goes by stream id, as it did
+    /// for all of them before). A queued stream that closes meanwhile is skipped.
     func resumeData(_ s: HTTP2Stream) {
         sentSinceLastPing = true
         resumeQueue.append(s)
