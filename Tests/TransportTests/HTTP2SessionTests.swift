@@ -143,7 +143,8 @@ final class HTTP2SessionTests: XCTestCase {
 
     /// `n` client streams on one connection whose server answers each with headers, then (once
     /// every response's data provider has been asked and deferred) a 1000-byte message and
-    /// trailers written in a random order; `resetting` random streams are reset by the server first.
+    /// trailers written to every stream in a random order; then the server resets the `resetting`
+    /// streams written last, while they still wait in the queue for their batch.
     final class FanOutRun {
         final class Call: HTTP2StreamDelegate {
             let index: Int
@@ -189,14 +190,14 @@ final class HTTP2SessionTests: XCTestCase {
             var order = Array(0..<n)
             var generator = SystemRandomNumberGenerator()
             order.shuffle(using: &generator)
-            reset = Set(order.prefix(resetting))
-            for i in reset { rec.streams[i].0.reset() }
-            written = order.filter { !reset.contains($0) }
-            for i in written {
+            for i in order {
                 let s = rec.streams[i].0
                 s.write(message)
                 s.finish(trailers: HTTP2HeaderBlock([("grpc-status", "0")]))
             }
+            reset = Set(order.suffix(resetting))
+            for i in reset { rec.streams[i].0.reset() }
+            written = order.filter { !reset.contains($0) }
         }
 
         func checkEveryStreamEnded(file: StaticString = #filePath, line: UInt = #line) {
