@@ -9,8 +9,11 @@
 #define H2IO_FILL 65536   /* coalesce nghttp2 output up to this before SSL_write */
 
 typedef struct {
-    int fd, ep;               /* the socket (-1: none) and its thread's epoll instance */
-    uint32_t events;          /* the epoll interest registered for fd */
+    int fd, ep;               /* the socket (-1: none) and its epoll instance */
+    uint32_t events;          /* the epoll interest registered for fd (oneshot: to re-arm with) */
+    int oneshot;              /* fd is registered EPOLLONESHOT on an epoll instance several threads
+                                 wait on: h2io_set_events only records the interest, and the thread
+                                 that handled the connection re-arms it (h2io_rearm) */
     SSL *ssl;
     nghttp2_session *sess;
     unsigned char *wbuf;      /* nghttp2 output not yet written */
@@ -19,9 +22,17 @@ typedef struct {
 
 /* Sets fd's epoll interest to e (owner: the epoll data pointer, the connection). */
 static void h2io_set_events(h2io_t *io, void *owner, uint32_t e) {
+    if (io->oneshot) { io->events = e; return; }
     if (e == io->events) return;
     struct epoll_event ev = { .events = e, .data.ptr = owner };
     epoll_ctl(io->ep, EPOLL_CTL_MOD, io->fd, &ev); io->events = e;
+}
+
+/* Oneshot: hands the connection back to the threads sharing the epoll instance, with the interest
+ * its handling recorded. */
+static void h2io_rearm(h2io_t *io, void *owner) {
+    struct epoll_event ev = { .events = io->events | EPOLLONESHOT, .data.ptr = owner };
+    epoll_ctl(io->ep, EPOLL_CTL_MOD, io->fd, &ev);
 }
 
 /* Writes what nghttp2 has to send: coalesced into wbuf, then SSL_write; waits for EPOLLOUT while

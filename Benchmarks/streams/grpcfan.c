@@ -10,7 +10,12 @@
  * verified: loopback benchmark) carry STREAMS TrackPaymentV2 calls (routerrpc.Router, gRPC over
  * HTTP/2: POST, content-type application/grpc, te: trailers; request = TrackPaymentRequest with
  * payment_hash = HASH, no macaroon: the daemons run with --no-macaroons) spread evenly, served by
- * THREADS epoll threads (thread T pinned to core T mod N: ../rest/loadpin.h). Per stream it counts
+ * THREADS threads (thread T pinned to core T mod N: ../rest/loadpin.h) waiting on one epoll
+ * instance, where each connection is registered EPOLLONESHOT and taken one at a time: whichever
+ * thread is free handles the next connection with bytes to read, and no two threads handle one
+ * connection at once. (With a fixed share of the connections per thread, the thread whose
+ * connections were written last worked alone at the end of a burst while the other core idled for
+ * up to 8 ms: Benchmarks/pg/RESULTS.md, session 18.) Per stream it counts
  * the gRPC messages (lnrpc.Payment), and for the first one whose status (field 10) is SUCCEEDED (2)
  * it keeps the receipt time (CLOCK_REALTIME per SSL_read, as wsbench_h2.c) minus the largest
  * resolve_time_ns (HTLCAttempt field 4) of its SUCCEEDED HTLCs (Payment field 14,
@@ -72,7 +77,7 @@ typedef struct conn {
     h2io_t io;                    /* socket, TLS, nghttp2, output buffer (h2io.h) */
     int state, idx, port;
     int first, count;             /* its streams: g_streams[first, first + count) */
-    atomic_int nattached, nended; /* of its streams: written by this connection's thread only (relaxed) */
+    atomic_int nattached, nended; /* of its streams: written by the one thread handling it (relaxed) */
     int64_t t;                    /* receipt time of the bytes being fed to nghttp2 */
 } conn_t;
 
@@ -82,6 +87,7 @@ static int g_n, g_nconns;
 static stream_t *g_streams;
 static conn_t *g_conns;
 static SSL_CTX *g_ctx;
+static int g_ep;                  /* the epoll instance every thread waits on */
 static nghttp2_session_callbacks *g_cbs;
 static nghttp2_option *g_opt;
 static nghttp2_nv g_nva[6];
@@ -288,8 +294,9 @@ static void start_connect(conn_t *c) {
     if (c->io.fd < 0) { conn_dead(c, "socket failed"); return; }
     int one = 1; setsockopt(c->io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(c->io.fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS) { conn_dead(c, "connect failed"); return; }
+    c->io.ep = g_ep; c->io.oneshot = 1;
     c->io.events = EPOLLIN | EPOLLOUT;
-    struct epoll_event ev = { .events = c->io.events, .data.ptr = c };
+    struct epoll_event ev = { .events = c->io.events | EPOLLONESHOT, .data.ptr = c };
     epoll_ctl(c->io.ep, EPOLL_CTL_ADD, c->io.fd, &ev);
 }
 
@@ -339,23 +346,16 @@ static void drive(conn_t *c, uint32_t events) {
     if (h2io_flush(&c->io, c, &why) < 0) { LOG("connection %d: %s\n", c->idx, why); conn_dead(c, "write error"); return; }
 }
 
+/* Takes one ready connection at a time from the shared epoll instance, drives it, and re-arms it. */
 static void *worker(void *arg) {
-    int t = (int)(intptr_t)arg;
-    loadpin_thread(t);
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    for (int i = t; i < g_nconns; i += g_threads) { g_conns[i].io.ep = ep; start_connect(&g_conns[i]); }
-    struct epoll_event evs[64];
+    loadpin_thread((int)(intptr_t)arg);
+    struct epoll_event ev;
     while (!atomic_load(&g_stop)) {
-        int n = epoll_wait(ep, evs, 64, 100);
-        for (int i = 0; i < n; i++) drive(evs[i].data.ptr, evs[i].events);
+        if (epoll_wait(g_ep, &ev, 1, 100) != 1) continue;
+        conn_t *c = ev.data.ptr;
+        drive(c, ev.events);
+        if (c->state != C_DEAD) h2io_rearm(&c->io, c);
     }
-    for (int i = t; i < g_nconns; i += g_threads) {
-        conn_t *c = &g_conns[i];
-        if (c->state == C_DEAD) continue;
-        if (c->io.sess) { nghttp2_session_terminate_session(c->io.sess, NGHTTP2_NO_ERROR); const char *why; h2io_flush(&c->io, c, &why); }
-        conn_dead(c, "stopped");
-    }
-    close(ep);
     return NULL;
 }
 
@@ -429,6 +429,8 @@ int main(int argc, char **argv) {
     }
 
     time_t start = time(NULL);
+    g_ep = epoll_create1(EPOLL_CLOEXEC);
+    for (int i = 0; i < g_nconns; i++) start_connect(&g_conns[i]);
     pthread_t th[64];
     if (g_threads > 64) g_threads = 64;
     for (int i = 0; i < g_threads; i++) pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i);
@@ -445,6 +447,13 @@ int main(int argc, char **argv) {
     if (ok) wait_until(&g_all_ended, start + g_timeout);
     atomic_store(&g_stop, 1);
     for (int i = 0; i < g_threads; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < g_nconns; i++) {   /* the threads are gone: end what is still open */
+        conn_t *c = &g_conns[i];
+        if (c->state == C_DEAD) continue;
+        if (c->io.sess) { nghttp2_session_terminate_session(c->io.sess, NGHTTP2_NO_ERROR); const char *why; h2io_flush(&c->io, c, &why); }
+        conn_dead(c, "stopped");
+    }
+    close(g_ep);
 
     FILE *f = fopen(out, "w");
     if (!f) { fprintf(stderr, "grpcfan: %s: %s\n", out, strerror(errno)); return 1; }
