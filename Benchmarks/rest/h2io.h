@@ -30,7 +30,7 @@ static void h2io_set_events(h2io_t *io, void *owner, uint32_t e) {
 
 /* Oneshot: hands the connection back to the threads sharing the epoll instance, with the interest
  * its handling recorded. */
-static void h2io_rearm(h2io_t *io, void *owner) {
+static inline void h2io_rearm(h2io_t *io, void *owner) {
     struct epoll_event ev = { .events = io->events | EPOLLONESHOT, .data.ptr = owner };
     epoll_ctl(io->ep, EPOLL_CTL_MOD, io->fd, &ev);
 }
