@@ -319,11 +319,11 @@ static void start_connect(conn_t *c) {
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(c->port) };
     inet_pton(AF_INET, g_host, &a.sin_addr);
     c->state = C_CONNECTING;
+    c->io.ep = g_ep; c->io.oneshot = 1;
     c->io.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->io.fd < 0) { conn_dead(c, "socket failed"); return; }
     int one = 1; setsockopt(c->io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(c->io.fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS) { conn_dead(c, "connect failed"); return; }
-    c->io.ep = g_ep; c->io.oneshot = 1;
     c->io.events = EPOLLIN | EPOLLOUT;
     struct epoll_event ev = { .events = c->io.events | EPOLLONESHOT, .data.ptr = c };
     epoll_ctl(c->io.ep, EPOLL_CTL_ADD, c->io.fd, &ev);
