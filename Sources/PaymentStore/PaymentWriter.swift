@@ -12,8 +12,9 @@ import Payments
 /// PostgreSQL's `BEGIN … COMMIT`), then their completions run in order. Under light load a batch is
 /// one item (no added latency); under heavy load one fsync covers many changes.
 ///
-/// If a batch fails, it is rolled back and its items are retried one per transaction, so one bad
-/// item fails alone. The queue itself is bounded by `PaymentControl`'s admission.
+/// Before the transaction, the backend may refuse items on its own (`refusedInits`: inits of
+/// hashes already stored); they fail alone and the rest commit. If a batch fails, it is rolled
+/// back and its items are retried one per transaction, so one bad item fails alone. The queue itself is bounded by `PaymentControl`'s admission.
 final class PaymentWriter: @unchecked Sendable {
     typealias Completion = @Sendable (PaymentError?, Int) -> Void
     private struct Item {
@@ -132,35 +133,43 @@ final class PaymentWriter: @unchecked Sendable {
             condition.lock.unlock()
             let started = ContinuousClock.now
 
-            var results: [(PaymentError?, Int)]
+            var results = [(PaymentError?, Int)](repeating: (nil, 0), count: batch.count)
             var meta: PaymentMeta = (maxPaymentIndex, maxUpdateNs, paymentCount)
             do {
-                var deleted: [Int] = []
-                try backend.inTransaction {
-                    for item in batch { deleted.append(try backend.apply(item.writes, &meta)) }
-                    try backend.saveMeta(meta)
+                // Inits of hashes already stored fail alone, before the transaction.
+                let refused = try backend.refusedInits(batch.map(\.writes))
+                for (i, e) in refused { results[i] = (e, 0) }
+                if refused.count < batch.count {
+                    try backend.inTransaction {
+                        for (i, item) in batch.enumerated() where refused[i] == nil {
+                            results[i].1 = try backend.apply(item.writes, &meta)
+                        }
+                        try backend.saveMeta(meta)
+                    }
                 }
-                results = deleted.map { (nil, $0) }
                 if let observer { observer(UInt64(max(0, started.duration(to: .now) / .nanoseconds(1))), batch.count) }
             } catch {
                 backend.rolledBack()   // caches may hold ids of rolled-back inserts
                 // Isolate the failing item(s): retry one per transaction.
                 meta = (maxPaymentIndex, maxUpdateNs, paymentCount)
-                results = []
-                for item in batch {
+                for (i, item) in batch.enumerated() {
                     var m = meta
                     do {
+                        if let refusal = try backend.refusedInits([item.writes])[0] {
+                            results[i] = (refusal, 0)
+                            continue
+                        }
                         let d = try backend.inTransaction {
                             let d = try backend.apply(item.writes, &m)
                             try backend.saveMeta(m)
                             return d
                         }
                         meta = m
-                        results.append((nil, d))
+                        results[i] = (nil, d)
                     } catch {
                         backend.rolledBack()
                         // A backend may say precisely what went wrong (a refused init, a fenced change).
-                        results.append(((error as? PaymentError) ?? .storage(String(describing: error)), 0))
+                        results[i] = ((error as? PaymentError) ?? .storage(String(describing: error)), 0)
                     }
                 }
             }
@@ -192,6 +201,16 @@ protocol PaymentTransactor: AnyObject {
     func saveMeta(_ meta: PaymentMeta) throws
     /// After a rollback: forget anything cached from the rolled-back transaction.
     func rolledBack()
+    /// Before the transaction (outside it): the items, by position in `items`, whose
+    /// `initPayment` names a hash already stored, each with its refusal. Those items are left out
+    /// of the transaction and fail alone (`PaymentPersistence.refusesStoredInits`).
+    func refusedInits(_ items: [[PaymentWrite]]) throws -> [Int: PaymentError]
+}
+
+extension PaymentTransactor {
+    /// A backend that does not screen inits refuses none here (a stored hash then fails its
+    /// transaction on the unique index, and the writer isolates it).
+    func refusedInits(_ items: [[PaymentWrite]]) throws -> [Int: PaymentError] { [:] }
 }
 
 extension PaymentWrite {

@@ -3,8 +3,8 @@ import Payments
 import PostgreSQL
 
 /// The payments database on PostgreSQL: the same contract as `SQLitePaymentStore`
-/// (`PaymentPersistence`), one writer session with group commit (`PaymentWriter` over
-/// `PostgresPaymentTransactor`) and a pool of reader sessions.
+/// (`PaymentPersistence`), one writer with group commit (`PaymentWriter` over
+/// `PostgresPaymentTransactor`, two sessions by default) and a pool of reader sessions.
 ///
 /// Reads are single statements (a page of payments LEFT JOIN their attempts), so each sees one
 /// committed snapshot without an explicit transaction and costs one round trip; ListPayments with
@@ -12,7 +12,8 @@ import PostgreSQL
 /// served by an index (hash, in-flight status, update stamp, payment index; creation-date bounds
 /// filter along the payment index).
 ///
-/// Sessions: one writer plus up to `maxConnections - 1` readers (LND's `db.postgres.maxconnections`).
+/// Sessions: the writer's (`Options.writerSessions`, two by default) plus readers up to
+/// `maxConnections` in all (LND's `db.postgres.maxconnections`).
 /// A lost session is reconnected by the next call that needs it; the call that saw the loss fails
 /// with `PaymentError.storage`.
 public final class PostgresPaymentStore: GroupCommitPaymentStore, PaymentPersistence, @unchecked Sendable {
@@ -23,8 +24,12 @@ public final class PostgresPaymentStore: GroupCommitPaymentStore, PaymentPersist
         public var timeoutSeconds: Double = 0
         /// Sessions opened at most, writer included (LND's `db.postgres.maxconnections`, default 50).
         public var maxConnections: Int = 50
-        /// Most queued changes committed in one transaction.
+        /// Most queued changes committed in one group.
         public var maxBatch: Int = 4096
+        /// Sessions the writer holds: with 2, a group of many changes runs as two transactions at
+        /// once, half of its payments each, committed together (`PostgresPaymentTransactor`), so
+        /// two server processes share the work; 1 keeps every group one transaction.
+        public var writerSessions: Int = 2
         /// The schema holding the tables (created if missing), e.g. one per served node so several
         /// nodes share a database; nil uses the DSN's default (`public`).
         public var schema: String?
@@ -47,7 +52,8 @@ public final class PostgresPaymentStore: GroupCommitPaymentStore, PaymentPersist
     /// restores the counters. Throws `PaymentError.storage` when the server cannot be reached.
     public init(options: Options) throws(PaymentError) {
         self.options = options
-        let readers = PaymentSessionPool<PostgresConnection>(limit: options.maxConnections - 1, connect: {
+        let writerSessions = options.maxConnections > 2 ? min(2, max(1, options.writerSessions)) : 1
+        let readers = PaymentSessionPool<PostgresConnection>(limit: options.maxConnections - writerSessions, connect: {
             try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "reader"))
         }, isLost: { ($0 as? PostgresError)?.isConnectionLost == true })
         let writer: PaymentWriter
@@ -61,7 +67,9 @@ public final class PostgresPaymentStore: GroupCommitPaymentStore, PaymentPersist
             let meta = try db.query("SELECT key, value FROM payment_meta")
             var values: [String: Int64] = [:]
             for row in 0..<meta.count { values[try meta.text(row, 0)] = try meta.int64(row, 1) }
-            writer = PaymentWriter(backend: PostgresPaymentTransactor(db: db, changeChannel: options.changeChannel,
+            let partner = writerSessions > 1
+                ? try PostgresConnection(dsn: options.dsn, options: Self.sessionOptions(options, role: "writer")) : nil
+            writer = PaymentWriter(backend: PostgresPaymentTransactor(db: db, partner: partner, changeChannel: options.changeChannel,
                                                                       lease: options.leaseGate),
                                    maxBatch: options.maxBatch, meta: values)
         } catch {
@@ -87,6 +95,10 @@ public final class PostgresPaymentStore: GroupCommitPaymentStore, PaymentPersist
         }
         return c
     }
+
+    /// The writer looks each batch's new hashes up before its transaction
+    /// (`PostgresPaymentTransactor.refusedInits`).
+    public var refusesStoredInits: Bool { true }
 
     // MARK: PaymentPersistence: reads
 

@@ -1,3 +1,5 @@
+import Dispatch
+import Locks
 import Payments
 import PostgreSQL
 
@@ -17,6 +19,12 @@ import PostgreSQL
 /// Deletions, whose counts the caller needs, run at once (after the changes queued before them,
 /// in the same transaction).
 ///
+/// Two sessions (`partner`): a batch whose first run holds at least `splitMinimum` changes runs as
+/// two transactions at once, one per session, each with the payments of one half of the hashes, and
+/// both commit only when both ran cleanly (`commitSplit`). Before any transaction, the batch's
+/// new hashes are looked up in one statement (`refusedInits`), so the init of a stored hash fails
+/// alone instead of failing its batch.
+///
 /// A lost session fails the batch; the writer retries its items one per transaction, which
 /// reconnects first. (A COMMIT whose answer was lost is the one ambiguous case: its items are
 /// retried and fail on the unique hash instead of being applied twice.)
@@ -33,6 +41,10 @@ import PostgreSQL
 /// marks), so several writers never overwrite each other's.
 final class PostgresPaymentTransactor: PaymentTransactor {
     private let db: PostgresConnection
+    /// The second session of a split batch (`partnerQueue` drives it); nil: every batch is one
+    /// transaction on `db`.
+    private let partner: PostgresConnection?
+    private let partnerQueue = DispatchQueue(label: "paytrack.payments.writer-partner")
     /// LISTEN/NOTIFY channel told of every committed batch (`PostgresPaymentFeed`).
     private let changeChannel: String
     /// This process's lease (replicas); nil: no fencing (one writer, tests, benchmarks).
@@ -40,8 +52,12 @@ final class PostgresPaymentTransactor: PaymentTransactor {
     /// Payments added minus deleted by the open transaction.
     private var countDelta: Int64 = 0
 
-    init(db: PostgresConnection, changeChannel: String, lease: PaymentLeaseGate? = nil) {
+    /// A run of at least this many changes is split between the two sessions.
+    static let splitMinimum = 128
+
+    init(db: PostgresConnection, partner: PostgresConnection? = nil, changeChannel: String, lease: PaymentLeaseGate? = nil) {
         self.db = db
+        self.partner = partner
         self.changeChannel = changeChannel
         self.lease = lease
     }
@@ -78,33 +94,89 @@ final class PostgresPaymentTransactor: PaymentTransactor {
             return .leaseNotHeld
         case PostgresPaymentLeaseSchema.paymentExistsState:
             // Another writer created the hash first: LND's InitPayment refusal for its status.
-            let status = e.message.split(separator: " ").last.flatMap { UInt8($0) }.flatMap(PaymentStatus.init(rawValue:))
-            switch status {
-            case .inFlight: return .inTransition
-            case .succeeded: return .alreadyPaid
-            default: return .alreadyExists
-            }
+            return initRefusal(e.message.split(separator: " ").last.flatMap { UInt8($0) }.flatMap(PaymentStatus.init(rawValue:)))
         default:
             return nil
         }
     }
 
+    /// LND's InitPayment refusal for a hash stored with `status`. (A Failed payment may be
+    /// started again, but only by a re-init built from its stored state: `PaymentControl` reads
+    /// it and retries on this refusal.)
+    private static func initRefusal(_ status: PaymentStatus?) -> PaymentError {
+        switch status {
+        case .inFlight: return .inTransition
+        case .succeeded: return .alreadyPaid
+        default: return .alreadyExists
+        }
+    }
+
+    /// The batch's inits of hashes the database already holds, found in one statement. An init
+    /// that follows a deletion of its hash in the same batch (or a bulk deletion) is not looked
+    /// up: the row it replaces is gone by the time it runs.
+    func refusedInits(_ items: [[PaymentWrite]]) throws -> [Int: PaymentError] {
+        var item: [PaymentHash: Int] = [:]
+        var deleted: Set<PaymentHash> = []
+        var bulkDeleted = false
+        for (i, writes) in items.enumerated() {
+            for w in writes {
+                switch w {
+                case .initPayment(let s) where !bulkDeleted && !deleted.contains(s.paymentHash): item[s.paymentHash] = i
+                case .deletePayment(let h): deleted.insert(h)
+                case .deletePayments: bulkDeleted = true
+                default: break
+                }
+            }
+        }
+        guard !item.isEmpty else { return [:] }
+        let r = try db.query("SELECT hash, status FROM payments WHERE hash = ANY($1::bytea[])", [.bytesArray(item.keys.map(\.bytes))])
+        var refused: [Int: PaymentError] = [:]
+        for row in 0..<r.count {
+            guard let hash = PaymentHash(try r.bytes(row, 0)), let i = item[hash] else { continue }
+            refused[i] = Self.initRefusal(PaymentStatus(rawValue: UInt8(clamping: try r.int64(row, 1))))
+        }
+        return refused
+    }
+
+    private typealias Statement = (sql: String, params: [PostgresValue])
     /// Statements of the open transaction not sent yet.
-    private var pending: [(sql: String, params: [PostgresValue])] = []
+    private var pending: [Statement] = []
+    /// The partner session's share of a split batch, sent at commit.
+    private var partnerPending: [Statement] = []
+    /// Whether the open transaction is split, decided by its first run (`splitMinimum`) and kept
+    /// for every later run: a payment's changes must all go to one session, or one session
+    /// would wait for a row the other holds until its commit, which waits for both (a deadlock
+    /// the server cannot see). nil: not decided yet.
+    private var splitting: Bool?
+    /// The open transaction ran or queued a change that is not one of the frequent kinds: no
+    /// more splitting (its order against every payment matters).
+    private var serialized = false
+    /// The partner session holds an open transaction.
+    private var partnerOpen = false
 
     func inTransaction<R>(_ body: () throws -> R) throws -> R {
         pending = [("BEGIN", [])]
+        partnerPending = []
+        splitting = nil
+        serialized = false
         run = PaymentRun()
         countDelta = 0
         do {
             let r = try body()
             try flushRun()
-            pending.append(("COMMIT", []))
-            try send()
+            if partnerPending.isEmpty {
+                pending.append(("COMMIT", []))
+                try send()
+            } else {
+                try commitSplit()
+            }
             return r
         } catch {
             pending.removeAll()
+            partnerPending.removeAll()
             if db.isConnected { try? db.execute("ROLLBACK") }
+            if partnerOpen, let partner, partner.isConnected { try? partner.execute("ROLLBACK") }
+            partnerOpen = false
             if let e = error as? PostgresError, let refused = Self.paymentError(e) { throw refused }
             throw error
         }
@@ -112,7 +184,51 @@ final class PostgresPaymentTransactor: PaymentTransactor {
 
     func rolledBack() {
         pending.removeAll()
+        partnerPending.removeAll()
         run = PaymentRun()
+    }
+
+    /// A split batch: each session runs its share as a transaction of its own, both at once (two
+    /// server processes, so the two cores share the work), and only when both shares ran without
+    /// error do both commit, again at once; else both roll back (the caller's `catch`). The
+    /// shares hold different payments, and only `db`'s share updates `payment_meta`, so neither
+    /// waits for a row the other holds. Each share notifies the feed with its own transaction id.
+    /// The one case that commits part of a batch is a COMMIT that fails on one session after the
+    /// other's succeeded (a session lost at that instant): as with a COMMIT whose answer was lost,
+    /// the writer's one-per-transaction retry then reports the committed changes as failed.
+    private func commitSplit() throws {
+        guard let partner else { return }
+        let mine = pending
+        let theirs = [("BEGIN", [])] + partnerPending + [notifyStatement]
+        pending.removeAll(keepingCapacity: true)
+        partnerPending.removeAll()
+        partnerOpen = true
+        try both({ _ = try self.db.pipeline(mine) }, { _ = try partner.pipeline(theirs) })
+        try both({ try self.db.execute("COMMIT") }, { try partner.execute("COMMIT") })
+        partnerOpen = false
+    }
+
+    /// Runs `mine` on this thread and `theirs` on `partnerQueue` at once; throws the first error
+    /// (this session's first) after both returned.
+    private func both(_ mine: () throws -> Void, _ theirs: @escaping @Sendable () throws -> Void) throws {
+        let done = Latch<Error?>()
+        partnerQueue.async {
+            do { try theirs(); done.fulfil(nil) } catch { done.fulfil(error) }
+        }
+        var failure: Error?
+        do { try mine() } catch { failure = error }
+        if let theirs = done.wait(), failure == nil { failure = theirs }
+        if let failure { throw failure }
+    }
+
+    /// Ends splitting for the open transaction: the partner's share so far joins this session's
+    /// (after what this session queued: the shares hold different payments, so only their order
+    /// against what follows matters).
+    private func serialize() throws {
+        try flushRun()
+        serialized = true
+        pending += partnerPending
+        partnerPending.removeAll()
     }
 
     private func send() throws {
@@ -126,7 +242,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
 
     /// Runs `sql` now (after what is queued), for statements whose row count the caller needs.
     private func now(_ sql: String, _ params: [PostgresValue] = []) throws -> PostgresResult {
-        try flushRun()
+        try serialize()
         try send()
         return try db.query(sql, params)
     }
@@ -142,8 +258,10 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         // Delivered at commit, once per batch (the server folds identical notifications of one
         // transaction): followers then read the change index. The payload is the transaction's id,
         // so a follower knows when its read has not yet reached it (`PostgresPaymentFeed`).
-        queue("SELECT pg_notify($1, txid_current()::text)", [.text(changeChannel)])
+        pending.append(notifyStatement)
     }
+
+    private var notifyStatement: Statement { ("SELECT pg_notify($1, txid_current()::text)", [.text(changeChannel)]) }
 
     private struct MissingRow: Error, CustomStringConvertible {
         let what: String
@@ -156,7 +274,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
          .int64(p.lastUpdateNs)]
     }
 
-    private func infoParams(_ p: PaymentSnapshot) -> [PostgresValue] {
+    private static func infoParams(_ p: PaymentSnapshot) -> [PostgresValue] {
         [.bytes(p.paymentHash.bytes), .int64(Int64(bitPattern: p.paymentIndex)), .int64(p.info.valueMsat),
          .int64(p.info.creationTimeNs), .bytes(p.info.paymentRequest), .bytes(PaymentCodec.encode(p.info.firstHopCustomRecords)),
          .int64(Int64(p.status.rawValue)), .int64(p.lastUpdateNs)]
@@ -173,7 +291,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
                 countDelta += 1
                 meta.maxPaymentIndex = max(meta.maxPaymentIndex, s.paymentIndex)
             case .reinitPayment(let s):
-                try flushRun()
+                try serialize()
                 queue("""
                     WITH d AS (DELETE FROM htlc_attempts WHERE payment_id = (SELECT id FROM payments WHERE hash = $1)),
                     u AS (UPDATE payments SET payment_index = $2, value_msat = $3, creation_ns = $4, payment_request = $5,
@@ -182,7 +300,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
                     WHERE hash = $1 AND status = \(PaymentStatus.failed.rawValue) AND ($9::int8 IS NULL OR payment_lease_writable($9::int8))
                     RETURNING 1)
                     SELECT payments_expect_created(count(*), $1, $9::int8) FROM u
-                    """, infoParams(s) + [try fenceToken()])
+                    """, Self.infoParams(s) + [try fenceToken()])
                 meta.maxPaymentIndex = max(meta.maxPaymentIndex, s.paymentIndex)
             case .registerAttempt(let s, let id):
                 guard let a = s.attempts.first(where: { $0.attemptID == id }) else { throw MissingRow(what: "attempt \(id)") }
@@ -196,7 +314,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
                 try admit(s.paymentHash)
                 run.updated.append(s)
             case .removeFailedAttempts(let s):
-                try flushRun()
+                try serialize()
                 try updateRow(s)
                 queue("""
                     DELETE FROM htlc_attempts WHERE fail_ns IS NOT NULL AND payment_id = (SELECT id FROM payments WHERE hash = $1)
@@ -251,6 +369,20 @@ final class PostgresPaymentTransactor: PaymentTransactor {
         var registered: [(PaymentSnapshot, HTLCAttempt)] = []
         var resolved: [(PaymentSnapshot, HTLCAttempt)] = []
         var updated: [PaymentSnapshot] = []
+
+        var count: Int { inits.count + registered.count + resolved.count + updated.count }
+        var isEmpty: Bool { count == 0 }
+
+        /// The changes of payments `mine` accepts, and the others (`hashes` is not carried: the
+        /// halves are only queued).
+        func split(_ mine: (PaymentHash) -> Bool) -> (PaymentRun, PaymentRun) {
+            var a = PaymentRun(), b = PaymentRun()
+            for s in inits { if mine(s.paymentHash) { a.inits.append(s) } else { b.inits.append(s) } }
+            for c in registered { if mine(c.0.paymentHash) { a.registered.append(c) } else { b.registered.append(c) } }
+            for c in resolved { if mine(c.0.paymentHash) { a.resolved.append(c) } else { b.resolved.append(c) } }
+            for s in updated { if mine(s.paymentHash) { a.updated.append(s) } else { b.updated.append(s) } }
+            return (a, b)
+        }
     }
     private var run = PaymentRun()
 
@@ -278,8 +410,33 @@ final class PostgresPaymentTransactor: PaymentTransactor {
     private func flushRun() throws {
         let r = run
         run = PaymentRun()
-        guard !(r.inits.isEmpty && r.registered.isEmpty && r.resolved.isEmpty && r.updated.isEmpty) else { return }
+        guard !r.isEmpty else { return }
         let token = try fenceToken()
+        if splitting == nil {
+            splitting = partner != nil && !serialized && r.count >= Self.splitMinimum
+            if splitting == true {
+                // A safety net: the halves never wait for each other's rows, but if they did, the
+                // group would fail (and be retried one change per transaction) instead of hanging.
+                pending.append(Self.lockTimeout)
+                partnerPending.append(Self.lockTimeout)
+            }
+        }
+        if splitting == true && !serialized {
+            // Payments whose hash ends in an odd byte go to the partner; a payment's changes stay
+            // on one session, in order.
+            let (mine, theirs) = r.split { $0.bytes[31] & 1 == 0 }
+            Self.queue(mine, token, into: &pending)
+            Self.queue(theirs, token, into: &partnerPending)
+        } else {
+            Self.queue(r, token, into: &pending)
+        }
+    }
+
+    private static let lockTimeout: Statement = ("SET LOCAL lock_timeout = '10s'", [])
+
+    private static func queue(_ r: PaymentRun, _ token: PostgresValue, into statements: inout [Statement]) {
+        guard !r.isEmpty else { return }
+        func queue(_ sql: String, _ params: [PostgresValue]) { statements.append((sql, params)) }
         if r.inits.count == 1, let s = r.inits.first {
             queue("""
                 WITH i AS (INSERT INTO payments (hash, payment_index, value_msat, creation_ns, payment_request, first_hop_records,

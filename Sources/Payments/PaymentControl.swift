@@ -58,6 +58,9 @@ public final class PaymentControl: @unchecked Sendable {
     private var queued = 0
     private var admissionWaiters = 0
     private var poisoned: Set<PaymentHash> = []
+    /// Hashes created without reading the store (`PaymentPersistence.refusesStoredInits`) whose
+    /// init has not committed yet: the store may still hold an older payment of the hash.
+    private var unread: Set<PaymentHash> = []
 
     public init(store: PaymentPersistence, tower: ControlTower, options: Options = Options()) {
         self.store = store
@@ -72,7 +75,16 @@ public final class PaymentControl: @unchecked Sendable {
 
     /// InitPayment: creates the payment, or restarts a Failed one (attempts and reason wiped, new
     /// payment_index). Refusals: `alreadyExists`, `inTransition`, `alreadyPaid` (AlreadyExists).
+    ///
+    /// A hash neither in memory nor read yet is created without a read when the store refuses
+    /// stored hashes itself (`PaymentPersistence.refusesStoredInits`); if it refuses this one, the
+    /// init runs again after reading the stored payment, so the answer (a refusal for its status,
+    /// or the restart of a Failed one) is the one a read first would have given.
     public func initPayment(_ info: PaymentCreationInfo, completion: @escaping Completion) {
+        initPayment(info, readFirst: false, completion: completion)
+    }
+
+    private func initPayment(_ info: PaymentCreationInfo, readFirst: Bool, completion: @escaping Completion) {
         // A shared source is asked before the lock (a round trip); a refused init leaves a gap.
         var shared: UInt64?
         if let source = options.indexSource {
@@ -81,7 +93,10 @@ public final class PaymentControl: @unchecked Sendable {
                 return
             }
         }
-        mutate(info.paymentIdentifier, completion: completion) { existing, control throws(PaymentError) in
+        let unknownIsNew = !readFirst && store.refusesStoredInits
+        mutate(info.paymentIdentifier, unknownIsNew: unknownIsNew, completion: completion, refusedUnread: { [self] in
+            initPayment(info, readFirst: true, completion: completion)
+        }) { existing, control throws(PaymentError) in
             let index = shared ?? control.nextPaymentIndex
             var s = try PaymentStateMachine.initPayment(existing: existing, info: info, paymentIndex: index, stamp: 0)
             if shared == nil { control.nextPaymentIndex += 1 }
@@ -320,14 +335,20 @@ public final class PaymentControl: @unchecked Sendable {
 
     // MARK: Core
 
-    private func mutate(_ hash: PaymentHash, completion: @escaping Completion,
+    /// `unknownIsNew`: a hash neither in memory nor being read is taken as absent (no store read);
+    /// if the store then refuses the change as a stored hash's init, `refusedUnread` runs instead
+    /// of `completion`.
+    private func mutate(_ hash: PaymentHash, unknownIsNew: Bool = false, completion: @escaping Completion,
+                        refusedUnread: (@Sendable () -> Void)? = nil,
                         _ transition: (PaymentSnapshot?, PaymentControl) throws(PaymentError) -> (PaymentSnapshot, PaymentWrite)) {
         admit()
         lock.lock()
         let s: PaymentSnapshot, write: PaymentWrite
         var entered: PaymentStatus?
+        let wasUnread: Bool
         do {
-            let existing = try loadWorking(hash)
+            let existing: PaymentSnapshot?
+            (existing, wasUnread) = try loadWorking(hash, unknownIsNew: unknownIsNew)
             (s, write) = try transition(existing, self)
             if case .reinitPayment = write { entered = s.status }
             else if existing?.status != s.status { entered = s.status }
@@ -341,11 +362,17 @@ public final class PaymentControl: @unchecked Sendable {
         let seq = writeSeq
         let newStatus = entered
         setWorking(hash, Entry(snapshot: s, seq: seq))
+        if wasUnread { progress.lock.withLock { _ = unread.insert(hash) } }
         store.write([write]) { [self] error, _ in
+            if wasUnread { progress.lock.withLock { _ = unread.remove(hash) } }
             if let error {
                 poison(hash)
                 finished(seq)
-                completion(.failure(error))
+                if wasUnread, let refusedUnread, [.alreadyExists, .inTransition, .alreadyPaid].contains(error) {
+                    refusedUnread()
+                } else {
+                    completion(.failure(error))
+                }
                 return
             }
             tower.notify(s)
@@ -364,13 +391,27 @@ public final class PaymentControl: @unchecked Sendable {
     /// The working snapshot: the in-memory one (possibly ahead of the store), else the store's.
     /// Caller holds `lock`.
     private func loadWorking(_ hash: PaymentHash) throws(PaymentError) -> PaymentSnapshot? {
-        let wasPoisoned = progress.lock.withLock { !poisoned.isEmpty && poisoned.remove(hash) != nil }
+        try loadWorking(hash, unknownIsNew: false).snapshot
+    }
+
+    /// As `loadWorking(_:)`; with `unknownIsNew`, a hash not in memory is nil without a read
+    /// (`unread` true). An in-memory payment whose unread init has not committed is checked
+    /// against the store: a stored payment of the hash (an older one, which will refuse that
+    /// init, or that init itself, committed) is the state to build on.
+    private func loadWorking(_ hash: PaymentHash, unknownIsNew: Bool) throws(PaymentError) -> (snapshot: PaymentSnapshot?, unread: Bool) {
+        let (wasPoisoned, pendingUnread) = progress.lock.withLock {
+            (!poisoned.isEmpty && poisoned.remove(hash) != nil, !unread.isEmpty && unread.contains(hash))
+        }
         if wasPoisoned {
             working[hash] = nil
             tower.forget(hash)
         }
-        if let e = working[hash] { return e.snapshot }
-        return try store.fetchPayment(hash)
+        if let e = working[hash] {
+            if pendingUnread, let stored = try store.fetchPayment(hash) { return (stored, false) }
+            return (e.snapshot, false)
+        }
+        if unknownIsNew { return (nil, true) }
+        return (try store.fetchPayment(hash), false)
     }
 
     /// Caller holds `lock`. Bounds the working set, evicting only entries already committed.

@@ -103,6 +103,13 @@ public protocol PaymentPersistence: AnyObject, Sendable {
     /// The highest payment index and update stamp ever committed (restored at open).
     var highWater: (paymentIndex: UInt64, updateStamp: Int64) { get }
 
+    /// True when the writer itself refuses an `initPayment` of a hash the database already holds
+    /// (it looks the batch's new hashes up in one statement when the group commits, and fails
+    /// each such change alone with `PaymentError.alreadyExists`). `PaymentControl` then creates a
+    /// payment it has not seen without reading the store first: on a database reached over a
+    /// socket, that read was a round trip per new payment under the control's lock.
+    var refusesStoredInits: Bool { get }
+
     /// Writes; `completion(error, deletedCount)`; `deletedCount` is the number of payments deleted.
     func write(_ writes: [PaymentWrite], completion: @escaping @Sendable (PaymentError?, Int) -> Void)
     /// True on the writer thread (where completions run).
@@ -115,6 +122,11 @@ public protocol PaymentPersistence: AnyObject, Sendable {
     /// its start to the commit's return, in nanoseconds, and how many queued items it held. Runs
     /// on the writer thread after each commit; must be quick. Replaces any previous observer.
     func observeCommits(_ observer: @escaping CommitObserver)
+}
+
+extension PaymentPersistence {
+    /// By default the store does not screen inits: `PaymentControl` reads a hash it has not seen.
+    public var refusesStoredInits: Bool { false }
 }
 
 /// See ``PaymentPersistence/observeCommits(_:)``.

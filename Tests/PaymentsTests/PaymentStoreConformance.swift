@@ -230,6 +230,47 @@ class PaymentStoreConformance: XCTestCase {
         XCTAssertThrowsError(try h.control.initPayment(Fixture.info(1)))
     }
 
+    /// Payments stored but unknown to the control (a fresh one after a reopen): an init gets LND's
+    /// refusal for the stored status, or restarts a Failed payment, exactly as for a payment in
+    /// memory. (On PostgreSQL such an init is not read first: the writer screens its hash, and a
+    /// refusal makes the control read and decide again.) Changes queued behind an init that has
+    /// not committed build on the stored payment when there is one, else on that init.
+    func testInitOfAStoredPaymentUnknownToTheControl() throws {
+        let h = try harness()
+        for n in 1...4 as ClosedRange<UInt64> { try h.control.initPayment(Fixture.info(n)) }
+        try h.control.registerAttempt(Fixture.hash(2), Fixture.attempt(2))
+        try h.control.registerAttempt(Fixture.hash(3), Fixture.attempt(3))
+        try h.control.settleAttempt(Fixture.hash(3), attemptID: 3, Fixture.settle(3))
+        try h.control.failPayment(Fixture.hash(4), reason: .noRoute)
+        try h.reopen()
+        let c = h.control
+        XCTAssertPaymentError(try c.initPayment(Fixture.info(1)), "payment already exists", code: 6)
+        XCTAssertPaymentError(try c.initPayment(Fixture.info(2)), "payment is in transition", code: 6)
+        XCTAssertPaymentError(try c.initPayment(Fixture.info(3)), "invoice is already paid", code: 6)
+        let restarted = try c.initPayment(Fixture.info(4, valueMsat: 30_000))
+        XCTAssertEqual(restarted.status, .initiated)
+        XCTAssertGreaterThan(restarted.paymentIndex, 4)
+        XCTAssertEqual(try h.store.fetchPayment(Fixture.hash(4)), restarted)
+        XCTAssertEqual(try h.store.fetchPayment(Fixture.hash(3))?.status, .succeeded, "a refused init changed nothing")
+        XCTAssertEqual(try h.store.paymentCount(), 4)
+
+        // Asynchronous: an attempt queued right behind an init, before the init commits.
+        try h.reopen()
+        let c2 = h.control
+        let initNew = Latch<Result<PaymentSnapshot, PaymentError>>(), attemptNew = Latch<Result<PaymentSnapshot, PaymentError>>()
+        let initPaid = Latch<Result<PaymentSnapshot, PaymentError>>(), attemptPaid = Latch<Result<PaymentSnapshot, PaymentError>>()
+        c2.initPayment(Fixture.info(9)) { initNew.fulfil($0) }
+        c2.registerAttempt(Fixture.hash(9), Fixture.attempt(9)) { attemptNew.fulfil($0) }
+        c2.initPayment(Fixture.info(3)) { initPaid.fulfil($0) }
+        c2.registerAttempt(Fixture.hash(3), Fixture.attempt(10)) { attemptPaid.fulfil($0) }
+        XCTAssertEqual(try initNew.wait().get().status, .initiated)
+        XCTAssertEqual(try attemptNew.wait().get().status, .inFlight)
+        XCTAssertPaymentError(try initPaid.wait().get(), "invoice is already paid")
+        XCTAssertThrowsError(try attemptPaid.wait().get(), "a succeeded payment takes no attempt")
+        XCTAssertEqual(try h.store.fetchPayment(Fixture.hash(9))?.attempts.map(\.attemptID), [9])
+        XCTAssertEqual(try h.store.fetchPayment(Fixture.hash(3))?.attempts.map(\.attemptID), [3])
+    }
+
     func testCountersInFlightAndHighWaterRestoredAtOpen() throws {
         let h = try harness()
         let c = h.control
@@ -315,6 +356,7 @@ final class PostgresPaymentStoreConformance: PaymentStoreConformance {
     override func testFailedAttemptsKeptByDefaultAndPrunedOnOption() throws { try super.testFailedAttemptsKeptByDefaultAndPrunedOnOption() }
     override func testReplayIndexReturnsUpdatesInStampOrderFromASince() throws { try super.testReplayIndexReturnsUpdatesInStampOrderFromASince() }
     override func testRetryOfAFailedPaymentGetsANewIndexAndDropsOldAttempts() throws { try super.testRetryOfAFailedPaymentGetsANewIndexAndDropsOldAttempts() }
+    override func testInitOfAStoredPaymentUnknownToTheControl() throws { try super.testInitOfAStoredPaymentUnknownToTheControl() }
     override func testCountersInFlightAndHighWaterRestoredAtOpen() throws { try super.testCountersInFlightAndHighWaterRestoredAtOpen() }
     override func testGroupCommitKeepsOrderAndIsolatesAFailingChange() throws { try super.testGroupCommitKeepsOrderAndIsolatesAFailingChange() }
     override func testClosedStoreFailsCleanly() throws { try super.testClosedStoreFailsCleanly() }
