@@ -90,7 +90,7 @@ let package = Package(
         // Dependency-free facts shared by the domain targets: BOLT 4 failure codes, the hex codec.
         .target(name: "LightningPrimitives"),
         .target(name: "Payments", dependencies: ["Caches", "Locks", "LightningPrimitives"]),
-        .target(name: "PaymentStore", dependencies: ["Locks", "Payments", "SQLite", "PostgreSQL"]),
+        .target(name: "PaymentStore", dependencies: ["Locks", "LightningPrimitives", "Payments", "SQLite", "PostgreSQL"]),
         .target(name: "BOLT11", dependencies: ["Crypto"]),
         .target(name: "Invoices", dependencies: ["Locks", "BOLT11", "Crypto", "SQLite", "PostgreSQL", "LightningPrimitives"]),
         .target(name: "Macaroons", dependencies: ["Locks", "Crypto", "ProtoWire", "LightningPrimitives", "PostgreSQL"]),
@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "LocksTests", dependencies: ["Locks"]),
         .testTarget(name: "CachesTests", dependencies: ["Caches"]),
-        .testTarget(name: "PaymentsTests", dependencies: ["Locks", "Payments", "PaymentStore", "SQLite", "PostgreSQL", "PostgresTestSupport"]),
+        .testTarget(name: "PaymentsTests", dependencies: ["Locks", "LightningPrimitives", "Payments", "PaymentStore", "SQLite", "PostgreSQL", "PostgresTestSupport"]),
         .testTarget(name: "BOLT11Tests", dependencies: ["BOLT11", "Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InvoicesTests", dependencies: ["Locks", "Invoices", "BOLT11", "Crypto", "PostgresTestSupport"]),
         .testTarget(name: "MacaroonsTests", dependencies: ["Macaroons", "Crypto", "PostgreSQL", "PostgresTestSupport"]),

@@ -23,6 +23,8 @@ import PostgreSQL
 /// A notified transaction at or above H committed while an older one was still open (another
 /// replica's batch, a lease renewal): its change is read once that one ends, which may notify
 /// nothing, so the feed looks again after 2 ms, doubling up to `pollSeconds`, until H passes it.
+/// A notification may also carry the changed payments (`PaymentChangeNotice`: a transaction that
+/// changed a few): those are published as it arrives, before the catch-up reads them.
 /// Each changed payment is read once per catch-up by the feed, not once per subscriber. Snapshots
 /// are published with `ControlTower.notifyIfNewer`, so this process's own changes, already
 /// published, are not sent again. Two changes of one payment between two catch-ups arrive as its
@@ -52,9 +54,11 @@ public final class PostgresPaymentFeed: @unchecked Sendable {
     static let firstRetrySeconds = 0.002
     /// The longest the thread waits before it checks whether `stop` was called.
     static let stopCheckSeconds = 0.25
-    /// Catch-ups completed and payments published (statistics, tests).
+    /// Catch-ups completed, payments published by them, and payment snapshots taken from
+    /// notifications (statistics, tests).
     public private(set) var catchUps: UInt64 = 0
     public private(set) var published: UInt64 = 0
+    public private(set) var noticed: UInt64 = 0
     private let db: PostgresConnection
 
     /// Connects, LISTENs and sets the starting point to "now" (changes committed before are in the
@@ -107,7 +111,12 @@ public final class PostgresPaymentFeed: @unchecked Sendable {
                 // Wait for a notification (or the poll interval); any batch of them means one catch-up.
                 let timeout = !healthy ? min(options.pollSeconds, 0.5) : retry > 0 ? retry : options.pollSeconds
                 for n in try waitForNotifications(timeout) {
-                    if let xid = Int64(n.payload), xid > notified { notified = xid }
+                    // A notice that carries the changed payments is published at once; the
+                    // catch-up below reads them again and finds those versions published.
+                    guard let notice = try? PaymentChangeNotice.parse(n.payload) else { continue }
+                    if notice.xid > notified { notified = notice.xid }
+                    for s in notice.snapshots.sorted(by: { $0.lastUpdateNs < $1.lastUpdateNs }) { tower.notifyIfNewer(s) }
+                    noticed += UInt64(notice.snapshots.count)
                 }
                 if isStopping { break }
                 try catchUp()

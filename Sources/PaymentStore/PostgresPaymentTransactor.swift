@@ -153,12 +153,18 @@ final class PostgresPaymentTransactor: PaymentTransactor {
     private var serialized = false
     /// The partner session holds an open transaction.
     private var partnerOpen = false
+    /// The payments the open transaction changed, each in its latest state, in order of first
+    /// change (the NOTIFY's `PaymentChangeNotice`); nil once it deleted any or changed too many.
+    private var noticed: (order: [PaymentHash], latest: [PaymentHash: PaymentSnapshot])? = ([], [:])
+    /// Most payments whose snapshots a NOTIFY carries (more rarely fit its 8000 bytes).
+    static let noticeMaximum = 8
 
     func inTransaction<R>(_ body: () throws -> R) throws -> R {
         pending = [("BEGIN", [])]
         partnerPending = []
         splitting = nil
         serialized = false
+        noticed = ([], [:])
         run = PaymentRun()
         countDelta = 0
         do {
@@ -199,7 +205,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
     private func commitSplit() throws {
         guard let partner else { return }
         let mine = pending
-        let theirs = [("BEGIN", [])] + partnerPending + [notifyStatement]
+        let theirs = [("BEGIN", [])] + partnerPending + [notifyStatement(suffix: "")]
         pending.removeAll(keepingCapacity: true)
         partnerPending.removeAll()
         partnerOpen = true
@@ -257,11 +263,24 @@ final class PostgresPaymentTransactor: PaymentTransactor {
             """, [.int64(Int64(bitPattern: m.maxPaymentIndex)), .int64(m.maxUpdateNs), .int64(countDelta)])
         // Delivered at commit, once per batch (the server folds identical notifications of one
         // transaction): followers then read the change index. The payload is the transaction's id,
-        // so a follower knows when its read has not yet reached it (`PostgresPaymentFeed`).
-        pending.append(notifyStatement)
+        // so a follower knows when its read has not yet reached it (`PostgresPaymentFeed`); after
+        // it, the changed payments themselves when few (`PaymentChangeNotice`; a split batch is
+        // never few).
+        let changed = splitting == true ? nil : noticed.map { n in n.order.compactMap { n.latest[$0] } }
+        pending.append(notifyStatement(suffix: changed.map(PaymentChangeNotice.suffix) ?? ""))
     }
 
-    private var notifyStatement: Statement { ("SELECT pg_notify($1, txid_current()::text)", [.text(changeChannel)]) }
+    private func notifyStatement(suffix: String) -> Statement {
+        ("SELECT pg_notify($1, txid_current()::text || $2)", [.text(changeChannel), .text(suffix)])
+    }
+
+    /// Records `w`'s payment state for the NOTIFY (`noticed`).
+    private func notice(_ w: PaymentWrite) {
+        guard var n = noticed else { return }
+        guard let s = w.snapshot else { return noticed = nil }
+        if n.latest.updateValue(s, forKey: s.paymentHash) == nil { n.order.append(s.paymentHash) }
+        noticed = n.order.count > Self.noticeMaximum ? nil : n
+    }
 
     private struct MissingRow: Error, CustomStringConvertible {
         let what: String
@@ -283,6 +302,7 @@ final class PostgresPaymentTransactor: PaymentTransactor {
     func apply(_ writes: [PaymentWrite], _ meta: inout PaymentMeta) throws -> Int {
         var deleted = 0
         for w in writes {
+            notice(w)
             switch w {
             case .initPayment(let s):
                 try admit(s.paymentHash)

@@ -46,6 +46,19 @@ enum Fixture {
                         route: route(amt: amt, mpp: mpp, blindedTotal: blindedTotal), attemptTimeNs: timeNs)
     }
 
+    /// An attempt with every optional route field set: MPP, AMP, blinding point, first-hop amount
+    /// and records, custom channel data, and an attempt hash.
+    static func richAttempt() -> HTLCAttemptInfo {
+        var a = attempt(1, amt: 4_000, mpp: MPPRecord(paymentAddr: [UInt8](repeating: 9, count: 32), totalAmtMsat: 10_000))
+        a.route.hops[1].ampRecord = AMPRecord(rootShare: [1], setID: [2], childIndex: 3)
+        a.route.hops[1].blindingPoint = [5]
+        a.route.firstHopAmountMsat = 4_100
+        a.route.customChannelData = [8, 8]
+        a.route.firstHopWireCustomRecords = [65_536: [1]]
+        a.hash = hash(77)
+        return a
+    }
+
     static func settle(_ n: UInt64, timeNs: Int64 = 1_700_000_002_000_000_000) -> HTLCSettle {
         HTLCSettle(preimage: preimage(n), settleTimeNs: timeNs)
     }

@@ -23,13 +23,7 @@ class PaymentStoreConformance: XCTestCase {
         let h = try harness()
         let hash = Fixture.hash(1)
         try h.control.initPayment(Fixture.info(1))
-        var a = Fixture.attempt(1, amt: 4_000, mpp: MPPRecord(paymentAddr: [UInt8](repeating: 9, count: 32), totalAmtMsat: 10_000))
-        a.route.hops[1].ampRecord = AMPRecord(rootShare: [1], setID: [2], childIndex: 3)
-        a.route.hops[1].blindingPoint = [5]
-        a.route.firstHopAmountMsat = 4_100
-        a.route.customChannelData = [8, 8]
-        a.route.firstHopWireCustomRecords = [65_536: [1]]
-        a.hash = Fixture.hash(77)
+        let a = Fixture.richAttempt()
         try h.control.registerAttempt(hash, a)
         try h.control.failAttempt(hash, attemptID: 1, Fixture.failure())
         try h.control.registerAttempt(hash, Fixture.attempt(2, amt: 6_000, mpp: a.route.hops[1].mppRecord))

@@ -70,12 +70,9 @@ final class PostgresPaymentFeedTests: XCTestCase {
         XCTAssertGreaterThan(feed.catchUps, 0)
     }
 
-    /// A's change commits while an older transaction (another session's, which changes no payment
-    /// and so notifies nothing) is still open: B's catch-up cannot read it yet (the horizon is held
-    /// back). When that transaction ends, B reads the change without another notification and long
-    /// before its poll (an hour here): the notification carried A's transaction id, and the feed
-    /// looks again until its horizon has passed it.
-    func testAChangeBehindAnOpenTransactionArrivesWhenThatTransactionEnds() throws {
+    /// Replica A, replica B following it (polling only hourly), and a session holding a
+    /// transaction open with an id, so B's change index stops below anything A commits now.
+    private func heldBackFollower() throws -> (a: Replica, b: Replica, feed: PostgresPaymentFeed, blocker: PostgresConnection) {
         var o = PostgresPaymentStore.Options(dsn: try PostgresCluster.shared().createDatabase(), schema: "paytrack_alice")
         o.timeoutSeconds = 30
         let a = try Replica(o), b = try Replica(o)
@@ -83,23 +80,65 @@ final class PostgresPaymentFeedTests: XCTestCase {
         feedOptions.pollSeconds = 3_600
         let feed = try PostgresPaymentFeed(options: feedOptions, tower: b.tower)
         feed.start()
-        defer { feed.stop() }
-        let all = try b.tower.subscribeAllPayments()
-
         let blocker = try PostgresConnection(dsn: o.dsn)
-        defer { blocker.close() }
         _ = try blocker.query("BEGIN")
         _ = try blocker.query("SELECT txid_current()")   // takes a transaction id: the horizon stops below it
+        return (a, b, feed, blocker)
+    }
+
+    /// A's change of more payments than a notification carries (`PaymentChangeNotice`) commits
+    /// while an older transaction (another session's, which changes no payment and so notifies
+    /// nothing) is still open: B's catch-up cannot read it yet (the horizon is held back). When
+    /// that transaction ends, B reads the change without another notification and long before its
+    /// poll (an hour here): the notification carried A's transaction id, and the feed looks again
+    /// until its horizon has passed it.
+    func testAChangeBehindAnOpenTransactionArrivesWhenThatTransactionEnds() throws {
+        let (a, b, feed, blocker) = try heldBackFollower()
+        defer { feed.stop(); blocker.close() }
+        let all = try b.tower.subscribeAllPayments()
         let before = feed.catchUps
-        try a.control.initPayment(Fixture.info(1))
+        let count = PostgresPaymentTransactor.noticeMaximum + 1
+        let batch = (1...count).map { n in
+            PaymentWrite.initPayment(PaymentSnapshot(info: Fixture.info(UInt64(n)), paymentIndex: UInt64(n), attempts: [],
+                                                     failureReason: nil, lastUpdateNs: Int64(n)))
+        }
+        a.store.write(batch) { _, _ in }
+        a.store.flush()
         let deadline = Date().addingTimeInterval(10)
         while feed.catchUps <= before && Date() < deadline { usleep(2_000) }
         XCTAssertGreaterThan(feed.catchUps, before, "B caught up after A's notification")
         XCTAssertNil(all.poll(), "held back behind the open transaction")
+        XCTAssertEqual(feed.noticed, 0, "the notification carried the transaction id alone")
 
         _ = try blocker.query("COMMIT")
-        let seen = collect({ all.poll() }, until: { $0.contains { $0.paymentHash == Fixture.hash(1) } })
-        XCTAssertEqual(seen.map(\.paymentHash), [Fixture.hash(1)], "delivered once the open transaction ended")
+        let seen = collect({ all.poll() }, until: { $0.count >= count })
+        XCTAssertEqual(seen.map(\.paymentHash), (1...count).map { Fixture.hash(UInt64($0)) }, "delivered once the open transaction ended")
+    }
+
+    /// A change of one payment travels in the notification itself: B publishes it as the
+    /// notification arrives, even while an older open transaction holds the change index back,
+    /// and the catch-up that reads it later delivers nothing twice.
+    func testAFewChangedPaymentsTravelInTheNotification() throws {
+        let (a, b, feed, blocker) = try heldBackFollower()
+        defer { feed.stop(); blocker.close() }
+        let all = try b.tower.subscribeAllPayments()
+        let created = try a.control.initPayment(Fixture.info(1))
+        let first = collect({ all.poll() }, until: { !$0.isEmpty })
+        XCTAssertEqual(first, [created], "published from the notification, behind the open transaction")
+        XCTAssertEqual(feed.noticed, 1)
+        let registered = try a.control.registerAttempt(Fixture.hash(1), Fixture.attempt(1))
+        XCTAssertEqual(collect({ all.poll() }, until: { !$0.isEmpty }), [registered], "with its attempt, as a read gives it")
+
+        XCTAssertEqual(feed.published, 0, "no catch-up could read it yet")
+        _ = try blocker.query("COMMIT")
+        let second = try a.control.initPayment(Fixture.info(2))
+        // The catch-ups now read both payments (the feed published 2) and deliver neither again.
+        let deadline = Date().addingTimeInterval(10)
+        while feed.published < 2 && Date() < deadline { usleep(2_000) }
+        XCTAssertEqual(feed.published, 2)
+        var rest: [PaymentSnapshot] = []
+        while let s = all.poll() { rest.append(s) }
+        XCTAssertEqual(rest, [second], "each version once")
     }
 
     /// The server restarts while B follows: B's feed reconnects, re-LISTENs and catches up with the
