@@ -14,7 +14,8 @@ import Payments
 ///
 /// Before the transaction, the backend may refuse items on its own (`refusedInits`: inits of
 /// hashes already stored); they fail alone and the rest commit. If a batch fails, it is rolled
-/// back and its items are retried one per transaction, so one bad item fails alone. The queue itself is bounded by `PaymentControl`'s admission.
+/// back and its items are retried one per transaction, so one bad item fails alone. The queue
+/// itself is bounded by `PaymentControl`'s admission.
 final class PaymentWriter: @unchecked Sendable {
     typealias Completion = @Sendable (PaymentError?, Int) -> Void
     private struct Item {
