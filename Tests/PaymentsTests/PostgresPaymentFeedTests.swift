@@ -125,6 +125,8 @@ final class PostgresPaymentFeedTests: XCTestCase {
         let created = try a.control.initPayment(Fixture.info(1))
         let first = collect({ all.poll() }, until: { !$0.isEmpty })
         XCTAssertEqual(first, [created], "published from the notification, behind the open transaction")
+        let counted = Date().addingTimeInterval(10)   // the feed counts it right after publishing it
+        while feed.noticed < 1 && Date() < counted { usleep(1_000) }
         XCTAssertEqual(feed.noticed, 1)
         let registered = try a.control.registerAttempt(Fixture.hash(1), Fixture.attempt(1))
         XCTAssertEqual(collect({ all.poll() }, until: { !$0.isEmpty }), [registered], "with its attempt, as a read gives it")
