@@ -105,7 +105,8 @@ public protocol PaymentPersistence: AnyObject, Sendable {
 
     /// True when the writer itself refuses an `initPayment` of a hash the database already holds
     /// (it looks the batch's new hashes up in one statement when the group commits, and fails
-    /// each such change alone with `PaymentError.alreadyExists`). `PaymentControl` then creates a
+    /// each such change alone with LND's refusal for the stored status: `alreadyExists`,
+    /// `inTransition` or `alreadyPaid`, a Failed one as `alreadyExists`). `PaymentControl` then creates a
     /// payment it has not seen without reading the store first: on a database reached over a
     /// socket, that read was a round trip per new payment under the control's lock.
     var refusesStoredInits: Bool { get }
