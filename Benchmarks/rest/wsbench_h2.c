@@ -17,8 +17,13 @@
  * per connection.
  *
  * C, libnghttp2 (client session, nghttp2_session_mem_recv / nghttp2_session_mem_send), OpenSSL on
- * non-blocking sockets and epoll, THREADS threads each with its own epoll set holding its share of the
- * connections. WebSocket framing: the minimal client side of RFC 6455 shared with wsbench.c (server
+ * non-blocking sockets and epoll. THREADS threads (thread T pinned to core T mod N: loadpin.h) wait
+ * on one epoll instance where each connection is registered EPOLLONESHOT and taken one at a time, as
+ * Benchmarks/streams/grpcfan.c does: whichever thread is free handles the next connection with bytes
+ * to read, and no two threads handle one connection at once. With a fixed share of the connections
+ * per thread (WSBENCH_EPOLL=own, the client before session 20) the thread whose connections the
+ * server wrote last read alone at the end of the fan-out, on the core of a server loop still
+ * writing, while the other core idled (a timeline: Benchmarks/rest/RESULTS.md, run 28). WebSocket framing: the minimal client side of RFC 6455 shared with wsbench.c (server
  * frames unmasked, continuation frames assembled, pings answered with masked pongs), carried in DATA
  * frames; the request's data provider never ends the stream by itself (NGHTTP2_ERR_DEFERRED, resumed
  * when a pong or the close reply is queued).
@@ -60,6 +65,8 @@ typedef struct {
 
 typedef struct h2conn {
     h2io_t io;                     /* socket, TLS, nghttp2, output buffer (h2io.h) */
+    atomic_flag busy;              /* held by the thread driving the connection (shared epoll: the
+                                      close replies are sent from outside the epoll loop) */
     int state, idx;
     int first, count, next;        /* its streams: g_streams[first, first + count); next not yet submitted */
     int unattached;                /* submitted, no first message yet, not failed */
@@ -74,6 +81,7 @@ static nghttp2_option *g_opt;
 static nghttp2_nv g_nva[7];
 static char *g_authority;
 static atomic_int g_open, g_logs;
+static int g_shared = 1, g_ep = -1;    /* one epoll instance for all threads (WSBENCH_EPOLL != own) */
 
 static ws_t *ws_of(int i) { return &g_streams[i].ws; }
 
@@ -314,10 +322,13 @@ static void start_connect(h2conn_t *c) {
     const char *why;
     c->state = C_CONNECTING;
     if ((c->io.fd = tcp_connect(&why)) < 0) { conn_dead(c, why); return; }
-    c->io.events = EPOLLIN | EPOLLOUT;
-    struct epoll_event ev = { .events = c->io.events, .data.ptr = c };
+    c->io.events = EPOLLIN | EPOLLOUT; c->io.oneshot = g_shared;
+    struct epoll_event ev = { .events = c->io.events | (g_shared ? EPOLLONESHOT : 0), .data.ptr = c };
     epoll_ctl(c->io.ep, EPOLL_CTL_ADD, c->io.fd, &ev);
 }
+
+static void lock_conn(h2conn_t *c) { while (atomic_flag_test_and_set_explicit(&c->busy, memory_order_acquire)) sched_yield(); }
+static void unlock_conn(h2conn_t *c) { atomic_flag_clear_explicit(&c->busy, memory_order_release); }
 
 static void start_h2(h2conn_t *c) {
     const unsigned char *proto = NULL; unsigned plen = 0;
@@ -378,10 +389,24 @@ static void drive(h2conn_t *c, uint32_t events) {
         conn_dead(c, "HTTP/2 session ended");
 }
 
+/* GOAWAY, then close, on connections [first, end). */
+static void end_connections(int first, int end) {
+    for (int i = first; i < end; i++) {
+        h2conn_t *c = &g_conns[i];
+        if (c->state == C_DEAD) continue;
+        if (c->io.sess) { const char *why; nghttp2_session_terminate_session(c->io.sess, NGHTTP2_NO_ERROR); h2io_flush(&c->io, c, &why); }
+        if (c->io.ssl && c->state != C_CONNECTING && c->state != C_HANDSHAKE) SSL_shutdown(c->io.ssl);
+        h2io_release(&c->io);
+    }
+}
+
+/* Worker T starts the connections of its range; with a shared epoll instance it then takes any
+ * ready connection (one event at a time, re-armed after it is driven), else only its own. Once
+ * g_release is set it answers the close frames of its range's connections. */
 static void *worker(void *arg) {
     range_t *r = arg;
     loadpin_thread(r->index);
-    int ep = epoll_create1(EPOLL_CLOEXEC), end = r->first + r->count;
+    int ep = g_shared ? g_ep : epoll_create1(EPOLL_CLOEXEC), end = r->first + r->count;
     for (int i = r->first; i < end; i++) { g_conns[i].io.ep = ep; start_connect(&g_conns[i]); }
     struct epoll_event evs[64];
     int released = 0;
@@ -390,23 +415,26 @@ static void *worker(void *arg) {
             released = 1;
             for (int i = r->first; i < end; i++) {
                 h2conn_t *c = &g_conns[i];
-                if (c->state == C_DEAD) continue;
-                for (int j = c->first; j < c->first + c->count; j++) if (g_streams[j].ws.close_pending) close_reply(&g_streams[j]);
-                const char *why;
-                if (c->io.sess && h2io_flush(&c->io, c, &why) < 0) { LOG("connection %d: %s\n", c->idx, why); conn_dead(c, "write error"); }
+                lock_conn(c);
+                if (c->state != C_DEAD) {
+                    for (int j = c->first; j < c->first + c->count; j++) if (g_streams[j].ws.close_pending) close_reply(&g_streams[j]);
+                    const char *why;
+                    if (c->io.sess && h2io_flush(&c->io, c, &why) < 0) { LOG("connection %d: %s\n", c->idx, why); conn_dead(c, "write error"); }
+                    if (g_shared && c->state != C_DEAD) h2io_rearm(&c->io, c);
+                }
+                unlock_conn(c);
             }
         }
-        int n = epoll_wait(ep, evs, 64, 50);
-        for (int i = 0; i < n; i++) drive(evs[i].data.ptr, evs[i].events);
+        int n = epoll_wait(ep, evs, g_shared ? 1 : 64, 50);
+        for (int i = 0; i < n; i++) {
+            h2conn_t *c = evs[i].data.ptr;
+            lock_conn(c);
+            drive(c, evs[i].events);
+            if (g_shared && c->state != C_DEAD) h2io_rearm(&c->io, c);
+            unlock_conn(c);
+        }
     }
-    for (int i = r->first; i < end; i++) {   /* GOAWAY, then close */
-        h2conn_t *c = &g_conns[i];
-        if (c->state == C_DEAD) continue;
-        if (c->io.sess) { const char *why; nghttp2_session_terminate_session(c->io.sess, NGHTTP2_NO_ERROR); h2io_flush(&c->io, c, &why); }
-        if (c->io.ssl && c->state != C_CONNECTING && c->state != C_HANDSHAKE) SSL_shutdown(c->io.ssl);
-        h2io_release(&c->io);
-    }
-    close(ep);
+    if (!g_shared) { end_connections(r->first, end); close(ep); }   /* shared: main closes, once every worker has stopped */
     return NULL;
 }
 
@@ -426,7 +454,10 @@ int main(int argc, char **argv) {
     if (g_threads < 1) g_threads = 1;
 
     static const unsigned char alpn[] = { 2, 'h', '2' };
-    tls_init(SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, alpn, sizeof alpn);
+    /* No SSL_MODE_RELEASE_BUFFERS: with CONNS connections the record buffers are few, and releasing
+     * them after every drained read cost a malloc and a free per read in the window measured
+     * (Benchmarks/rest/RESULTS.md, run 28). */
+    tls_init(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, alpn, sizeof alpn);
 
     nghttp2_session_callbacks_new(&g_cbs);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(g_cbs, on_data_chunk);
@@ -447,6 +478,9 @@ int main(int argc, char **argv) {
     g_nva[5] = nv("sec-websocket-version", "13");
     g_nva[6] = nv("grpc-metadata-macaroon", g_mac);
 
+    const char *mode = getenv("WSBENCH_EPOLL");
+    g_shared = !(mode && strcmp(mode, "own") == 0);
+    if (g_shared) g_ep = epoll_create1(EPOLL_CLOEXEC);
     g_streams = calloc(g_n, sizeof(stream_t));
     g_conns = calloc(g_nconns, sizeof(h2conn_t));
     for (int k = 0, first = 0; k < g_nconns; k++) {   /* streams spread evenly over the connections */
@@ -469,6 +503,7 @@ int main(int argc, char **argv) {
     if (atomic_load(&g_open) > 0) fprintf(stderr, "wsbench_h2: %d streams still open at the end (not ended by the server after the close reply)\n", atomic_load(&g_open));
     atomic_store(&g_stop, 1);
     for (int i = 0; i < g_threads; i++) pthread_join(th[i], NULL);
+    if (g_shared) { end_connections(0, g_nconns); close(g_ep); }
 
     write_results(out, t0);
     return 0;
