@@ -23,8 +23,9 @@
  * to read, and no two threads handle one connection at once. With a fixed share of the connections
  * per thread (WSBENCH_EPOLL=own, the client before session 20) the thread whose connections the
  * server wrote last read alone at the end of the fan-out, on the core of a server loop still
- * writing, while the other core idled (a timeline: Benchmarks/rest/RESULTS.md, run 28). WebSocket framing: the minimal client side of RFC 6455 shared with wsbench.c (server
- * frames unmasked, continuation frames assembled, pings answered with masked pongs), carried in DATA
+ * writing, while the other core idled (a timeline: Benchmarks/rest/RESULTS.md, run 28).
+ * WebSocket framing: the minimal client side of RFC 6455 shared with wsbench.c (server frames
+ * unmasked, continuation frames assembled, pings answered with masked pongs), carried in DATA
  * frames; the request's data provider never ends the stream by itself (NGHTTP2_ERR_DEFERRED, resumed
  * when a pong or the close reply is queued).
  *
