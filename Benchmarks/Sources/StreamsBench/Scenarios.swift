@@ -29,6 +29,10 @@ struct Settings {
     /// at `grpcfan`, see `CFanoutClient`).
     var client = "swift"
     var grpcfan = ""
+    /// `replicas` mode: the peer's binary (Benchmarks/rest/holdpeer, grpc-go; `PeerFanout`) and the
+    /// directory of its TLS pair; empty: no peer rows.
+    var holdpeer = ""
+    var holdpeerTLS = ""
 }
 
 /// Figures of one (b) run.

@@ -16,7 +16,8 @@
 //        [--connections 100] [--streams-per-connection 1000] [--latency 600000]
 //        [--fanout-subscribers 10000] [--fanout-connections 10] [--fanout-latency 3000]
 //        [--client-loops 2] [--threads N (daemon event loops)]
-//        replicas [--replicas 1,2,3] [--client swift|c] [--grpcfan PATH (the C client, for --client c)] --pg-host ...
+//        replicas [--replicas 1,2,3] [--client swift|c] [--grpcfan PATH (the C client, for --client c)]
+//                 [--holdpeer PATH --holdpeer-tls DIR (the grpc-go peer's rows, needs --client c)] --pg-host ...
 import Foundation
 import Glibc
 
@@ -54,12 +55,17 @@ while !args.isEmpty {
         guard v == "c" || v == "swift" else { log("--client wants c or swift"); exit(2) }
         settings.client = v
     case "--grpcfan": settings.grpcfan = v
+    case "--holdpeer": settings.holdpeer = v
+    case "--holdpeer-tls": settings.holdpeerTLS = v
     default: log("unknown flag \(a)"); exit(2)
     }
 }
 if modes.isEmpty { modes = ["memory", "finish", "fanout"] }
 if settings.client == "c" && !FileManager.default.isExecutableFile(atPath: settings.grpcfan) {
     log("--client c needs --grpcfan PATH (Benchmarks/streams/grpcfan.c built)"); exit(2)
+}
+if !settings.holdpeer.isEmpty && (settings.client != "c" || settings.holdpeerTLS.isEmpty) {
+    log("--holdpeer needs --client c and --holdpeer-tls DIR (tls.cert, tls.key)"); exit(2)
 }
 guard !settings.paytrackd.isEmpty, FileManager.default.isExecutableFile(atPath: settings.paytrackd) else {
     log("--paytrackd PATH (a release build of paytrackd) is required"); exit(2)

@@ -33,11 +33,12 @@ import (
 
 type server struct {
 	routerrpc.UnimplementedRouterServer
-	hash      [32]byte
-	inflight  *lnrpc.Payment
-	succeeded *lnrpc.Payment
-	settled   chan struct{}
-	streams   int64
+	hash        [32]byte
+	inflight    *lnrpc.Payment
+	succeeded   *lnrpc.Payment
+	settled     chan struct{}
+	streams     int64
+	noMacaroons bool
 }
 
 func payment(preimage, hash [32]byte, settled bool) *lnrpc.Payment {
@@ -77,7 +78,7 @@ func payment(preimage, hash [32]byte, settled bool) *lnrpc.Payment {
 
 func (s *server) TrackPaymentV2(req *routerrpc.TrackPaymentRequest, stream routerrpc.Router_TrackPaymentV2Server) error {
 	md, _ := metadata.FromIncomingContext(stream.Context())
-	if len(md.Get("macaroon")) == 0 {
+	if !s.noMacaroons && len(md.Get("macaroon")) == 0 {
 		return status.Error(codes.Unauthenticated, "expected 1 macaroon, got 0")
 	}
 	if len(req.PaymentHash) != 32 || *(*[32]byte)(req.PaymentHash) != s.hash {
@@ -105,9 +106,14 @@ func main() {
 	certPath := flag.String("cert", "tls.cert", "TLS certificate (PEM)")
 	keyPath := flag.String("key", "tls.key", "TLS private key (PEM)")
 	settleAfter := flag.Duration("settle-after", 60*time.Second, "the payment settles this long after start")
+	settleAt := flag.Int64("settle-at", 0, "if > 0: the payment settles at this CLOCK_REALTIME (Unix ns) instead, so that several peers settle together")
+	noMacaroons := flag.Bool("nomacaroons", false, "accept calls without a macaroon (as paytrackd --no-macaroons)")
 	flag.Parse()
+	if *settleAt > 0 {
+		*settleAfter = time.Until(time.Unix(0, *settleAt))
+	}
 	preimage := sha256.Sum256([]byte("holdpeer-preimage"))
-	s := &server{hash: sha256.Sum256(preimage[:]), settled: make(chan struct{})}
+	s := &server{hash: sha256.Sum256(preimage[:]), settled: make(chan struct{}), noMacaroons: *noMacaroons}
 	s.inflight = payment(preimage, s.hash, false)
 	s.succeeded = payment(preimage, s.hash, true)
 	creds, err := credentials.NewServerTLSFromFile(*certPath, *keyPath)
