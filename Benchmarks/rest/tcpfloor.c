@@ -135,7 +135,9 @@ static void *receive_all(void *arg) {
     unsigned char buf[16384];
     struct epoll_event ev[64];
     int want = bytes + 4;
+    int64_t give_up = now_ns() + 60 * (int64_t)1000000000;
     while (atomic_load(&done) < conns) {
+        if (now_ns() > give_up) { fprintf(stderr, "tcpfloor: %d of %d connections complete after 60 s\n", atomic_load(&done), conns); exit(2); }
         int n = epoll_wait(ep, ev, 64, 100);
         for (int k = 0; k < n; k++) {
             int i = (int)ev[k].data.u32;
