@@ -147,14 +147,30 @@ func freePort() throws -> Int {
     return try bindable(0)
 }
 
-/// Binds 127.0.0.1:`port` (0: any) and returns the port bound, then closes the socket.
-private func bindable(_ port: Int) throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
+/// 127.0.0.1:`port` as a socket address.
+private func loopbackAddress(_ port: Int) -> sockaddr_in {
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     addr.sin_port = UInt16(port).bigEndian
+    return addr
+}
+
+/// True when something accepts TCP connections on 127.0.0.1:`port`.
+func tcpAccepts(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = loopbackAddress(port)
+    return withUnsafePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
+
+/// Binds 127.0.0.1:`port` (0: any) and returns the port bound, then closes the socket.
+private func bindable(_ port: Int) throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = loopbackAddress(port)
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     let ok = withUnsafeMutablePointer(to: &addr) { p in
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }

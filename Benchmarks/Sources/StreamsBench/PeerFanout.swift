@@ -54,19 +54,6 @@ final class HoldPeerProcess {
     }
 }
 
-/// True when something accepts TCP connections on 127.0.0.1:`port`.
-private func tcpAccepts(_ port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &addr) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-    }
-}
-
 /// One peer run: R holdpeer processes × `s.fanoutSubscribers` subscribers, one settle for all.
 func peerFanoutRun(_ s: Settings, replicas: Int) throws -> ReplicaFanoutRun {
     // Long enough for grpcfan to open every stream before the settle (the peer has no catch-up:
