@@ -120,6 +120,7 @@ static void drive(conn_t *c, int ep, int64_t t) {
         int pr = ws_parse_frames(w, w->buf, w->len, t, &used, c);
         if (pr < 0) { fprintf(stderr, "stream %d: bad frame\n", c->idx); finish(c, 1); return; }
         if (pr == 1) {
+            ws_buf_release(w);   /* nothing after a close frame is read */
             /* While the fan-out is measured the client does not answer close frames (the reply,
              * the TCP teardown and the server's own close work would compete with the deliveries
              * still under way on the same two cores; 10,000 real clients are on other machines).

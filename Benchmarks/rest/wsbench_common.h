@@ -13,6 +13,7 @@
  *                                answers a ping of the stream `owner` given to ws_parse_frames()
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,6 +42,9 @@ static atomic_int g_attached, g_failed, g_finished, g_terminal, g_stop, g_releas
  * phase instead of polling (a 1 ms poll woke this process 1,000 times a second on the cores the
  * server shares with it, in the very window it measures). */
 static sem_t g_settled;
+/* This process's CPU time when the first terminal message arrived: the fan-out's share of it is
+ * what follows (the wait before costs ~2 ms/s of epoll timeouts). */
+static double g_cpu_first_terminal;
 static void settle_progress(void) {
     if (atomic_load(&g_terminal) + atomic_load(&g_failed) >= g_n) sem_post(&g_settled);
 }
@@ -74,19 +78,26 @@ static long rss_kb(int pid, const char *key) {
     fclose(f); return v;
 }
 
-static long cpu_ticks(int pid) {   /* utime + stime of a process, clock ticks */
-    char p[64], b[1024]; snprintf(p, sizeof p, "/proc/%d/stat", pid);
-    FILE *f = fopen(p, "r"); if (!f) return -1;
-    size_t n = fread(b, 1, sizeof b - 1, f); fclose(f); b[n] = 0;
-    char *q = strrchr(b, ')'); if (!q) return -1;
-    long ut = 0, st = 0; int field = 2;
-    for (char *tok = strtok(q + 1, " "); tok; tok = strtok(NULL, " ")) { field++; if (field == 14) ut = atol(tok); if (field == 15) { st = atol(tok); break; } }
-    return ut + st;
+/* CPU time of a process in ns: the sum over its threads of /proc/PID/task/TID/schedstat's first field
+ * (time on a CPU, ns precision; /proc/PID/stat's utime + stime count 10 ms ticks, too coarse for a
+ * fan-out of 30-60 ms). -1 when the process cannot be read. */
+static long long cpu_ns(int pid) {
+    char p[64]; snprintf(p, sizeof p, "/proc/%d/task", pid);
+    DIR *d = opendir(p); if (!d) return -1;
+    long long sum = 0; struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char q[320]; snprintf(q, sizeof q, "/proc/%d/task/%s/schedstat", pid, e->d_name);
+        FILE *f = fopen(q, "r"); if (!f) continue;   /* a thread that just ended */
+        long long ns = 0; if (fscanf(f, "%lld", &ns) == 1) sum += ns;
+        fclose(f);
+    }
+    closedir(d); return sum;
 }
 
 /* summed over the server's processes; -1 when one of them cannot be read */
 static long rss_all(const char *key) { long s = 0; for (int i = 0; i < g_npids; i++) { long v = rss_kb(g_pids[i], key); if (v < 0) return -1; s += v; } return s; }
-static long ticks_all(void) { long s = 0; for (int i = 0; i < g_npids; i++) { long v = cpu_ticks(g_pids[i]); if (v < 0) return -1; s += v; } return s; }
+static long long cpu_ns_all(void) { long long s = 0; for (int i = 0; i < g_npids; i++) { long long v = cpu_ns(g_pids[i]); if (v < 0) return -1; s += v; } return s; }
 
 /* ---------- TCP and TLS */
 
@@ -169,7 +180,11 @@ static void ws_message(ws_t *w, const unsigned char *m, size_t n, int64_t t) {
     w->nmsgs++; w->last_bytes = (int)n;
     int succeeded = memmem(m, n, "\"status\":\"SUCCEEDED\"", 20) != NULL;
     if (w->nmsgs == 1) { w->first_ns = t; w->first_succeeded = succeeded; atomic_fetch_add(&g_attached, 1); }
-    if (succeeded && !w->terminal_ns) { w->terminal_ns = t; atomic_fetch_add(&g_terminal, 1); settle_progress(); }
+    if (succeeded && !w->terminal_ns) {
+        w->terminal_ns = t;
+        if (atomic_fetch_add(&g_terminal, 1) == 0) g_cpu_first_terminal = self_cpu_s();   /* read by main after g_settled */
+        settle_progress();
+    }
 }
 
 /* Parses the complete frames of d[0, n) received at t (server frames unmasked, continuation frames
@@ -203,15 +218,30 @@ static int ws_parse_frames(ws_t *w, const unsigned char *d, size_t n, int64_t t,
     *used = off; return rv;
 }
 
+/* Buffers for incomplete frames, WS_BUF bytes, recycled per thread. From malloc, the heap grew a page at
+ * a time inside the window measured: a frame cut by a TLS record boundary (one in ~5) took a fresh
+ * 4 KiB buffer, and the buffer freed by the previous one had been split by a small allocation in
+ * between (740 such growths, each an mprotect and a page fault, in the 50 ms of one fan-out; session 22). */
+#define WS_BUF 4096
+static __thread unsigned char *t_spare[64];
+static __thread int t_nspare;
+
+static void ws_buf_release(ws_t *w) {
+    if (!w->buf) return;
+    if (w->cap == WS_BUF && t_nspare < 64) t_spare[t_nspare++] = w->buf; else free(w->buf);
+    w->buf = NULL; w->len = w->cap = 0;
+}
+
 static void ws_append(ws_t *w, const unsigned char *d, size_t n) {
-    if (w->len + n > w->cap) { size_t nc = w->cap ? w->cap * 2 : 4096; while (nc < w->len + n) nc *= 2; w->buf = realloc(w->buf, nc); w->cap = nc; }
+    if (!w->buf && n <= WS_BUF && t_nspare > 0) { w->buf = t_spare[--t_nspare]; w->cap = WS_BUF; }
+    if (w->len + n > w->cap) { size_t nc = w->cap ? w->cap * 2 : WS_BUF; while (nc < w->len + n) nc *= 2; w->buf = realloc(w->buf, nc); w->cap = nc; }
     memcpy(w->buf + w->len, d, n); w->len += n;
 }
 
-/* Drops the first `used` bytes of w->buf (parsed); a large buffer left empty is freed. */
+/* Drops the first `used` bytes of w->buf (parsed); a buffer left empty goes back at once. */
 static void ws_consume(ws_t *w, size_t used) {
     if (used) { memmove(w->buf, w->buf + used, w->len - used); w->len -= used; }
-    if (w->len == 0 && w->cap > 4096) { free(w->buf); w->buf = NULL; w->cap = 0; }
+    if (w->len == 0) ws_buf_release(w);
 }
 
 /* When the transport ends the stream: a failure unless it had its close frame or its terminal message
@@ -222,7 +252,7 @@ static int ws_ended_early(const ws_t *w) { return w->close_code == 0 && w->termi
 static void ws_end(ws_t *w, int failed) {
     if (failed) { atomic_fetch_add(&g_failed, 1); settle_progress(); }
     else atomic_fetch_add(&g_finished, 1);
-    free(w->buf); w->buf = NULL; w->len = w->cap = 0;
+    ws_buf_release(w);
     free(w->msg); w->msg = NULL; w->msglen = 0;
 }
 
@@ -248,13 +278,14 @@ static void run_phases(double t0, long rss0) {
 
     /* settle phase: every stream gets the terminal message, then its close frame. Server and
      * client CPU are read when the streams are ready and when the last terminal message is in. */
-    long tk0 = ticks_all(); double me0 = self_cpu_s();
+    long long ns0 = cpu_ns_all(); double me0 = self_cpu_s();
     while (atomic_load(&g_terminal) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) {
         struct timespec d; clock_gettime(CLOCK_REALTIME, &d); d.tv_sec += 1;   /* re-checks the timeout each second */
         sem_timedwait(&g_settled, &d);
     }
-    long tk1 = ticks_all(); double me1 = self_cpu_s();
-    printf("server_cpu_fanout_s %.2f\nclient_cpu_fanout_s %.2f\n", (tk1 - tk0) / (double)sysconf(_SC_CLK_TCK), me1 - me0);
+    long long ns1 = cpu_ns_all(); double me1 = self_cpu_s();
+    printf("server_cpu_fanout_s %.4f\nclient_cpu_fanout_s %.4f\nclient_cpu_burst_s %.4f\n", (ns1 - ns0) / 1e9, me1 - me0,
+           g_cpu_first_terminal > 0 ? me1 - g_cpu_first_terminal : 0.0);
     fflush(stdout);
     atomic_store(&g_release, 1);   /* now answer the close frames */
     while (atomic_load(&g_finished) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) usleep(20000);

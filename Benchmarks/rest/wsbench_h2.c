@@ -152,7 +152,7 @@ static void feed(stream_t *s, const unsigned char *d, size_t n, int64_t t) {
     if (w->nmsgs > 0) attached(s);
     if (rv < 0) { LOG("stream %d: bad frame\n", s->idx); fail(s, 1); return; }
     if (rv == 1) {
-        w->len = 0;   /* nothing after a close frame is read */
+        ws_buf_release(w);   /* nothing after a close frame is read */
         /* While the fan-out is measured the client does not answer close frames (see wsbench.c);
          * once every stream has its terminal message, close_reply() answers them all. */
         if (atomic_load(&g_release)) close_reply(s);

@@ -93,7 +93,6 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             guard let s = makeSession(alpn) else { fail("ALPN \(alpn ?? "none") not served"); return }
             session = s
             h2Session = s as? HTTP2Session
-            if h2Session != nil { tls.forgoRecordLayer() }   // HTTP/2 stays on OpenSSL
             s.peerAddress = peerAddress
             s.onNeedsFlush = { [unowned(unsafe) self] in self.markDirty() }  // cleared in close()
             // Idle work (HTTP/2: closed streams are let go of) runs when the loop is idle (the
@@ -165,8 +164,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
                         used += take
                         c = UnsafeRawBufferPointer(rebasing: c[take...])
                         if used == out.count {
-                            _ = self.tls.writePlaintext(out.baseAddress!, used); used = 0
-                            staged = self.stageCiphertext(buf, staged)
+                            staged = self.seal(out.baseAddress!, used, buf, staged); used = 0
                             if self.closed { return false }
                         }
                     }
@@ -176,7 +174,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
                 // specialized into its produce loop rather than called through a protocol witness.
                 let ok = h2Session?.produceWhile(sink) ?? s.produceWhile(sink)
                 if closed { return }
-                if used > 0 { _ = tls.writePlaintext(out.baseAddress!, used) }
+                if used > 0 { staged = seal(out.baseAddress!, used, buf, staged) }
                 staged = stageCiphertext(buf, staged)
                 if staged > 0 { sendStaged(buf, staged) }
                 if closed { return }
@@ -185,7 +183,7 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
             flushCiphertext(buf)
             if let s = session, !(h2Session?.isAlive ?? s.isAlive), pending.count - pendingOffset == 0 { close(); return }
         }
-        // Quiescent HTTP/1.1 over TLS 1.3: let the compact record layer take over (frees the SSL).
+        // Quiescent over TLS 1.3 (HTTP/1.1 or HTTP/2): let the compact record layer take over (frees the SSL).
         if tls.awaitsRecordLayer && session != nil && tls.switchToRecordLayer() {
             HeapTrim.released(TLSEngine.releasedBySwitch, on: loop)
         }
@@ -233,6 +231,23 @@ final class Connection: EventLoopSelectable, EventLoopFlushable, @unchecked Send
 
     /// One TLS record's worth of ciphertext at most (16 KiB plaintext + AEAD overhead), with room.
     private static let recordRoom = 16384 + 512
+
+    /// Encrypts `n` plaintext bytes (at most one record's worth) into `buf` after the `staged`
+    /// bytes already there, sending those first when the record might not fit; returns the new
+    /// staged count. On the compact record layer the record is sealed in place there; on OpenSSL
+    /// it goes through the write BIO (`stageCiphertext`).
+    private func seal(_ p: UnsafeRawPointer, _ n: Int, _ buf: UnsafeMutableRawBufferPointer, _ staged: Int) -> Int {
+        var staged = staged
+        if tls.records != nil && tls.pendingCiphertext == 0 {
+            if buf.count - staged < Connection.recordRoom {
+                sendStaged(buf, staged); staged = 0
+                if closed { return 0 }
+            }
+            if let k = tls.writePlaintext(p, n, into: buf.baseAddress! + staged, cap: buf.count - staged) { return staged + k }
+        }
+        _ = tls.writePlaintext(p, n)
+        return stageCiphertext(buf, staged)
+    }
 
     /// Moves the TLS engine's ciphertext into `buf` after the `staged` bytes already there,
     /// sending those first whenever another record might not fit. Returns the new staged count

@@ -156,6 +156,14 @@ final class TLSEngine {
         return false
     }
 
+    /// On the compact record layer, seals `n` bytes (at most one record's worth) straight into
+    /// `dst` (`cap` bytes) and returns the record's length; nil when the bytes must go through
+    /// `writePlaintext` instead (on OpenSSL, ciphertext already waiting, too little room).
+    func writePlaintext(_ p: UnsafeRawPointer, _ n: Int, into dst: UnsafeMutableRawPointer, cap: Int) -> Int? {
+        guard records != nil, n > 0 else { return nil }
+        return records!.seal(p, n, into: dst.assumingMemoryBound(to: UInt8.self), cap: cap, crypto: TLSRecordCrypto.forCurrentThread)
+    }
+
     /// Bytes of ciphertext waiting to go to the peer.
     var pendingCiphertext: Int { records?.pendingCiphertext ?? pt_BIO_pending(wbio) }
 
@@ -182,7 +190,7 @@ final class TLSEngine {
     /// True while `switchToRecordLayer` may still succeed later.
     var awaitsRecordLayer: Bool { capture != nil }
 
-    /// This connection stays on OpenSSL (not TLS 1.3, HTTP/2, or a KeyUpdate already happened).
+    /// This connection stays on OpenSSL (not TLS 1.3, or a KeyUpdate already happened).
     func forgoRecordLayer() {
         guard let c = capture else { return }
         if let ssl { c.detach(from: ssl) }

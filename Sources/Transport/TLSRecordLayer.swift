@@ -270,31 +270,61 @@ struct TLSRecordLayer {
         var off = 0
         repeat {
             let chunk = min(TLSRecordLayer.maxPlaintext, data.count - off)
-            if write.sequence == .max { return false }
             let pad = max(0, min(padding, TLSRecordLayer.maxPlaintext - chunk))
-            let length = chunk + 1 + pad + TLSRecordCipher.tagLength
             let start = outbox.count
-            outbox.append(contentsOf: repeatElement(0, count: TLSRecordLayer.headerLength + length))
+            outbox.append(contentsOf: repeatElement(0, count: TLSRecordLayer.recordLength(chunk, padding: pad)))
+            let part = UnsafeRawBufferPointer(rebasing: data[off..<off + chunk])
             let direction = write
-            let ok = outbox.withUnsafeMutableBufferPointer { b -> Bool in
-                let h = b.baseAddress! + start
-                h[0] = 23; h[1] = 3; h[2] = 3; h[3] = UInt8(length >> 8); h[4] = UInt8(length & 0xff)
-                let part = UnsafeRawBufferPointer(rebasing: data[off..<off + chunk])
-                // The type and the padding, staged in the record's tag space (sealed in place after the data).
-                let trailer = h + TLSRecordLayer.headerLength + chunk
-                trailer[0] = contentType
-                for i in 0..<pad { trailer[1 + i] = 0 }
-                let t = UnsafeRawBufferPointer(start: trailer, count: 1 + pad)
-                return direction.withKeyAndNonce { key, nonce in
-                    crypto.seal(direction.cipher, key: key, nonce: nonce, aad: UnsafeRawBufferPointer(start: h, count: TLSRecordLayer.headerLength),
-                                part, t, into: h + TLSRecordLayer.headerLength)
-                }
+            let ok = outbox.withUnsafeMutableBufferPointer { b in
+                TLSRecordLayer.sealRecord(part, contentType: contentType, padding: pad, at: b.baseAddress! + start,
+                                          direction: direction, crypto: crypto)
             }
             if !ok { outbox.removeSubrange(start...); state = .failed; return false }
             write.sequence += 1
             off += chunk
         } while off < data.count
         return true
+    }
+
+    /// Seals application data (at most 2^14 bytes) as one record written straight into `dst`
+    /// (`cap` bytes), sparing the copy through the outbox: the length written, or nil when that
+    /// cannot be done and `seal` must be used (records sealed earlier wait to be taken, `dst` is
+    /// too small, too much data, the connection failed or closed for writing).
+    mutating func seal(_ p: UnsafeRawPointer, _ n: Int, into dst: UnsafeMutablePointer<UInt8>, cap: Int,
+                       crypto: TLSRecordCrypto) -> Int? {
+        let length = TLSRecordLayer.recordLength(n)
+        guard outStart == outbox.count, n <= TLSRecordLayer.maxPlaintext, length <= cap, state != .failed, !closeNotifySent
+        else { return nil }
+        guard TLSRecordLayer.sealRecord(UnsafeRawBufferPointer(start: p, count: n), contentType: 23, padding: 0, at: dst,
+                                        direction: write, crypto: crypto)
+        else { state = .failed; return nil }
+        write.sequence += 1
+        return length
+    }
+
+    /// Header, sealed content, type, padding and tag of a record carrying `n` bytes.
+    static func recordLength(_ n: Int, padding: Int = 0) -> Int {
+        headerLength + n + 1 + padding + TLSRecordCipher.tagLength
+    }
+
+    /// Writes one record (header, then `part`, `contentType` and `padding` zeros sealed) at `h`,
+    /// which has room for `recordLength(part.count, padding:)` bytes, under `direction`'s key and
+    /// sequence number (the caller advances it). False when the sequence is exhausted or the AEAD
+    /// fails (nothing at `h` is then valid).
+    private static func sealRecord(_ part: UnsafeRawBufferPointer, contentType: UInt8, padding pad: Int,
+                                   at h: UnsafeMutablePointer<UInt8>, direction: Direction, crypto: TLSRecordCrypto) -> Bool {
+        if direction.sequence == .max { return false }
+        let length = part.count + 1 + pad + TLSRecordCipher.tagLength
+        h[0] = 23; h[1] = 3; h[2] = 3; h[3] = UInt8(length >> 8); h[4] = UInt8(length & 0xff)
+        // The type and the padding, staged in the record's tag space (sealed in place after the data).
+        let trailer = h + TLSRecordLayer.headerLength + part.count
+        trailer[0] = contentType
+        for i in 0..<pad { trailer[1 + i] = 0 }
+        let t = UnsafeRawBufferPointer(start: trailer, count: 1 + pad)
+        return direction.withKeyAndNonce { key, nonce in
+            crypto.seal(direction.cipher, key: key, nonce: nonce, aad: UnsafeRawBufferPointer(start: h, count: TLSRecordLayer.headerLength),
+                        part, t, into: h + TLSRecordLayer.headerLength)
+        }
     }
 
     /// Sends KeyUpdate (RFC 8446 §4.6.3) and advances our traffic secret; with

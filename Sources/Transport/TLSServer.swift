@@ -123,7 +123,7 @@ public final class TLSServer: @unchecked Sendable {
     ///     for the connection, or nil to close it.
     ///   - releaseIdleTLSBuffers: let OpenSSL free each connection's record buffers while idle
     ///     (many mostly idle connections, e.g. WebSockets; see `TLSEngine`).
-    ///   - compactTLSRecordLayer: HTTP/1.1 connections over TLS 1.3 move to the compact record
+    ///   - compactTLSRecordLayer: connections over TLS 1.3 (HTTP/1.1 and HTTP/2) move to the compact record
     ///     layer (`TLSRecordLayer`) once quiescent, and their `SSL` objects are freed.
     public init(group: EventLoopGroup, tls: TLSContext?, alpnProtocols: [String], releaseIdleTLSBuffers: Bool = false,
                 compactTLSRecordLayer: Bool = false,

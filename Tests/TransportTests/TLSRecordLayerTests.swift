@@ -89,6 +89,36 @@ final class TLSRecordLayerTests: XCTestCase {
         }
     }
 
+    /// Records sealed straight into the caller's buffer (the send path) and records sealed
+    /// through the outbox share one sequence: the client reads them all, in order. The direct
+    /// path declines whenever order or room would be at stake.
+    func testSealIntoCallerBufferKeepsOrderWithTheOutbox() throws {
+        let (c, s) = try pair()
+        XCTAssertTrue(switched(c, s))
+        var wire = [UInt8](repeating: 0, count: 40_000)
+        let a = pattern(16_384, 1), b = pattern(3_400, 2), d = pattern(10, 3)
+        XCTAssertNil(s.writePlaintext(a, a.count, into: &wire, cap: a.count + 21), "no room for the tag")
+        let na = try XCTUnwrap(s.writePlaintext(a, a.count, into: &wire, cap: wire.count))
+        XCTAssertEqual(na, 5 + a.count + 1 + 16)
+        XCTAssertTrue(s.writePlaintext(b, b.count))   // through the outbox
+        XCTAssertNil(wire.withUnsafeMutableBytes { s.writePlaintext(d, d.count, into: $0.baseAddress! + na, cap: $0.count - na) },
+                     "the outbox holds a record: order first")
+        let queued = ciphertext(s)
+        let nd = try XCTUnwrap(wire.withUnsafeMutableBytes { s.writePlaintext(d, d.count, into: $0.baseAddress! + na, cap: $0.count - na) })
+        XCTAssertNil(s.writePlaintext(pattern(16_385), 16_385, into: &wire, cap: wire.count), "more than one record")
+        // On the wire: a, then b (taken from the outbox), then d.
+        c.feed(wire, na)
+        c.feed(queued, queued.count)
+        wire.withUnsafeBytes { c.feed($0.baseAddress! + na, nd) }
+        let (got, end) = readAll(c)
+        XCTAssertEqual(got, a + b + d)
+        guard case .wantMore = end else { return XCTFail("reading ended: \(end)") }
+        XCTAssertEqual(s.records!.sequenceNumbers.write, 2 + 3, "two session tickets, then three records")
+        s.shutdown()
+        _ = ciphertext(s)
+        XCTAssertNil(s.writePlaintext(d, d.count, into: &wire, cap: wire.count), "nothing after close_notify")
+    }
+
     func testSequenceNumbersCountTrafficBeforeTheSwitch() throws {
         let (c, s) = try pair()
         // Records both ways through OpenSSL first (and the session tickets the server sent).
