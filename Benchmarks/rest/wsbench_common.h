@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,8 +96,23 @@ static long long cpu_ns(int pid) {
     closedir(d); return sum;
 }
 
+/* Major page faults of a process (/proc/PID/stat field 12): code or file pages read back from disk,
+ * e.g. after this VM's DAMON reclaim (kdamond, pageout of memory unused for 60 s) dropped them.
+ * -1 when the process cannot be read. */
+static long majflt(int pid) {
+    char p[64], b[1024]; snprintf(p, sizeof p, "/proc/%d/stat", pid);
+    FILE *f = fopen(p, "r"); if (!f) return -1;
+    size_t n = fread(b, 1, sizeof b - 1, f); fclose(f); b[n] = 0;
+    char *q = strrchr(b, ')'); if (!q) return -1;
+    long v = 0; int field = 2;
+    for (char *tok = strtok(q + 1, " "); tok; tok = strtok(NULL, " ")) if (++field == 12) { v = atol(tok); break; }
+    return v;
+}
+
 /* summed over the server's processes; -1 when one of them cannot be read */
 static long rss_all(const char *key) { long s = 0; for (int i = 0; i < g_npids; i++) { long v = rss_kb(g_pids[i], key); if (v < 0) return -1; s += v; } return s; }
+static long majflt_all(void) { long s = 0; for (int i = 0; i < g_npids; i++) { long v = majflt(g_pids[i]); if (v < 0) return -1; s += v; } return s; }
+static long self_majflt(void) { struct rusage u; getrusage(RUSAGE_SELF, &u); return u.ru_majflt; }
 static long long cpu_ns_all(void) { long long s = 0; for (int i = 0; i < g_npids; i++) { long long v = cpu_ns(g_pids[i]); if (v < 0) return -1; s += v; } return s; }
 
 /* ---------- TCP and TLS */
@@ -278,14 +294,15 @@ static void run_phases(double t0, long rss0) {
 
     /* settle phase: every stream gets the terminal message, then its close frame. Server and
      * client CPU are read when the streams are ready and when the last terminal message is in. */
-    long long ns0 = cpu_ns_all(); double me0 = self_cpu_s();
+    long long ns0 = cpu_ns_all(); double me0 = self_cpu_s(); long mf0 = majflt_all(), mmf0 = self_majflt();
     while (atomic_load(&g_terminal) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) {
         struct timespec d; clock_gettime(CLOCK_REALTIME, &d); d.tv_sec += 1;   /* re-checks the timeout each second */
         sem_timedwait(&g_settled, &d);
     }
-    long long ns1 = cpu_ns_all(); double me1 = self_cpu_s();
+    long long ns1 = cpu_ns_all(); double me1 = self_cpu_s(); long mf1 = majflt_all(), mmf1 = self_majflt();
     printf("server_cpu_fanout_s %.4f\nclient_cpu_fanout_s %.4f\nclient_cpu_burst_s %.4f\n", (ns1 - ns0) / 1e9, me1 - me0,
            g_cpu_first_terminal > 0 ? me1 - g_cpu_first_terminal : 0.0);
+    printf("server_majflt_fanout %ld\nclient_majflt_fanout %ld\n", mf1 - mf0, mmf1 - mmf0);
     fflush(stdout);
     atomic_store(&g_release, 1);   /* now answer the close frames */
     while (atomic_load(&g_finished) + atomic_load(&g_failed) < g_n && mono() - t0 < g_timeout) usleep(20000);
