@@ -10,7 +10,9 @@
 //                         (n & 0x7f) x 200 when n & 0x80, reading on into the input)
 //   2 pos bit             flip bit `bit` of byte `pos` of the client's pending ciphertext
 //   3 req                 the client sends KeyUpdate (request_update = req & 1)
-//   4 n                   the server seals n bytes back; the client must read them intact
+//   4 n                   the server seals n bytes back; the client must read them intact (odd n:
+//                         straight into a buffer, as the send path does, through the outbox when
+//                         that declines)
 //   5                     the server sends KeyUpdate (update_requested)
 // At most 4 KeyUpdates (ops 3 and 5) take effect per input: each derives three HKDF-Expand-Labels,
 // which cost ~80% of the run time when unbounded, and a fifth update reaches no state the first
@@ -108,8 +110,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         case 4:
             guard let n = next() else { break }
             let msg = [UInt8](repeating: UInt8(n), count: n * 100)
-            let ok = msg.withUnsafeBytes { server.seal($0.baseAddress!, $0.count, crypto: crypto) }
+            var ok = false
             var got: [UInt8] = []
+            if n & 1 == 1, let k = msg.withUnsafeBytes({
+                server.seal($0.baseAddress!, $0.count, into: &fixture.wire, cap: fixture.wire.count, crypto: crypto)
+            }) {
+                client.feed(fixture.wire, k)   // the send path: one record straight into the caller's buffer
+                ok = true
+            } else {
+                ok = msg.withUnsafeBytes { server.seal($0.baseAddress!, $0.count, crypto: crypto) }
+            }
             while server.pendingCiphertext > 0 {
                 let k = server.takeCiphertext(into: &fixture.wire, cap: fixture.wire.count)
                 client.feed(fixture.wire, k)
